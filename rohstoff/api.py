@@ -1,0 +1,37 @@
+"""The REST API: ``/api/v1/`` routes of every app, and the OpenAPI schema and docs."""
+
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from rohstoff.core.access import PUBLIC
+from rohstoff.core.api_views import MaterialViewSet
+
+
+class _Public:
+    access_policy = PUBLIC
+    authentication_classes = []
+
+
+class SchemaView(_Public, SpectacularAPIView):
+    pass
+
+
+class SwaggerView(_Public, SpectacularSwaggerView):
+    pass
+
+
+class RedocView(_Public, SpectacularRedocView):
+    pass
+
+
+router = DefaultRouter()
+router.include_root_view = False
+router.register("materials", MaterialViewSet, basename="material")
+
+urlpatterns = [
+    path("api/v1/", include(router.urls)),
+    path("api/schema/", SchemaView.as_view(), name="api_schema"),
+    path("api/docs/", SwaggerView.as_view(url_name="api_schema"), name="api_docs"),
+    path("api/redoc/", RedocView.as_view(url_name="api_schema"), name="api_redoc"),
+]

@@ -1,0 +1,81 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+
+from .models import AccessibilityFeedback, ApiToken, AuditEvent, Invitation, Job, Material, Organisation, User
+
+
+@admin.register(Organisation)
+class OrganisationAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "country", "is_active"]
+    list_filter = ["kind", "is_active"]
+    search_fields = ["name"]
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    ordering = ["email"]
+    list_display = ["email", "full_name", "organisation", "role", "is_active", "is_staff"]
+    list_filter = ["role", "is_active", "is_staff", "organisation__kind"]
+    search_fields = ["email", "full_name", "organisation__name"]
+    fieldsets = [
+        (None, {"fields": ["email", "password", "full_name"]}),
+        ("Membership", {"fields": ["organisation", "role"]}),
+        ("Access", {"fields": ["is_active", "is_staff", "is_superuser"]}),
+    ]
+    add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "organisation", "role", "password1", "password2"]})]
+
+
+@admin.register(Material)
+class MaterialAdmin(admin.ModelAdmin):
+    list_display = ["code", "name_en", "name_de", "formula", "element", "element_content", "family", "crma"]
+    list_filter = ["family", "crma"]
+    search_fields = ["code", "name_en", "name_de"]
+    readonly_fields = ["element_content"]
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    """Read-only: the audit log is append-only, for the admin as for everyone."""
+
+    list_display = ["seq", "at", "actor_label", "action", "object_type", "object_id"]
+    list_filter = ["action", "object_type"]
+    search_fields = ["action", "object_repr", "actor_label"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Job)
+class JobAdmin(admin.ModelAdmin):
+    list_display = ["id", "kind", "subject_type", "subject_id", "state", "progress", "created_at", "finished_at"]
+    list_filter = ["kind", "state"]
+    readonly_fields = [f.name for f in Job._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    list_display = ["user", "name", "prefix", "created_at", "last_used_at", "revoked_at"]
+    readonly_fields = ["user", "prefix", "digest", "created_at", "last_used_at"]
+
+    def has_add_permission(self, request):
+        return False  # tokens are created by their user or `manage.py api_token`, shown once
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    list_display = ["email", "organisation", "role", "created_at", "expires_at", "accepted_at", "revoked_at"]
+    readonly_fields = ["digest"]
+
+
+@admin.register(AccessibilityFeedback)
+class AccessibilityFeedbackAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "page_url", "contact"]

@@ -1,0 +1,176 @@
+"""The append-only audit log with its hash chain.
+
+Services call :func:`audit_record` inside their transaction; views never write audit events.
+Each event's hash covers its content and the previous event's hash, and events are numbered
+without gaps (``seq``), so :func:`audit_verify` finds an altered, removed or inserted event.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+from dataclasses import dataclass
+from decimal import Decimal
+from uuid import UUID
+
+from django.db import connection, models, transaction
+from django.utils import timezone
+
+from .models import AuditEvent
+
+GENESIS_HASH = "0" * 64
+_LOCK_KEY = 7_311_995_001  # pg_advisory_xact_lock key that serialises audit writers
+
+
+def to_json_value(value):
+    """A JSON-safe form of a model field value (Decimals as strings, never floats)."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime.datetime | datetime.date | datetime.time):
+        return value.isoformat()
+    if isinstance(value, UUID):
+        return str(value)
+    if isinstance(value, models.Model):
+        return value.pk
+    if isinstance(value, dict):
+        return {str(k): to_json_value(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [to_json_value(v) for v in value]
+    return value
+
+
+def snapshot(instance: models.Model, fields: list[str]) -> dict:
+    """The named fields of ``instance`` as a JSON-safe dict (foreign keys as ids)."""
+    data = {}
+    for name in fields:
+        field = instance._meta.get_field(name)
+        if field.many_to_many:
+            data[name] = sorted(str(o) for o in getattr(instance, name).all()) if instance.pk else []
+        elif field.is_relation:
+            data[name] = getattr(instance, field.attname)
+        else:
+            data[name] = to_json_value(getattr(instance, name))
+    return data
+
+
+def _canonical(event: AuditEvent) -> bytes:
+    payload = {
+        "seq": event.seq,
+        "at": event.at.isoformat(),
+        "actor": event.actor_id,
+        "actor_label": event.actor_label,
+        "organisation": event.organisation_id,
+        "action": event.action,
+        "object_type": event.object_type,
+        "object_id": event.object_id,
+        "object_repr": event.object_repr,
+        "before": event.before,
+        "after": event.after,
+        "prev_hash": event.prev_hash,
+    }
+    return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def event_hash(event: AuditEvent) -> str:
+    return hashlib.sha256(_canonical(event)).hexdigest()
+
+
+def audit_record(
+    *,
+    actor,
+    action: str,
+    obj: models.Model | None = None,
+    object_type: str | None = None,
+    object_id=None,
+    before: dict | None = None,
+    after: dict | None = None,
+    organisation=None,
+) -> AuditEvent:
+    """Append one event. Runs inside the caller's transaction, so the event exists exactly when
+    the change it describes was committed."""
+    if obj is not None:
+        object_type = object_type or obj._meta.label_lower
+        object_id = obj.pk if object_id is None else object_id
+    actor_obj = actor if getattr(actor, "is_authenticated", False) else None
+    if organisation is None and actor_obj is not None:
+        organisation = actor_obj.organisation_id
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK_KEY])
+        last = AuditEvent.objects.order_by("-seq").only("seq", "hash").first()
+        event = AuditEvent(
+            seq=(last.seq + 1) if last else 1,
+            at=timezone.now(),
+            actor=actor_obj,
+            actor_label=(actor_obj.email if actor_obj else str(actor or "system"))[:254],
+            organisation_id=getattr(organisation, "pk", organisation),
+            action=action,
+            object_type=object_type or "",
+            object_id=str(object_id or ""),
+            object_repr=str(obj)[:300] if obj is not None else "",
+            before=to_json_value(before) if before is not None else None,
+            after=to_json_value(after) if after is not None else None,
+            prev_hash=last.hash if last else GENESIS_HASH,
+        )
+        event.hash = event_hash(event)
+        event.save(force_insert=True)
+    return event
+
+
+@dataclass
+class VerifyResult:
+    ok: bool
+    checked: int
+    head_seq: int
+    head_hash: str
+    problem: str = ""
+    problem_seq: int | None = None
+
+    def as_dict(self) -> dict:
+        return {
+            "ok": self.ok,
+            "checked": self.checked,
+            "head_seq": self.head_seq,
+            "head_hash": self.head_hash,
+            "problem": self.problem,
+            "problem_seq": self.problem_seq,
+        }
+
+
+def audit_verify(*, checkpoint: dict | None = None, progress=None) -> VerifyResult:
+    """Walk the whole chain and report the first event that was altered, removed or inserted.
+
+    ``checkpoint`` is the head (``head_seq``, ``head_hash``) that an earlier check saw; events up
+    to it must still be there unchanged, which also catches events removed from the end.
+    """
+    total = AuditEvent.objects.count()
+    expected_seq, expected_prev, checked = 1, GENESIS_HASH, 0
+    head_hash = GENESIS_HASH
+
+    def fail(seq, message):
+        return VerifyResult(False, checked, expected_seq - 1, head_hash, message, seq)
+
+    for event in AuditEvent.objects.order_by("seq").iterator(chunk_size=2000):
+        if event.seq != expected_seq:
+            if event.seq > expected_seq:
+                return fail(expected_seq, f"Event #{expected_seq} is missing (next present: #{event.seq}).")
+            return fail(event.seq, f"Event #{event.seq} appears twice or out of order.")
+        if event.prev_hash != expected_prev:
+            return fail(event.seq, f"Event #{event.seq} does not follow event #{event.seq - 1}: the chain is broken.")
+        if event_hash(event) != event.hash:
+            return fail(event.seq, f"Event #{event.seq} was altered after it was written.")
+        checked += 1
+        expected_seq, expected_prev, head_hash = event.seq + 1, event.hash, event.hash
+        if progress and total and checked % 5000 == 0:
+            progress(checked / total)
+    head_seq = expected_seq - 1
+    if checkpoint and checkpoint.get("head_seq"):
+        seq = int(checkpoint["head_seq"])
+        if seq > head_seq:
+            return fail(head_seq + 1, f"Events #{head_seq + 1} to #{seq} were removed since the last check.")
+        stored = AuditEvent.objects.filter(seq=seq).values_list("hash", flat=True).first()
+        if stored != checkpoint.get("head_hash"):
+            return fail(seq, f"Event #{seq} differs from what the last check saw.")
+    return VerifyResult(True, checked, head_seq, head_hash)

@@ -1,0 +1,384 @@
+"""The shared kernel's data: organisations and users with their role, materials, jobs, the audit
+log, API tokens and invitations. Domain apps import from here; nothing here imports a domain app.
+"""
+
+import uuid
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.auth.models import PermissionsMixin
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from .chemistry import LCE_PER_LITHIUM
+
+
+class OrganisationKind(models.TextChoices):
+    MEMBER = "member", _("Member firm")
+    AGENCY = "agency", _("Raw-material agency")
+    TRADINGHOUSE = "tradinghouse", _("Trading house")
+    MINISTRY = "ministry", _("Ministry")
+
+
+class Role(models.TextChoices):
+    MEMBER = "member", _("Member")
+    MEMBER_ADMIN = "member_admin", _("Member administrator")
+    AGENCY_ANALYST = "agency_analyst", _("Agency analyst")
+    AGENCY_APPROVER = "agency_approver", _("Agency approver")
+    TRADING_DESK = "trading_desk", _("Trading desk")
+    MINISTRY_VIEWER = "ministry_viewer", _("Ministry viewer")
+
+
+# Which roles an organisation of each kind may give its people.
+ROLES_BY_KIND: dict[str, tuple[str, ...]] = {
+    OrganisationKind.MEMBER: (Role.MEMBER, Role.MEMBER_ADMIN),
+    OrganisationKind.AGENCY: (Role.AGENCY_ANALYST, Role.AGENCY_APPROVER),
+    OrganisationKind.TRADINGHOUSE: (Role.TRADING_DESK,),
+    OrganisationKind.MINISTRY: (Role.MINISTRY_VIEWER,),
+}
+
+
+class Organisation(models.Model):
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=OrganisationKind.choices)
+    country = models.CharField(_("country"), max_length=2, default="DE")
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("organisation")
+        verbose_name_plural = _("organisations")
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def is_member_firm(self) -> bool:
+        return self.kind == OrganisationKind.MEMBER
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def create_user(self, email, password=None, **extra):
+        if not email:
+            raise ValueError("A user needs an e-mail address.")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        if password:
+            user.set_password(password)
+        else:
+            user.set_unusable_password()
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email, password=None, **extra):
+        extra.update(is_staff=True, is_superuser=True)
+        return self.create_user(email, password, **extra)
+
+    def get_by_natural_key(self, email):
+        return self.get(email__iexact=email)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A person. Their membership is one organisation and one role in it (DESIGN: one
+    organisation per user); staff admins may have neither."""
+
+    email = models.EmailField(_("e-mail address"), unique=True)
+    full_name = models.CharField(_("name"), max_length=200, blank=True)
+    organisation = models.ForeignKey(
+        Organisation, verbose_name=_("organisation"), on_delete=models.PROTECT,
+        related_name="users", null=True, blank=True,
+    )
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices, blank=True)
+    is_staff = models.BooleanField(_("staff admin"), default=False)
+    is_active = models.BooleanField(_("active"), default=True)
+    date_joined = models.DateTimeField(default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        ordering = ["email"]
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(role="") | Q(organisation__isnull=False),
+                name="user_role_needs_organisation",
+            )
+        ]
+
+    def __str__(self):
+        return self.full_name or self.email
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        self.email = self.email.lower()
+        if self.role and not self.organisation_id:
+            raise ValidationError({"organisation": _("A user with a role belongs to an organisation.")})
+        if self.role and self.organisation and self.role not in ROLES_BY_KIND[self.organisation.kind]:
+            raise ValidationError({"role": _("This role does not exist in an organisation of this kind.")})
+
+    def get_full_name(self):
+        return self.full_name or self.email
+
+    def get_short_name(self):
+        return self.full_name.split(" ")[0] if self.full_name else self.email
+
+    @property
+    def is_member(self) -> bool:
+        return self.role in (Role.MEMBER, Role.MEMBER_ADMIN)
+
+    @property
+    def is_desk(self) -> bool:
+        return self.role == Role.TRADING_DESK
+
+    @property
+    def is_agency(self) -> bool:
+        return self.role in (Role.AGENCY_ANALYST, Role.AGENCY_APPROVER)
+
+    @property
+    def is_ministry(self) -> bool:
+        return self.role == Role.MINISTRY_VIEWER
+
+    @property
+    def needs_mfa(self) -> bool:
+        return self.role in settings.MFA_REQUIRED_ROLES
+
+
+class MaterialFamily(models.TextChoices):
+    LITHIUM = "lithium", _("Lithium")
+    MAGNET_REE = "magnet-ree", _("Magnet rare earths")
+    GALLIUM = "gallium", _("Gallium")
+    GERMANIUM = "germanium", _("Germanium")
+    GRAPHITE = "graphite", _("Graphite")
+    COBALT = "cobalt", _("Cobalt")
+    NICKEL = "nickel", _("Nickel")
+    MANGANESE = "manganese", _("Manganese")
+    TUNGSTEN = "tungsten", _("Tungsten")
+    MAGNESIUM = "magnesium", _("Magnesium")
+    SILICON = "silicon", _("Silicon")
+    COPPER = "copper", _("Copper")
+    ALUMINIUM = "aluminium", _("Aluminium")
+    TITANIUM = "titanium", _("Titanium")
+    PGM = "pgm", _("Platinum-group metals")
+    BISMUTH = "bismuth", _("Bismuth")
+    ANTIMONY = "antimony", _("Antimony")
+
+
+class CrmaStatus(models.TextChoices):
+    STRATEGIC = "strategic", _("strategic and critical")
+    CRITICAL = "critical", _("critical")
+
+
+class Material(models.Model):
+    """A tradeable product and grade class: the pooling unit of demand (DESIGN.md)."""
+
+    code = models.SlugField(_("code"), max_length=60, unique=True)
+    name_en = models.CharField(_("name (English)"), max_length=200)
+    name_de = models.CharField(_("name (German)"), max_length=200)
+    formula = models.CharField(
+        _("formula"), max_length=80, blank=True,
+        help_text=_("Chemical formula of the traded form, hydrates with a dot: LiOH.H2O"),
+    )
+    composition = models.CharField(
+        _("composition"), max_length=120, blank=True,
+        help_text=_("For mixtures and concentrates without one formula: 0.75 Nd2O3 + 0.25 Pr6O11"),
+    )
+    element = models.CharField(_("element"), max_length=8, help_text=_("Symbol, or NdPr for the combined basis"))
+    family = models.CharField(_("family"), max_length=20, choices=MaterialFamily.choices)
+    crma = models.CharField(_("CRMA status"), max_length=12, choices=CrmaStatus.choices)
+    element_content = models.DecimalField(
+        _("element content"), max_digits=12, decimal_places=10,
+        help_text=_("Mass fraction of the element, computed from formula or composition"),
+    )
+    sort_order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["sort_order", "code"]
+        verbose_name = _("material")
+        verbose_name_plural = _("materials")
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def name(self) -> str:
+        return self.name_de if (get_language() or "de").startswith("de") else self.name_en
+
+    @property
+    def lce_factor(self) -> Decimal | None:
+        """Tonnes of lithium carbonate equivalent per tonne of this material (lithium only)."""
+        if self.element != "Li":
+            return None
+        return self.element_content * LCE_PER_LITHIUM
+
+    @property
+    def chemical_form(self) -> str:
+        return self.formula or self.composition
+
+
+class JobState(models.TextChoices):
+    QUEUED = "queued", _("queued")
+    RUNNING = "running", _("running")
+    SUCCEEDED = "succeeded", _("succeeded")
+    FAILED = "failed", _("failed")
+
+
+ACTIVE_JOB_STATES = (JobState.QUEUED, JobState.RUNNING)
+
+
+class Job(models.Model):
+    """A background job and its progress. Tasks report into this row (it outlives Celery's result
+    expiry and works the same when jobs run in-process); pages and the API read it."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    kind = models.CharField(max_length=40)
+    # What the job works on, e.g. ("industry.demandround", "17"); at most one active job each.
+    subject_type = models.CharField(max_length=60, blank=True)
+    subject_id = models.CharField(max_length=40, blank=True)
+    state = models.CharField(max_length=10, choices=JobState.choices, default=JobState.QUEUED)
+    progress = models.FloatField(default=0.0)
+    phase = models.CharField(max_length=200, blank=True)
+    error = models.TextField(blank=True)
+    result = models.JSONField(default=dict, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "subject_type", "subject_id"],
+                condition=Q(state__in=["queued", "running"]),
+                name="one_active_job_per_subject",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.kind} {self.subject_id} ({self.state})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.state in ACTIVE_JOB_STATES
+
+    @property
+    def percent(self) -> int:
+        return round(self.progress * 100)
+
+
+class AuditEvent(models.Model):
+    """One append-only audit entry. ``hash`` covers the entry and the hash of the one before it,
+    so altering or removing any entry breaks the chain (checked by ``audit_integrity_check``).
+    On PostgreSQL a trigger refuses UPDATE and DELETE on this table."""
+
+    seq = models.PositiveBigIntegerField(unique=True)
+    at = models.DateTimeField(default=timezone.now)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    actor_label = models.CharField(max_length=254, blank=True)
+    organisation = models.ForeignKey(
+        Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    action = models.CharField(max_length=80)
+    object_type = models.CharField(max_length=80)
+    object_id = models.CharField(max_length=40)
+    object_repr = models.CharField(max_length=300, blank=True)
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["-seq"]
+        indexes = [models.Index(fields=["object_type", "object_id"])]
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+
+    def __str__(self):
+        return f"#{self.seq} {self.action} {self.object_type}:{self.object_id}"
+
+
+class ApiToken(models.Model):
+    """A personal API token. Only the SHA-256 digest of the key is stored; the key is shown once."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(_("name"), max_length=100)
+    prefix = models.CharField(max_length=12)
+    digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+
+    def __str__(self):
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+
+class Invitation(models.Model):
+    """An invitation to join an organisation with a role. The link carries a random key of which
+    only the digest is stored."""
+
+    email = models.EmailField(_("e-mail address"))
+    full_name = models.CharField(_("name"), max_length=200, blank=True)
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="invitations")
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    digest = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
+
+    def __str__(self):
+        return f"{self.email} → {self.organisation}"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.accepted_at is None and self.revoked_at is None and self.expires_at > timezone.now()
+
+
+class AccessibilityFeedback(models.Model):
+    """A report of an accessibility barrier (BITV 2.0 § 7 feedback mechanism)."""
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    page_url = models.CharField(_("page"), max_length=500, blank=True)
+    message = models.TextField(_("description of the barrier"), max_length=5000)
+    contact = models.CharField(_("how can we reach you? (optional)"), max_length=254, blank=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("accessibility feedback")
+        verbose_name_plural = _("accessibility feedback")

@@ -1,0 +1,84 @@
+"""Reads of the shared kernel that have rules: every function takes the acting user."""
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from .models import ApiToken, AuditEvent, Invitation, Material, User
+
+
+def material_list(*, search: str = "", family: str = "", crma: str = "") -> QuerySet[Material]:
+    qs = Material.objects.all()
+    if search:
+        qs = qs.filter(
+            Q(code__icontains=search) | Q(name_en__icontains=search) | Q(name_de__icontains=search)
+            | Q(formula__icontains=search) | Q(element__iexact=search)
+        )
+    if family:
+        qs = qs.filter(family=family)
+    if crma:
+        qs = qs.filter(crma=crma)
+    return qs
+
+
+def material_get(*, code: str) -> Material:
+    try:
+        return Material.objects.get(code=code)
+    except Material.DoesNotExist:
+        raise Http404 from None
+
+
+def colleagues_visible_to(user: User) -> QuerySet[User]:
+    """People a user may manage: staff admins everyone, a member administrator its own firm."""
+    qs = User.objects.select_related("organisation")
+    if user.is_staff:
+        return qs
+    if user.role == "member_admin":
+        return qs.filter(organisation_id=user.organisation_id)
+    return qs.none()
+
+
+def colleague_get(*, user: User, pk: int) -> User:
+    try:
+        return colleagues_visible_to(user).get(pk=pk)
+    except User.DoesNotExist:
+        raise Http404 from None
+
+
+def invitations_visible_to(user: User) -> QuerySet[Invitation]:
+    qs = Invitation.objects.select_related("organisation", "invited_by").filter(
+        accepted_at__isnull=True, revoked_at__isnull=True
+    )
+    if user.is_staff:
+        return qs
+    if user.role == "member_admin":
+        return qs.filter(organisation_id=user.organisation_id)
+    return qs.none()
+
+
+def invitation_get(*, user: User, pk: int) -> Invitation:
+    try:
+        return invitations_visible_to(user).get(pk=pk)
+    except Invitation.DoesNotExist:
+        raise Http404 from None
+
+
+def tokens_visible_to(user: User) -> QuerySet[ApiToken]:
+    """A user's own tokens, plus those of the people the user manages."""
+    managed = colleagues_visible_to(user).values("pk")
+    return ApiToken.objects.select_related("user").filter(Q(user=user) | Q(user__in=managed))
+
+
+def token_get(*, user: User, pk: int) -> ApiToken:
+    try:
+        return tokens_visible_to(user).get(pk=pk)
+    except ApiToken.DoesNotExist:
+        raise Http404 from None
+
+
+def audit_events(*, search: str = "", object_type: str = "") -> QuerySet[AuditEvent]:
+    qs = AuditEvent.objects.select_related("actor", "organisation")
+    if search:
+        qs = qs.filter(Q(action__icontains=search) | Q(object_repr__icontains=search) | Q(actor_label__icontains=search))
+    if object_type:
+        qs = qs.filter(object_type=object_type)
+    return qs

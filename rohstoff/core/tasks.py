@@ -1,0 +1,55 @@
+import logging
+
+from celery import shared_task
+from django.core.mail import mail_admins
+from django.db.models import Q
+
+from .audit import audit_verify
+from .jobs import job_fail_stale, job_running, job_start
+from .models import ACTIVE_JOB_STATES, Job, JobState
+
+log = logging.getLogger(__name__)
+
+AUDIT_CHECK = "audit_integrity_check"
+
+
+def last_audit_check() -> Job | None:
+    return Job.objects.filter(kind=AUDIT_CHECK, state=JobState.SUCCEEDED).order_by("-finished_at").first()
+
+
+def audit_check_start(*, created_by=None) -> Job:
+    job, _created = job_start(
+        kind=AUDIT_CHECK, created_by=created_by, enqueue=lambda job_id: run_audit_check.delay(job_id)
+    )
+    return job
+
+
+@shared_task
+def audit_integrity_check():
+    """Periodic entry point (beat): start a check job, unless one is running."""
+    return str(audit_check_start().pk)
+
+
+@shared_task
+def run_audit_check(job_id: str):
+    with job_running(job_id) as reporter:
+        if reporter is None:
+            return
+        previous = Job.objects.filter(
+            Q(result__ok=True), kind=AUDIT_CHECK, state=JobState.SUCCEEDED
+        ).order_by("-finished_at").first()
+        result = audit_verify(
+            checkpoint=previous.result if previous else None,
+            progress=lambda f: reporter.progress(f, "verifying"),
+        )
+        reporter.job.result = result.as_dict()
+        if not result.ok:
+            log.error("Audit log integrity check failed: %s", result.problem)
+            mail_admins("Audit log integrity check failed", result.problem, fail_silently=True)
+
+
+@shared_task
+def fail_stale_jobs():
+    """Mark jobs whose worker died as failed, so that they can be started again."""
+    for job in Job.objects.filter(state__in=ACTIVE_JOB_STATES):
+        job_fail_stale(job)

@@ -1,0 +1,41 @@
+// Small progressive enhancements; every page works without them.
+(function () {
+  "use strict";
+  function ready(fn) {
+    if (document.readyState !== "loading") fn(); else document.addEventListener("DOMContentLoaded", fn);
+  }
+  ready(function () {
+    // Mobile navigation toggle.
+    var toggle = document.querySelector("[data-nav-toggle]");
+    var sidebar = document.getElementById("sidebar");
+    if (toggle && sidebar) {
+      toggle.addEventListener("click", function () {
+        var open = sidebar.classList.toggle("is-open");
+        toggle.setAttribute("aria-expanded", open ? "true" : "false");
+      });
+    }
+    // Confirm destructive actions: <form data-confirm="...">.
+    document.addEventListener("submit", function (event) {
+      var message = event.target.getAttribute && event.target.getAttribute("data-confirm");
+      if (message && !window.confirm(message)) event.preventDefault();
+    }, true);
+    // Countdowns: <time data-countdown datetime="ISO">; updates the text once a minute.
+    function renderCountdowns() {
+      document.querySelectorAll("[data-countdown]").forEach(function (el) {
+        var end = new Date(el.getAttribute("datetime"));
+        var ms = end - new Date();
+        var lang = document.documentElement.lang || "de";
+        var de = lang.indexOf("de") === 0;
+        if (ms <= 0) { el.textContent = de ? "abgelaufen" : "closed"; return; }
+        var min = Math.floor(ms / 60000), d = Math.floor(min / 1440), h = Math.floor((min % 1440) / 60), m = min % 60;
+        var parts = [];
+        if (d) parts.push(d + (de ? (d === 1 ? " Tag" : " Tage") : (d === 1 ? " day" : " days")));
+        if (d || h) parts.push(h + (de ? " Std." : " h"));
+        if (!d) parts.push(m + (de ? " Min." : " min"));
+        el.textContent = (de ? "noch " : "") + parts.join(" ") + (de ? "" : " left");
+      });
+    }
+    renderCountdowns();
+    window.setInterval(renderCountdowns, 60000);
+  });
+})();
