@@ -31,6 +31,11 @@ router.register("materials", MaterialViewSet, basename="material")
 
 urlpatterns = [
     path("api/v1/", include(router.urls)),
+    path("api/v1/", include("rohstoff.core.api_urls")),
+    path("api/v1/", include("industry.api_urls")),
+    path("api/v1/", include("tradinghouse.api_urls")),
+    path("api/v1/", include("contracts.api_urls")),
+    path("api/v1/", include("agency.api_urls")),
     path("api/schema/", SchemaView.as_view(), name="api_schema"),
     path("api/docs/", SwaggerView.as_view(url_name="api_schema"), name="api_docs"),
     path("api/redoc/", RedocView.as_view(url_name="api_schema"), name="api_redoc"),

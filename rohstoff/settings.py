@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "django.forms",
     "rest_framework",
     "django_filters",
+    "django_countries",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "allauth",

@@ -37,6 +37,10 @@ urlpatterns = [
     path("i18n/setlang/", with_policy(set_language, PUBLIC), name="set_language"),
     path("healthz", core.healthz, name="healthz"),
     path("admin/", (declare(admin.site.get_urls(), STAFF, {"login": PUBLIC, "logout": PUBLIC}), "admin", admin.site.name)),
+    path("rounds/", include("industry.urls")),
+    path("positions/", include("tradinghouse.urls")),
+    path("contracts/", include("contracts.urls")),
+    path("agency/", include("agency.urls")),
     path("", include("rohstoff.api")),
 ]
 

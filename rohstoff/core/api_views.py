@@ -1,9 +1,10 @@
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import mixins, serializers
+from rest_framework import generics, mixins, serializers
 
 from .access import LOGGED_IN
 from .api import ScopedViewSet
-from .models import Material
+from .models import Job, Material
+from .selectors import job_get
 
 UNAUTHORISED = OpenApiResponse(description="No or invalid credentials.")
 FORBIDDEN = OpenApiResponse(description="Your role may not use this endpoint.")
@@ -36,3 +37,24 @@ class MaterialViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVi
 
     def scoped_queryset(self):
         return Material.objects.all()
+
+
+class JobSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Job
+        fields = ["id", "kind", "state", "progress", "phase", "error", "created_at", "started_at", "finished_at"]
+
+
+class JobView(generics.RetrieveAPIView):
+    """A background job's state and progress: for whoever started it, and the trading desk."""
+
+    access_policy = LOGGED_IN
+    serializer_class = JobSerializer
+
+    def get_object(self):
+        return job_get(user=self.request.user, pk=self.kwargs["pk"])
+
+    @extend_schema(summary="State and progress of a background job",
+                   responses={200: JobSerializer, 401: UNAUTHORISED, 404: NOT_FOUND})
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)

@@ -13,6 +13,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+from django_countries.fields import CountryField
 
 from .chemistry import LCE_PER_LITHIUM
 
@@ -45,7 +46,7 @@ ROLES_BY_KIND: dict[str, tuple[str, ...]] = {
 class Organisation(models.Model):
     name = models.CharField(_("name"), max_length=200, unique=True)
     kind = models.CharField(_("kind"), max_length=20, choices=OrganisationKind.choices)
-    country = models.CharField(_("country"), max_length=2, default="DE")
+    country = CountryField(_("country"), default="DE")
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

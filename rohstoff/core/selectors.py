@@ -3,7 +3,7 @@
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from .models import ApiToken, AuditEvent, Invitation, Material, User
+from .models import ApiToken, AuditEvent, Invitation, Job, Material, Role, User
 
 
 def material_list(*, search: str = "", family: str = "", crma: str = "") -> QuerySet[Material]:
@@ -82,3 +82,17 @@ def audit_events(*, search: str = "", object_type: str = "") -> QuerySet[AuditEv
     if object_type:
         qs = qs.filter(object_type=object_type)
     return qs
+
+
+def jobs_visible_to(user: User) -> QuerySet[Job]:
+    """Whoever started a job sees it; the trading desk (which runs the platform's jobs) sees all."""
+    if user.role == Role.TRADING_DESK or user.is_staff:
+        return Job.objects.all()
+    return Job.objects.filter(created_by=user)
+
+
+def job_get(*, user: User, pk) -> Job:
+    try:
+        return jobs_visible_to(user).get(pk=pk)
+    except Job.DoesNotExist:
+        raise Http404 from None

@@ -1,0 +1,357 @@
+"""Offtake contracts of the trading house: counterparties, terms, pricing, delivery schedules,
+deliveries, documents, index prices and FX rates, and back-to-back allocations to member firms.
+
+Each contract serves one demand round. Quarters are stored as an index (year * 4 + quarter - 1),
+quantities as tonnes of the material's form at 6 decimal places.
+"""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from django_countries.fields import CountryField
+
+from agency.models import Project
+from industry.models import DemandRound
+from rohstoff.core.models import Material, Organisation
+from rohstoff.core.periods import Quarter
+
+T = {"max_digits": 22, "decimal_places": 6}
+MONEY = {"max_digits": 20, "decimal_places": 4}
+PERCENT = {"max_digits": 7, "decimal_places": 4, "validators": [MinValueValidator(0), MaxValueValidator(100)]}
+
+
+class CounterpartyKind(models.TextChoices):
+    PRODUCER = "producer", _("producer (mine)")
+    REFINER = "refiner", _("refiner / processor")
+    RECYCLER = "recycler", _("recycler")
+    TRADER = "trader", _("trader")
+
+
+class Counterparty(models.Model):
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    kind = models.CharField(_("kind"), max_length=12, choices=CounterpartyKind.choices)
+    country = CountryField(_("country"))
+    notes = models.TextField(_("notes"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("counterparty")
+        verbose_name_plural = _("counterparties")
+
+    def __str__(self):
+        return self.name
+
+
+class Currency(models.TextChoices):
+    EUR = "EUR", "EUR"
+    USD = "USD", "USD"
+    CNY = "CNY", "CNY"
+    AUD = "AUD", "AUD"
+    CAD = "CAD", "CAD"
+    GBP = "GBP", "GBP"
+    JPY = "JPY", "JPY"
+    CHF = "CHF", "CHF"
+
+
+class PriceUnit(models.TextChoices):
+    PER_T = "t", _("per t")
+    PER_KG = "kg", _("per kg")
+
+
+class PriceIndex(models.Model):
+    """A price assessment such as a Fastmarkets or Benchmark index. Values are entered by the desk;
+    licensed prices are never shipped with the software."""
+
+    code = models.SlugField(_("identifier"), max_length=80, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    provider = models.CharField(_("provider"), max_length=80, help_text=_("e.g. Fastmarkets, Benchmark, Argus"))
+    material = models.ForeignKey(Material, on_delete=models.PROTECT, related_name="+")
+    currency = models.CharField(_("currency"), max_length=3, choices=Currency.choices)
+    unit = models.CharField(_("unit"), max_length=2, choices=PriceUnit.choices)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("price index")
+        verbose_name_plural = _("price indices")
+
+    def __str__(self):
+        return f"{self.name} ({self.currency}/{self.unit})"
+
+
+class IndexValue(models.Model):
+    index = models.ForeignKey(PriceIndex, on_delete=models.CASCADE, related_name="values")
+    date = models.DateField(_("date"))
+    value = models.DecimalField(_("value"), **MONEY)
+    entered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    entered_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["index", "-date"]
+        constraints = [models.UniqueConstraint(fields=["index", "date"], name="one_index_value_per_day")]
+
+
+class FxRate(models.Model):
+    """Units of ``currency`` per one euro on ``date`` (the ECB's convention: 1 EUR = 1.08 USD)."""
+
+    currency = models.CharField(_("currency"), max_length=3, choices=Currency.choices)
+    date = models.DateField(_("date"))
+    per_eur = models.DecimalField(_("units per EUR"), max_digits=16, decimal_places=6)
+    entered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["currency", "-date"]
+        constraints = [
+            models.UniqueConstraint(fields=["currency", "date"], name="one_fx_rate_per_day"),
+            models.CheckConstraint(condition=Q(per_eur__gt=0), name="fx_rate_positive"),
+        ]
+
+
+class ContractState(models.TextChoices):
+    DRAFT = "draft", _("draft")
+    NEGOTIATING = "negotiating", _("negotiating")
+    SIGNED = "signed", _("signed")
+    ACTIVE = "active", _("active")
+    COMPLETED = "completed", _("completed")
+    TERMINATED = "terminated", _("terminated")
+
+
+# Which states a contract may move to from each state.
+CONTRACT_TRANSITIONS = {
+    ContractState.DRAFT: (ContractState.NEGOTIATING, ContractState.TERMINATED),
+    ContractState.NEGOTIATING: (ContractState.SIGNED, ContractState.DRAFT, ContractState.TERMINATED),
+    ContractState.SIGNED: (ContractState.ACTIVE, ContractState.TERMINATED),
+    ContractState.ACTIVE: (ContractState.COMPLETED, ContractState.TERMINATED),
+    ContractState.COMPLETED: (),
+    ContractState.TERMINATED: (),
+}
+# Contracts whose scheduled volumes count as contracted supply in positions.
+SUPPLY_STATES = (ContractState.SIGNED, ContractState.ACTIVE)
+
+
+class Incoterm(models.TextChoices):
+    EXW = "EXW", "EXW"
+    FCA = "FCA", "FCA"
+    CPT = "CPT", "CPT"
+    CIP = "CIP", "CIP"
+    DAP = "DAP", "DAP"
+    DPU = "DPU", "DPU"
+    DDP = "DDP", "DDP"
+    FAS = "FAS", "FAS"
+    FOB = "FOB", "FOB"
+    CFR = "CFR", "CFR"
+    CIF = "CIF", "CIF"
+
+
+class PricingType(models.TextChoices):
+    FIXED = "fixed", _("fixed price")
+    INDEX = "index", _("index-linked")
+
+
+class QuotationalPeriod(models.TextChoices):
+    """Which index values make a quarter's price: their average over the period."""
+
+    QUARTER = "Q", _("average of the delivery quarter")
+    PREVIOUS_QUARTER = "Q-1", _("average of the quarter before delivery")
+    PREVIOUS_MONTH = "M-1", _("average of the month before the delivery quarter")
+
+
+class FeeType(models.TextChoices):
+    PER_UNIT = "per_unit", _("amount per price unit")
+    PERCENT = "percent", _("percent of the contract price")
+
+
+class OfftakeContract(models.Model):
+    reference = models.CharField(_("reference"), max_length=40, unique=True)
+    counterparty = models.ForeignKey(Counterparty, verbose_name=_("counterparty"), on_delete=models.PROTECT, related_name="contracts")
+    round = models.ForeignKey(DemandRound, verbose_name=_("serves round"), on_delete=models.PROTECT, related_name="contracts")
+    material = models.ForeignKey(Material, verbose_name=_("material"), on_delete=models.PROTECT, related_name="+")
+    grade = models.CharField(_("grade"), max_length=200, blank=True)
+    start_quarter = models.PositiveIntegerField(_("first quarter"))
+    end_quarter = models.PositiveIntegerField(_("last quarter"))
+    annual_volume_t = models.DecimalField(_("annual volume (t)"), **T)
+    tolerance_pct = models.DecimalField(_("tolerance ± %"), **PERCENT, default=Decimal("5"))
+    take_or_pay_pct = models.DecimalField(_("take-or-pay share %"), **PERCENT, default=Decimal("0"))
+    incoterm = models.CharField(_("Incoterm 2020"), max_length=3, choices=Incoterm.choices)
+    incoterm_place = models.CharField(_("named place"), max_length=120)
+    currency = models.CharField(_("currency"), max_length=3, choices=Currency.choices)
+    price_unit = models.CharField(_("price unit"), max_length=2, choices=PriceUnit.choices, default=PriceUnit.PER_T)
+    pricing_type = models.CharField(_("pricing"), max_length=6, choices=PricingType.choices)
+    fixed_price = models.DecimalField(_("fixed price"), **MONEY, null=True, blank=True)
+    index = models.ForeignKey(PriceIndex, verbose_name=_("price index"), null=True, blank=True, on_delete=models.PROTECT, related_name="contracts")
+    quotational_period = models.CharField(_("quotational period"), max_length=4, choices=QuotationalPeriod.choices, blank=True)
+    premium = models.DecimalField(_("premium (+) or discount (−)"), **MONEY, default=Decimal("0"))
+    floor = models.DecimalField(_("floor"), **MONEY, null=True, blank=True)
+    cap = models.DecimalField(_("cap"), **MONEY, null=True, blank=True)
+    fee_type = models.CharField(_("house fee"), max_length=8, choices=FeeType.choices, default=FeeType.PERCENT)
+    fee_value = models.DecimalField(_("fee"), **MONEY, default=Decimal("0"))
+    lot_size_t = models.DecimalField(_("lot size (t)"), **T, default=Decimal("0.001"))
+    project = models.ForeignKey(Project, verbose_name=_("agency project"), null=True, blank=True, on_delete=models.PROTECT, related_name="contracts")
+    state = models.CharField(_("state"), max_length=12, choices=ContractState.choices, default=ContractState.DRAFT)
+    signed_on = models.DateField(_("signed on"), null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["-signed_on", "reference"]
+        verbose_name = _("offtake contract")
+        verbose_name_plural = _("offtake contracts")
+        constraints = [
+            models.CheckConstraint(condition=Q(end_quarter__gte=models.F("start_quarter")), name="contract_term_ordered"),
+            models.CheckConstraint(condition=Q(lot_size_t__gt=0), name="contract_lot_positive"),
+            models.CheckConstraint(
+                condition=Q(floor__isnull=True) | Q(cap__isnull=True) | Q(floor__lte=models.F("cap")),
+                name="contract_floor_not_above_cap",
+            ),
+        ]
+
+    def __str__(self):
+        return self.reference
+
+    @property
+    def first_period(self) -> Quarter:
+        return Quarter.from_index(self.start_quarter)
+
+    @property
+    def last_period(self) -> Quarter:
+        return Quarter.from_index(self.end_quarter)
+
+
+class ScheduleEntry(models.Model):
+    """Scheduled delivery quantity of one quarter."""
+
+    contract = models.ForeignKey(OfftakeContract, on_delete=models.CASCADE, related_name="schedule")
+    quarter = models.PositiveIntegerField()
+    quantity_t = models.DecimalField(_("scheduled (t)"), **T)
+
+    class Meta:
+        ordering = ["contract", "quarter"]
+        constraints = [
+            models.UniqueConstraint(fields=["contract", "quarter"], name="one_schedule_entry_per_quarter"),
+            models.CheckConstraint(condition=Q(quantity_t__gte=0), name="schedule_quantity_not_negative"),
+        ]
+
+    @property
+    def period(self) -> Quarter:
+        return Quarter.from_index(self.quarter)
+
+
+class InvoiceState(models.TextChoices):
+    NONE = "none", _("not invoiced")
+    PROVISIONAL = "provisional", _("provisional invoice")
+    FINAL = "final", _("final invoice")
+
+
+class Delivery(models.Model):
+    contract = models.ForeignKey(OfftakeContract, on_delete=models.CASCADE, related_name="deliveries")
+    quarter = models.PositiveIntegerField(help_text="the scheduled quarter this delivery counts against")
+    delivered_on = models.DateField(_("delivered on"))
+    quantity_t = models.DecimalField(_("quantity (t)"), **T)
+    assay = models.CharField(_("grade / assay"), max_length=200, blank=True)
+    provisional_pct = models.DecimalField(_("provisional invoice %"), **PERCENT, default=Decimal("90"))
+    provisional_price = models.DecimalField(_("provisional price"), **MONEY, null=True, blank=True)
+    final_price = models.DecimalField(_("final price"), **MONEY, null=True, blank=True)
+    invoice_state = models.CharField(_("invoice"), max_length=12, choices=InvoiceState.choices, default=InvoiceState.NONE)
+    notes = models.TextField(_("notes"), blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["contract", "delivered_on", "pk"]
+        constraints = [models.CheckConstraint(condition=Q(quantity_t__gt=0), name="delivery_quantity_positive")]
+
+
+class ScheduleStatus(models.TextChoices):
+    UPCOMING = "upcoming", _("upcoming")
+    DUE = "due", _("due this quarter")
+    LATE = "late", _("late")
+    SHORT = "short", _("short")
+    DELIVERED = "delivered", _("delivered")
+
+
+class ScheduleFlag(models.Model):
+    """What the daily check found for a scheduled quarter (late or short), and when it told the desk."""
+
+    entry = models.OneToOneField(ScheduleEntry, on_delete=models.CASCADE, related_name="flag")
+    status = models.CharField(max_length=10, choices=ScheduleStatus.choices)
+    flagged_on = models.DateField()
+    notified_at = models.DateTimeField(null=True, blank=True)
+
+
+class DocumentKind(models.TextChoices):
+    CONTRACT = "contract", _("contract")
+    AMENDMENT = "amendment", _("amendment")
+    SPECIFICATION = "specification", _("specification")
+    OTHER = "other", _("other")
+
+
+class ContractDocument(models.Model):
+    contract = models.ForeignKey(OfftakeContract, on_delete=models.CASCADE, related_name="documents")
+    kind = models.CharField(_("kind"), max_length=14, choices=DocumentKind.choices, default=DocumentKind.CONTRACT)
+    file = models.FileField(upload_to="contracts/%Y/")
+    original_name = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-uploaded_at"]
+
+
+class AllocationState(models.TextChoices):
+    PROPOSED = "proposed", _("proposed")
+    CONFIRMED = "confirmed", _("confirmed")
+    DECLINED = "declined", _("declined")
+
+
+class AllocationRound(models.Model):
+    """One allocation of a contract's volume to member firms: previewed and overridden as a draft
+    by the desk, then released to the firms, who confirm or decline by ``respond_by``."""
+
+    class State(models.TextChoices):
+        DRAFT = "draft", _("draft")
+        RELEASED = "released", _("released to members")
+        CLOSED = "closed", _("closed")
+
+    contract = models.ForeignKey(OfftakeContract, on_delete=models.CASCADE, related_name="allocation_rounds")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.DRAFT)
+    respond_by = models.DateTimeField(_("members respond by"), null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    released_at = models.DateTimeField(null=True, blank=True)
+
+
+class Allocation(models.Model):
+    """A firm's back-to-back share of one contract quarter."""
+
+    allocation_round = models.ForeignKey(AllocationRound, on_delete=models.CASCADE, related_name="allocations")
+    contract = models.ForeignKey(OfftakeContract, on_delete=models.CASCADE, related_name="allocations")
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="allocations")
+    quarter = models.PositiveIntegerField()
+    requested_t = models.DecimalField(_("remaining firm demand (t)"), **T)
+    computed_t = models.DecimalField(_("computed share (t)"), **T)
+    quantity_t = models.DecimalField(_("allocated (t)"), **T)
+    explanation = models.JSONField(default=dict, help_text="how the share was computed, for the member")
+    override_reason = models.TextField(blank=True)
+    state = models.CharField(max_length=10, choices=AllocationState.choices, default=AllocationState.PROPOSED)
+    responded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    responded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["contract", "quarter", "organisation"]
+        constraints = [
+            models.UniqueConstraint(fields=["allocation_round", "organisation", "quarter"], name="one_allocation_per_firm_quarter"),
+            models.CheckConstraint(condition=Q(quantity_t__gte=0), name="allocation_not_negative"),
+        ]
+
+    @property
+    def period(self) -> Quarter:
+        return Quarter.from_index(self.quarter)

@@ -1,0 +1,186 @@
+"""Demand rounds and the demand lines member firms enter into them.
+
+A round collects demand for some materials over a window of delivery quarters. Each line is one
+firm's demand for one material, grade, period and delivery country (that key is unique: entering
+it again replaces the line). Quarters are stored as an index (year * 4 + quarter - 1) so that
+windows and the year-to-quarter split are plain integer arithmetic in SQL.
+"""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_countries.fields import CountryField
+
+from rohstoff.core.models import Material, Organisation
+from rohstoff.core.periods import Period, Quarter
+from rohstoff.core.units import Unit
+
+
+class RoundState(models.TextChoices):
+    DRAFT = "draft", _("draft")
+    OPEN = "open", _("open")
+    CLOSED = "closed", _("closed")
+    AGGREGATED = "aggregated", _("aggregated")
+
+
+DEFAULT_TERMS = _(
+    "1. Confidentiality: the trading house, acting as trustee, treats each firm's demand lines as "
+    "confidential. Other member firms, the agency and the ministry never see them.\n"
+    "2. Competition law: we do not exchange forward demand with competitors. Aggregates are "
+    "published only under disclosure control (at least five firms, no dominant firm).\n"
+    "3. Indicative lines express intent; firm lines commit us to take back-to-back allocations "
+    "from offtake contracts signed against this round, within our stated quantities.\n"
+    "4. The trading house may exclude implausible lines from pooling and will tell us why."
+)
+
+
+class DemandRound(models.Model):
+    title = models.CharField(_("title"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+    materials = models.ManyToManyField(Material, verbose_name=_("materials in scope"), related_name="rounds")
+    first_quarter = models.PositiveIntegerField(_("first delivery quarter"))
+    last_quarter = models.PositiveIntegerField(_("last delivery quarter"))
+    opens_at = models.DateTimeField(_("opens at"))
+    closes_at = models.DateTimeField(_("closes at"))
+    min_quantity_t = models.DecimalField(
+        _("minimum quantity per line (t)"), max_digits=20, decimal_places=6, default=Decimal("0"),
+        validators=[MinValueValidator(Decimal("0"))],
+    )
+    terms = models.TextField(_("participation terms"), default=DEFAULT_TERMS)
+    state = models.CharField(_("state"), max_length=12, choices=RoundState.choices, default=RoundState.DRAFT)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    # Idempotence of the notification e-mails: set when each was sent.
+    opened_notice_sent_at = models.DateTimeField(null=True, blank=True)
+    reminder_sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-opens_at", "-pk"]
+        verbose_name = _("demand round")
+        verbose_name_plural = _("demand rounds")
+        constraints = [
+            models.CheckConstraint(condition=Q(last_quarter__gte=models.F("first_quarter")), name="round_window_ordered"),
+            models.CheckConstraint(condition=Q(closes_at__gt=models.F("opens_at")), name="round_closes_after_opening"),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    @property
+    def first_period(self) -> Quarter:
+        return Quarter.from_index(self.first_quarter)
+
+    @property
+    def last_period(self) -> Quarter:
+        return Quarter.from_index(self.last_quarter)
+
+    def quarters(self) -> list[Quarter]:
+        return [Quarter.from_index(i) for i in range(self.first_quarter, self.last_quarter + 1)]
+
+    def covers(self, period: Period) -> bool:
+        """A period lies wholly inside the round's window (a year needs all four quarters)."""
+        return self.first_quarter <= period.first.index and period.last.index <= self.last_quarter
+
+    @property
+    def is_open_for_entry(self) -> bool:
+        now = timezone.now()
+        return self.state == RoundState.OPEN and self.opens_at <= now < self.closes_at
+
+
+class TermsAcceptance(models.Model):
+    """A firm accepted a round's participation terms (needed before its first line)."""
+
+    round = models.ForeignKey(DemandRound, on_delete=models.CASCADE, related_name="acceptances")
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    accepted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    accepted_at = models.DateTimeField(auto_now_add=True)
+    terms = models.TextField(help_text="the terms as they read when accepted")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["round", "organisation"], name="terms_once_per_firm")]
+
+
+class Commitment(models.TextChoices):
+    INDICATIVE = "indicative", _("indicative")
+    FIRM = "firm", _("firm")
+
+
+class DemandLine(models.Model):
+    round = models.ForeignKey(DemandRound, on_delete=models.CASCADE, related_name="lines")
+    organisation = models.ForeignKey(Organisation, verbose_name=_("firm"), on_delete=models.PROTECT, related_name="demand_lines")
+    material = models.ForeignKey(Material, verbose_name=_("material"), on_delete=models.PROTECT, related_name="+")
+    grade = models.CharField(_("grade"), max_length=200, blank=True, default="")
+    period = models.CharField(_("period"), max_length=7, help_text=_("2027 or 2027-Q3"))
+    # Derived from ``period`` on every write: the first quarter's index and whether it is a year.
+    first_quarter = models.PositiveIntegerField()
+    is_year = models.BooleanField()
+    quantity = models.DecimalField(_("quantity"), max_digits=20, decimal_places=6)
+    unit = models.CharField(_("unit"), max_length=2, choices=Unit.choices)
+    quantity_t = models.DecimalField(_("quantity (t)"), max_digits=20, decimal_places=6)
+    commitment = models.CharField(_("commitment"), max_length=10, choices=Commitment.choices, default=Commitment.INDICATIVE)
+    delivery_country = CountryField(_("delivery country"), default="DE")
+    entered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    # Optimistic concurrency: each change increments it; a save based on an older version is refused.
+    version = models.PositiveIntegerField(default=1)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    excluded = models.BooleanField(_("excluded"), default=False)
+    exclusion_reason = models.TextField(_("reason for exclusion"), blank=True)
+    excluded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    excluded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["material__sort_order", "first_quarter", "is_year", "pk"]
+        verbose_name = _("demand line")
+        verbose_name_plural = _("demand lines")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["round", "organisation", "material", "grade", "period", "delivery_country"],
+                name="one_line_per_key",
+            ),
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="line_quantity_positive"),
+        ]
+        indexes = [models.Index(fields=["round", "material", "first_quarter"], name="line_round_material_quarter")]
+
+    def __str__(self):
+        return f"{self.material.code} {self.period} {self.quantity} {self.unit}"
+
+    @property
+    def is_active(self) -> bool:
+        """Counts in the pool: neither withdrawn by the firm nor excluded by the desk."""
+        return self.withdrawn_at is None and not self.excluded
+
+
+class LineChange(models.TextChoices):
+    CREATED = "created", _("created")
+    REPLACED = "replaced", _("replaced")
+    UPDATED = "updated", _("updated")
+    WITHDRAWN = "withdrawn", _("withdrawn")
+    EXCLUDED = "excluded", _("excluded")
+    RESTORED = "restored", _("restored")
+
+
+class DemandLineHistory(models.Model):
+    """What a line looked like before a change (and who changed it, when, how)."""
+
+    line = models.ForeignKey(DemandLine, on_delete=models.CASCADE, related_name="history")
+    change = models.CharField(max_length=10, choices=LineChange.choices)
+    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    changed_at = models.DateTimeField(default=timezone.now)
+    version = models.PositiveIntegerField(help_text="the line's version before the change")
+    quantity = models.DecimalField(max_digits=20, decimal_places=6, null=True)
+    unit = models.CharField(max_length=2, blank=True)
+    quantity_t = models.DecimalField(max_digits=20, decimal_places=6, null=True)
+    commitment = models.CharField(max_length=10, blank=True)
+    withdrawn = models.BooleanField(default=False)
+    excluded = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-changed_at", "-pk"]

@@ -1,0 +1,128 @@
+"""Procurement positions: a round's pooled demand per material and quarter, with disclosure
+flags, and its element roll-up.
+
+Each aggregation writes a complete new ``PositionSet`` and then makes it current in one small
+transaction, so readers see either the old positions or the new ones, never a mix; a failed run
+leaves the current set untouched. Quantities are tonnes at 6 decimal places.
+"""
+
+from decimal import Decimal
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from industry.models import DemandRound
+from rohstoff.core.models import Job, Material, Organisation
+from rohstoff.core.periods import Quarter
+
+T = {"max_digits": 22, "decimal_places": 6}
+
+
+class HiddenReason(models.TextChoices):
+    FEW_FIRMS = "few_firms", _("fewer firms than the minimum")
+    DOMINANCE = "dominance", _("one firm dominates (p% rule)")
+    COMPLEMENTARY = "complementary", _("hidden so that the row total does not reveal another cell")
+    PART_HIDDEN = "part_hidden", _("a material in this roll-up is hidden")
+
+
+class PositionSet(models.Model):
+    round = models.ForeignKey(DemandRound, on_delete=models.CASCADE, related_name="position_sets")
+    job = models.ForeignKey(Job, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    is_current = models.BooleanField(default=False)
+    # The disclosure thresholds this set was computed with.
+    min_firms = models.PositiveSmallIntegerField()
+    p_rule = models.DecimalField(max_digits=5, decimal_places=4)
+    line_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["round"], condition=Q(is_current=True), name="one_current_position_set")
+        ]
+
+
+class PositionCell(models.Model):
+    """Round x material x quarter; exists only where demand > 0."""
+
+    position_set = models.ForeignKey(PositionSet, on_delete=models.CASCADE, related_name="cells")
+    material = models.ForeignKey(Material, on_delete=models.PROTECT, related_name="+")
+    quarter = models.PositiveIntegerField()
+    demand_t = models.DecimalField(**T)
+    demand_firm_t = models.DecimalField(**T)
+    demand_indicative_t = models.DecimalField(**T)
+    contributors = models.PositiveIntegerField()
+    firm_contributors = models.PositiveIntegerField(default=0)
+    indicative_contributors = models.PositiveIntegerField(default=0)
+    largest_share = models.DecimalField(max_digits=7, decimal_places=6, help_text="desk only")
+    disclosed = models.BooleanField()
+    hidden_reason = models.CharField(max_length=16, choices=HiddenReason.choices, blank=True)
+    firm_disclosed = models.BooleanField(default=False)
+    indicative_disclosed = models.BooleanField(default=False)
+    contracted_t = models.DecimalField(**T, default=Decimal("0"))
+    allocated_t = models.DecimalField(**T, default=Decimal("0"))
+
+    class Meta:
+        ordering = ["material__sort_order", "quarter"]
+        constraints = [
+            models.UniqueConstraint(fields=["position_set", "material", "quarter"], name="one_cell_per_material_quarter")
+        ]
+
+    @property
+    def period(self) -> Quarter:
+        return Quarter.from_index(self.quarter)
+
+    @property
+    def open_t(self) -> Decimal:
+        return self.demand_t - self.contracted_t
+
+    @property
+    def coverage(self) -> Decimal | None:
+        if not self.demand_t:
+            return None
+        return (self.contracted_t / self.demand_t).quantize(Decimal("0.0001"))
+
+
+class FirmPosition(models.Model):
+    """One firm's pooled demand in one cell (trustee data: the desk, and the firm itself for its own
+    rows). Member dashboards compare it with the disclosed pool; allocation reads the firm part."""
+
+    position_set = models.ForeignKey(PositionSet, on_delete=models.CASCADE, related_name="firm_positions")
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    material = models.ForeignKey(Material, on_delete=models.PROTECT, related_name="+")
+    quarter = models.PositiveIntegerField()
+    demand_t = models.DecimalField(**T)
+    demand_firm_t = models.DecimalField(**T)
+    demand_indicative_t = models.DecimalField(**T)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["position_set", "organisation", "material", "quarter"], name="one_firm_position_per_cell"
+            )
+        ]
+        indexes = [models.Index(fields=["position_set", "material", "quarter"], name="firmpos_cell")]
+
+
+class ElementCell(models.Model):
+    """Roll-up: tonnes of contained element (and LCE for lithium) over all materials of an element."""
+
+    position_set = models.ForeignKey(PositionSet, on_delete=models.CASCADE, related_name="element_cells")
+    element = models.CharField(max_length=8)
+    quarter = models.PositiveIntegerField()
+    demand_t = models.DecimalField(**T)
+    demand_lce_t = models.DecimalField(**T, null=True, blank=True)
+    contributors = models.PositiveIntegerField()
+    largest_share = models.DecimalField(max_digits=7, decimal_places=6)
+    disclosed = models.BooleanField()
+    hidden_reason = models.CharField(max_length=16, choices=HiddenReason.choices, blank=True)
+
+    class Meta:
+        ordering = ["element", "quarter"]
+        constraints = [
+            models.UniqueConstraint(fields=["position_set", "element", "quarter"], name="one_cell_per_element_quarter")
+        ]
+
+    @property
+    def period(self) -> Quarter:
+        return Quarter.from_index(self.quarter)
