@@ -184,6 +184,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "rohstoff.core.tasks.audit_integrity_check",
         "schedule": 60 * 60,
     },
+    "fail-stale-jobs": {
+        "task": "rohstoff.core.tasks.fail_stale_jobs",
+        "schedule": 5 * 60,
+    },
     "close-due-rounds": {
         "task": "industry.tasks.close_due_rounds",
         "schedule": 60,
