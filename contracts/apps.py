@@ -5,3 +5,10 @@ from django.utils.translation import gettext_lazy as _
 class ContractsConfig(AppConfig):
     name = "contracts"
     verbose_name = _("Offtake contracts")
+
+    def ready(self):
+        from tradinghouse import supply
+
+        from .supply import supply_for_round
+
+        supply.register(supply_for_round)

@@ -94,6 +94,9 @@ class IndexValue(models.Model):
         ordering = ["index", "-date"]
         constraints = [models.UniqueConstraint(fields=["index", "date"], name="one_index_value_per_day")]
 
+    def __str__(self):
+        return f"{self.index_id} {self.date}: {self.value}"
+
 
 class FxRate(models.Model):
     """Units of ``currency`` per one euro on ``date`` (the ECB's convention: 1 EUR = 1.08 USD)."""
@@ -109,6 +112,9 @@ class FxRate(models.Model):
             models.UniqueConstraint(fields=["currency", "date"], name="one_fx_rate_per_day"),
             models.CheckConstraint(condition=Q(per_eur__gt=0), name="fx_rate_positive"),
         ]
+
+    def __str__(self):
+        return f"EUR/{self.currency} {self.date}: {self.per_eur}"
 
 
 class ContractState(models.TextChoices):
@@ -237,6 +243,9 @@ class ScheduleEntry(models.Model):
             models.CheckConstraint(condition=Q(quantity_t__gte=0), name="schedule_quantity_not_negative"),
         ]
 
+    def __str__(self):
+        return f"{self.contract_id} {self.period}: {self.quantity_t} t"
+
     @property
     def period(self) -> Quarter:
         return Quarter.from_index(self.quarter)
@@ -265,6 +274,14 @@ class Delivery(models.Model):
     class Meta:
         ordering = ["contract", "delivered_on", "pk"]
         constraints = [models.CheckConstraint(condition=Q(quantity_t__gt=0), name="delivery_quantity_positive")]
+        indexes = [models.Index(fields=["contract", "quarter"], name="delivery_contract_quarter")]
+
+    def __str__(self):
+        return f"{self.contract} {self.delivered_on} {self.quantity_t} t"
+
+    @property
+    def period(self) -> Quarter:
+        return Quarter.from_index(self.quarter)
 
 
 class ScheduleStatus(models.TextChoices):
@@ -282,6 +299,9 @@ class ScheduleFlag(models.Model):
     status = models.CharField(max_length=10, choices=ScheduleStatus.choices)
     flagged_on = models.DateField()
     notified_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"{self.entry} {self.status}"
 
 
 class DocumentKind(models.TextChoices):
@@ -305,6 +325,9 @@ class ContractDocument(models.Model):
     class Meta:
         ordering = ["-uploaded_at"]
 
+    def __str__(self):
+        return self.original_name
+
 
 class AllocationState(models.TextChoices):
     PROPOSED = "proposed", _("proposed")
@@ -327,6 +350,18 @@ class AllocationRound(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     released_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["contract"], condition=Q(state="draft"), name="one_draft_allocation_per_contract"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.contract} #{self.pk}"
 
 
 class Allocation(models.Model):
@@ -341,7 +376,14 @@ class Allocation(models.Model):
     quantity_t = models.DecimalField(_("allocated (t)"), **T)
     explanation = models.JSONField(default=dict, help_text="how the share was computed, for the member")
     override_reason = models.TextField(blank=True)
+    # Volume this firm received from shares other firms declined (included in quantity_t).
+    redistributed_t = models.DecimalField(_("received from declined shares (t)"), **T, default=Decimal("0"))
     state = models.CharField(max_length=10, choices=AllocationState.choices, default=AllocationState.PROPOSED)
+    # Not answered by the deadline: the firm's firm demand commits it (round terms), so it counts
+    # as confirmed; this flag tells the firm and the desk that nobody clicked.
+    deemed_confirmed = models.BooleanField(default=False)
+    overridden_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    overridden_at = models.DateTimeField(null=True, blank=True)
     responded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     responded_at = models.DateTimeField(null=True, blank=True)
 
@@ -351,6 +393,13 @@ class Allocation(models.Model):
             models.UniqueConstraint(fields=["allocation_round", "organisation", "quarter"], name="one_allocation_per_firm_quarter"),
             models.CheckConstraint(condition=Q(quantity_t__gte=0), name="allocation_not_negative"),
         ]
+        indexes = [
+            models.Index(fields=["organisation", "contract"], name="allocation_firm_contract"),
+            models.Index(fields=["contract", "quarter", "state"], name="allocation_contract_quarter"),
+        ]
+
+    def __str__(self):
+        return f"{self.contract} {self.period} → {self.organisation_id}: {self.quantity_t} t"
 
     @property
     def period(self) -> Quarter:

@@ -1,0 +1,141 @@
+"""Back-to-back allocation of one contract quarter among member firms (DESIGN.md "Allocation").
+
+A pure function: no database, no floats. Quantities are tonnes at 6 decimal places; inside, the
+arithmetic is done in whole micro-tonnes (integers), so every share is exact and the shares add
+up to exactly the allocated volume.
+
+The rule: the available volume is cut into whole lots of the contract. In scarcity each firm's
+exact pro-rata share (lots available x its remaining firm demand / total remaining demand) is
+rounded down to whole lots; the lots left over go one at a time to the firms with the largest
+remainders (ties: lower organisation id), never above the whole lots a firm asked for. When the
+volume covers every firm's demand, each firm gets its demand in whole lots and the rest stays
+unallocated (surplus), as does any part of a lot.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_EVEN, Decimal
+
+MICRO = 1_000_000
+SIX_PLACES = Decimal("0.000001")
+
+
+def to_micro(tonnes: Decimal) -> int:
+    """Tonnes as whole micro-tonnes; refuses anything finer than 6 decimal places."""
+    if not isinstance(tonnes, Decimal):
+        raise TypeError("quantities are Decimal, never float")
+    scaled = tonnes * MICRO
+    if scaled != scaled.to_integral_value():
+        raise ValueError(f"{tonnes} t has more than 6 decimal places")
+    return int(scaled)
+
+
+def from_micro(micro: int) -> Decimal:
+    return (Decimal(micro) / MICRO).quantize(SIX_PLACES)
+
+
+@dataclass
+class Share:
+    """One firm's share of the volume, and how it was computed (shown to the firm)."""
+
+    organisation_id: int
+    demand_t: Decimal
+    cap_lots: int
+    base_lots: int = 0
+    extra_lots: int = 0
+    # The exact pro-rata share in lots is base_lots + remainder_num / remainder_den.
+    remainder_num: int = 0
+    remainder_den: int = 1
+
+    @property
+    def lots(self) -> int:
+        return self.base_lots + self.extra_lots
+
+
+@dataclass
+class AllocationResult:
+    volume_t: Decimal
+    lot_t: Decimal
+    lots_available: int
+    total_demand_t: Decimal
+    scarce: bool
+    shares: list[Share] = field(default_factory=list)
+
+    @property
+    def allocated_t(self) -> Decimal:
+        return from_micro(sum(s.lots for s in self.shares) * to_micro(self.lot_t))
+
+    @property
+    def unallocated_t(self) -> Decimal:
+        return self.volume_t - self.allocated_t
+
+    def quantity_t(self, share: Share) -> Decimal:
+        return from_micro(share.lots * to_micro(self.lot_t))
+
+    def explanation(self, share: Share) -> dict:
+        """How this firm's share came about, in numbers the firm can check (decimal strings)."""
+        exact = Decimal(share.base_lots) + (
+            Decimal(share.remainder_num) / Decimal(share.remainder_den) if share.remainder_den else Decimal(0)
+        )
+        return {
+            "method": "pro_rata" if self.scarce else "full_demand",
+            "volume_t": str(self.volume_t),
+            "lot_t": str(self.lot_t),
+            "lots_available": self.lots_available,
+            "total_remaining_demand_t": str(self.total_demand_t),
+            "firms": len(self.shares),
+            "remaining_demand_t": str(share.demand_t),
+            "cap_lots": share.cap_lots,
+            "pro_rata_lots": str(exact.quantize(SIX_PLACES, rounding=ROUND_HALF_EVEN)),
+            "base_lots": share.base_lots,
+            "extra_lots": share.extra_lots,
+            "lots": share.lots,
+            "share_t": str(self.quantity_t(share)),
+            "unallocated_t": str(self.unallocated_t),
+        }
+
+
+def allocate(volume_t: Decimal, lot_t: Decimal, demands: dict[int, Decimal]) -> AllocationResult:
+    """Share ``volume_t`` among firms by their remaining firm demand ``demands`` (organisation id
+    -> tonnes) in whole lots of ``lot_t``. Firms with no demand get nothing."""
+    volume, lot = to_micro(volume_t), to_micro(lot_t)
+    if lot <= 0:
+        raise ValueError("the lot size must be positive")
+    if volume < 0:
+        raise ValueError("the volume must not be negative")
+    firms = sorted((org, to_micro(d)) for org, d in demands.items() if d > 0)
+    total = sum(d for _org, d in firms)
+    lots_available = volume // lot
+    shares = [Share(organisation_id=org, demand_t=from_micro(d), cap_lots=d // lot) for org, d in firms]
+    scarce = sum(s.cap_lots for s in shares) > lots_available
+    result = AllocationResult(
+        volume_t=from_micro(volume), lot_t=from_micro(lot), lots_available=lots_available,
+        total_demand_t=from_micro(total), scarce=scarce, shares=shares,
+    )
+    if not shares:
+        return result
+    if not scarce:
+        for share in shares:
+            share.base_lots = share.cap_lots
+        return result
+    # Exact pro rata in integers: lots_available * d / total = base + num / total.
+    for share, (_org, d) in zip(shares, firms, strict=True):
+        share.base_lots, share.remainder_num = divmod(lots_available * d, total)
+        share.remainder_den = total
+        # Never above the whole lots the firm asked for (cannot bind here, kept as a guard).
+        share.base_lots = min(share.base_lots, share.cap_lots)
+    left = lots_available - sum(s.base_lots for s in shares)
+    order = sorted(shares, key=lambda s: (-s.remainder_num, s.organisation_id))
+    while left > 0:
+        given = 0
+        for share in order:
+            if left == 0:
+                break
+            if share.lots < share.cap_lots:
+                share.extra_lots += 1
+                left -= 1
+                given += 1
+        if not given:  # every firm is at its cap: the rest is surplus (cannot happen when scarce)
+            break
+    return result
