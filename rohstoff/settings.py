@@ -53,6 +53,19 @@ def _decimal_str(name: str, default: str) -> str:
     return raw
 
 
+def _redacted(url: str) -> str:
+    """``url`` without its password, for error messages."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+        if parts.password:
+            return url.replace(f":{parts.password}@", ":***@", 1)
+    except ValueError:
+        pass
+    return url
+
+
 DEBUG = _bool("DEBUG", False)
 # HTTPS=true when the platform is served behind TLS (production): turns on the redirect, secure
 # cookies and HSTS. Kept apart from DEBUG so that tests and the local demo run without TLS.
@@ -139,11 +152,16 @@ TEMPLATES = [
 # --- Database -------------------------------------------------------------------------------
 # Default: a SQLite file, so that the first-run demo needs nothing installed. On PostgreSQL we
 # use psycopg 3 with its connection pool (which requires CONN_MAX_AGE=0).
-DATABASE_URL = env.str("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'var' / 'db.sqlite3'}")
+DATABASE_URL = env.str("DATABASE_URL", default="").strip() or f"sqlite:///{BASE_DIR / 'var' / 'db.sqlite3'}"
 try:
     DATABASES = {"default": environ.Env.db_url_config(DATABASE_URL)}
 except Exception as exc:  # django-environ raises several kinds for a malformed URL
-    raise ImproperlyConfigured(f"DATABASE_URL={DATABASE_URL!r} is not a database URL: {exc}") from exc
+    raise ImproperlyConfigured(f"DATABASE_URL={_redacted(DATABASE_URL)!r} is not a database URL: {exc}") from exc
+if DATABASES["default"].get("ENGINE") not in ("django.db.backends.postgresql", "django.db.backends.sqlite3"):
+    raise ImproperlyConfigured(
+        f"DATABASE_URL={_redacted(DATABASE_URL)!r} is not a PostgreSQL or SQLite URL "
+        "(e.g. postgres://user:password@host:5432/rohstoff or sqlite:////path/to/db.sqlite3)."
+    )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
@@ -229,12 +247,19 @@ ACCOUNT_RATE_LIMITS = {
 }
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Rohstoff"
+MFA_ADAPTER = "rohstoff.core.mfa.MFAAdapter"  # the roles below may not switch their factor off
 # Roles that must protect their login with a second factor before they may use any page.
 MFA_REQUIRED_ROLES = ("agency_approver", "trading_desk")
 INVITATION_VALID_DAYS = _int("INVITATION_VALID_DAYS", 14)
 
 # --- E-mail -----------------------------------------------------------------------------------
-EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
+try:
+    EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
+except Exception as exc:  # unknown scheme, bad port ...
+    raise ImproperlyConfigured(
+        f"EMAIL_URL={_redacted(env.str('EMAIL_URL'))!r} is not an e-mail URL "
+        f"(e.g. smtp+tls://user:password@host:587 or consolemail://): {exc}"
+    ) from exc
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Rohstoff <noreply@rohstoff.example>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
@@ -346,11 +371,15 @@ CONTRACT_DOCUMENT_MAX_BYTES = _int("CONTRACT_DOCUMENT_MAX_BYTES", 20 * 1024 * 10
 # A running job whose heartbeat is older than this is treated as lost (its worker died).
 JOB_STALE_AFTER_SECONDS = _int("JOB_STALE_AFTER_SECONDS", 600)
 
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO").strip().upper()
+if LOG_LEVEL not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+    raise ImproperlyConfigured(f"LOG_LEVEL={LOG_LEVEL!r} is not one of DEBUG, INFO, WARNING, ERROR, CRITICAL.")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
 

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from functools import wraps
 
 from django.urls import URLPattern, URLResolver
-from django.utils.translation import gettext_lazy as _
 
 from .models import Role
 
@@ -83,7 +82,9 @@ def policy_of(view_func: Callable) -> Policy | dict | None:
         return declared
     view_class = getattr(view_func, "view_class", None) or getattr(view_func, "cls", None)
     if view_class is not None:
-        return getattr(view_class, "access_policies", None) or getattr(view_class, "access_policy", None)
+        return getattr(view_class, "access_policies", None) or getattr(
+            view_class, "access_policy", None
+        )
     return None
 
 
@@ -104,7 +105,9 @@ def allow(policy: Policy):
     return decorator
 
 
-def declare(patterns: Iterable, default: Policy, overrides: dict[str, Policy] | None = None) -> list:
+def declare(
+    patterns: Iterable, default: Policy, overrides: dict[str, Policy] | None = None
+) -> list:
     """Declare policies for third-party URL patterns (allauth, admin) without touching their code.
 
     Each view is wrapped; ``overrides`` maps URL names to a policy other than ``default``.
@@ -130,6 +133,7 @@ def declare(patterns: Iterable, default: Policy, overrides: dict[str, Policy] | 
 
 def with_policy(view_func, policy: Policy):
     """A wrapper of a third-party view that declares ``policy`` (the original stays untouched)."""
+
     @wraps(view_func)
     def wrapped(*args, **kwargs):
         return view_func(*args, **kwargs)

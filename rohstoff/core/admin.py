@@ -1,7 +1,16 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from .models import AccessibilityFeedback, ApiToken, AuditEvent, Invitation, Job, Material, Organisation, User
+from .models import (
+    AccessibilityFeedback,
+    ApiToken,
+    AuditEvent,
+    Invitation,
+    Job,
+    Material,
+    Organisation,
+    User,
+)
 
 
 @admin.register(Organisation)
@@ -22,12 +31,29 @@ class UserAdmin(BaseUserAdmin):
         ("Membership", {"fields": ["organisation", "role"]}),
         ("Access", {"fields": ["is_active", "is_staff", "is_superuser"]}),
     ]
-    add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "organisation", "role", "password1", "password2"]})]
+    add_fieldsets = [
+        (
+            None,
+            {
+                "classes": ["wide"],
+                "fields": ["email", "organisation", "role", "password1", "password2"],
+            },
+        )
+    ]
 
 
 @admin.register(Material)
 class MaterialAdmin(admin.ModelAdmin):
-    list_display = ["code", "name_en", "name_de", "formula", "element", "element_content", "family", "crma"]
+    list_display = [
+        "code",
+        "name_en",
+        "name_de",
+        "formula",
+        "element",
+        "element_content",
+        "family",
+        "crma",
+    ]
     list_filter = ["family", "crma"]
     search_fields = ["code", "name_en", "name_de"]
     readonly_fields = ["element_content"]
@@ -53,7 +79,16 @@ class AuditEventAdmin(admin.ModelAdmin):
 
 @admin.register(Job)
 class JobAdmin(admin.ModelAdmin):
-    list_display = ["id", "kind", "subject_type", "subject_id", "state", "progress", "created_at", "finished_at"]
+    list_display = [
+        "id",
+        "kind",
+        "subject_type",
+        "subject_id",
+        "state",
+        "progress",
+        "created_at",
+        "finished_at",
+    ]
     list_filter = ["kind", "state"]
     readonly_fields = [f.name for f in Job._meta.fields]
 
@@ -72,7 +107,15 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
 @admin.register(Invitation)
 class InvitationAdmin(admin.ModelAdmin):
-    list_display = ["email", "organisation", "role", "created_at", "expires_at", "accepted_at", "revoked_at"]
+    list_display = [
+        "email",
+        "organisation",
+        "role",
+        "created_at",
+        "expires_at",
+        "accepted_at",
+        "revoked_at",
+    ]
     readonly_fields = ["digest"]
 
 

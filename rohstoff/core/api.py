@@ -41,7 +41,9 @@ class ScopedViewSet(GenericViewSet):
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         if "get_queryset" in cls.__dict__ or cls.__dict__.get("queryset") is not None:
-            raise TypeError(f"{cls.__name__}: implement scoped_queryset(), not get_queryset/queryset.")
+            raise TypeError(
+                f"{cls.__name__}: implement scoped_queryset(), not get_queryset/queryset."
+            )
 
     def scoped_queryset(self):
         raise ImproperlyConfigured(f"{type(self).__name__} must implement scoped_queryset().")

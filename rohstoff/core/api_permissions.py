@@ -38,7 +38,8 @@ class DeclaredPolicyPermission(BasePermission):
     def policy_for(view) -> Policy | None:
         policies = getattr(view, "access_policies", None)
         if policies:
-            action = getattr(view, "action", None) or (view.request.method.lower() if view.request else "")
+            action = getattr(view, "action", None) or (
+                view.request.method.lower() if view.request else ""
+            )
             return policies.get(action) or policies.get("*")
         return getattr(view, "access_policy", None)
-

@@ -17,17 +17,37 @@ class MaterialSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Material
-        fields = ["code", "name_en", "name_de", "formula", "composition", "element", "family", "crma",
-                  "element_content", "lce_factor"]
+        fields = [
+            "code",
+            "name_en",
+            "name_de",
+            "formula",
+            "composition",
+            "element",
+            "family",
+            "crma",
+            "element_content",
+            "lce_factor",
+        ]
 
     def get_lce_factor(self, material) -> str | None:
         factor = material.lce_factor
-        return None if factor is None else str(factor.quantize(material.element_content.__class__("0.0001")))
+        return (
+            None
+            if factor is None
+            else str(factor.quantize(material.element_content.__class__("0.0001")))
+        )
 
 
 @extend_schema_view(
-    list=extend_schema(summary="The material reference list", responses={200: MaterialSerializer(many=True), 401: UNAUTHORISED}),
-    retrieve=extend_schema(summary="One material", responses={200: MaterialSerializer, 401: UNAUTHORISED, 404: NOT_FOUND}),
+    list=extend_schema(
+        summary="The material reference list",
+        responses={200: MaterialSerializer(many=True), 401: UNAUTHORISED},
+    ),
+    retrieve=extend_schema(
+        summary="One material",
+        responses={200: MaterialSerializer, 401: UNAUTHORISED, 404: NOT_FOUND},
+    ),
 )
 class MaterialViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
     access_policy = LOGGED_IN
@@ -42,7 +62,17 @@ class MaterialViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVi
 class JobSerializer(serializers.ModelSerializer):
     class Meta:
         model = Job
-        fields = ["id", "kind", "state", "progress", "phase", "error", "created_at", "started_at", "finished_at"]
+        fields = [
+            "id",
+            "kind",
+            "state",
+            "progress",
+            "phase",
+            "error",
+            "created_at",
+            "started_at",
+            "finished_at",
+        ]
 
 
 class JobView(generics.RetrieveAPIView):
@@ -54,7 +84,9 @@ class JobView(generics.RetrieveAPIView):
     def get_object(self):
         return job_get(user=self.request.user, pk=self.kwargs["pk"])
 
-    @extend_schema(summary="State and progress of a background job",
-                   responses={200: JobSerializer, 401: UNAUTHORISED, 404: NOT_FOUND})
+    @extend_schema(
+        summary="State and progress of a background job",
+        responses={200: JobSerializer, 401: UNAUTHORISED, 404: NOT_FOUND},
+    )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)

@@ -46,7 +46,9 @@ def snapshot(instance: models.Model, fields: list[str]) -> dict:
     for name in fields:
         field = instance._meta.get_field(name)
         if field.many_to_many:
-            data[name] = sorted(str(o) for o in getattr(instance, name).all()) if instance.pk else []
+            data[name] = (
+                sorted(str(o) for o in getattr(instance, name).all()) if instance.pk else []
+            )
         elif field.is_relation:
             data[name] = getattr(instance, field.attname)
         else:
@@ -155,10 +157,15 @@ def audit_verify(*, checkpoint: dict | None = None, progress=None) -> VerifyResu
     for event in AuditEvent.objects.order_by("seq").iterator(chunk_size=2000):
         if event.seq != expected_seq:
             if event.seq > expected_seq:
-                return fail(expected_seq, f"Event #{expected_seq} is missing (next present: #{event.seq}).")
+                return fail(
+                    expected_seq, f"Event #{expected_seq} is missing (next present: #{event.seq})."
+                )
             return fail(event.seq, f"Event #{event.seq} appears twice or out of order.")
         if event.prev_hash != expected_prev:
-            return fail(event.seq, f"Event #{event.seq} does not follow event #{event.seq - 1}: the chain is broken.")
+            return fail(
+                event.seq,
+                f"Event #{event.seq} does not follow event #{event.seq - 1}: the chain is broken.",
+            )
         if event_hash(event) != event.hash:
             return fail(event.seq, f"Event #{event.seq} was altered after it was written.")
         checked += 1
@@ -169,7 +176,9 @@ def audit_verify(*, checkpoint: dict | None = None, progress=None) -> VerifyResu
     if checkpoint and checkpoint.get("head_seq"):
         seq = int(checkpoint["head_seq"])
         if seq > head_seq:
-            return fail(head_seq + 1, f"Events #{head_seq + 1} to #{seq} were removed since the last check.")
+            return fail(
+                head_seq + 1, f"Events #{head_seq + 1} to #{seq} were removed since the last check."
+            )
         stored = AuditEvent.objects.filter(seq=seq).values_list("hash", flat=True).first()
         if stored != checkpoint.get("head_hash"):
             return fail(seq, f"Event #{seq} differs from what the last check saw.")

@@ -28,14 +28,63 @@ MEMBER_FIRMS = [
 # (email, name, organisation, kind, role, staff)
 USERS = [
     ("admin@rohstoff.example", "Plattform-Admin", None, None, "", True),
-    ("desk@handelshaus.example", "Jana Weber", TRADINGHOUSE, OrganisationKind.TRADINGHOUSE, Role.TRADING_DESK, False),
-    ("analyst@agentur.example", "Tobias Krüger", AGENCY, OrganisationKind.AGENCY, Role.AGENCY_ANALYST, False),
-    ("approver@agentur.example", "Dr. Miriam Hoffmann", AGENCY, OrganisationKind.AGENCY, Role.AGENCY_APPROVER, False),
-    ("approver2@agentur.example", "Stefan Lange", AGENCY, OrganisationKind.AGENCY, Role.AGENCY_APPROVER, False),
-    ("viewer@bmwe.example", "Katrin Vogel", MINISTRY, OrganisationKind.MINISTRY, Role.MINISTRY_VIEWER, False),
-    ("admin@magnete.example", "Lukas Schneider", MEMBER_FIRMS[0][0], OrganisationKind.MEMBER, Role.MEMBER_ADMIN, False),
+    (
+        "desk@handelshaus.example",
+        "Jana Weber",
+        TRADINGHOUSE,
+        OrganisationKind.TRADINGHOUSE,
+        Role.TRADING_DESK,
+        False,
+    ),
+    (
+        "analyst@agentur.example",
+        "Tobias Krüger",
+        AGENCY,
+        OrganisationKind.AGENCY,
+        Role.AGENCY_ANALYST,
+        False,
+    ),
+    (
+        "approver@agentur.example",
+        "Dr. Miriam Hoffmann",
+        AGENCY,
+        OrganisationKind.AGENCY,
+        Role.AGENCY_APPROVER,
+        False,
+    ),
+    (
+        "approver2@agentur.example",
+        "Stefan Lange",
+        AGENCY,
+        OrganisationKind.AGENCY,
+        Role.AGENCY_APPROVER,
+        False,
+    ),
+    (
+        "viewer@bmwe.example",
+        "Katrin Vogel",
+        MINISTRY,
+        OrganisationKind.MINISTRY,
+        Role.MINISTRY_VIEWER,
+        False,
+    ),
+    (
+        "admin@magnete.example",
+        "Lukas Schneider",
+        MEMBER_FIRMS[0][0],
+        OrganisationKind.MEMBER,
+        Role.MEMBER_ADMIN,
+        False,
+    ),
 ] + [
-    (f"einkauf@{slug}.example", f"Einkauf {name.split()[0]}", name, OrganisationKind.MEMBER, Role.MEMBER, False)
+    (
+        f"einkauf@{slug}.example",
+        f"Einkauf {name.split()[0]}",
+        name,
+        OrganisationKind.MEMBER,
+        Role.MEMBER,
+        False,
+    )
     for name, slug in MEMBER_FIRMS
 ]
 
@@ -43,19 +92,31 @@ USERS = [
 def seed_accounts(stdout=None) -> dict:
     """Create the demo organisations and users; existing ones are left as they are."""
     organisations = {}
-    for name, kind in [(AGENCY, OrganisationKind.AGENCY), (TRADINGHOUSE, OrganisationKind.TRADINGHOUSE),
-                       (MINISTRY, OrganisationKind.MINISTRY)] + [(n, OrganisationKind.MEMBER) for n, _ in MEMBER_FIRMS]:
+    for name, kind in [
+        (AGENCY, OrganisationKind.AGENCY),
+        (TRADINGHOUSE, OrganisationKind.TRADINGHOUSE),
+        (MINISTRY, OrganisationKind.MINISTRY),
+    ] + [(n, OrganisationKind.MEMBER) for n, _ in MEMBER_FIRMS]:
         organisations[name] = organisation_get_or_create(name=name, kind=kind)[0]
     users = {}
     for email, full_name, org_name, _kind, role, staff in USERS:
         user = User.objects.filter(email=email).first()
         if user is None:
-            user = user_create(email=email, organisation=organisations.get(org_name), role=role,
-                               password=DEMO_PASSWORD, full_name=full_name, is_staff=staff)
+            user = user_create(
+                email=email,
+                organisation=organisations.get(org_name),
+                role=role,
+                password=DEMO_PASSWORD,
+                full_name=full_name,
+                is_staff=staff,
+            )
             if staff:
                 user.is_superuser = True
                 user.save(update_fields=["is_superuser"])
-        if user.needs_mfa and not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
+        if (
+            user.needs_mfa
+            and not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
+        ):
             TOTP.activate(user, DEMO_TOTP_SECRET)
             RecoveryCodes.activate(user)
         users[email] = user

@@ -15,7 +15,9 @@ class FormRenderer(TemplatesSetting):
 class InvitationForm(forms.Form):
     email = forms.EmailField(label=_("E-mail address"))
     full_name = forms.CharField(label=_("Name"), max_length=200, required=False)
-    organisation = forms.ModelChoiceField(label=_("Organisation"), queryset=Organisation.objects.none())
+    organisation = forms.ModelChoiceField(
+        label=_("Organisation"), queryset=Organisation.objects.none()
+    )
     role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
 
     def __init__(self, *args, actor, **kwargs):
@@ -24,7 +26,9 @@ class InvitationForm(forms.Form):
             self.fields["organisation"].queryset = Organisation.objects.filter(is_active=True)
         else:
             # A member administrator invites colleagues into its own firm only.
-            self.fields["organisation"].queryset = Organisation.objects.filter(pk=actor.organisation_id)
+            self.fields["organisation"].queryset = Organisation.objects.filter(
+                pk=actor.organisation_id
+            )
             self.fields["organisation"].initial = actor.organisation_id
             self.fields["organisation"].widget = forms.HiddenInput()
             self.fields["role"].choices = [(r, Role(r).label) for r in ROLES_BY_KIND["member"]]
@@ -32,9 +36,15 @@ class InvitationForm(forms.Form):
 
 class AcceptInvitationForm(forms.Form):
     full_name = forms.CharField(label=_("Your name"), max_length=200)
-    password1 = forms.CharField(label=_("Password"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-                                help_text=_("At least 12 characters."))
-    password2 = forms.CharField(label=_("Password (again)"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+    password1 = forms.CharField(
+        label=_("Password"),
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=_("At least 12 characters."),
+    )
+    password2 = forms.CharField(
+        label=_("Password (again)"),
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
 
     def clean(self):
         data = super().clean()
@@ -44,8 +54,11 @@ class AcceptInvitationForm(forms.Form):
 
 
 class ApiTokenForm(forms.Form):
-    name = forms.CharField(label=_("Name of the token"), max_length=100,
-                           help_text=_("Where you use it, e.g. “ERP interface SAP”."))
+    name = forms.CharField(
+        label=_("Name of the token"),
+        max_length=100,
+        help_text=_("Where you use it, e.g. “ERP interface SAP”."),
+    )
 
 
 class FeedbackForm(forms.ModelForm):

@@ -30,7 +30,9 @@ def subject_key(subject) -> tuple[str, str]:
 def active_job_for(*, kind: str, subject) -> Job | None:
     subject_type, subject_id = subject_key(subject)
     return (
-        Job.objects.filter(kind=kind, subject_type=subject_type, subject_id=subject_id, state__in=ACTIVE_JOB_STATES)
+        Job.objects.filter(
+            kind=kind, subject_type=subject_type, subject_id=subject_id, state__in=ACTIVE_JOB_STATES
+        )
         .order_by("-created_at")
         .first()
     )
@@ -49,13 +51,17 @@ def job_fail_stale(job: Job) -> bool:
     updated = Job.objects.filter(pk=job.pk, state=job.state).update(
         state=JobState.FAILED,
         finished_at=timezone.now(),
-        error=_("The worker stopped while the job was running (last sign of life %(time)s). Start it again.")
+        error=_(
+            "The worker stopped while the job was running (last sign of life %(time)s). Start it again."
+        )
         % {"time": seen.strftime("%Y-%m-%d %H:%M")},
     )
     return updated == 1
 
 
-def job_start(*, kind: str, subject=None, created_by=None, enqueue: Callable[[str], None]) -> tuple[Job, bool]:
+def job_start(
+    *, kind: str, subject=None, created_by=None, enqueue: Callable[[str], None]
+) -> tuple[Job, bool]:
     """Create a queued job and enqueue its task after commit, unless one is already active for the
     same subject: then that one is returned. Returns (job, created)."""
     subject_type, subject_id = subject_key(subject)
@@ -68,9 +74,12 @@ def job_start(*, kind: str, subject=None, created_by=None, enqueue: Callable[[st
         try:
             with transaction.atomic():
                 job = Job.objects.create(
-                    kind=kind, subject_type=subject_type, subject_id=subject_id, created_by=created_by
+                    kind=kind,
+                    subject_type=subject_type,
+                    subject_id=subject_id,
+                    created_by=created_by,
                 )
-                transaction.on_commit(lambda: enqueue(str(job.pk)))
+                transaction.on_commit(lambda job_id=str(job.pk): enqueue(job_id))
             return job, True
         except IntegrityError:
             continue  # another trigger won the race; answer with its job
@@ -89,7 +98,9 @@ class JobReporter:
     def progress(self, fraction: float, phase: str = "") -> None:
         fraction = max(0.0, min(1.0, float(fraction)))
         now = timezone.now()
-        Job.objects.filter(pk=self.job.pk).update(progress=fraction, phase=phase[:200], heartbeat_at=now)
+        Job.objects.filter(pk=self.job.pk).update(
+            progress=fraction, phase=phase[:200], heartbeat_at=now
+        )
         self.job.progress, self.job.phase, self.job.heartbeat_at = fraction, phase, now
 
 
@@ -118,9 +129,9 @@ def job_running(job_id: str):
         if job is None or job.state != JobState.RUNNING or not _is_stale(job):
             yield None
             return
-        if not Job.objects.filter(pk=job_id, state=JobState.RUNNING, heartbeat_at=job.heartbeat_at).update(
-            heartbeat_at=now
-        ):
+        if not Job.objects.filter(
+            pk=job_id, state=JobState.RUNNING, heartbeat_at=job.heartbeat_at
+        ).update(heartbeat_at=now):
             yield None
             return
     job = Job.objects.get(pk=job_id)

@@ -41,7 +41,11 @@ class AccessPolicyMiddleware:
                     return HttpResponseClientRedirect(reverse("account_login"))
                 return redirect_to_login(request.get_full_path())
             raise PermissionDenied
-        if user.is_authenticated and user.needs_mfa and not policy.mfa_exempt:
-            if not has_second_factor(user):
-                return redirect("mfa_activate_totp")
+        if (
+            user.is_authenticated
+            and user.needs_mfa
+            and not policy.mfa_exempt
+            and not has_second_factor(user)
+        ):
+            return redirect("mfa_activate_totp")
         return None

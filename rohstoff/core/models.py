@@ -92,8 +92,12 @@ class User(AbstractBaseUser, PermissionsMixin):
     email = models.EmailField(_("e-mail address"), unique=True)
     full_name = models.CharField(_("name"), max_length=200, blank=True)
     organisation = models.ForeignKey(
-        Organisation, verbose_name=_("organisation"), on_delete=models.PROTECT,
-        related_name="users", null=True, blank=True,
+        Organisation,
+        verbose_name=_("organisation"),
+        on_delete=models.PROTECT,
+        related_name="users",
+        null=True,
+        blank=True,
     )
     role = models.CharField(_("role"), max_length=20, choices=Role.choices, blank=True)
     is_staff = models.BooleanField(_("staff admin"), default=False)
@@ -125,9 +129,17 @@ class User(AbstractBaseUser, PermissionsMixin):
 
         self.email = self.email.lower()
         if self.role and not self.organisation_id:
-            raise ValidationError({"organisation": _("A user with a role belongs to an organisation.")})
-        if self.role and self.organisation and self.role not in ROLES_BY_KIND[self.organisation.kind]:
-            raise ValidationError({"role": _("This role does not exist in an organisation of this kind.")})
+            raise ValidationError(
+                {"organisation": _("A user with a role belongs to an organisation.")}
+            )
+        if (
+            self.role
+            and self.organisation
+            and self.role not in ROLES_BY_KIND[self.organisation.kind]
+        ):
+            raise ValidationError(
+                {"role": _("This role does not exist in an organisation of this kind.")}
+            )
 
     def get_full_name(self):
         return self.full_name or self.email
@@ -188,18 +200,26 @@ class Material(models.Model):
     name_en = models.CharField(_("name (English)"), max_length=200)
     name_de = models.CharField(_("name (German)"), max_length=200)
     formula = models.CharField(
-        _("formula"), max_length=80, blank=True,
+        _("formula"),
+        max_length=80,
+        blank=True,
         help_text=_("Chemical formula of the traded form, hydrates with a dot: LiOH.H2O"),
     )
     composition = models.CharField(
-        _("composition"), max_length=120, blank=True,
+        _("composition"),
+        max_length=120,
+        blank=True,
         help_text=_("For mixtures and concentrates without one formula: 0.75 Nd2O3 + 0.25 Pr6O11"),
     )
-    element = models.CharField(_("element"), max_length=8, help_text=_("Symbol, or NdPr for the combined basis"))
+    element = models.CharField(
+        _("element"), max_length=8, help_text=_("Symbol, or NdPr for the combined basis")
+    )
     family = models.CharField(_("family"), max_length=20, choices=MaterialFamily.choices)
     crma = models.CharField(_("CRMA status"), max_length=12, choices=CrmaStatus.choices)
     element_content = models.DecimalField(
-        _("element content"), max_digits=12, decimal_places=10,
+        _("element content"),
+        max_digits=12,
+        decimal_places=10,
         help_text=_("Mass fraction of the element, computed from formula or composition"),
     )
     sort_order = models.PositiveSmallIntegerField(default=0)
@@ -318,7 +338,9 @@ class AuditEvent(models.Model):
 class ApiToken(models.Model):
     """A personal API token. Only the SHA-256 digest of the key is stored; the key is shown once."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
     name = models.CharField(_("name"), max_length=100)
     prefix = models.CharField(max_length=12)
     digest = models.CharField(max_length=64, unique=True)
@@ -348,10 +370,14 @@ class Invitation(models.Model):
 
     email = models.EmailField(_("e-mail address"))
     full_name = models.CharField(_("name"), max_length=200, blank=True)
-    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="invitations")
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="invitations"
+    )
     role = models.CharField(_("role"), max_length=20, choices=Role.choices)
     digest = models.CharField(max_length=64, unique=True)
-    invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()
     accepted_at = models.DateTimeField(null=True, blank=True)
@@ -367,7 +393,11 @@ class Invitation(models.Model):
 
     @property
     def is_pending(self) -> bool:
-        return self.accepted_at is None and self.revoked_at is None and self.expires_at > timezone.now()
+        return (
+            self.accepted_at is None
+            and self.revoked_at is None
+            and self.expires_at > timezone.now()
+        )
 
 
 class AccessibilityFeedback(models.Model):
@@ -377,9 +407,14 @@ class AccessibilityFeedback(models.Model):
     page_url = models.CharField(_("page"), max_length=500, blank=True)
     message = models.TextField(_("description of the barrier"), max_length=5000)
     contact = models.CharField(_("how can we reach you? (optional)"), max_length=254, blank=True)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
 
     class Meta:
         ordering = ["-created_at"]
         verbose_name = _("accessibility feedback")
         verbose_name_plural = _("accessibility feedback")
+
+    def __str__(self):
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.page_url or '-'}"

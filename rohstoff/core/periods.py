@@ -54,7 +54,9 @@ class Period:
     def parse(cls, text: str) -> "Period":
         match = _PERIOD.match(str(text).strip().upper())
         if not match:
-            raise PeriodError(f"{text!r} is not a period; write a year (2027) or a quarter (2027-Q3).")
+            raise PeriodError(
+                f"{text!r} is not a period; write a year (2027) or a quarter (2027-Q3)."
+            )
         year = int(match.group(1))
         if not 2000 <= year <= 2100:
             raise PeriodError(f"{year} is not a plausible delivery year.")

@@ -23,7 +23,9 @@ def reference_materials() -> list[dict]:
 def load_materials(material_model) -> int:
     """Create or update every reference material; safe to run again. Returns the count."""
     for order, row in enumerate(reference_materials()):
-        content = element_content(formula=row["formula"], composition=row["composition"], element=row["element"])
+        content = element_content(
+            formula=row["formula"], composition=row["composition"], element=row["element"]
+        )
         material_model.objects.update_or_create(
             code=row["code"],
             defaults={

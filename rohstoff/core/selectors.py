@@ -10,8 +10,11 @@ def material_list(*, search: str = "", family: str = "", crma: str = "") -> Quer
     qs = Material.objects.all()
     if search:
         qs = qs.filter(
-            Q(code__icontains=search) | Q(name_en__icontains=search) | Q(name_de__icontains=search)
-            | Q(formula__icontains=search) | Q(element__iexact=search)
+            Q(code__icontains=search)
+            | Q(name_en__icontains=search)
+            | Q(name_de__icontains=search)
+            | Q(formula__icontains=search)
+            | Q(element__iexact=search)
         )
     if family:
         qs = qs.filter(family=family)
@@ -78,7 +81,11 @@ def token_get(*, user: User, pk: int) -> ApiToken:
 def audit_events(*, search: str = "", object_type: str = "") -> QuerySet[AuditEvent]:
     qs = AuditEvent.objects.select_related("actor", "organisation")
     if search:
-        qs = qs.filter(Q(action__icontains=search) | Q(object_repr__icontains=search) | Q(actor_label__icontains=search))
+        qs = qs.filter(
+            Q(action__icontains=search)
+            | Q(object_repr__icontains=search)
+            | Q(actor_label__icontains=search)
+        )
     if object_type:
         qs = qs.filter(object_type=object_type)
     return qs

@@ -35,8 +35,10 @@ from .models import (
 def _check_role_fits(organisation: Organisation, role: str) -> None:
     if role not in ROLES_BY_KIND[organisation.kind]:
         raise ValidationError(
-            {"role": _("The role %(role)s does not exist in a %(kind)s.")
-             % {"role": Role(role).label, "kind": organisation.get_kind_display()}}
+            {
+                "role": _("The role %(role)s does not exist in a %(kind)s.")
+                % {"role": Role(role).label, "kind": organisation.get_kind_display()}
+            }
         )
 
 
@@ -52,31 +54,50 @@ def _may_manage(actor: User, organisation: Organisation, role: str | None = None
 
 
 @transaction.atomic
-def organisation_get_or_create(*, name: str, kind: str, country: str = "DE", actor=None) -> tuple[Organisation, bool]:
-    organisation, created = Organisation.objects.get_or_create(name=name, defaults={"kind": kind, "country": country})
+def organisation_get_or_create(
+    *, name: str, kind: str, country: str = "DE", actor=None
+) -> tuple[Organisation, bool]:
+    organisation, created = Organisation.objects.get_or_create(
+        name=name, defaults={"kind": kind, "country": country}
+    )
     if not created and organisation.kind != kind:
         raise ValidationError(
-            _("%(name)s exists already as a %(kind)s.") % {"name": name, "kind": organisation.get_kind_display()}
+            _("%(name)s exists already as a %(kind)s.")
+            % {"name": name, "kind": organisation.get_kind_display()}
         )
     if created:
-        audit_record(actor=actor, action="organisation.create", obj=organisation,
-                     after={"name": name, "kind": kind, "country": country})
+        audit_record(
+            actor=actor,
+            action="organisation.create",
+            obj=organisation,
+            after={"name": name, "kind": kind, "country": country},
+        )
     return organisation, created
 
 
 @transaction.atomic
 def user_create(
-    *, email: str, organisation: Organisation | None, role: str, password: str | None = None,
-    full_name: str = "", is_staff: bool = False, actor=None,
+    *,
+    email: str,
+    organisation: Organisation | None,
+    role: str,
+    password: str | None = None,
+    full_name: str = "",
+    is_staff: bool = False,
+    actor=None,
 ) -> User:
     email = email.strip().lower()
     if User.objects.filter(email__iexact=email).exists():
         raise ValidationError({"email": _("A user with this e-mail address exists already.")})
     if role:
         if organisation is None:
-            raise ValidationError({"organisation": _("A user with a role belongs to an organisation.")})
+            raise ValidationError(
+                {"organisation": _("A user with a role belongs to an organisation.")}
+            )
         _check_role_fits(organisation, role)
-    user = User(email=email, organisation=organisation, role=role, full_name=full_name, is_staff=is_staff)
+    user = User(
+        email=email, organisation=organisation, role=role, full_name=full_name, is_staff=is_staff
+    )
     if password:
         validate_password(password, user)
         user.set_password(password)
@@ -84,8 +105,16 @@ def user_create(
         user.set_unusable_password()
     user.save()
     audit_record(
-        actor=actor, action="user.create", obj=user, organisation=organisation,
-        after={"email": email, "organisation": getattr(organisation, "pk", None), "role": role, "is_staff": is_staff},
+        actor=actor,
+        action="user.create",
+        obj=user,
+        organisation=organisation,
+        after={
+            "email": email,
+            "organisation": getattr(organisation, "pk", None),
+            "role": role,
+            "is_staff": is_staff,
+        },
     )
     return user
 
@@ -100,9 +129,17 @@ def user_deactivate(*, user: User, actor: User) -> User:
         raise ValidationError(_("You cannot remove yourself."))
     user.is_active = False
     user.save(update_fields=["is_active"])
-    ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now(), revoked_by=actor)
-    audit_record(actor=actor, action="user.deactivate", obj=user, organisation=user.organisation,
-                 before={"is_active": True}, after={"is_active": False})
+    ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(
+        revoked_at=timezone.now(), revoked_by=actor
+    )
+    audit_record(
+        actor=actor,
+        action="user.deactivate",
+        obj=user,
+        organisation=user.organisation,
+        before={"is_active": True},
+        after={"is_active": False},
+    )
     return user
 
 
@@ -111,7 +148,9 @@ def _new_secret() -> str:
 
 
 @transaction.atomic
-def invitation_create(*, actor: User, email: str, organisation: Organisation, role: str, full_name: str = "") -> tuple[Invitation, str]:
+def invitation_create(
+    *, actor: User, email: str, organisation: Organisation, role: str, full_name: str = ""
+) -> tuple[Invitation, str]:
     """Invite a person; returns the invitation and the link (sent by e-mail, shown nowhere else)."""
     email = email.strip().lower()
     if not _may_manage(actor, organisation, role):
@@ -119,17 +158,27 @@ def invitation_create(*, actor: User, email: str, organisation: Organisation, ro
     _check_role_fits(organisation, role)
     if User.objects.filter(email__iexact=email).exists():
         raise ValidationError({"email": _("A user with this e-mail address exists already.")})
-    Invitation.objects.filter(email=email, accepted_at__isnull=True, revoked_at__isnull=True).update(
-        revoked_at=timezone.now()
-    )
+    Invitation.objects.filter(
+        email=email, accepted_at__isnull=True, revoked_at__isnull=True
+    ).update(revoked_at=timezone.now())
     key = _new_secret()
     invitation = Invitation.objects.create(
-        email=email, full_name=full_name, organisation=organisation, role=role, digest=token_digest(key),
-        invited_by=actor, expires_at=timezone.now() + datetime.timedelta(days=settings.INVITATION_VALID_DAYS),
+        email=email,
+        full_name=full_name,
+        organisation=organisation,
+        role=role,
+        digest=token_digest(key),
+        invited_by=actor,
+        expires_at=timezone.now() + datetime.timedelta(days=settings.INVITATION_VALID_DAYS),
     )
     link = settings.SITE_URL + reverse("invitation_accept", args=[key])
-    audit_record(actor=actor, action="invitation.create", obj=invitation, organisation=organisation,
-                 after={"email": email, "role": role})
+    audit_record(
+        actor=actor,
+        action="invitation.create",
+        obj=invitation,
+        organisation=organisation,
+        after={"email": email, "role": role},
+    )
     context = {"invitation": invitation, "link": link, "valid_days": settings.INVITATION_VALID_DAYS}
 
     def send():
@@ -145,7 +194,9 @@ def invitation_create(*, actor: User, email: str, organisation: Organisation, ro
 
 
 def invitation_by_key(key: str) -> Invitation | None:
-    invitation = Invitation.objects.select_related("organisation").filter(digest=token_digest(key)).first()
+    invitation = (
+        Invitation.objects.select_related("organisation").filter(digest=token_digest(key)).first()
+    )
     return invitation if invitation and invitation.is_pending else None
 
 
@@ -156,8 +207,12 @@ def invitation_accept(*, key: str, password: str, full_name: str = "") -> User:
         raise ValidationError(_("This invitation is no longer valid. Ask for a new one."))
     Invitation.objects.select_for_update().filter(pk=invitation.pk).first()
     user = user_create(
-        email=invitation.email, organisation=invitation.organisation, role=invitation.role,
-        password=password, full_name=full_name or invitation.full_name, actor=invitation.invited_by,
+        email=invitation.email,
+        organisation=invitation.organisation,
+        role=invitation.role,
+        password=password,
+        full_name=full_name or invitation.full_name,
+        actor=invitation.invited_by,
     )
     invitation.accepted_at = timezone.now()
     invitation.save(update_fields=["accepted_at"])
@@ -170,7 +225,12 @@ def invitation_revoke(*, invitation: Invitation, actor: User) -> None:
         raise PermissionDenied
     invitation.revoked_at = timezone.now()
     invitation.save(update_fields=["revoked_at"])
-    audit_record(actor=actor, action="invitation.revoke", obj=invitation, organisation=invitation.organisation)
+    audit_record(
+        actor=actor,
+        action="invitation.revoke",
+        obj=invitation,
+        organisation=invitation.organisation,
+    )
 
 
 @transaction.atomic
@@ -180,40 +240,64 @@ def api_token_create(*, user: User, name: str, actor=None) -> tuple[ApiToken, st
     if not user.is_active:
         raise ValidationError(_("The user is not active."))
     key = _new_secret()
-    token = ApiToken.objects.create(user=user, name=(name or _("API token"))[:100], prefix=key[:8], digest=token_digest(key))
-    audit_record(actor=actor or user, action="api_token.create", obj=token, organisation=user.organisation,
-                 after={"user": user.pk, "name": token.name, "prefix": token.prefix})
+    token = ApiToken.objects.create(
+        user=user, name=(name or _("API token"))[:100], prefix=key[:8], digest=token_digest(key)
+    )
+    audit_record(
+        actor=actor or user,
+        action="api_token.create",
+        obj=token,
+        organisation=user.organisation,
+        after={"user": user.pk, "name": token.name, "prefix": token.prefix},
+    )
     return token, key
 
 
 @transaction.atomic
 def api_token_revoke(*, token: ApiToken, actor: User) -> ApiToken:
     own = token.user_id == actor.pk
-    if not own and not (token.user.organisation and _may_manage(actor, token.user.organisation, token.user.role)):
+    if not own and not (
+        token.user.organisation and _may_manage(actor, token.user.organisation, token.user.role)
+    ):
         raise PermissionDenied
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.revoked_by = actor
         token.save(update_fields=["revoked_at", "revoked_by"])
-        audit_record(actor=actor, action="api_token.revoke", obj=token, organisation=token.user.organisation,
-                     after={"user": token.user_id, "prefix": token.prefix})
+        audit_record(
+            actor=actor,
+            action="api_token.revoke",
+            obj=token,
+            organisation=token.user.organisation,
+            after={"user": token.user_id, "prefix": token.prefix},
+        )
     return token
 
 
 def material_content(material: Material) -> Decimal:
-    return element_content(formula=material.formula, composition=material.composition, element=material.element).quantize(
-        Decimal("0.0000000001")
-    )
+    return element_content(
+        formula=material.formula, composition=material.composition, element=material.element
+    ).quantize(Decimal("0.0000000001"))
 
 
-def feedback_submit(*, message: str, contact: str, page_url: str, user=None) -> AccessibilityFeedback:
+def feedback_submit(
+    *, message: str, contact: str, page_url: str, user=None
+) -> AccessibilityFeedback:
     feedback = AccessibilityFeedback.objects.create(
-        message=message, contact=contact, page_url=page_url[:500], user=user if user and user.is_authenticated else None
+        message=message,
+        contact=contact,
+        page_url=page_url[:500],
+        user=user if user and user.is_authenticated else None,
     )
     with translation.override("de"):
         body = f"{message}\n\n{_('Page')}: {page_url}\n{_('Contact')}: {contact or '-'}"
     transaction.on_commit(
-        lambda: send_mail("[Rohstoff] Barrierefreiheit: Rückmeldung", body, None, [settings.ACCESSIBILITY_CONTACT_EMAIL])
+        lambda: send_mail(
+            "[Rohstoff] Barrierefreiheit: Rückmeldung",
+            body,
+            None,
+            [settings.ACCESSIBILITY_CONTACT_EMAIL],
+        )
     )
     return feedback
 

@@ -14,12 +14,18 @@ AUDIT_CHECK = "audit_integrity_check"
 
 
 def last_audit_check() -> Job | None:
-    return Job.objects.filter(kind=AUDIT_CHECK, state=JobState.SUCCEEDED).order_by("-finished_at").first()
+    return (
+        Job.objects.filter(kind=AUDIT_CHECK, state=JobState.SUCCEEDED)
+        .order_by("-finished_at")
+        .first()
+    )
 
 
 def audit_check_start(*, created_by=None) -> Job:
     job, _created = job_start(
-        kind=AUDIT_CHECK, created_by=created_by, enqueue=lambda job_id: run_audit_check.delay(job_id)
+        kind=AUDIT_CHECK,
+        created_by=created_by,
+        enqueue=lambda job_id: run_audit_check.delay(job_id),
     )
     return job
 
@@ -35,9 +41,11 @@ def run_audit_check(job_id: str):
     with job_running(job_id) as reporter:
         if reporter is None:
             return
-        previous = Job.objects.filter(
-            Q(result__ok=True), kind=AUDIT_CHECK, state=JobState.SUCCEEDED
-        ).order_by("-finished_at").first()
+        previous = (
+            Job.objects.filter(Q(result__ok=True), kind=AUDIT_CHECK, state=JobState.SUCCEEDED)
+            .order_by("-finished_at")
+            .first()
+        )
         result = audit_verify(
             checkpoint=previous.result if previous else None,
             progress=lambda f: reporter.progress(f, "verifying"),

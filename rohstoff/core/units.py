@@ -48,7 +48,9 @@ def _grouped(text: str, sep: str) -> bool:
     return re.fullmatch(r"[+-]?\d{1,3}(?:" + re.escape(sep) + r"\d{3})+", text) is not None
 
 
-def parse_decimal(text: str, *, decimal_comma: bool | None = None, prefer_comma: bool = True) -> Decimal:
+def parse_decimal(
+    text: str, *, decimal_comma: bool | None = None, prefer_comma: bool = True
+) -> Decimal:
     """A number as a person types it, in German or English notation.
 
     ``decimal_comma`` True reads ``1.500,5`` as 1500.5; False reads ``1,500.5`` the same way.

@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_POST, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from . import selectors, services
 from .access import ACCOUNT_SETUP, LOGGED_IN, MEMBER_ADMINS, PUBLIC, STAFF, allow
@@ -26,10 +26,18 @@ def material_list(request):
     family = request.GET.get("family", "")
     crma = request.GET.get("crma", "")
     materials = selectors.material_list(search=search, family=family, crma=crma)
-    return render(request, "core/material_list.html", {
-        "materials": materials, "search": search, "family": family, "crma": crma,
-        "families": MaterialFamily.choices, "crma_choices": CrmaStatus.choices,
-    })
+    return render(
+        request,
+        "core/material_list.html",
+        {
+            "materials": materials,
+            "search": search,
+            "family": family,
+            "crma": crma,
+            "families": MaterialFamily.choices,
+            "crma_choices": CrmaStatus.choices,
+        },
+    )
 
 
 @allow(LOGGED_IN)
@@ -52,23 +60,38 @@ def team(request):
     if request.method == "POST" and form.is_valid():
         try:
             invitation, _link = services.invitation_create(
-                actor=request.user, email=form.cleaned_data["email"], full_name=form.cleaned_data["full_name"],
-                organisation=form.cleaned_data["organisation"], role=form.cleaned_data["role"],
+                actor=request.user,
+                email=form.cleaned_data["email"],
+                full_name=form.cleaned_data["full_name"],
+                organisation=form.cleaned_data["organisation"],
+                role=form.cleaned_data["role"],
             )
         except ValidationError as exc:
             for field, errors in exc.message_dict.items():
                 form.add_error(field if field in form.fields else None, errors)
         else:
-            messages.success(request, _("Invitation sent to %(email)s.") % {"email": invitation.email})
+            messages.success(
+                request, _("Invitation sent to %(email)s.") % {"email": invitation.email}
+            )
             return redirect("team")
-    colleagues = selectors.colleagues_visible_to(request.user).order_by("organisation__name", "email")
-    tokens = selectors.tokens_visible_to(request.user).filter(revoked_at__isnull=True).exclude(user=request.user)
-    return render(request, "core/team.html", {
-        "form": form,
-        "colleagues": colleagues,
-        "invitations": selectors.invitations_visible_to(request.user),
-        "tokens": tokens,
-    })
+    colleagues = selectors.colleagues_visible_to(request.user).order_by(
+        "organisation__name", "email"
+    )
+    tokens = (
+        selectors.tokens_visible_to(request.user)
+        .filter(revoked_at__isnull=True)
+        .exclude(user=request.user)
+    )
+    return render(
+        request,
+        "core/team.html",
+        {
+            "form": form,
+            "colleagues": colleagues,
+            "invitations": selectors.invitations_visible_to(request.user),
+            "tokens": tokens,
+        },
+    )
 
 
 @allow(MEMBER_ADMINS)
@@ -80,7 +103,11 @@ def colleague_remove(request, pk):
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
-        messages.success(request, _("%(name)s can no longer sign in; their API tokens are revoked.") % {"name": colleague})
+        messages.success(
+            request,
+            _("%(name)s can no longer sign in; their API tokens are revoked.")
+            % {"name": colleague},
+        )
     return redirect("team")
 
 
@@ -89,7 +116,9 @@ def colleague_remove(request, pk):
 def invitation_revoke(request, pk):
     invitation = selectors.invitation_get(user=request.user, pk=pk)
     services.invitation_revoke(invitation=invitation, actor=request.user)
-    messages.success(request, _("The invitation to %(email)s was withdrawn.") % {"email": invitation.email})
+    messages.success(
+        request, _("The invitation to %(email)s was withdrawn.") % {"email": invitation.email}
+    )
     return redirect("team")
 
 
@@ -103,8 +132,11 @@ def invitation_accept(request, key):
     form = AcceptInvitationForm(request.POST or None, initial={"full_name": invitation.full_name})
     if request.method == "POST" and form.is_valid():
         try:
-            services.invitation_accept(key=key, password=form.cleaned_data["password1"],
-                                       full_name=form.cleaned_data["full_name"])
+            services.invitation_accept(
+                key=key,
+                password=form.cleaned_data["password1"],
+                full_name=form.cleaned_data["full_name"],
+            )
         except ValidationError as exc:
             form.add_error("password1", exc)
         else:
@@ -120,10 +152,14 @@ def api_tokens(request):
     form = ApiTokenForm(request.POST or None)
     new_key = None
     if request.method == "POST" and form.is_valid():
-        _token, new_key = services.api_token_create(user=request.user, name=form.cleaned_data["name"])
+        _token, new_key = services.api_token_create(
+            user=request.user, name=form.cleaned_data["name"]
+        )
         form = ApiTokenForm()
     tokens = selectors.tokens_visible_to(request.user).filter(user=request.user)
-    return render(request, "core/api_tokens.html", {"form": form, "tokens": tokens, "new_key": new_key})
+    return render(
+        request, "core/api_tokens.html", {"form": form, "tokens": tokens, "new_key": new_key}
+    )
 
 
 @allow(LOGGED_IN)
@@ -141,29 +177,45 @@ def api_token_revoke(request, pk):
 def audit_log(request):
     search = request.GET.get("q", "").strip()
     page = Paginator(selectors.audit_events(search=search), 50).get_page(request.GET.get("page"))
-    return render(request, "core/audit_log.html", {"page": page, "search": search, "last_check": last_audit_check()})
+    return render(
+        request,
+        "core/audit_log.html",
+        {"page": page, "search": search, "last_check": last_audit_check()},
+    )
 
 
 @allow(STAFF)
 @require_POST
 def audit_check_now(request):
     audit_check_start(created_by=request.user)
-    messages.info(request, _("The integrity check has started; its result appears here when it is done."))
+    messages.info(
+        request, _("The integrity check has started; its result appears here when it is done.")
+    )
     return redirect("audit_log")
 
 
 @allow(PUBLIC)
 @require_http_methods(["GET", "POST"])
 def accessibility(request):
-    form = FeedbackForm(request.POST or None, initial={"page_url": request.META.get("HTTP_REFERER", "")})
+    form = FeedbackForm(
+        request.POST or None, initial={"page_url": request.META.get("HTTP_REFERER", "")}
+    )
     if request.method == "POST" and form.is_valid():
         services.feedback_submit(
-            message=form.cleaned_data["message"], contact=form.cleaned_data["contact"],
-            page_url=form.cleaned_data["page_url"], user=request.user,
+            message=form.cleaned_data["message"],
+            contact=form.cleaned_data["contact"],
+            page_url=form.cleaned_data["page_url"],
+            user=request.user,
         )
-        messages.success(request, _("Thank you. We have received your report and will answer within two weeks."))
+        messages.success(
+            request, _("Thank you. We have received your report and will answer within two weeks.")
+        )
         return redirect("accessibility")
-    return render(request, "core/accessibility.html", {"form": form, "contact_email": settings.ACCESSIBILITY_CONTACT_EMAIL})
+    return render(
+        request,
+        "core/accessibility.html",
+        {"form": form, "contact_email": settings.ACCESSIBILITY_CONTACT_EMAIL},
+    )
 
 
 @allow(PUBLIC)
@@ -182,11 +234,15 @@ def healthz(request):
         try:
             import redis
 
-            redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2, socket_timeout=2).ping()
+            redis.Redis.from_url(
+                settings.REDIS_URL, socket_connect_timeout=2, socket_timeout=2
+            ).ping()
             checks["redis"] = "ok"
         except Exception as exc:  # noqa: BLE001
             checks["redis"], ok = f"error: {type(exc).__name__}", False
-    return JsonResponse({"status": "ok" if ok else "error", "checks": checks}, status=200 if ok else 503)
+    return JsonResponse(
+        {"status": "ok" if ok else "error", "checks": checks}, status=200 if ok else 503
+    )
 
 
 def error_403(request, exception=None):
@@ -199,7 +255,7 @@ def error_404(request, exception=None):
 
 def error_500(request):
     # No request context: whatever broke (the database, say) must not break the error page too.
-    from django.template import loader
     from django.http import HttpResponseServerError
+    from django.template import loader
 
     return HttpResponseServerError(loader.get_template("500.html").render())

@@ -8,12 +8,18 @@ from django.core.management.base import BaseCommand
 
 
 class Command(BaseCommand):
-    help = ("Compile the .po translation files: with GNU gettext's msgfmt when it is installed "
-            "(as compilemessages does), otherwise with polib, so a fresh machine needs no gettext.")
+    help = (
+        "Compile the .po translation files: with GNU gettext's msgfmt when it is installed "
+        "(as compilemessages does), otherwise with polib, so a fresh machine needs no gettext."
+    )
 
     def handle(self, *args, **options):
         if shutil.which("msgfmt"):
-            call_command("compilemessages", ignore_patterns=[".venv*", "node_modules"], verbosity=options["verbosity"])
+            call_command(
+                "compilemessages",
+                ignore_patterns=[".venv*", "node_modules"],
+                verbosity=options["verbosity"],
+            )
             return
         base = Path(settings.BASE_DIR)
         count = 0

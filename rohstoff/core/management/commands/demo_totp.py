@@ -16,7 +16,9 @@ class Command(BaseCommand):
     def handle(self, *args, email, **options):
         if not settings.DEBUG:
             raise CommandError("demo_totp works only with DEBUG=true; use an authenticator app.")
-        authenticator = Authenticator.objects.filter(user__email__iexact=email, type=Authenticator.Type.TOTP).first()
+        authenticator = Authenticator.objects.filter(
+            user__email__iexact=email, type=Authenticator.Type.TOTP
+        ).first()
         if authenticator is None:
             raise CommandError(f"{email} has no authenticator app set up.")
         secret = decrypt(authenticator.data["secret"])
