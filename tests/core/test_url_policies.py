@@ -56,6 +56,49 @@ SAMPLE_VALUES_BY_NAME = {"format": ("json",)}
 PAGE_METHODS = ("get", "post")
 
 
+def regex_examples(regex: str) -> dict[str, str]:
+    """A string that each named group of ``regex`` matches (``csv|xlsx`` -> ``csv``)."""
+    from re import _constants as c
+    from re import _parser
+
+    parsed = _parser.parse(regex)
+    names = {number: name for name, number in parsed.state.groupdict.items()}
+    examples: dict[str, str] = {}
+
+    def example(items) -> str:
+        out = []
+        for op, arg in items:
+            if op is c.LITERAL:
+                out.append(chr(arg))
+            elif op is c.ANY:
+                out.append("x")
+            elif op is c.IN:
+                first_op, first_arg = arg[0]
+                if first_op is c.NEGATE:
+                    out.append("x")
+                elif first_op is c.RANGE:
+                    out.append(chr(first_arg[0]))
+                elif first_op is c.CATEGORY:
+                    out.append("9" if first_arg is c.CATEGORY_DIGIT else "x")
+                else:
+                    out.append(chr(first_arg))
+            elif op in (c.MAX_REPEAT, c.MIN_REPEAT):
+                low, _high, sub = arg
+                out.append(example(sub) * max(low, 1))
+            elif op is c.BRANCH:
+                out.append(example(arg[1][0]))
+            elif op is c.SUBPATTERN:
+                group, _add, _del, sub = arg
+                text = example(sub)
+                if group in names:
+                    examples[names[group]] = text
+                out.append(text)
+        return "".join(out)
+
+    example(parsed)
+    return examples
+
+
 def sample_path(chain, pattern) -> str:
     """A path that resolves to ``pattern``, with sample values for its parameters."""
     formats = []
@@ -64,7 +107,10 @@ def sample_path(chain, pattern) -> str:
         formats.append(options[0])
     template = "".join(fmt for fmt, _params in formats)
     params = [p for _fmt, names in formats for p in names]
-    choices = [SAMPLE_VALUES_BY_NAME.get(p, SAMPLE_VALUES) for p in params]
+    derived = {}
+    for part in chain:
+        derived.update(regex_examples(part.regex.pattern))
+    choices = [SAMPLE_VALUES_BY_NAME.get(p, (*SAMPLE_VALUES, derived.get(p, "x"))) for p in params]
     for values in itertools.product(*choices):
         path = "/" + template % dict(zip(params, values, strict=True))
         try:
