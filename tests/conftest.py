@@ -261,11 +261,11 @@ def browser_login(live_server, page):
         page.goto(f"{live_server.url}/accounts/login/")
         page.fill("input[name=login]", user.email)
         page.fill("input[name=password]", password)
-        page.click("form button[type=submit]")
+        page.click("main form button[type=submit]")  # not the header's language switch
         if getattr(user, "totp_secret", None):
             page.wait_for_selector("input[name=code]")
             page.fill("input[name=code]", totp_code(user.totp_secret))
-            page.click("form button[type=submit]")
+            page.click("main form button[type=submit]")
         page.wait_for_load_state()
         return page
 
