@@ -1,5 +1,10 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "agency"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("projects/", views.project_list, name="projects"),
+    path("projects/<int:pk>/", views.project_detail, name="project"),
+]

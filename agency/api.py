@@ -1,0 +1,35 @@
+"""Read API of agency projects (agency and trading desk)."""
+
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import mixins, serializers
+
+from rohstoff.core.access import DESK_AND_AGENCY
+from rohstoff.core.api import ScopedViewSet
+from rohstoff.core.api_views import FORBIDDEN, NOT_FOUND, UNAUTHORISED
+
+from . import selectors
+from .models import Project
+
+
+class ProjectSerializer(serializers.ModelSerializer):
+    materials = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
+    country = serializers.CharField(source="country.code", read_only=True)
+    contracts = serializers.IntegerField(source="contract_count", read_only=True)
+
+    class Meta:
+        model = Project
+        fields = ["id", "name", "operator", "country", "materials", "stage", "description", "contracts"]
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Agency projects (mines, refineries, recycling plants)",
+                       responses={200: ProjectSerializer(many=True), 401: UNAUTHORISED, 403: FORBIDDEN}),
+    retrieve=extend_schema(summary="One agency project",
+                           responses={200: ProjectSerializer, 401: UNAUTHORISED, 403: FORBIDDEN, 404: NOT_FOUND}),
+)
+class ProjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
+    access_policy = DESK_AND_AGENCY
+    serializer_class = ProjectSerializer
+
+    def scoped_queryset(self):
+        return selectors.projects_visible_to(self.request.user).order_by("name")
