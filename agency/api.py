@@ -18,14 +18,27 @@ class ProjectSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Project
-        fields = ["id", "name", "operator", "country", "materials", "stage", "description", "contracts"]
+        fields = [
+            "id",
+            "name",
+            "operator",
+            "country",
+            "materials",
+            "stage",
+            "description",
+            "contracts",
+        ]
 
 
 @extend_schema_view(
-    list=extend_schema(summary="Agency projects (mines, refineries, recycling plants)",
-                       responses={200: ProjectSerializer(many=True), 401: UNAUTHORISED, 403: FORBIDDEN}),
-    retrieve=extend_schema(summary="One agency project",
-                           responses={200: ProjectSerializer, 401: UNAUTHORISED, 403: FORBIDDEN, 404: NOT_FOUND}),
+    list=extend_schema(
+        summary="Agency projects (mines, refineries, recycling plants)",
+        responses={200: ProjectSerializer(many=True), 401: UNAUTHORISED, 403: FORBIDDEN},
+    ),
+    retrieve=extend_schema(
+        summary="One agency project",
+        responses={200: ProjectSerializer, 401: UNAUTHORISED, 403: FORBIDDEN, 404: NOT_FOUND},
+    ),
 )
 class ProjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
     access_policy = DESK_AND_AGENCY

@@ -20,7 +20,9 @@ class Project(models.Model):
     name = models.CharField(_("name"), max_length=200, unique=True)
     operator = models.CharField(_("operator"), max_length=200)
     country = CountryField(_("country"))
-    materials = models.ManyToManyField(Material, verbose_name=_("materials"), related_name="projects")
+    materials = models.ManyToManyField(
+        Material, verbose_name=_("materials"), related_name="projects"
+    )
     stage = models.CharField(_("stage"), max_length=20, choices=ProjectStage.choices)
     description = models.TextField(_("description"), blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -10,7 +10,9 @@ from .models import Project
 def projects_visible_to(user) -> QuerySet[Project]:
     if not (user and user.is_authenticated and (user.is_agency or user.is_desk)):
         return Project.objects.none()
-    return Project.objects.prefetch_related("materials").annotate(contract_count=Count("contracts", distinct=True))
+    return Project.objects.prefetch_related("materials").annotate(
+        contract_count=Count("contracts", distinct=True)
+    )
 
 
 def project_get(*, user, pk) -> Project:
@@ -20,7 +22,9 @@ def project_get(*, user, pk) -> Project:
         raise Http404 from None
 
 
-def project_list(*, user, search: str = "", stage: str = "", country: str = "") -> QuerySet[Project]:
+def project_list(
+    *, user, search: str = "", stage: str = "", country: str = ""
+) -> QuerySet[Project]:
     qs = projects_visible_to(user)
     if search:
         qs = qs.filter(name__icontains=search) | qs.filter(operator__icontains=search)

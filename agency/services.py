@@ -2,24 +2,51 @@
 
 from django.db import transaction
 
-from rohstoff.core.audit import audit_record, snapshot
+from rohstoff.core.audit import audit_record
+from rohstoff.core.audit import snapshot as _snapshot
 
 from .models import Project
 
 FIELDS = ["name", "operator", "country", "stage", "description"]
 
 
+def snapshot(instance, fields: list[str]) -> dict:
+    """The audit snapshot, with countries as their ISO codes (JSON has no Country type)."""
+    return {
+        k: (v.code if hasattr(v, "code") and hasattr(v, "flag") else v)
+        for k, v in _snapshot(instance, fields).items()
+    }
+
+
 @transaction.atomic
-def project_save(*, actor, name: str, operator: str, country: str, stage: str, materials, description: str = "",
-                 project: Project | None = None) -> Project:
+def project_save(
+    *,
+    actor,
+    name: str,
+    operator: str,
+    country: str,
+    stage: str,
+    materials,
+    description: str = "",
+    project: Project | None = None,
+) -> Project:
     before = snapshot(project, FIELDS + ["materials"]) if project else None
     project = project or Project()
     project.name, project.operator, project.country, project.stage, project.description = (
-        name, operator, country, stage, description
+        name,
+        operator,
+        country,
+        stage,
+        description,
     )
     project.full_clean()
     project.save()
     project.materials.set(materials)
-    audit_record(actor=actor, action="project.update" if before else "project.create", obj=project, before=before,
-                 after=snapshot(project, FIELDS + ["materials"]))
+    audit_record(
+        actor=actor,
+        action="project.update" if before else "project.create",
+        obj=project,
+        before=before,
+        after=snapshot(project, FIELDS + ["materials"]),
+    )
     return project

@@ -15,9 +15,16 @@ def project_list(request):
     search = request.GET.get("q", "").strip()
     stage = request.GET.get("stage", "")
     projects = selectors.project_list(user=request.user, search=search, stage=stage)
-    return render(request, "agency/project_list.html", {
-        "projects": projects, "search": search, "stage": stage, "stages": ProjectStage.choices,
-    })
+    return render(
+        request,
+        "agency/project_list.html",
+        {
+            "projects": projects,
+            "search": search,
+            "stage": stage,
+            "stages": ProjectStage.choices,
+        },
+    )
 
 
 @allow(DESK_AND_AGENCY)
@@ -25,4 +32,6 @@ def project_list(request):
 def project_detail(request, pk):
     project = selectors.project_get(user=request.user, pk=pk)
     contracts = project.contracts.select_related("counterparty", "material").order_by("reference")
-    return render(request, "agency/project_detail.html", {"project": project, "contracts": contracts})
+    return render(
+        request, "agency/project_detail.html", {"project": project, "contracts": contracts}
+    )

@@ -76,7 +76,9 @@ class AllocationResult:
     def explanation(self, share: Share) -> dict:
         """How this firm's share came about, in numbers the firm can check (decimal strings)."""
         exact = Decimal(share.base_lots) + (
-            Decimal(share.remainder_num) / Decimal(share.remainder_den) if share.remainder_den else Decimal(0)
+            Decimal(share.remainder_num) / Decimal(share.remainder_den)
+            if share.remainder_den
+            else Decimal(0)
         )
         return {
             "method": "pro_rata" if self.scarce else "full_demand",
@@ -107,11 +109,17 @@ def allocate(volume_t: Decimal, lot_t: Decimal, demands: dict[int, Decimal]) -> 
     firms = sorted((org, to_micro(d)) for org, d in demands.items() if d > 0)
     total = sum(d for _org, d in firms)
     lots_available = volume // lot
-    shares = [Share(organisation_id=org, demand_t=from_micro(d), cap_lots=d // lot) for org, d in firms]
+    shares = [
+        Share(organisation_id=org, demand_t=from_micro(d), cap_lots=d // lot) for org, d in firms
+    ]
     scarce = sum(s.cap_lots for s in shares) > lots_available
     result = AllocationResult(
-        volume_t=from_micro(volume), lot_t=from_micro(lot), lots_available=lots_available,
-        total_demand_t=from_micro(total), scarce=scarce, shares=shares,
+        volume_t=from_micro(volume),
+        lot_t=from_micro(lot),
+        lots_available=lots_available,
+        total_demand_t=from_micro(total),
+        scarce=scarce,
+        shares=shares,
     )
     if not shares:
         return result

@@ -36,7 +36,9 @@ class LocalDecimalField(forms.DecimalField):
         try:
             return parse_decimal(str(value))
         except ValueError:
-            raise forms.ValidationError(_("Enter a number, e.g. 1500 or 1.500,5."), code="invalid") from None
+            raise forms.ValidationError(
+                _("Enter a number, e.g. 1500 or 1.500,5."), code="invalid"
+            ) from None
 
     def prepare_value(self, value):
         if isinstance(value, Decimal):
@@ -58,7 +60,9 @@ class QuarterField(forms.CharField):
         try:
             return Quarter.parse(value).index
         except PeriodError:
-            raise forms.ValidationError(_("Write a quarter such as 2027-Q1."), code="invalid") from None
+            raise forms.ValidationError(
+                _("Write a quarter such as 2027-Q1."), code="invalid"
+            ) from None
 
     def prepare_value(self, value):
         if isinstance(value, int):
@@ -80,8 +84,17 @@ class CounterpartyForm(forms.ModelForm):
         widgets = {"notes": forms.Textarea(attrs={"rows": 3})}
 
 
-DECIMAL_FIELDS = ["annual_volume_t", "tolerance_pct", "take_or_pay_pct", "fixed_price", "premium", "floor", "cap",
-                  "fee_value", "lot_size_t"]
+DECIMAL_FIELDS = [
+    "annual_volume_t",
+    "tolerance_pct",
+    "take_or_pay_pct",
+    "fixed_price",
+    "premium",
+    "floor",
+    "cap",
+    "fee_value",
+    "lot_size_t",
+]
 
 
 class ContractForm(forms.ModelForm):
@@ -91,15 +104,38 @@ class ContractForm(forms.ModelForm):
     class Meta:
         model = OfftakeContract
         fields = [
-            "reference", "counterparty", "round", "material", "grade", "project", "start_quarter", "end_quarter",
-            "annual_volume_t", "tolerance_pct", "take_or_pay_pct", "lot_size_t", "incoterm", "incoterm_place",
-            "currency", "price_unit", "pricing_type", "fixed_price", "index", "quotational_period", "premium",
-            "floor", "cap", "fee_type", "fee_value",
+            "reference",
+            "counterparty",
+            "round",
+            "material",
+            "grade",
+            "project",
+            "start_quarter",
+            "end_quarter",
+            "annual_volume_t",
+            "tolerance_pct",
+            "take_or_pay_pct",
+            "lot_size_t",
+            "incoterm",
+            "incoterm_place",
+            "currency",
+            "price_unit",
+            "pricing_type",
+            "fixed_price",
+            "index",
+            "quotational_period",
+            "premium",
+            "floor",
+            "cap",
+            "fee_type",
+            "fee_value",
         ]
         help_texts = {
             "reference": _("Your reference, e.g. OFF-2027-001."),
             "annual_volume_t": _("Tonnes of the material's form per year."),
-            "tolerance_pct": _("Deliveries within ± this share of the scheduled quantity count as complete."),
+            "tolerance_pct": _(
+                "Deliveries within ± this share of the scheduled quantity count as complete."
+            ),
             "lot_size_t": _("Members are allocated whole lots; 0.001 t = 1 kg."),
             "premium": _("Added to the index average; a discount is negative."),
             "floor": _("Optional: the price never falls below it."),
@@ -115,15 +151,20 @@ class ContractForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         for name in DECIMAL_FIELDS:
             old = self.fields[name]
-            self.fields[name] = LocalDecimalField(label=old.label, required=old.required, help_text=old.help_text,
-                                                  initial=old.initial)
-        self.fields["round"].queryset = DemandRound.objects.exclude(state=RoundState.DRAFT).order_by("-opens_at")
+            self.fields[name] = LocalDecimalField(
+                label=old.label, required=old.required, help_text=old.help_text, initial=old.initial
+            )
+        self.fields["round"].queryset = DemandRound.objects.exclude(
+            state=RoundState.DRAFT
+        ).order_by("-opens_at")
         self.fields["index"].queryset = PriceIndex.objects.select_related("material")
         self.fields["counterparty"].queryset = Counterparty.objects.all()
         from agency.models import Project
 
         self.fields["project"].queryset = Project.objects.all()
-        self.fields["material"].queryset = self.fields["material"].queryset.order_by("sort_order", "code")
+        self.fields["material"].queryset = self.fields["material"].queryset.order_by(
+            "sort_order", "code"
+        )
 
     def clean_fee_value(self):
         return self.cleaned_data.get("fee_value") or Decimal(0)
@@ -152,7 +193,9 @@ class ScheduleForm(forms.Form):
         self.quarters = list(range(contract.start_quarter, contract.end_quarter + 1))
         for q in self.quarters:
             self.fields[f"q{q}"] = LocalDecimalField(
-                label=str(Quarter.from_index(q)), required=False, initial=entries.get(q),
+                label=str(Quarter.from_index(q)),
+                required=False,
+                initial=entries.get(q),
             )
 
     def entries(self) -> dict[int, Decimal]:
@@ -167,26 +210,42 @@ class ScheduleForm(forms.Form):
 
 
 class DeliveryForm(forms.Form):
-    quarter = forms.TypedChoiceField(label=_("Counts against"), coerce=int,
-                                     help_text=_("The scheduled quarter this delivery belongs to."))
+    quarter = forms.TypedChoiceField(
+        label=_("Counts against"),
+        coerce=int,
+        help_text=_("The scheduled quarter this delivery belongs to."),
+    )
     delivered_on = forms.DateField(label=_("Delivered on"), widget=DateInput())
     quantity_t = LocalDecimalField(label=_("Quantity (t)"))
-    assay = forms.CharField(label=_("Grade / assay"), max_length=200, required=False,
-                            help_text=_("e.g. Li2O 6.1 %, moisture 0.4 %"))
+    assay = forms.CharField(
+        label=_("Grade / assay"),
+        max_length=200,
+        required=False,
+        help_text=_("e.g. Li2O 6.1 %, moisture 0.4 %"),
+    )
     provisional_pct = LocalDecimalField(label=_("Provisional invoice %"), initial=Decimal("90"))
-    provisional_price = LocalDecimalField(label=_("Provisional price"), required=False,
-                                          help_text=_("Per price unit of the contract; proposed from the pricing rule."))
-    final_price = LocalDecimalField(label=_("Final price"), required=False,
-                                    help_text=_("Once the quotational period is over."))
-    notes = forms.CharField(label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    provisional_price = LocalDecimalField(
+        label=_("Provisional price"),
+        required=False,
+        help_text=_("Per price unit of the contract; proposed from the pricing rule."),
+    )
+    final_price = LocalDecimalField(
+        label=_("Final price"), required=False, help_text=_("Once the quotational period is over.")
+    )
+    notes = forms.CharField(
+        label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
     def __init__(self, *args, contract: OfftakeContract, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["quarter"].choices = [
-            (q, str(Quarter.from_index(q))) for q in contract.schedule.values_list("quarter", flat=True)
+            (q, str(Quarter.from_index(q)))
+            for q in contract.schedule.values_list("quarter", flat=True)
         ]
         suffix = f" ({contract.currency}/{contract.price_unit})"
-        self.fields["provisional_price"].label = str(self.fields["provisional_price"].label) + suffix
+        self.fields["provisional_price"].label = (
+            str(self.fields["provisional_price"].label) + suffix
+        )
         self.fields["final_price"].label = str(self.fields["final_price"].label) + suffix
 
     def clean_provisional_pct(self):
@@ -198,8 +257,11 @@ class DeliveryForm(forms.Form):
 
 class DocumentForm(forms.Form):
     kind = forms.ChoiceField(label=_("Kind"), choices=DocumentKind.choices)
-    file = forms.FileField(label=_("File"), help_text=_("PDF, XLSX or DOCX, up to 20 MB."),
-                           widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.xlsx,.docx"}))
+    file = forms.FileField(
+        label=_("File"),
+        help_text=_("PDF, XLSX or DOCX, up to 20 MB."),
+        widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.xlsx,.docx"}),
+    )
 
 
 class IndexForm(forms.ModelForm):
@@ -215,9 +277,13 @@ class IndexValueForm(forms.Form):
 
 
 class FxRateForm(forms.Form):
-    currency = forms.ChoiceField(label=_("Currency"), choices=[c for c in Currency.choices if c[0] != "EUR"])
+    currency = forms.ChoiceField(
+        label=_("Currency"), choices=[c for c in Currency.choices if c[0] != "EUR"]
+    )
     date = forms.DateField(label=_("Date"), widget=DateInput())
-    per_eur = LocalDecimalField(label=_("Units per EUR"), help_text=_("As the ECB quotes it: 1 EUR = 1.08 USD"))
+    per_eur = LocalDecimalField(
+        label=_("Units per EUR"), help_text=_("As the ECB quotes it: 1 EUR = 1.08 USD")
+    )
 
 
 class OverrideForm(forms.Form):
@@ -235,4 +301,6 @@ class ReleaseForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         default = timezone.localtime() + datetime.timedelta(days=14)
-        self.fields["respond_by"].initial = default.replace(hour=17, minute=0, second=0, microsecond=0)
+        self.fields["respond_by"].initial = default.replace(
+            hour=17, minute=0, second=0, microsecond=0
+        )

@@ -21,7 +21,11 @@ from rohstoff.core.periods import Quarter
 
 T = {"max_digits": 22, "decimal_places": 6}
 MONEY = {"max_digits": 20, "decimal_places": 4}
-PERCENT = {"max_digits": 7, "decimal_places": 4, "validators": [MinValueValidator(0), MaxValueValidator(100)]}
+PERCENT = {
+    "max_digits": 7,
+    "decimal_places": 4,
+    "validators": [MinValueValidator(0), MaxValueValidator(100)],
+}
 
 
 class CounterpartyKind(models.TextChoices):
@@ -69,7 +73,9 @@ class PriceIndex(models.Model):
 
     code = models.SlugField(_("identifier"), max_length=80, unique=True)
     name = models.CharField(_("name"), max_length=200)
-    provider = models.CharField(_("provider"), max_length=80, help_text=_("e.g. Fastmarkets, Benchmark, Argus"))
+    provider = models.CharField(
+        _("provider"), max_length=80, help_text=_("e.g. Fastmarkets, Benchmark, Argus")
+    )
     material = models.ForeignKey(Material, on_delete=models.PROTECT, related_name="+")
     currency = models.CharField(_("currency"), max_length=3, choices=Currency.choices)
     unit = models.CharField(_("unit"), max_length=2, choices=PriceUnit.choices)
@@ -87,12 +93,16 @@ class IndexValue(models.Model):
     index = models.ForeignKey(PriceIndex, on_delete=models.CASCADE, related_name="values")
     date = models.DateField(_("date"))
     value = models.DecimalField(_("value"), **MONEY)
-    entered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     entered_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["index", "-date"]
-        constraints = [models.UniqueConstraint(fields=["index", "date"], name="one_index_value_per_day")]
+        constraints = [
+            models.UniqueConstraint(fields=["index", "date"], name="one_index_value_per_day")
+        ]
 
     def __str__(self):
         return f"{self.index_id} {self.date}: {self.value}"
@@ -104,7 +114,9 @@ class FxRate(models.Model):
     currency = models.CharField(_("currency"), max_length=3, choices=Currency.choices)
     date = models.DateField(_("date"))
     per_eur = models.DecimalField(_("units per EUR"), max_digits=16, decimal_places=6)
-    entered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
 
     class Meta:
         ordering = ["currency", "-date"]
@@ -129,7 +141,11 @@ class ContractState(models.TextChoices):
 # Which states a contract may move to from each state.
 CONTRACT_TRANSITIONS = {
     ContractState.DRAFT: (ContractState.NEGOTIATING, ContractState.TERMINATED),
-    ContractState.NEGOTIATING: (ContractState.SIGNED, ContractState.DRAFT, ContractState.TERMINATED),
+    ContractState.NEGOTIATING: (
+        ContractState.SIGNED,
+        ContractState.DRAFT,
+        ContractState.TERMINATED,
+    ),
     ContractState.SIGNED: (ContractState.ACTIVE, ContractState.TERMINATED),
     ContractState.ACTIVE: (ContractState.COMPLETED, ContractState.TERMINATED),
     ContractState.COMPLETED: (),
@@ -173,9 +189,21 @@ class FeeType(models.TextChoices):
 
 class OfftakeContract(models.Model):
     reference = models.CharField(_("reference"), max_length=40, unique=True)
-    counterparty = models.ForeignKey(Counterparty, verbose_name=_("counterparty"), on_delete=models.PROTECT, related_name="contracts")
-    round = models.ForeignKey(DemandRound, verbose_name=_("serves round"), on_delete=models.PROTECT, related_name="contracts")
-    material = models.ForeignKey(Material, verbose_name=_("material"), on_delete=models.PROTECT, related_name="+")
+    counterparty = models.ForeignKey(
+        Counterparty,
+        verbose_name=_("counterparty"),
+        on_delete=models.PROTECT,
+        related_name="contracts",
+    )
+    round = models.ForeignKey(
+        DemandRound,
+        verbose_name=_("serves round"),
+        on_delete=models.PROTECT,
+        related_name="contracts",
+    )
+    material = models.ForeignKey(
+        Material, verbose_name=_("material"), on_delete=models.PROTECT, related_name="+"
+    )
     grade = models.CharField(_("grade"), max_length=200, blank=True)
     start_quarter = models.PositiveIntegerField(_("first quarter"))
     end_quarter = models.PositiveIntegerField(_("last quarter"))
@@ -185,21 +213,45 @@ class OfftakeContract(models.Model):
     incoterm = models.CharField(_("Incoterm 2020"), max_length=3, choices=Incoterm.choices)
     incoterm_place = models.CharField(_("named place"), max_length=120)
     currency = models.CharField(_("currency"), max_length=3, choices=Currency.choices)
-    price_unit = models.CharField(_("price unit"), max_length=2, choices=PriceUnit.choices, default=PriceUnit.PER_T)
+    price_unit = models.CharField(
+        _("price unit"), max_length=2, choices=PriceUnit.choices, default=PriceUnit.PER_T
+    )
     pricing_type = models.CharField(_("pricing"), max_length=6, choices=PricingType.choices)
     fixed_price = models.DecimalField(_("fixed price"), **MONEY, null=True, blank=True)
-    index = models.ForeignKey(PriceIndex, verbose_name=_("price index"), null=True, blank=True, on_delete=models.PROTECT, related_name="contracts")
-    quotational_period = models.CharField(_("quotational period"), max_length=4, choices=QuotationalPeriod.choices, blank=True)
+    index = models.ForeignKey(
+        PriceIndex,
+        verbose_name=_("price index"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="contracts",
+    )
+    quotational_period = models.CharField(
+        _("quotational period"), max_length=4, choices=QuotationalPeriod.choices, blank=True
+    )
     premium = models.DecimalField(_("premium (+) or discount (−)"), **MONEY, default=Decimal("0"))
     floor = models.DecimalField(_("floor"), **MONEY, null=True, blank=True)
     cap = models.DecimalField(_("cap"), **MONEY, null=True, blank=True)
-    fee_type = models.CharField(_("house fee"), max_length=8, choices=FeeType.choices, default=FeeType.PERCENT)
+    fee_type = models.CharField(
+        _("house fee"), max_length=8, choices=FeeType.choices, default=FeeType.PERCENT
+    )
     fee_value = models.DecimalField(_("fee"), **MONEY, default=Decimal("0"))
     lot_size_t = models.DecimalField(_("lot size (t)"), **T, default=Decimal("0.001"))
-    project = models.ForeignKey(Project, verbose_name=_("agency project"), null=True, blank=True, on_delete=models.PROTECT, related_name="contracts")
-    state = models.CharField(_("state"), max_length=12, choices=ContractState.choices, default=ContractState.DRAFT)
+    project = models.ForeignKey(
+        Project,
+        verbose_name=_("agency project"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="contracts",
+    )
+    state = models.CharField(
+        _("state"), max_length=12, choices=ContractState.choices, default=ContractState.DRAFT
+    )
     signed_on = models.DateField(_("signed on"), null=True, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     version = models.PositiveIntegerField(default=1)
@@ -209,10 +261,15 @@ class OfftakeContract(models.Model):
         verbose_name = _("offtake contract")
         verbose_name_plural = _("offtake contracts")
         constraints = [
-            models.CheckConstraint(condition=Q(end_quarter__gte=models.F("start_quarter")), name="contract_term_ordered"),
+            models.CheckConstraint(
+                condition=Q(end_quarter__gte=models.F("start_quarter")),
+                name="contract_term_ordered",
+            ),
             models.CheckConstraint(condition=Q(lot_size_t__gt=0), name="contract_lot_positive"),
             models.CheckConstraint(
-                condition=Q(floor__isnull=True) | Q(cap__isnull=True) | Q(floor__lte=models.F("cap")),
+                condition=Q(floor__isnull=True)
+                | Q(cap__isnull=True)
+                | Q(floor__lte=models.F("cap")),
                 name="contract_floor_not_above_cap",
             ),
         ]
@@ -239,8 +296,12 @@ class ScheduleEntry(models.Model):
     class Meta:
         ordering = ["contract", "quarter"]
         constraints = [
-            models.UniqueConstraint(fields=["contract", "quarter"], name="one_schedule_entry_per_quarter"),
-            models.CheckConstraint(condition=Q(quantity_t__gte=0), name="schedule_quantity_not_negative"),
+            models.UniqueConstraint(
+                fields=["contract", "quarter"], name="one_schedule_entry_per_quarter"
+            ),
+            models.CheckConstraint(
+                condition=Q(quantity_t__gte=0), name="schedule_quantity_not_negative"
+            ),
         ]
 
     def __str__(self):
@@ -258,22 +319,34 @@ class InvoiceState(models.TextChoices):
 
 
 class Delivery(models.Model):
-    contract = models.ForeignKey(OfftakeContract, on_delete=models.CASCADE, related_name="deliveries")
-    quarter = models.PositiveIntegerField(help_text="the scheduled quarter this delivery counts against")
+    contract = models.ForeignKey(
+        OfftakeContract, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    quarter = models.PositiveIntegerField(
+        help_text="the scheduled quarter this delivery counts against"
+    )
     delivered_on = models.DateField(_("delivered on"))
     quantity_t = models.DecimalField(_("quantity (t)"), **T)
     assay = models.CharField(_("grade / assay"), max_length=200, blank=True)
-    provisional_pct = models.DecimalField(_("provisional invoice %"), **PERCENT, default=Decimal("90"))
+    provisional_pct = models.DecimalField(
+        _("provisional invoice %"), **PERCENT, default=Decimal("90")
+    )
     provisional_price = models.DecimalField(_("provisional price"), **MONEY, null=True, blank=True)
     final_price = models.DecimalField(_("final price"), **MONEY, null=True, blank=True)
-    invoice_state = models.CharField(_("invoice"), max_length=12, choices=InvoiceState.choices, default=InvoiceState.NONE)
+    invoice_state = models.CharField(
+        _("invoice"), max_length=12, choices=InvoiceState.choices, default=InvoiceState.NONE
+    )
     notes = models.TextField(_("notes"), blank=True)
-    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     recorded_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["contract", "delivered_on", "pk"]
-        constraints = [models.CheckConstraint(condition=Q(quantity_t__gt=0), name="delivery_quantity_positive")]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity_t__gt=0), name="delivery_quantity_positive")
+        ]
         indexes = [models.Index(fields=["contract", "quarter"], name="delivery_contract_quarter")]
 
     def __str__(self):
@@ -312,14 +385,20 @@ class DocumentKind(models.TextChoices):
 
 
 class ContractDocument(models.Model):
-    contract = models.ForeignKey(OfftakeContract, on_delete=models.CASCADE, related_name="documents")
-    kind = models.CharField(_("kind"), max_length=14, choices=DocumentKind.choices, default=DocumentKind.CONTRACT)
+    contract = models.ForeignKey(
+        OfftakeContract, on_delete=models.CASCADE, related_name="documents"
+    )
+    kind = models.CharField(
+        _("kind"), max_length=14, choices=DocumentKind.choices, default=DocumentKind.CONTRACT
+    )
     file = models.FileField(upload_to="contracts/%Y/")
     original_name = models.CharField(max_length=255)
     content_type = models.CharField(max_length=100)
     size = models.PositiveIntegerField()
     sha256 = models.CharField(max_length=64)
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     uploaded_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -344,10 +423,14 @@ class AllocationRound(models.Model):
         RELEASED = "released", _("released to members")
         CLOSED = "closed", _("closed")
 
-    contract = models.ForeignKey(OfftakeContract, on_delete=models.CASCADE, related_name="allocation_rounds")
+    contract = models.ForeignKey(
+        OfftakeContract, on_delete=models.CASCADE, related_name="allocation_rounds"
+    )
     state = models.CharField(max_length=10, choices=State.choices, default=State.DRAFT)
     respond_by = models.DateTimeField(_("members respond by"), null=True, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     released_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
@@ -356,7 +439,9 @@ class AllocationRound(models.Model):
         ordering = ["-created_at"]
         constraints = [
             models.UniqueConstraint(
-                fields=["contract"], condition=Q(state="draft"), name="one_draft_allocation_per_contract"
+                fields=["contract"],
+                condition=Q(state="draft"),
+                name="one_draft_allocation_per_contract",
             )
         ]
 
@@ -367,35 +452,56 @@ class AllocationRound(models.Model):
 class Allocation(models.Model):
     """A firm's back-to-back share of one contract quarter."""
 
-    allocation_round = models.ForeignKey(AllocationRound, on_delete=models.CASCADE, related_name="allocations")
-    contract = models.ForeignKey(OfftakeContract, on_delete=models.CASCADE, related_name="allocations")
-    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="allocations")
+    allocation_round = models.ForeignKey(
+        AllocationRound, on_delete=models.CASCADE, related_name="allocations"
+    )
+    contract = models.ForeignKey(
+        OfftakeContract, on_delete=models.CASCADE, related_name="allocations"
+    )
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="allocations"
+    )
     quarter = models.PositiveIntegerField()
     requested_t = models.DecimalField(_("remaining firm demand (t)"), **T)
     computed_t = models.DecimalField(_("computed share (t)"), **T)
     quantity_t = models.DecimalField(_("allocated (t)"), **T)
-    explanation = models.JSONField(default=dict, help_text="how the share was computed, for the member")
+    explanation = models.JSONField(
+        default=dict, help_text="how the share was computed, for the member"
+    )
     override_reason = models.TextField(blank=True)
     # Volume this firm received from shares other firms declined (included in quantity_t).
-    redistributed_t = models.DecimalField(_("received from declined shares (t)"), **T, default=Decimal("0"))
-    state = models.CharField(max_length=10, choices=AllocationState.choices, default=AllocationState.PROPOSED)
+    redistributed_t = models.DecimalField(
+        _("received from declined shares (t)"), **T, default=Decimal("0")
+    )
+    state = models.CharField(
+        max_length=10, choices=AllocationState.choices, default=AllocationState.PROPOSED
+    )
     # Not answered by the deadline: the firm's firm demand commits it (round terms), so it counts
     # as confirmed; this flag tells the firm and the desk that nobody clicked.
     deemed_confirmed = models.BooleanField(default=False)
-    overridden_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    overridden_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     overridden_at = models.DateTimeField(null=True, blank=True)
-    responded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    responded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     responded_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["contract", "quarter", "organisation"]
         constraints = [
-            models.UniqueConstraint(fields=["allocation_round", "organisation", "quarter"], name="one_allocation_per_firm_quarter"),
+            models.UniqueConstraint(
+                fields=["allocation_round", "organisation", "quarter"],
+                name="one_allocation_per_firm_quarter",
+            ),
             models.CheckConstraint(condition=Q(quantity_t__gte=0), name="allocation_not_negative"),
         ]
         indexes = [
             models.Index(fields=["organisation", "contract"], name="allocation_firm_contract"),
-            models.Index(fields=["contract", "quarter", "state"], name="allocation_contract_quarter"),
+            models.Index(
+                fields=["contract", "quarter", "state"], name="allocation_contract_quarter"
+            ),
         ]
 
     def __str__(self):

@@ -24,7 +24,7 @@ def money(value: Decimal) -> Decimal:
 def quarter_dates(quarter: Quarter) -> tuple[datetime.date, datetime.date]:
     first_month = (quarter.quarter - 1) * 3 + 1
     start = datetime.date(quarter.year, first_month, 1)
-    end = (quarter + 1)
+    end = quarter + 1
     end_date = datetime.date(end.year, (end.quarter - 1) * 3 + 1, 1) - datetime.timedelta(days=1)
     return start, end_date
 
@@ -55,7 +55,9 @@ def convert_unit(price: Decimal, from_unit: str, to_unit: str) -> Decimal:
     raise ValueError(f"unknown price units {from_unit!r} -> {to_unit!r}")
 
 
-def convert_currency(amount: Decimal, from_ccy: str, to_ccy: str, per_eur: dict[str, Decimal]) -> Decimal:
+def convert_currency(
+    amount: Decimal, from_ccy: str, to_ccy: str, per_eur: dict[str, Decimal]
+) -> Decimal:
     """``amount`` in ``to_ccy`` with rates quoted as units per one euro (ECB convention)."""
     if from_ccy == to_ccy:
         return amount
@@ -100,13 +102,21 @@ def clamp(price: Decimal, floor: Decimal | None, cap: Decimal | None) -> tuple[D
     return price, None
 
 
-def index_price(*, index_value: Decimal, index_currency: str, index_unit: str, contract, per_eur: dict) -> Decimal:
+def index_price(
+    *, index_value: Decimal, index_currency: str, index_unit: str, contract, per_eur: dict
+) -> Decimal:
     """An index value converted into the contract's currency and price unit."""
     value = convert_unit(index_value, index_unit, contract.price_unit)
     return convert_currency(value, index_currency, contract.currency, per_eur)
 
 
-def contract_price(contract, quarter: Quarter, *, index_values: list[Decimal] | None = None, per_eur: dict | None = None) -> QuarterPrice:
+def contract_price(
+    contract,
+    quarter: Quarter,
+    *,
+    index_values: list[Decimal] | None = None,
+    per_eur: dict | None = None,
+) -> QuarterPrice:
     """The contract price for deliveries in ``quarter``.
 
     Fixed: the fixed price. Index-linked: the average of the index values in the quotational
@@ -116,19 +126,31 @@ def contract_price(contract, quarter: Quarter, *, index_values: list[Decimal] | 
     if contract.pricing_type == "fixed":
         if contract.fixed_price is None:
             raise MissingPrice("fixed_price")
-        return QuarterPrice(quarter, money(contract.fixed_price), contract.currency, contract.price_unit, "fixed")
+        return QuarterPrice(
+            quarter, money(contract.fixed_price), contract.currency, contract.price_unit, "fixed"
+        )
     window = quotational_window(contract.quotational_period or "Q", quarter)
     if not index_values:
         raise MissingPrice("index", f"{window[0]}..{window[1]}")
     index = contract.index
     average = sum(index_values, Decimal(0)) / len(index_values)
     converted = index_price(
-        index_value=average, index_currency=index.currency, index_unit=index.unit, contract=contract, per_eur=per_eur or {}
+        index_value=average,
+        index_currency=index.currency,
+        index_unit=index.unit,
+        contract=contract,
+        per_eur=per_eur or {},
     )
     price, bound = clamp(converted + contract.premium, contract.floor, contract.cap)
     return QuarterPrice(
-        quarter, money(price), contract.currency, contract.price_unit, bound or "index",
-        index_average=money(converted), index_values=len(index_values), window=window,
+        quarter,
+        money(price),
+        contract.currency,
+        contract.price_unit,
+        bound or "index",
+        index_average=money(converted),
+        index_values=len(index_values),
+        window=window,
     )
 
 
@@ -158,12 +180,25 @@ class MarkToMarket:
     index_date: datetime.date | None
 
 
-def mark_to_market(contract, *, open_t: Decimal, latest_index: Decimal, index_date, index_currency: str,
-                   index_unit: str, per_eur: dict) -> MarkToMarket:
+def mark_to_market(
+    contract,
+    *,
+    open_t: Decimal,
+    latest_index: Decimal,
+    index_date,
+    index_currency: str,
+    index_unit: str,
+    per_eur: dict,
+) -> MarkToMarket:
     """Value of the open volume at the latest index value against what the contract would cost
     at that value (fixed price, or index + premium within floor and cap)."""
-    market = index_price(index_value=latest_index, index_currency=index_currency, index_unit=index_unit,
-                         contract=contract, per_eur=per_eur)
+    market = index_price(
+        index_value=latest_index,
+        index_currency=index_currency,
+        index_unit=index_unit,
+        contract=contract,
+        per_eur=per_eur,
+    )
     if contract.pricing_type == "fixed":
         own = contract.fixed_price or Decimal(0)
     else:
@@ -176,7 +211,13 @@ def mark_to_market(contract, *, open_t: Decimal, latest_index: Decimal, index_da
     except MissingPrice:
         mtm_eur = None
     return MarkToMarket(
-        open_t=open_t, contract_price=money(own), market_price=money(market), contract_value=contract_value,
-        market_value=market_value, mtm=money(mtm), currency=contract.currency, mtm_eur=mtm_eur,
+        open_t=open_t,
+        contract_price=money(own),
+        market_price=money(market),
+        contract_value=contract_value,
+        market_value=market_value,
+        mtm=money(mtm),
+        currency=contract.currency,
+        mtm_eur=mtm_eur,
         index_date=index_date,
     )

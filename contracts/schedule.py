@@ -19,7 +19,9 @@ def generate(start_quarter: int, end_quarter: int, annual_t: Decimal) -> dict[in
     """A quarter's share of the annual volume for every quarter of the term: a quarter of the
     annual volume each (6 decimal places), a whole calendar year adding up to it exactly."""
     shares = split_year(annual_t)
-    return {q: shares[Quarter.from_index(q).quarter - 1] for q in range(start_quarter, end_quarter + 1)}
+    return {
+        q: shares[Quarter.from_index(q).quarter - 1] for q in range(start_quarter, end_quarter + 1)
+    }
 
 
 def bounds(expected: Decimal, tolerance_pct: Decimal) -> tuple[Decimal, Decimal]:
@@ -27,8 +29,13 @@ def bounds(expected: Decimal, tolerance_pct: Decimal) -> tuple[Decimal, Decimal]
     return quantize_tonnes(expected - delta), quantize_tonnes(expected + delta)
 
 
-def check(start_quarter: int, end_quarter: int, annual_t: Decimal, tolerance_pct: Decimal,
-          entries: dict[int, Decimal]) -> list[str]:
+def check(
+    start_quarter: int,
+    end_quarter: int,
+    annual_t: Decimal,
+    tolerance_pct: Decimal,
+    entries: dict[int, Decimal],
+) -> list[str]:
     """What is wrong with a schedule, in words for the desk (empty when it is fine).
 
     Every scheduled quarter lies inside the term; no quantity is negative; each calendar year's
@@ -40,13 +47,18 @@ def check(start_quarter: int, end_quarter: int, annual_t: Decimal, tolerance_pct
     if outside:
         errors.append(
             _("%(periods)s lie outside the contract term %(first)s to %(last)s.")
-            % {"periods": ", ".join(str(Quarter.from_index(q)) for q in outside),
-               "first": Quarter.from_index(start_quarter), "last": Quarter.from_index(end_quarter)}
+            % {
+                "periods": ", ".join(str(Quarter.from_index(q)) for q in outside),
+                "first": Quarter.from_index(start_quarter),
+                "last": Quarter.from_index(end_quarter),
+            }
         )
     negative = sorted(q for q, v in entries.items() if v < 0)
     if negative:
-        errors.append(_("Quantities cannot be negative (%(periods)s).")
-                      % {"periods": ", ".join(str(Quarter.from_index(q)) for q in negative)})
+        errors.append(
+            _("Quantities cannot be negative (%(periods)s).")
+            % {"periods": ", ".join(str(Quarter.from_index(q)) for q in negative)}
+        )
     by_year: dict[int, Decimal] = defaultdict(Decimal)
     quarters_in_term: dict[int, int] = defaultdict(int)
     for q in range(start_quarter, end_quarter + 1):
@@ -60,21 +72,38 @@ def check(start_quarter: int, end_quarter: int, annual_t: Decimal, tolerance_pct
         got = by_year.get(year, Decimal(0))
         if not low <= got <= high:
             errors.append(
-                _("%(year)s: the quarters add up to %(got)s t, but the contract says %(expected)s t "
-                  "(± %(tol)s %%: %(low)s to %(high)s t).")
-                % {"year": year, "got": _fmt(got), "expected": _fmt(quantize_tonnes(expected)),
-                   "tol": _fmt(tolerance_pct), "low": _fmt(low), "high": _fmt(high)}
+                _(
+                    "%(year)s: the quarters add up to %(got)s t, but the contract says %(expected)s t "
+                    "(± %(tol)s %%: %(low)s to %(high)s t)."
+                )
+                % {
+                    "year": year,
+                    "got": _fmt(got),
+                    "expected": _fmt(quantize_tonnes(expected)),
+                    "tol": _fmt(tolerance_pct),
+                    "low": _fmt(low),
+                    "high": _fmt(high),
+                }
             )
     return errors
 
 
 def _fmt(value: Decimal) -> str:
-    text = format(value.normalize(), "f") if value == value.to_integral_value() else format(value, "f").rstrip("0")
+    text = (
+        format(value.normalize(), "f")
+        if value == value.to_integral_value()
+        else format(value, "f").rstrip("0")
+    )
     return text.rstrip(".") or "0"
 
 
-def status(quarter: int, scheduled_t: Decimal, delivered_t: Decimal, tolerance_pct: Decimal,
-           today: datetime.date) -> str:
+def status(
+    quarter: int,
+    scheduled_t: Decimal,
+    delivered_t: Decimal,
+    tolerance_pct: Decimal,
+    today: datetime.date,
+) -> str:
     """upcoming, due (this quarter), late (past due, nothing delivered), short (past due, below
     the tolerance) or delivered (at least the lower tolerance bound has arrived)."""
     low, _high = bounds(scheduled_t, tolerance_pct)

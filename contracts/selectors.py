@@ -41,7 +41,9 @@ def _reads_contracts(user) -> bool:
 def contracts_visible_to(user) -> QuerySet[OfftakeContract]:
     if not _reads_contracts(user):
         return OfftakeContract.objects.none()
-    return OfftakeContract.objects.select_related("counterparty", "material", "round", "index", "project")
+    return OfftakeContract.objects.select_related(
+        "counterparty", "material", "round", "index", "project"
+    )
 
 
 def contract_get(*, user, pk) -> OfftakeContract:
@@ -51,7 +53,9 @@ def contract_get(*, user, pk) -> OfftakeContract:
         raise Http404 from None
 
 
-def contract_book(*, user, state: str = "", material: str = "", counterparty: str = "", search: str = ""):
+def contract_book(
+    *, user, state: str = "", material: str = "", counterparty: str = "", search: str = ""
+):
     qs = contracts_visible_to(user).annotate(
         scheduled_t=Sum("schedule__quantity_t"),
     )
@@ -62,7 +66,11 @@ def contract_book(*, user, state: str = "", material: str = "", counterparty: st
     if counterparty:
         qs = qs.filter(counterparty_id=counterparty) if str(counterparty).isdigit() else qs.none()
     if search:
-        qs = qs.filter(Q(reference__icontains=search) | Q(counterparty__name__icontains=search) | Q(grade__icontains=search))
+        qs = qs.filter(
+            Q(reference__icontains=search)
+            | Q(counterparty__name__icontains=search)
+            | Q(grade__icontains=search)
+        )
     return qs.order_by("-signed_on", "reference")
 
 
@@ -72,8 +80,13 @@ def book_by_counterparty(*, user) -> list[dict]:
         return []
     rows = (
         ScheduleEntry.objects.filter(contract__state__in=SUPPLY_STATES)
-        .values("contract__counterparty__name", "contract__counterparty__country", "contract__material__code",
-                "contract__material__name_de", "contract__material__name_en")
+        .values(
+            "contract__counterparty__name",
+            "contract__counterparty__country",
+            "contract__material__code",
+            "contract__material__name_de",
+            "contract__material__name_en",
+        )
         .annotate(tonnes=Sum("quantity_t"), contracts=Count("contract", distinct=True))
         .order_by("contract__counterparty__name", "contract__material__code")
     )
@@ -83,12 +96,18 @@ def book_by_counterparty(*, user) -> list[dict]:
 def book_by_country(*, user) -> list[dict]:
     """Scheduled tonnes of live contracts per country of the counterparty and material; the
     ministry may read this (an aggregate, no contract or counterparty)."""
-    if not (user and user.is_authenticated and (user.is_desk or user.is_agency or user.is_ministry)):
+    if not (
+        user and user.is_authenticated and (user.is_desk or user.is_agency or user.is_ministry)
+    ):
         return []
     rows = (
         ScheduleEntry.objects.filter(contract__state__in=SUPPLY_STATES)
-        .values("contract__counterparty__country", "contract__material__code", "contract__material__name_de",
-                "contract__material__name_en")
+        .values(
+            "contract__counterparty__country",
+            "contract__material__code",
+            "contract__material__name_de",
+            "contract__material__name_en",
+        )
         .annotate(tonnes=Sum("quantity_t"), contracts=Count("contract", distinct=True))
         .order_by("contract__counterparty__country", "contract__material__code")
     )
@@ -97,12 +116,19 @@ def book_by_country(*, user) -> list[dict]:
 
 def book_by_material_quarter(*, user) -> list[dict]:
     """Contracted tonnes per material and quarter over all live contracts (ministry: aggregates)."""
-    if not (user and user.is_authenticated and (user.is_desk or user.is_agency or user.is_ministry)):
+    if not (
+        user and user.is_authenticated and (user.is_desk or user.is_agency or user.is_ministry)
+    ):
         return []
     return list(
         ScheduleEntry.objects.filter(contract__state__in=SUPPLY_STATES)
-        .values("contract__material__code", "contract__material__name_de", "contract__material__name_en",
-                "contract__material__sort_order", "quarter")
+        .values(
+            "contract__material__code",
+            "contract__material__name_de",
+            "contract__material__name_en",
+            "contract__material__sort_order",
+            "quarter",
+        )
         .annotate(tonnes=Sum("quantity_t"), contracts=Count("contract", distinct=True))
         .order_by("contract__material__sort_order", "contract__material__code", "quarter")
     )
@@ -132,9 +158,9 @@ def document_get(*, user, pk) -> ContractDocument:
 
 def delivery_get(*, user, pk) -> Delivery:
     try:
-        return Delivery.objects.select_related("contract", "contract__counterparty", "contract__index").get(
-            pk=pk, contract__in=contracts_visible_to(user).values("pk")
-        )
+        return Delivery.objects.select_related(
+            "contract", "contract__counterparty", "contract__index"
+        ).get(pk=pk, contract__in=contracts_visible_to(user).values("pk"))
     except (Delivery.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
 
@@ -154,17 +180,30 @@ def schedule_rows(contract: OfftakeContract, *, today: datetime.date | None = No
 
     today = today or datetime.date.today()
     delivered = dict(
-        Delivery.objects.filter(contract=contract).values("quarter").annotate(t=Sum("quantity_t")).values_list("quarter", "t")
+        Delivery.objects.filter(contract=contract)
+        .values("quarter")
+        .annotate(t=Sum("quantity_t"))
+        .values_list("quarter", "t")
     )
     rows = []
     for entry in ScheduleEntry.objects.filter(contract=contract).order_by("quarter"):
         got = delivered.get(entry.quarter) or Decimal(0)
         low, high = bounds(entry.quantity_t, contract.tolerance_pct)
-        rows.append({
-            "entry": entry, "quarter": entry.quarter, "period": entry.period, "scheduled_t": entry.quantity_t,
-            "delivered_t": got, "low_t": low, "high_t": high, "open_t": max(entry.quantity_t - got, Decimal(0)),
-            "status": status(entry.quarter, entry.quantity_t, got, contract.tolerance_pct, today),
-        })
+        rows.append(
+            {
+                "entry": entry,
+                "quarter": entry.quarter,
+                "period": entry.period,
+                "scheduled_t": entry.quantity_t,
+                "delivered_t": got,
+                "low_t": low,
+                "high_t": high,
+                "open_t": max(entry.quantity_t - got, Decimal(0)),
+                "status": status(
+                    entry.quarter, entry.quantity_t, got, contract.tolerance_pct, today
+                ),
+            }
+        )
     return rows
 
 
@@ -177,9 +216,16 @@ def due_overview(*, user, today: datetime.date | None = None) -> list[dict]:
     today = today or datetime.date.today()
     current = pricing.quarter_of(today).index
     entries = (
-        ScheduleEntry.objects.filter(contract__state__in=SUPPLY_STATES, quarter__lte=current, quantity_t__gt=0)
+        ScheduleEntry.objects.filter(
+            contract__state__in=SUPPLY_STATES, quarter__lte=current, quantity_t__gt=0
+        )
         .select_related("contract", "contract__counterparty", "contract__material")
-        .annotate(delivered_t=Sum("contract__deliveries__quantity_t", filter=Q(contract__deliveries__quarter=F("quarter"))))
+        .annotate(
+            delivered_t=Sum(
+                "contract__deliveries__quantity_t",
+                filter=Q(contract__deliveries__quarter=F("quarter")),
+            )
+        )
         .order_by("quarter", "contract__reference")
     )
     rows = []
@@ -188,8 +234,18 @@ def due_overview(*, user, today: datetime.date | None = None) -> list[dict]:
         state = status(entry.quarter, entry.quantity_t, got, entry.contract.tolerance_pct, today)
         if state in ("due", "late", "short"):
             low, _high = bounds(entry.quantity_t, entry.contract.tolerance_pct)
-            rows.append({"entry": entry, "contract": entry.contract, "period": entry.period, "scheduled_t": entry.quantity_t,
-                         "delivered_t": got, "low_t": low, "missing_t": max(low - got, Decimal(0)), "status": state})
+            rows.append(
+                {
+                    "entry": entry,
+                    "contract": entry.contract,
+                    "period": entry.period,
+                    "scheduled_t": entry.quantity_t,
+                    "delivered_t": got,
+                    "low_t": low,
+                    "missing_t": max(low - got, Decimal(0)),
+                    "status": state,
+                }
+            )
     return rows
 
 
@@ -227,10 +283,16 @@ def latest_fx(on: datetime.date | None = None) -> dict[str, Decimal]:
 
 
 def index_values_between(index_id: int, start: datetime.date, end: datetime.date) -> list[Decimal]:
-    return list(IndexValue.objects.filter(index_id=index_id, date__gte=start, date__lte=end).values_list("value", flat=True))
+    return list(
+        IndexValue.objects.filter(index_id=index_id, date__gte=start, date__lte=end).values_list(
+            "value", flat=True
+        )
+    )
 
 
-def quarter_prices(contract: OfftakeContract, quarters: list[int]) -> dict[int, pricing.QuarterPrice | pricing.MissingPrice]:
+def quarter_prices(
+    contract: OfftakeContract, quarters: list[int]
+) -> dict[int, pricing.QuarterPrice | pricing.MissingPrice]:
     """The contract price (or why there is none yet) for each quarter; one query for the index
     values and one for FX rates."""
     result: dict[int, pricing.QuarterPrice | pricing.MissingPrice] = {}
@@ -239,10 +301,15 @@ def quarter_prices(contract: OfftakeContract, quarters: list[int]) -> dict[int, 
     values_by_date: list[tuple[datetime.date, Decimal]] = []
     per_eur = latest_fx()
     if contract.pricing_type == "index" and contract.index_id:
-        windows = [pricing.quotational_window(contract.quotational_period or "Q", Quarter.from_index(q)) for q in quarters]
+        windows = [
+            pricing.quotational_window(contract.quotational_period or "Q", Quarter.from_index(q))
+            for q in quarters
+        ]
         first, last = min(w[0] for w in windows), max(w[1] for w in windows)
         values_by_date = list(
-            IndexValue.objects.filter(index_id=contract.index_id, date__gte=first, date__lte=last).values_list("date", "value")
+            IndexValue.objects.filter(
+                index_id=contract.index_id, date__gte=first, date__lte=last
+            ).values_list("date", "value")
         )
     for q in quarters:
         quarter = Quarter.from_index(q)
@@ -251,7 +318,9 @@ def quarter_prices(contract: OfftakeContract, quarters: list[int]) -> dict[int, 
             start, end = pricing.quotational_window(contract.quotational_period or "Q", quarter)
             values = [v for d, v in values_by_date if start <= d <= end]
         try:
-            result[q] = pricing.contract_price(contract, quarter, index_values=values, per_eur=per_eur)
+            result[q] = pricing.contract_price(
+                contract, quarter, index_values=values, per_eur=per_eur
+            )
         except pricing.MissingPrice as exc:
             result[q] = exc
     return result
@@ -260,7 +329,9 @@ def quarter_prices(contract: OfftakeContract, quarters: list[int]) -> dict[int, 
 def latest_index_values(index_ids) -> dict[int, tuple[datetime.date, Decimal]]:
     latest = {}
     for index_id, date, value in (
-        IndexValue.objects.filter(index_id__in=list(index_ids)).order_by("index_id", "-date").values_list("index_id", "date", "value")
+        IndexValue.objects.filter(index_id__in=list(index_ids))
+        .order_by("index_id", "-date")
+        .values_list("index_id", "date", "value")
     ):
         latest.setdefault(index_id, (date, value))
     return latest
@@ -273,15 +344,20 @@ def mark_to_market(*, user, today: datetime.date | None = None) -> dict:
         return {"contracts": [], "materials": []}
     today = today or datetime.date.today()
     contracts = list(
-        OfftakeContract.objects.filter(state__in=SUPPLY_STATES).select_related("counterparty", "material", "index")
+        OfftakeContract.objects.filter(state__in=SUPPLY_STATES)
+        .select_related("counterparty", "material", "index")
         .order_by("material__sort_order", "reference")
     )
     ids = [c.pk for c in contracts]
     scheduled = defaultdict(dict)
-    for cid, q, t in ScheduleEntry.objects.filter(contract_id__in=ids).values_list("contract_id", "quarter", "quantity_t"):
+    for cid, q, t in ScheduleEntry.objects.filter(contract_id__in=ids).values_list(
+        "contract_id", "quarter", "quantity_t"
+    ):
         scheduled[cid][q] = t
     delivered = defaultdict(lambda: defaultdict(Decimal))
-    for cid, q, t in Delivery.objects.filter(contract_id__in=ids).values_list("contract_id", "quarter", "quantity_t"):
+    for cid, q, t in Delivery.objects.filter(contract_id__in=ids).values_list(
+        "contract_id", "quarter", "quantity_t"
+    ):
         delivered[cid][q] += t
     # A fixed-price contract is valued against an index of its material (the first one by code).
     material_index = {}
@@ -295,7 +371,10 @@ def mark_to_market(*, user, today: datetime.date | None = None) -> dict:
     per_eur = latest_fx()
     rows, by_material = [], {}
     for c in contracts:
-        open_t = sum((max(t - delivered[c.pk][q], Decimal(0)) for q, t in scheduled[c.pk].items()), Decimal(0))
+        open_t = sum(
+            (max(t - delivered[c.pk][q], Decimal(0)) for q, t in scheduled[c.pk].items()),
+            Decimal(0),
+        )
         index = c.index if c.index_id else material_index.get(c.material_id)
         row = {"contract": c, "open_t": open_t, "index": index, "mtm": None, "problem": ""}
         if index is None:
@@ -305,13 +384,28 @@ def mark_to_market(*, user, today: datetime.date | None = None) -> dict:
         else:
             date, value = latest[index.pk]
             try:
-                row["mtm"] = pricing.mark_to_market(c, open_t=open_t, latest_index=value, index_date=date,
-                                                    index_currency=index.currency, index_unit=index.unit, per_eur=per_eur)
+                row["mtm"] = pricing.mark_to_market(
+                    c,
+                    open_t=open_t,
+                    latest_index=value,
+                    index_date=date,
+                    index_currency=index.currency,
+                    index_unit=index.unit,
+                    per_eur=per_eur,
+                )
             except pricing.MissingPrice as exc:
                 row["problem"] = f"fx:{exc.detail}"
         rows.append(row)
-        entry = by_material.setdefault(c.material_id, {"material": c.material, "open_t": Decimal(0), "mtm_eur": Decimal(0),
-                                                       "contracts": 0, "incomplete": False})
+        entry = by_material.setdefault(
+            c.material_id,
+            {
+                "material": c.material,
+                "open_t": Decimal(0),
+                "mtm_eur": Decimal(0),
+                "contracts": 0,
+                "incomplete": False,
+            },
+        )
         entry["open_t"] += open_t
         entry["contracts"] += 1
         if row["mtm"] is not None and row["mtm"].mtm_eur is not None:
@@ -329,7 +423,9 @@ VISIBLE_ROUND_STATES = (AllocationRound.State.RELEASED, AllocationRound.State.CL
 def allocations_visible_to(user) -> QuerySet[Allocation]:
     """Desk: every allocation, drafts included. Agency: released ones. Member: its own firm's
     released ones. Everyone else: none."""
-    qs = Allocation.objects.select_related("contract", "contract__material", "allocation_round", "organisation")
+    qs = Allocation.objects.select_related(
+        "contract", "contract__material", "allocation_round", "organisation"
+    )
     if not (user and user.is_authenticated):
         return qs.none()
     if user.is_desk:
@@ -337,7 +433,9 @@ def allocations_visible_to(user) -> QuerySet[Allocation]:
     if user.is_agency:
         return qs.filter(allocation_round__state__in=VISIBLE_ROUND_STATES)
     if user.is_member and user.organisation_id:
-        return qs.filter(organisation_id=user.organisation_id, allocation_round__state__in=VISIBLE_ROUND_STATES)
+        return qs.filter(
+            organisation_id=user.organisation_id, allocation_round__state__in=VISIBLE_ROUND_STATES
+        )
     return qs.none()
 
 
@@ -376,19 +474,29 @@ def pass_through(allocations: list[Allocation]) -> dict[int, dict]:
     contract_ids = {c for c, _q in keys}
     quarters = {q for _c, q in keys}
     scheduled = {
-        (c, q): t for c, q, t in ScheduleEntry.objects.filter(contract_id__in=contract_ids, quarter__in=quarters)
-        .values_list("contract_id", "quarter", "quantity_t")
+        (c, q): t
+        for c, q, t in ScheduleEntry.objects.filter(
+            contract_id__in=contract_ids, quarter__in=quarters
+        ).values_list("contract_id", "quarter", "quantity_t")
     }
     deliveries = defaultdict(list)
-    for d in Delivery.objects.filter(contract_id__in=contract_ids, quarter__in=quarters).order_by("delivered_on", "pk"):
+    for d in Delivery.objects.filter(contract_id__in=contract_ids, quarter__in=quarters).order_by(
+        "delivered_on", "pk"
+    ):
         deliveries[(d.contract_id, d.quarter)].append(d)
     per_eur = latest_fx()
     index_ids = {a.contract.index_id for a in allocations if a.contract.index_id}
     values_by_index = defaultdict(list)
     if index_ids:
-        windows = [pricing.quotational_window(a.contract.quotational_period or "Q", a.period) for a in allocations if a.contract.index_id]
+        windows = [
+            pricing.quotational_window(a.contract.quotational_period or "Q", a.period)
+            for a in allocations
+            if a.contract.index_id
+        ]
         first, last = min(w[0] for w in windows), max(w[1] for w in windows)
-        for index_id, date, value in IndexValue.objects.filter(index_id__in=index_ids, date__gte=first, date__lte=last).values_list("index_id", "date", "value"):
+        for index_id, date, value in IndexValue.objects.filter(
+            index_id__in=index_ids, date__gte=first, date__lte=last
+        ).values_list("index_id", "date", "value"):
             values_by_index[index_id].append((date, value))
     result = {}
     for a in allocations:
@@ -397,8 +505,15 @@ def pass_through(allocations: list[Allocation]) -> dict[int, dict]:
         ratio = (a.quantity_t / sched) if sched else Decimal(0)
         passed = []
         for d in deliveries.get((a.contract_id, a.quarter), []):
-            passed.append({"delivery": d, "date": d.delivered_on, "share_t": pricing.money(d.quantity_t * ratio).quantize(Decimal("0.000001")),
-                           "assay": d.assay, "invoice_state": d.invoice_state})
+            passed.append(
+                {
+                    "delivery": d,
+                    "date": d.delivered_on,
+                    "share_t": pricing.money(d.quantity_t * ratio).quantize(Decimal("0.000001")),
+                    "assay": d.assay,
+                    "invoice_state": d.invoice_state,
+                }
+            )
         values = None
         if c.pricing_type == "index" and c.index_id:
             start, end = pricing.quotational_window(c.quotational_period or "Q", a.period)
@@ -410,9 +525,16 @@ def pass_through(allocations: list[Allocation]) -> dict[int, dict]:
             price, b2b = None, None
         delivered_share = sum((p["share_t"] for p in passed), Decimal(0))
         result[a.pk] = {
-            "deliveries": passed, "delivered_t": delivered_share, "price": price, "b2b_price": b2b,
-            "b2b_amount": pricing.amount(a.quantity_t, b2b, c.price_unit) if b2b is not None else None,
-            "delivered_pct": (delivered_share / a.quantity_t * 100).quantize(Decimal("0.1")) if a.quantity_t else None,
+            "deliveries": passed,
+            "delivered_t": delivered_share,
+            "price": price,
+            "b2b_price": b2b,
+            "b2b_amount": pricing.amount(a.quantity_t, b2b, c.price_unit)
+            if b2b is not None
+            else None,
+            "delivered_pct": (delivered_share / a.quantity_t * 100).quantize(Decimal("0.1"))
+            if a.quantity_t
+            else None,
         }
     return result
 
@@ -432,12 +554,30 @@ def allocation_summary(allocation_round: AllocationRound) -> list[dict]:
         )
         .order_by("quarter")
     )
-    scheduled = dict(ScheduleEntry.objects.filter(contract_id=allocation_round.contract_id).values_list("quarter", "quantity_t"))
+    scheduled = dict(
+        ScheduleEntry.objects.filter(
+            contract_id=allocation_round.contract_id, quantity_t__gt=0
+        ).values_list("quarter", "quantity_t")
+    )
+    by_quarter = {row["quarter"]: row for row in rows}
     out = []
-    for row in rows:
-        sched = scheduled.get(row["quarter"], Decimal(0))
-        allocated = row["allocated_t"] or Decimal(0)
-        out.append({**row, "period": Quarter.from_index(row["quarter"]), "scheduled_t": sched,
-                    "allocated_t": allocated, "surplus_t": sched - allocated,
-                    "declined_t": row["declined_t"] or Decimal(0), "confirmed_t": row["confirmed_t"] or Decimal(0)})
+    for quarter, sched in sorted(scheduled.items()):
+        row = by_quarter.get(quarter) or {
+            "quarter": quarter,
+            "requested_t": Decimal(0),
+            "firms": 0,
+            "pending": 0,
+        }
+        allocated = row.get("allocated_t") or Decimal(0)
+        out.append(
+            {
+                **row,
+                "period": Quarter.from_index(quarter),
+                "scheduled_t": sched,
+                "allocated_t": allocated,
+                "surplus_t": sched - allocated,
+                "declined_t": row.get("declined_t") or Decimal(0),
+                "confirmed_t": row.get("confirmed_t") or Decimal(0),
+            }
+        )
     return out

@@ -14,12 +14,19 @@ from .models import SUPPLY_STATES, Allocation, AllocationState, ScheduleEntry
 def supply_for_round(round_id: int) -> dict[tuple[int, int], tuple[Decimal, Decimal]]:
     contracted = (
         ScheduleEntry.objects.filter(contract__round_id=round_id, contract__state__in=SUPPLY_STATES)
-        .values_list("contract__material_id", "quarter").annotate(t=Sum("quantity_t")).order_by()
+        .values_list("contract__material_id", "quarter")
+        .annotate(t=Sum("quantity_t"))
+        .order_by()
     )
     allocated = (
-        Allocation.objects.filter(contract__round_id=round_id, contract__state__in=SUPPLY_STATES,
-                                  state=AllocationState.CONFIRMED)
-        .values_list("contract__material_id", "quarter").annotate(t=Sum("quantity_t")).order_by()
+        Allocation.objects.filter(
+            contract__round_id=round_id,
+            contract__state__in=SUPPLY_STATES,
+            state=AllocationState.CONFIRMED,
+        )
+        .values_list("contract__material_id", "quarter")
+        .annotate(t=Sum("quantity_t"))
+        .order_by()
     )
     supply: dict[tuple[int, int], tuple[Decimal, Decimal]] = {}
     for material_id, quarter, tonnes in contracted:

@@ -17,11 +17,15 @@ urlpatterns = [
     path("<int:pk>/allocation/preview/", views.allocation_preview, name="allocation_preview"),
     path("deliveries/<int:pk>/", views.delivery_edit, name="delivery_edit"),
     path("documents/<int:pk>/", views.document_download, name="document"),
-    path("allocation-rounds/<int:pk>/release/", views.allocation_release, name="allocation_release"),
+    path(
+        "allocation-rounds/<int:pk>/release/", views.allocation_release, name="allocation_release"
+    ),
     path("allocations/", views.my_allocations, name="my_allocations"),
     path("allocations/export.<str:fmt>", views.my_allocations_export, name="my_allocations_export"),
     path("allocations/<int:pk>/", views.my_allocation_detail, name="my_allocation"),
-    path("allocations/<int:pk>/respond/", views.my_allocation_respond, name="my_allocation_respond"),
+    path(
+        "allocations/<int:pk>/respond/", views.my_allocation_respond, name="my_allocation_respond"
+    ),
     path("allocations/<int:pk>/override/", views.allocation_override, name="allocation_override"),
     path("due/", views.due, name="due"),
     path("counterparties/", views.counterparty_list, name="counterparties"),

@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_countries import countries
 
 from rohstoff.core.access import CONTRACT_READERS, DESK, MEMBERS, MINISTRY, allow
 from rohstoff.core.errors import StateConflict
@@ -68,28 +69,56 @@ def book(request):
     state = request.GET.get("state", "")
     material = request.GET.get("material", "")
     search = request.GET.get("q", "").strip()
-    contracts = selectors.contract_book(user=request.user, state=state, material=material, search=search)
+    contracts = selectors.contract_book(
+        user=request.user, state=state, material=material, search=search
+    )
     page = Paginator(contracts, BOOK_PAGE_SIZE).get_page(request.GET.get("page"))
-    counts = dict(selectors.contracts_visible_to(request.user).values_list("state").annotate(n=Count("pk")).order_by())
-    return render(request, "contracts/book.html", {
-        "page": page, "state": state, "material": material, "search": search,
-        "states": ContractState.choices, "materials": Material.objects.order_by("sort_order", "code"),
-        "counts": [(value, label, counts.get(value, 0)) for value, label in ContractState.choices],
-    })
+    counts = dict(
+        selectors.contracts_visible_to(request.user)
+        .values_list("state")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    return render(
+        request,
+        "contracts/book.html",
+        {
+            "page": page,
+            "state": state,
+            "material": material,
+            "search": search,
+            "states": ContractState.choices,
+            "materials": Material.objects.order_by("sort_order", "code"),
+            "counts": [
+                (value, label, counts.get(value, 0)) for value, label in ContractState.choices
+            ],
+        },
+    )
 
 
 @allow(DESK)
 @require_http_methods(["GET", "POST"])
 def contract_create(request):
-    form = ContractForm(request.POST or None, initial={"tolerance_pct": Decimal("5"), "lot_size_t": Decimal("0.001"),
-                                                       "fee_type": "percent", "fee_value": Decimal("0")})
+    form = ContractForm(
+        request.POST or None,
+        initial={
+            "tolerance_pct": Decimal("5"),
+            "lot_size_t": Decimal("0.001"),
+            "fee_type": "percent",
+            "fee_value": Decimal("0"),
+        },
+    )
     if request.method == "POST" and form.is_valid():
         try:
             contract = services.contract_create(actor=request.user, **form.service_data())
         except ValidationError as exc:
             _form_errors(form, exc)
         else:
-            messages.success(request, _("Contract %(ref)s created. Next: its delivery schedule.") % {"ref": contract.reference})
+            messages.success(
+                request,
+                _("Contract %(ref)s created. Next: its delivery schedule.")
+                % {"ref": contract.reference},
+            )
             return redirect("contracts:schedule", pk=contract.pk)
     return render(request, "contracts/contract_form.html", {"form": form, "contract": None})
 
@@ -123,21 +152,35 @@ def contract_detail(request, pk):
         price = prices.get(row["quarter"])
         row["price"] = price if not isinstance(price, Exception) else None
         row["b2b"] = services_back_to_back(contract, row["price"])
-    deliveries = list(contract.deliveries.select_related("recorded_by").order_by("-delivered_on", "-pk"))
+    deliveries = list(
+        contract.deliveries.select_related("recorded_by").order_by("-delivered_on", "-pk")
+    )
     for d in deliveries:
         d.amounts = _delivery_amounts(contract, d)
     allocation_round = contract.allocation_rounds.order_by("-created_at").first()
-    transitions = [(s, ContractState(s).label) for s in CONTRACT_TRANSITIONS[ContractState(contract.state)]]
+    transitions = [
+        (s, ContractState(s).label) for s in CONTRACT_TRANSITIONS[ContractState(contract.state)]
+    ]
     totals = {
         "scheduled_t": sum((r["scheduled_t"] for r in rows), Decimal(0)),
         "delivered_t": sum((r["delivered_t"] for r in rows), Decimal(0)),
     }
-    return render(request, "contracts/contract_detail.html", {
-        "contract": contract, "rows": rows, "deliveries": deliveries, "documents": contract.documents.all(),
-        "transitions": transitions, "transition_form": TransitionForm(initial={"signed_on": timezone.localdate()}),
-        "document_form": DocumentForm(), "allocation_round": allocation_round, "totals": totals,
-        "editable": contract.state in services.EDITABLE_STATES,
-    })
+    return render(
+        request,
+        "contracts/contract_detail.html",
+        {
+            "contract": contract,
+            "rows": rows,
+            "deliveries": deliveries,
+            "documents": contract.documents.all(),
+            "transitions": transitions,
+            "transition_form": TransitionForm(initial={"signed_on": timezone.localdate()}),
+            "document_form": DocumentForm(),
+            "allocation_round": allocation_round,
+            "totals": totals,
+            "editable": contract.state in services.EDITABLE_STATES,
+        },
+    )
 
 
 def services_back_to_back(contract, price):
@@ -153,8 +196,11 @@ def _delivery_amounts(contract, delivery) -> dict:
 
     out = {"provisional": None, "final": None, "difference": None}
     if delivery.provisional_price is not None:
-        out["provisional"] = money(amount(delivery.quantity_t, delivery.provisional_price, contract.price_unit)
-                                   * delivery.provisional_pct / 100)
+        out["provisional"] = money(
+            amount(delivery.quantity_t, delivery.provisional_price, contract.price_unit)
+            * delivery.provisional_pct
+            / 100
+        )
     if delivery.final_price is not None:
         out["final"] = amount(delivery.quantity_t, delivery.final_price, contract.price_unit)
         if out["provisional"] is not None:
@@ -171,13 +217,25 @@ def contract_transition(request, pk):
         messages.error(request, _("Choose a valid state."))
         return redirect("contracts:detail", pk=pk)
     try:
-        services.contract_transition(contract=contract, actor=request.user, to_state=form.cleaned_data["to_state"],
-                                     signed_on=form.cleaned_data.get("signed_on"))
+        services.contract_transition(
+            contract=contract,
+            actor=request.user,
+            to_state=form.cleaned_data["to_state"],
+            signed_on=form.cleaned_data.get("signed_on"),
+        )
     except (StateConflict, ValidationError) as exc:
-        messages.error(request, exc.message if isinstance(exc, StateConflict) else " ".join(exc.messages))
+        messages.error(
+            request, exc.message if isinstance(exc, StateConflict) else " ".join(exc.messages)
+        )
     else:
-        messages.success(request, _("Contract %(ref)s is now %(state)s.")
-                         % {"ref": contract.reference, "state": ContractState(form.cleaned_data["to_state"]).label})
+        messages.success(
+            request,
+            _("Contract %(ref)s is now %(state)s.")
+            % {
+                "ref": contract.reference,
+                "state": ContractState(form.cleaned_data["to_state"]).label,
+            },
+        )
     return redirect("contracts:detail", pk=pk)
 
 
@@ -190,9 +248,13 @@ def schedule_edit(request, pk):
         try:
             services.schedule_generate(contract=contract, actor=request.user)
         except (ValidationError, StateConflict) as exc:
-            messages.error(request, exc.message if isinstance(exc, StateConflict) else " ".join(exc.messages))
+            messages.error(
+                request, exc.message if isinstance(exc, StateConflict) else " ".join(exc.messages)
+            )
         else:
-            messages.success(request, _("Schedule generated from the annual volume: check and adjust it."))
+            messages.success(
+                request, _("Schedule generated from the annual volume: check and adjust it.")
+            )
         return redirect("contracts:schedule", pk=pk)
     form = ScheduleForm(request.POST or None, contract=contract, entries=entries)
     if request.method == "POST" and form.is_valid():
@@ -205,7 +267,11 @@ def schedule_edit(request, pk):
         else:
             messages.success(request, _("Schedule of %(ref)s saved.") % {"ref": contract.reference})
             return redirect("contracts:detail", pk=pk)
-    return render(request, "contracts/schedule_form.html", {"contract": contract, "form": form, "has_schedule": bool(entries)})
+    return render(
+        request,
+        "contracts/schedule_form.html",
+        {"contract": contract, "form": form, "has_schedule": bool(entries)},
+    )
 
 
 @allow(DESK)
@@ -234,7 +300,11 @@ def delivery_create(request, pk):
         else:
             messages.success(request, _("Delivery recorded."))
             return redirect("contracts:detail", pk=pk)
-    return render(request, "contracts/delivery_form.html", {"contract": contract, "form": form, "delivery": None})
+    return render(
+        request,
+        "contracts/delivery_form.html",
+        {"contract": contract, "form": form, "delivery": None},
+    )
 
 
 @allow(DESK)
@@ -252,8 +322,16 @@ def delivery_edit(request, pk):
         else:
             messages.success(request, _("Delivery saved."))
             return redirect("contracts:detail", pk=contract.pk)
-    return render(request, "contracts/delivery_form.html", {"contract": contract, "form": form, "delivery": delivery,
-                                                            "amounts": _delivery_amounts(contract, delivery)})
+    return render(
+        request,
+        "contracts/delivery_form.html",
+        {
+            "contract": contract,
+            "form": form,
+            "delivery": delivery,
+            "amounts": _delivery_amounts(contract, delivery),
+        },
+    )
 
 
 @allow(DESK)
@@ -263,12 +341,18 @@ def document_upload(request, pk):
     form = DocumentForm(request.POST, request.FILES)
     if form.is_valid():
         try:
-            document = services.document_upload(contract=contract, actor=request.user, upload=form.cleaned_data["file"],
-                                                kind=form.cleaned_data["kind"])
+            document = services.document_upload(
+                contract=contract,
+                actor=request.user,
+                upload=form.cleaned_data["file"],
+                kind=form.cleaned_data["kind"],
+            )
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         else:
-            messages.success(request, _("Document %(name)s stored.") % {"name": document.original_name})
+            messages.success(
+                request, _("Document %(name)s stored.") % {"name": document.original_name}
+            )
     else:
         messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
     return redirect(reverse("contracts:detail", args=[pk]) + "#documents")
@@ -278,8 +362,12 @@ def document_upload(request, pk):
 @require_GET
 def document_download(request, pk):
     document = selectors.document_get(user=request.user, pk=pk)
-    response = FileResponse(document.file.open("rb"), as_attachment=True, filename=document.original_name,
-                            content_type=document.content_type)
+    response = FileResponse(
+        document.file.open("rb"),
+        as_attachment=True,
+        filename=document.original_name,
+        content_type=document.content_type,
+    )
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
     return response
@@ -298,17 +386,28 @@ def allocation(request, pk):
     current = rounds.order_by("-created_at").first()
     allocations, summary = [], []
     if current is not None:
-        allocations = list(current.allocations.select_related("organisation").order_by("quarter", "organisation__name"))
+        allocations = list(
+            current.allocations.select_related("organisation").order_by(
+                "quarter", "organisation__name"
+            )
+        )
         summary = selectors.allocation_summary(current)
     by_quarter = defaultdict(list)
     for a in allocations:
         by_quarter[a.quarter].append(a)
     quarters = [{"summary": s, "allocations": by_quarter[s["quarter"]]} for s in summary]
-    return render(request, "contracts/allocation.html", {
-        "contract": contract, "allocation_round": current, "quarters": quarters,
-        "release_form": ReleaseForm(), "override_form": OverrideForm(),
-        "can_allocate": contract.state in ("signed", "active"),
-    })
+    return render(
+        request,
+        "contracts/allocation.html",
+        {
+            "contract": contract,
+            "allocation_round": current,
+            "quarters": quarters,
+            "release_form": ReleaseForm(),
+            "override_form": OverrideForm(),
+            "can_allocate": contract.state in ("signed", "active"),
+        },
+    )
 
 
 @allow(DESK)
@@ -320,7 +419,12 @@ def allocation_preview(request, pk):
     except StateConflict as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, _("Allocation computed. Check it, override a share if needed, then release it to the members."))
+        messages.success(
+            request,
+            _(
+                "Allocation computed. Check it, override a share if needed, then release it to the members."
+            ),
+        )
     return redirect("contracts:allocation", pk=pk)
 
 
@@ -331,16 +435,28 @@ def allocation_override(request, pk):
     form = OverrideForm(request.POST)
     if form.is_valid():
         try:
-            services.allocation_override(allocation=allocation, actor=request.user, **form.cleaned_data)
+            services.allocation_override(
+                allocation=allocation, actor=request.user, **form.cleaned_data
+            )
         except (ValidationError, StateConflict) as exc:
-            messages.error(request, exc.message if isinstance(exc, StateConflict) else " ".join(exc.messages))
+            messages.error(
+                request, exc.message if isinstance(exc, StateConflict) else " ".join(exc.messages)
+            )
         else:
-            messages.success(request, _("Share of %(firm)s in %(period)s set to %(t)s t.")
-                             % {"firm": allocation.organisation.name, "period": allocation.period,
-                                "t": form.cleaned_data["quantity_t"]})
+            messages.success(
+                request,
+                _("Share of %(firm)s in %(period)s set to %(t)s t.")
+                % {
+                    "firm": allocation.organisation.name,
+                    "period": allocation.period,
+                    "t": form.cleaned_data["quantity_t"],
+                },
+            )
     else:
         messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
-    return redirect(reverse("contracts:allocation", args=[allocation.contract_id]) + f"#q{allocation.quarter}")
+    return redirect(
+        reverse("contracts:allocation", args=[allocation.contract_id]) + f"#q{allocation.quarter}"
+    )
 
 
 @allow(DESK)
@@ -350,12 +466,19 @@ def allocation_release(request, pk):
     form = ReleaseForm(request.POST)
     if form.is_valid():
         try:
-            services.allocation_release(allocation_round=allocation_round, actor=request.user,
-                                        respond_by=form.cleaned_data["respond_by"])
+            services.allocation_release(
+                allocation_round=allocation_round,
+                actor=request.user,
+                respond_by=form.cleaned_data["respond_by"],
+            )
         except (ValidationError, StateConflict) as exc:
-            messages.error(request, exc.message if isinstance(exc, StateConflict) else " ".join(exc.messages))
+            messages.error(
+                request, exc.message if isinstance(exc, StateConflict) else " ".join(exc.messages)
+            )
         else:
-            messages.success(request, _("Released: the member firms have been told and answer by the deadline."))
+            messages.success(
+                request, _("Released: the member firms have been told and answer by the deadline.")
+            )
     else:
         messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
     return redirect("contracts:allocation", pk=allocation_round.contract_id)
@@ -367,12 +490,20 @@ def allocation_release(request, pk):
 @allow(MEMBERS)
 @require_GET
 def my_allocations(request):
-    page = Paginator(selectors.member_allocations(user=request.user), ALLOCATIONS_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(
+        selectors.member_allocations(user=request.user), ALLOCATIONS_PAGE_SIZE
+    ).get_page(request.GET.get("page"))
     items = list(page.object_list)
     details = selectors.pass_through(items)
     rows = [{"allocation": a, **details.get(a.pk, {})} for a in items]
-    pending = selectors.member_allocations(user=request.user).filter(state="proposed", allocation_round__state="released").count()
-    return render(request, "contracts/my_allocations.html", {"page": page, "rows": rows, "pending": pending})
+    pending = (
+        selectors.member_allocations(user=request.user)
+        .filter(state="proposed", allocation_round__state="released")
+        .count()
+    )
+    return render(
+        request, "contracts/my_allocations.html", {"page": page, "rows": rows, "pending": pending}
+    )
 
 
 @allow(MEMBERS)
@@ -380,11 +511,21 @@ def my_allocations(request):
 def my_allocation_detail(request, pk):
     allocation = selectors.allocation_get(user=request.user, pk=pk)
     detail = selectors.pass_through([allocation]).get(allocation.pk, {})
-    return render(request, "contracts/my_allocation_detail.html", {
-        "allocation": allocation, **detail, "explanation": allocation.explanation,
-        "can_answer": allocation.state == "proposed" and allocation.allocation_round.state == "released"
-        and (allocation.allocation_round.respond_by is None or allocation.allocation_round.respond_by > timezone.now()),
-    })
+    return render(
+        request,
+        "contracts/my_allocation_detail.html",
+        {
+            "allocation": allocation,
+            **detail,
+            "explanation": allocation.explanation,
+            "can_answer": allocation.state == "proposed"
+            and allocation.allocation_round.state == "released"
+            and (
+                allocation.allocation_round.respond_by is None
+                or allocation.allocation_round.respond_by > timezone.now()
+            ),
+        },
+    )
 
 
 @allow(MEMBERS)
@@ -401,18 +542,31 @@ def my_allocation_respond(request, pk):
         messages.error(request, exc.message)
     else:
         if accept:
-            messages.success(request, _("You confirmed %(t)s t in %(period)s.") % {"t": allocation.quantity_t, "period": allocation.period})
+            messages.success(
+                request,
+                _("You confirmed %(t)s t in %(period)s.")
+                % {"t": allocation.quantity_t, "period": allocation.period},
+            )
         else:
             messages.success(request, _("You declined the share; it goes to the other firms."))
     return redirect("contracts:my_allocation", pk=pk)
 
 
 EXPORT_COLUMNS = [
-    ("contract", "Contract"), ("material", "Material"), ("period", "Quarter"), ("state", "State"),
-    ("remaining_demand_t", "Remaining firm demand (t)"), ("computed_t", "Computed share (t)"),
-    ("allocated_t", "Allocated (t)"), ("override_reason", "Override reason"), ("respond_by", "Answer by"),
-    ("currency", "Currency"), ("price_unit", "Price unit"), ("contract_price", "Contract price"),
-    ("back_to_back_price", "Back-to-back price"), ("back_to_back_amount", "Back-to-back amount"),
+    ("contract", "Contract"),
+    ("material", "Material"),
+    ("period", "Quarter"),
+    ("state", "State"),
+    ("remaining_demand_t", "Remaining firm demand (t)"),
+    ("computed_t", "Computed share (t)"),
+    ("allocated_t", "Allocated (t)"),
+    ("override_reason", "Override reason"),
+    ("respond_by", "Answer by"),
+    ("currency", "Currency"),
+    ("price_unit", "Price unit"),
+    ("contract_price", "Contract price"),
+    ("back_to_back_price", "Back-to-back price"),
+    ("back_to_back_amount", "Back-to-back amount"),
     ("delivered_t", "Delivered to you (t)"),
 ]
 
@@ -424,13 +578,25 @@ def _export_rows(user):
         d = details.get(a.pk, {})
         price = d.get("price")
         yield {
-            "contract": a.contract.reference, "material": a.contract.material.code, "period": str(a.period),
-            "state": a.state, "remaining_demand_t": a.requested_t, "computed_t": a.computed_t, "allocated_t": a.quantity_t,
+            "contract": a.contract.reference,
+            "material": a.contract.material.code,
+            "period": str(a.period),
+            "state": a.state,
+            "remaining_demand_t": a.requested_t,
+            "computed_t": a.computed_t,
+            "allocated_t": a.quantity_t,
             "override_reason": a.override_reason,
-            "respond_by": timezone.localtime(a.allocation_round.respond_by).strftime("%Y-%m-%d %H:%M") if a.allocation_round.respond_by else "",
-            "currency": a.contract.currency, "price_unit": a.contract.price_unit,
-            "contract_price": price.price if price else None, "back_to_back_price": d.get("b2b_price"),
-            "back_to_back_amount": d.get("b2b_amount"), "delivered_t": d.get("delivered_t"),
+            "respond_by": timezone.localtime(a.allocation_round.respond_by).strftime(
+                "%Y-%m-%d %H:%M"
+            )
+            if a.allocation_round.respond_by
+            else "",
+            "currency": a.contract.currency,
+            "price_unit": a.contract.price_unit,
+            "contract_price": price.price if price else None,
+            "back_to_back_price": d.get("b2b_price"),
+            "back_to_back_amount": d.get("b2b_amount"),
+            "delivered_t": d.get("delivered_t"),
         }
 
 
@@ -444,7 +610,9 @@ def my_allocations_export(request, fmt):
         writer.writerow([key for key, _label in EXPORT_COLUMNS])
         for row in _export_rows(request.user):
             writer.writerow(["" if row[k] is None else str(row[k]) for k, _label in EXPORT_COLUMNS])
-        response = HttpResponse("\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8")
+        response = HttpResponse(
+            "\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8"
+        )
         response["Content-Disposition"] = f'attachment; filename="allocations-{stamp}.csv"'
         return response
     from openpyxl import Workbook
@@ -456,7 +624,10 @@ def my_allocations_export(request, fmt):
         sheet.append([row[k] if row[k] is not None else None for k, _label in EXPORT_COLUMNS])
     out = io.BytesIO()
     workbook.save(out)
-    response = HttpResponse(out.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response = HttpResponse(
+        out.getvalue(),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
     response["Content-Disposition"] = f'attachment; filename="allocations-{stamp}.xlsx"'
     return response
 
@@ -469,11 +640,17 @@ def my_allocations_export(request, fmt):
 def due(request):
     today = timezone.localdate()
     rows = selectors.due_overview(user=request.user, today=today)
-    return render(request, "contracts/due.html", {
-        "rows": rows, "today": today,
-        "late": [r for r in rows if r["status"] == "late"], "short": [r for r in rows if r["status"] == "short"],
-        "due": [r for r in rows if r["status"] == "due"],
-    })
+    return render(
+        request,
+        "contracts/due.html",
+        {
+            "rows": rows,
+            "today": today,
+            "late": [r for r in rows if r["status"] == "late"],
+            "short": [r for r in rows if r["status"] == "short"],
+            "due": [r for r in rows if r["status"] == "due"],
+        },
+    )
 
 
 # ---- counterparties --------------------------------------------------------------------------
@@ -482,9 +659,13 @@ def due(request):
 @allow(CONTRACT_READERS)
 @require_GET
 def counterparty_list(request):
-    return render(request, "contracts/counterparty_list.html", {
-        "counterparties": selectors.counterparties_visible_to(request.user).order_by("name"),
-    })
+    return render(
+        request,
+        "contracts/counterparty_list.html",
+        {
+            "counterparties": selectors.counterparties_visible_to(request.user).order_by("name"),
+        },
+    )
 
 
 @allow(DESK)
@@ -494,13 +675,19 @@ def counterparty_edit(request, pk=None):
     form = CounterpartyForm(request.POST or None, instance=counterparty)
     if request.method == "POST" and form.is_valid():
         try:
-            services.counterparty_save(actor=request.user, counterparty=counterparty, **form.cleaned_data)
+            services.counterparty_save(
+                actor=request.user, counterparty=counterparty, **form.cleaned_data
+            )
         except ValidationError as exc:
             _form_errors(form, exc)
         else:
-            messages.success(request, _("Counterparty %(name)s saved.") % {"name": form.cleaned_data["name"]})
+            messages.success(
+                request, _("Counterparty %(name)s saved.") % {"name": form.cleaned_data["name"]}
+            )
             return redirect("contracts:counterparties")
-    return render(request, "contracts/counterparty_form.html", {"form": form, "counterparty": counterparty})
+    return render(
+        request, "contracts/counterparty_form.html", {"form": form, "counterparty": counterparty}
+    )
 
 
 # ---- prices ----------------------------------------------------------------------------------
@@ -510,11 +697,17 @@ def counterparty_edit(request, pk=None):
 @require_GET
 def prices(request):
     fx = selectors.fx_rates_visible_to(request.user).order_by("-date", "currency")[:30]
-    return render(request, "contracts/prices.html", {
-        "indices": selectors.indices_visible_to(request.user).order_by("code"), "fx_rates": fx,
-        "fx_form": FxRateForm(initial={"date": timezone.localdate()}), "latest_fx": sorted(selectors.latest_fx().items()),
-        "currencies": Currency.choices,
-    })
+    return render(
+        request,
+        "contracts/prices.html",
+        {
+            "indices": selectors.indices_visible_to(request.user).order_by("code"),
+            "fx_rates": fx,
+            "fx_form": FxRateForm(initial={"date": timezone.localdate()}),
+            "latest_fx": sorted(selectors.latest_fx().items()),
+            "currencies": Currency.choices,
+        },
+    )
 
 
 @allow(DESK)
@@ -527,7 +720,11 @@ def index_create(request):
         except ValidationError as exc:
             _form_errors(form, exc)
         else:
-            messages.success(request, _("Index %(name)s created. Enter its values as you receive them.") % {"name": index.name})
+            messages.success(
+                request,
+                _("Index %(name)s created. Enter its values as you receive them.")
+                % {"name": index.name},
+            )
             return redirect("contracts:index", pk=index.pk)
     return render(request, "contracts/index_form.html", {"form": form})
 
@@ -536,11 +733,19 @@ def index_create(request):
 @require_GET
 def index_detail(request, pk):
     index = selectors.index_get(user=request.user, pk=pk)
-    values = IndexValue.objects.filter(index=index).select_related("entered_by").order_by("-date")[:60]
-    return render(request, "contracts/index_detail.html", {
-        "index": index, "values": values, "form": IndexValueForm(initial={"date": timezone.localdate()}),
-        "contracts": index.contracts.select_related("counterparty").order_by("reference"),
-    })
+    values = (
+        IndexValue.objects.filter(index=index).select_related("entered_by").order_by("-date")[:60]
+    )
+    return render(
+        request,
+        "contracts/index_detail.html",
+        {
+            "index": index,
+            "values": values,
+            "form": IndexValueForm(initial={"date": timezone.localdate()}),
+            "contracts": index.contracts.select_related("counterparty").order_by("reference"),
+        },
+    )
 
 
 @allow(DESK)
@@ -554,7 +759,11 @@ def index_value_add(request, pk):
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         else:
-            messages.success(request, _("Value of %(date)s saved.") % {"date": form.cleaned_data["date"].strftime("%d.%m.%Y")})
+            messages.success(
+                request,
+                _("Value of %(date)s saved.")
+                % {"date": form.cleaned_data["date"].strftime("%d.%m.%Y")},
+            )
     else:
         messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
     return redirect("contracts:index", pk=pk)
@@ -594,7 +803,9 @@ def dashboard(request):
     from industry.models import DemandRound
     from tradinghouse.models import PositionCell
 
-    rounds = list(DemandRound.objects.filter(position_sets__is_current=True).order_by("-opens_at").distinct())
+    rounds = list(
+        DemandRound.objects.filter(position_sets__is_current=True).order_by("-opens_at").distinct()
+    )
     selected = None
     wanted = request.GET.get("round", "")
     for r in rounds:
@@ -606,33 +817,59 @@ def dashboard(request):
     if selected is not None:
         cells = list(
             PositionCell.objects.filter(position_set__round=selected, position_set__is_current=True)
-            .select_related("material").order_by("material__sort_order", "material__code", "quarter")
+            .select_related("material")
+            .order_by("material__sort_order", "material__code", "quarter")
         )
     materials = {}
     for cell in cells:
         materials.setdefault(cell.material_id, cell.material)
     quarters = sorted({c.quarter for c in cells})
     coverage_chart = {
-        "data": [{
-            "type": "heatmap", "x": [str(Quarter.from_index(q)) for q in quarters],
-            "y": [m.name for m in materials.values()],
-            "z": [[_coverage_value(cells, m.pk, q) for q in quarters] for m in materials.values()],
-            "zmin": 0, "zmax": 1, "colorscale": [[0, "#a4262c"], [0.5, "#f5c26b"], [1, "#1d6b35"]],
-            "colorbar": {"title": {"text": _("Coverage")}, "tickformat": ".0%"},
-            "hovertemplate": "%{y} %{x}: %{z:.0%}<extra></extra>",
-        }],
-        "layout": {"margin": {"l": 170, "r": 20, "t": 10, "b": 50}, "height": 80 + 36 * max(len(materials), 3),
-                   "yaxis": {"automargin": True}},
+        "data": [
+            {
+                "type": "heatmap",
+                "x": [str(Quarter.from_index(q)) for q in quarters],
+                "y": [m.name for m in materials.values()],
+                "z": [
+                    [_coverage_value(cells, m.pk, q) for q in quarters] for m in materials.values()
+                ],
+                "zmin": 0,
+                "zmax": 1,
+                "colorscale": [[0, "#a4262c"], [0.5, "#f5c26b"], [1, "#1d6b35"]],
+                "colorbar": {"title": {"text": _("Coverage")}, "tickformat": ".0%"},
+                "hovertemplate": "%{y} %{x}: %{z:.0%}<extra></extra>",
+            }
+        ],
+        "layout": {
+            "margin": {"l": 10, "r": 10, "t": 10, "b": 10},
+            "height": 120 + 40 * max(len(materials), 3),
+            "yaxis": {"automargin": True},
+            "xaxis": {"automargin": True, "tickangle": -60},
+        },
     }
     by_counterparty = selectors.book_by_counterparty(user=request.user)
     by_country = selectors.book_by_country(user=request.user)
-    book_chart = _stacked_bar(by_counterparty, "contract__counterparty__name")
-    country_chart = _stacked_bar(by_country, "contract__counterparty__country")
-    return render(request, "contracts/dashboard.html", {
-        "rounds": rounds, "selected": selected, "cells": cells, "coverage_chart": coverage_chart,
-        "by_counterparty": by_counterparty, "by_country": by_country, "book_chart": book_chart,
-        "country_chart": country_chart,
-    })
+    for row in by_country:
+        row["country_name"] = (
+            countries.name(row["contract__counterparty__country"])
+            or row["contract__counterparty__country"]
+        )
+    book_chart = _stacked_bar(by_counterparty, "contract__counterparty__name", horizontal=True)
+    country_chart = _stacked_bar(by_country, "country_name")
+    return render(
+        request,
+        "contracts/dashboard.html",
+        {
+            "rounds": rounds,
+            "selected": selected,
+            "cells": cells,
+            "coverage_chart": coverage_chart,
+            "by_counterparty": by_counterparty,
+            "by_country": by_country,
+            "book_chart": book_chart,
+            "country_chart": country_chart,
+        },
+    )
 
 
 def _coverage_value(cells, material_id, quarter):
@@ -645,21 +882,48 @@ def _coverage_value(cells, material_id, quarter):
 def _material_label(row) -> str:
     from django.utils.translation import get_language
 
-    return row["contract__material__name_de"] if (get_language() or "de").startswith("de") else row["contract__material__name_en"]
+    return (
+        row["contract__material__name_de"]
+        if (get_language() or "de").startswith("de")
+        else row["contract__material__name_en"]
+    )
 
 
-def _stacked_bar(rows, key) -> dict:
-    """One bar per counterparty (or country), one trace per material: no total across materials."""
+def _stacked_bar(rows, key, *, horizontal: bool = False) -> dict:
+    """One group of bars per counterparty (or country), one trace per material: no total across
+    materials."""
     categories = sorted({str(r[key]) for r in rows})
+    cat_axis, value_axis = ("y", "x") if horizontal else ("x", "y")
     traces = {}
     for r in rows:
-        trace = traces.setdefault(r["contract__material__code"], {"type": "bar", "name": _material_label(r), "x": categories,
-                                                                 "y": [0.0] * len(categories),
-                                                                 "hovertemplate": "%{x}: %{y:,.0f} t<extra>%{fullData.name}</extra>"})
-        trace["y"][categories.index(str(r[key]))] = float(r["tonnes"])
-    return {"data": list(traces.values()),
-            "layout": {"barmode": "group", "margin": {"l": 60, "r": 20, "t": 10, "b": 90}, "height": 360,
-                       "yaxis": {"title": {"text": _("tonnes scheduled")}}, "legend": {"orientation": "h", "y": -0.3}}}
+        trace = traces.setdefault(
+            r["contract__material__code"],
+            {
+                "type": "bar",
+                "name": _material_label(r),
+                "orientation": "h" if horizontal else "v",
+                cat_axis: categories,
+                value_axis: [0.0] * len(categories),
+                "hovertemplate": "%{"
+                + cat_axis
+                + "}: %{"
+                + value_axis
+                + ":,.0f} t<extra>%{fullData.name}</extra>",
+            },
+        )
+        trace[value_axis][categories.index(str(r[key]))] = float(r["tonnes"])
+    title = {"title": {"text": _("tonnes scheduled")}, "automargin": True}
+    return {
+        "data": list(traces.values()),
+        "layout": {
+            "barmode": "group",
+            "margin": {"l": 10, "r": 10, "t": 10, "b": 10},
+            "height": max(320, 120 + 60 * len(categories)) if horizontal else 360,
+            f"{value_axis}axis": title,
+            f"{cat_axis}axis": {"automargin": True},
+            "legend": {"orientation": "h", "y": -0.25},
+        },
+    }
 
 
 @allow(MINISTRY | CONTRACT_READERS)
@@ -670,6 +934,11 @@ def overview(request):
     contract, counterparty, price or firm."""
     per_quarter = selectors.book_by_material_quarter(user=request.user)
     per_country = selectors.book_by_country(user=request.user)
+    for row in per_country:
+        row["country_name"] = (
+            countries.name(row["contract__counterparty__country"])
+            or row["contract__counterparty__country"]
+        )
     years = defaultdict(lambda: defaultdict(Decimal))
     names = {}
     for row in per_quarter:
@@ -677,18 +946,42 @@ def overview(request):
         names[code] = _material_label(row)
         years[code][Quarter.from_index(row["quarter"]).year] += row["tonnes"]
     all_years = sorted({y for v in years.values() for y in v})
-    table = [{"code": code, "name": names[code], "values": [years[code].get(y) for y in all_years]} for code in years]
-    chart = {"data": [{"type": "bar", "name": names[code], "x": [str(y) for y in all_years],
-                       "y": [float(years[code].get(y, 0)) for y in all_years],
-                       "hovertemplate": "%{x}: %{y:,.0f} t<extra>%{fullData.name}</extra>"} for code in years],
-             "layout": {"barmode": "group", "margin": {"l": 60, "r": 20, "t": 10, "b": 60}, "height": 360,
-                        "yaxis": {"title": {"text": _("tonnes contracted")}}, "legend": {"orientation": "h", "y": -0.2}}}
-    return render(request, "contracts/overview.html", {
-        "years": all_years, "table": table, "chart": chart, "per_country": per_country,
-        "country_chart": _stacked_bar(per_country, "contract__counterparty__country"),
-        "min_firms": settings.DISCLOSURE_MIN_FIRMS,
-        "allocated": _allocated_by_material(request.user),
-    })
+    table = [
+        {"code": code, "name": names[code], "values": [years[code].get(y) for y in all_years]}
+        for code in years
+    ]
+    chart = {
+        "data": [
+            {
+                "type": "bar",
+                "name": names[code],
+                "x": [str(y) for y in all_years],
+                "y": [float(years[code].get(y, 0)) for y in all_years],
+                "hovertemplate": "%{x}: %{y:,.0f} t<extra>%{fullData.name}</extra>",
+            }
+            for code in years
+        ],
+        "layout": {
+            "barmode": "group",
+            "margin": {"l": 60, "r": 20, "t": 10, "b": 60},
+            "height": 360,
+            "yaxis": {"title": {"text": _("tonnes contracted")}},
+            "legend": {"orientation": "h", "y": -0.2},
+        },
+    }
+    return render(
+        request,
+        "contracts/overview.html",
+        {
+            "years": all_years,
+            "table": table,
+            "chart": chart,
+            "per_country": per_country,
+            "country_chart": _stacked_bar(per_country, "country_name"),
+            "min_firms": settings.DISCLOSURE_MIN_FIRMS,
+            "allocated": _allocated_by_material(request.user),
+        },
+    )
 
 
 def _allocated_by_material(user):
@@ -697,8 +990,12 @@ def _allocated_by_material(user):
     if not (user.is_desk or user.is_agency or user.is_ministry):
         return []
     rows = list(
-        Allocation.objects.filter(state=AllocationState.CONFIRMED, contract__state__in=("signed", "active"))
-        .values("contract__material__code", "contract__material__name_de", "contract__material__name_en")
+        Allocation.objects.filter(
+            state=AllocationState.CONFIRMED, contract__state__in=("signed", "active")
+        )
+        .values(
+            "contract__material__code", "contract__material__name_de", "contract__material__name_en"
+        )
         .annotate(tonnes=Sum("quantity_t"), firms=Count("organisation", distinct=True))
         .order_by("contract__material__code")
     )
