@@ -1,3 +1,5 @@
+import time
+
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.auth_backends import AuthenticationBackend
 
@@ -19,3 +21,27 @@ class AccountAdapter(DefaultAccountAdapter):
     def is_open_for_signup(self, request):
         # No open sign-up: people join by invitation from a staff admin or their firm's admin.
         return False
+
+    def is_reauthentication_required(self, *, app: str, **kwargs) -> bool:
+        required = super().is_reauthentication_required(app=app, **kwargs)
+        if required and app == "allauth.mfa" and _first_factor_set_up_after_fresh_sign_in():
+            # Setting up a first authenticator minutes after signing in with the password
+            # needs no second password prompt (the same window allauth gives a reauthentication).
+            return False
+        return required
+
+
+def _first_factor_set_up_after_fresh_sign_in() -> bool:
+    from allauth.account import app_settings
+    from allauth.account.internal.flows.login import get_authentication_records
+    from allauth.core import context
+
+    from .mfa import has_second_factor
+
+    request = context.request
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated or has_second_factor(user):
+        return False
+    records = get_authentication_records(request, user)
+    signed_in_at = max((record.get("at", 0) for record in records), default=0)
+    return time.time() - signed_in_at < app_settings.REAUTHENTICATION_TIMEOUT

@@ -24,6 +24,11 @@ class InvitationForm(forms.Form):
         super().__init__(*args, **kwargs)
         if actor.is_staff:
             self.fields["organisation"].queryset = Organisation.objects.filter(is_active=True)
+            self.fields["role"].help_text = _(
+                "The role must fit the organisation: member firms have members and member "
+                "administrators, the agency analysts and approvers, the trading house its desk, "
+                "the ministry viewers."
+            )
         else:
             # A member administrator invites colleagues into its own firm only.
             self.fields["organisation"].queryset = Organisation.objects.filter(

@@ -7,7 +7,7 @@ from django.urls import reverse
 from django_htmx.http import HttpResponseClientRedirect
 
 from .access import is_api_view, policy_of
-from .mfa import has_second_factor
+from .mfa import mfa_setup_pending
 
 log = logging.getLogger(__name__)
 
@@ -41,11 +41,6 @@ class AccessPolicyMiddleware:
                     return HttpResponseClientRedirect(reverse("account_login"))
                 return redirect_to_login(request.get_full_path())
             raise PermissionDenied
-        if (
-            user.is_authenticated
-            and user.needs_mfa
-            and not policy.mfa_exempt
-            and not has_second_factor(user)
-        ):
+        if not policy.mfa_exempt and mfa_setup_pending(request):
             return redirect("mfa_activate_totp")
         return None

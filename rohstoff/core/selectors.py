@@ -2,6 +2,7 @@
 
 from django.db.models import Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
 
 from .models import ApiToken, AuditEvent, Invitation, Job, Material, Role, User
 
@@ -49,7 +50,7 @@ def colleague_get(*, user: User, pk: int) -> User:
 
 def invitations_visible_to(user: User) -> QuerySet[Invitation]:
     qs = Invitation.objects.select_related("organisation", "invited_by").filter(
-        accepted_at__isnull=True, revoked_at__isnull=True
+        accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=timezone.now()
     )
     if user.is_staff:
         return qs
@@ -89,6 +90,12 @@ def audit_events(*, search: str = "", object_type: str = "") -> QuerySet[AuditEv
     if object_type:
         qs = qs.filter(object_type=object_type)
     return qs
+
+
+def audit_object_types() -> list[str]:
+    return list(
+        AuditEvent.objects.order_by("object_type").values_list("object_type", flat=True).distinct()
+    )
 
 
 def jobs_visible_to(user: User) -> QuerySet[Job]:

@@ -202,10 +202,16 @@ def invitation_by_key(key: str) -> Invitation | None:
 
 @transaction.atomic
 def invitation_accept(*, key: str, password: str, full_name: str = "") -> User:
-    invitation = invitation_by_key(key)
-    if invitation is None:
+    """Create the invited person's account with the password they chose. The invitation is
+    locked first, so a link used twice at once creates one account."""
+    invitation = (
+        Invitation.objects.select_for_update(of=("self",))
+        .select_related("organisation", "invited_by")
+        .filter(digest=token_digest(key))
+        .first()
+    )
+    if invitation is None or not invitation.is_pending:
         raise ValidationError(_("This invitation is no longer valid. Ask for a new one."))
-    Invitation.objects.select_for_update().filter(pk=invitation.pk).first()
     user = user_create(
         email=invitation.email,
         organisation=invitation.organisation,
@@ -216,6 +222,13 @@ def invitation_accept(*, key: str, password: str, full_name: str = "") -> User:
     )
     invitation.accepted_at = timezone.now()
     invitation.save(update_fields=["accepted_at"])
+    audit_record(
+        actor=user,
+        action="invitation.accept",
+        obj=invitation,
+        organisation=invitation.organisation,
+        after={"user": user.pk, "role": invitation.role},
+    )
     return user
 
 
@@ -280,6 +293,7 @@ def material_content(material: Material) -> Decimal:
     ).quantize(Decimal("0.0000000001"))
 
 
+@transaction.atomic
 def feedback_submit(
     *, message: str, contact: str, page_url: str, user=None
 ) -> AccessibilityFeedback:

@@ -5,7 +5,7 @@ from django.core.mail import mail_admins
 from django.db.models import Q
 
 from .audit import audit_verify
-from .jobs import job_fail_stale, job_running, job_start
+from .jobs import active_job_for, job_fail_stale, job_running, job_start
 from .models import ACTIVE_JOB_STATES, Job, JobState
 
 log = logging.getLogger(__name__)
@@ -19,6 +19,10 @@ def last_audit_check() -> Job | None:
         .order_by("-finished_at")
         .first()
     )
+
+
+def running_audit_check() -> Job | None:
+    return active_job_for(kind=AUDIT_CHECK, subject=None)
 
 
 def audit_check_start(*, created_by=None) -> Job:

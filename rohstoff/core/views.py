@@ -15,8 +15,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from . import selectors, services
 from .access import ACCOUNT_SETUP, LOGGED_IN, MEMBER_ADMINS, PUBLIC, STAFF, allow
 from .forms import AcceptInvitationForm, ApiTokenForm, FeedbackForm, InvitationForm
+from .mfa import has_second_factor, unused_recovery_codes
 from .models import CrmaStatus, MaterialFamily
-from .tasks import audit_check_start, last_audit_check
+from .ratelimit import allow_attempt
+from .tasks import audit_check_start, last_audit_check, running_audit_check
+
+# Reports of accessibility barriers from one address per hour (the form is public and sends mail).
+FEEDBACK_PER_HOUR = 5
 
 
 @allow(LOGGED_IN)
@@ -50,7 +55,17 @@ def material_detail(request, code):
 @allow(ACCOUNT_SETUP)
 @require_GET
 def account_settings(request):
-    return render(request, "core/account.html", {})
+    return render(
+        request,
+        "core/account.html",
+        {
+            "has_totp": has_second_factor(request.user),
+            "unused_recovery_codes": unused_recovery_codes(request.user),
+            "active_tokens": selectors.tokens_visible_to(request.user)
+            .filter(user=request.user, revoked_at__isnull=True)
+            .count(),
+        },
+    )
 
 
 @allow(MEMBER_ADMINS)
@@ -75,7 +90,7 @@ def team(request):
             )
             return redirect("team")
     colleagues = selectors.colleagues_visible_to(request.user).order_by(
-        "organisation__name", "email"
+        "-is_active", "organisation__name", "full_name", "email"
     )
     tokens = (
         selectors.tokens_visible_to(request.user)
@@ -90,6 +105,7 @@ def team(request):
             "colleagues": colleagues,
             "invitations": selectors.invitations_visible_to(request.user),
             "tokens": tokens,
+            "invitation_valid_days": settings.INVITATION_VALID_DAYS,
         },
     )
 
@@ -138,7 +154,11 @@ def invitation_accept(request, key):
                 full_name=form.cleaned_data["full_name"],
             )
         except ValidationError as exc:
-            form.add_error("password1", exc)
+            if hasattr(exc, "error_dict"):  # e.g. the address has an account by now
+                for errors in exc.message_dict.values():
+                    form.add_error(None, errors)
+            else:  # the password validators
+                form.add_error("password1", exc)
         else:
             messages.success(request, _("Welcome! Your account is ready; please sign in."))
             return redirect("account_login")
@@ -176,11 +196,20 @@ def api_token_revoke(request, pk):
 @require_GET
 def audit_log(request):
     search = request.GET.get("q", "").strip()
-    page = Paginator(selectors.audit_events(search=search), 50).get_page(request.GET.get("page"))
+    object_type = request.GET.get("type", "").strip()
+    events = selectors.audit_events(search=search, object_type=object_type)
+    page = Paginator(events, 50).get_page(request.GET.get("page"))
     return render(
         request,
         "core/audit_log.html",
-        {"page": page, "search": search, "last_check": last_audit_check()},
+        {
+            "page": page,
+            "search": search,
+            "object_type": object_type,
+            "object_types": selectors.audit_object_types(),
+            "last_check": last_audit_check(),
+            "running_check": running_audit_check(),
+        },
     )
 
 
@@ -200,7 +229,17 @@ def accessibility(request):
     form = FeedbackForm(
         request.POST or None, initial={"page_url": request.META.get("HTTP_REFERER", "")}
     )
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and not allow_attempt(
+        request, scope="accessibility-feedback", limit=FEEDBACK_PER_HOUR, period=3600
+    ):
+        form.add_error(
+            None,
+            _(
+                "You have sent several reports within a short time. Please try again later, "
+                "or write to us by e-mail."
+            ),
+        )
+    elif request.method == "POST" and form.is_valid():
         services.feedback_submit(
             message=form.cleaned_data["message"],
             contact=form.cleaned_data["contact"],

@@ -1,0 +1,121 @@
+"""What each role may do on the platform, in its users' words (shown on the home page).
+
+The wording follows the product design's table "Who sees what"; the pages themselves enforce it.
+"""
+
+from dataclasses import dataclass, field
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from rohstoff.core.models import Role
+
+
+@dataclass(frozen=True)
+class RoleSummary:
+    lead: Promise
+    can: list[Promise] = field(default_factory=list)
+    never: list[Promise] = field(default_factory=list)
+
+
+_MEMBER_CAN = [
+    _(
+        "Enter your firm's demand while a round is open: in the browser, as a CSV or Excel file, or from your ERP through the API."
+    ),
+    _(
+        "See pooled positions and coverage wherever enough firms contribute for the figures to stay anonymous."
+    ),
+    _(
+        "Confirm or decline the volumes the trading house allocates to your firm, and see how each share was computed."
+    ),
+]
+_MEMBER_NEVER = [
+    _(
+        "Other firms never see your demand lines, and you never see theirs: only the trading house, acting as trustee, reads individual lines."
+    ),
+]
+
+ROLE_SUMMARIES: dict[str, RoleSummary] = {
+    Role.MEMBER: RoleSummary(
+        lead=_(
+            "Tell the trading house what your firm will need. Pooled with the other member firms, your demand becomes large enough for long-term offtake contracts."
+        ),
+        can=_MEMBER_CAN,
+        never=_MEMBER_NEVER,
+    ),
+    Role.MEMBER_ADMIN: RoleSummary(
+        lead=_(
+            "Tell the trading house what your firm will need, and manage who in your firm works on the platform."
+        ),
+        can=[
+            *_MEMBER_CAN,
+            _("Invite colleagues of your firm, remove them and revoke their API tokens."),
+        ],
+        never=_MEMBER_NEVER,
+    ),
+    Role.AGENCY_ANALYST: RoleSummary(
+        lead=_("Follow pooled demand, coverage and the projects that carry offtake rights."),
+        can=[
+            _(
+                "Read every cell of the procurement positions, including those hidden from members and the ministry."
+            ),
+            _("Read the trading house's offtake contracts."),
+            _(
+                "Prepare stake proposals in mines, refineries and recycling projects, and keep the stockpile levels."
+            ),
+        ],
+        never=[_("Individual firms' demand lines stay with the trading house.")],
+    ),
+    Role.AGENCY_APPROVER: RoleSummary(
+        lead=_("Decide on the agency's stakes in projects, with a second approver."),
+        can=[
+            _("Everything an agency analyst may do."),
+            _("Approve stakes: each needs two different approvers, neither of them its author."),
+        ],
+        never=[_("Individual firms' demand lines stay with the trading house.")],
+    ),
+    Role.TRADING_DESK: RoleSummary(
+        lead=_(
+            "Collect pooled demand, screen it, turn it into procurement positions and cover them with offtake contracts."
+        ),
+        can=[
+            _("Open, screen and close demand rounds; read every firm's lines as trustee."),
+            _(
+                "Sign offtake contracts against open positions and allocate their volumes to member firms."
+            ),
+            _("Read the agency's stake proposals and portfolio."),
+        ],
+        never=[
+            _(
+                "Individual lines leave the trading house only as pooled positions under disclosure control."
+            )
+        ],
+    ),
+    Role.MINISTRY_VIEWER: RoleSummary(
+        lead=_(
+            "How well is German industry covered? Disclosed positions and coverage, never individual firms."
+        ),
+        can=[
+            _("Read disclosed positions, coverage and how concentrated supply is."),
+            _(
+                "Read aggregates of the offtake contracts, the agency's portfolio and the stockpile's days-of-cover bands."
+            ),
+        ],
+        never=[_("Figures that would reveal a single firm's demand are hidden.")],
+    ),
+}
+
+STAFF_SUMMARY = RoleSummary(
+    lead=_("Platform administration: users, invitations and the audit log."),
+    can=[
+        _("Invite people into any organisation, remove them and revoke their API tokens."),
+        _("Read the append-only audit log and check the integrity of its hash chain."),
+        _("Maintain organisations and reference data in the administration."),
+    ],
+)
+
+
+def summary_for(user) -> RoleSummary:
+    if user.role in ROLE_SUMMARIES:
+        return ROLE_SUMMARIES[user.role]
+    return STAFF_SUMMARY
