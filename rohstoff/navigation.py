@@ -10,6 +10,7 @@ from django.urls import resolve, reverse
 from django.utils.translation import gettext_lazy as _
 
 from rohstoff.core.access import policy_of
+from rohstoff.core.mfa import mfa_setup_pending
 
 
 @dataclass(frozen=True)
@@ -17,6 +18,7 @@ class Link:
     url_name: str
     label: str
     match_prefix: bool = True
+    description: str = ""  # one line for the home page's tiles
 
 
 SECTIONS = [
@@ -24,25 +26,28 @@ SECTIONS = [
         Link("home", _("Overview"), match_prefix=False),
     ]),
     (_("Reference"), [
-        Link("material_list", _("Materials")),
+        Link("material_list", _("Materials"), description=_("The reference list: codes, chemical forms and element content.")),
     ]),
     (_("Administration"), [
-        Link("team", _("Team")),
-        Link("api_tokens", _("API tokens")),
-        Link("audit_log", _("Audit log")),
-        Link("admin:index", _("Admin")),
+        Link("team", _("Team"), description=_("Invite and remove people, revoke their API tokens.")),
+        Link("api_tokens", _("API tokens"), description=_("Personal keys for your ERP or scripts.")),
+        Link("audit_log", _("Audit log"), description=_("Every change, append-only, with its integrity check.")),
+        Link("admin:index", _("Admin"), description=_("Organisations, users and reference data.")),
     ]),
 ]
 
 
-def _visible_links(user):
+def _visible_links(user, setup_pending=False):
     for title, links in SECTIONS:
         items = []
         for link in links:
             url = reverse(link.url_name)
             policy = policy_of(resolve(url).func)
-            if policy is not None and not isinstance(policy, dict) and policy.allows(user):
-                items.append((link, url))
+            if policy is None or isinstance(policy, dict) or not policy.allows(user):
+                continue
+            if setup_pending and not policy.mfa_exempt:
+                continue  # the page would send the user to the second factor's set-up
+            items.append((link, url))
         if items:
             yield title, items
 
@@ -53,16 +58,18 @@ def navigation(request):
         return {"nav_sections": []}
     path = request.path
     sections = []
-    for title, items in _visible_links(user):
+    setup_pending = mfa_setup_pending(request)
+    for title, items in _visible_links(user, setup_pending=setup_pending):
         sections.append({
             "title": title,
             "items": [
                 {
                     "label": link.label,
+                    "description": link.description,
                     "url": url,
                     "current": path == url or (link.match_prefix and url != "/" and path.startswith(url)),
                 }
                 for link, url in items
             ],
         })
-    return {"nav_sections": sections}
+    return {"nav_sections": sections, "mfa_setup_pending": setup_pending}
