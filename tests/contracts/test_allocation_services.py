@@ -1,0 +1,319 @@
+"""Allocation of contracts to member firms: preview from positions, earlier contracts first,
+override, release, confirm/decline with redistribution, the deadline, and the positions it feeds."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from contracts import services
+from contracts.models import Allocation, AllocationRound
+from contracts.supply import supply_for_round
+from rohstoff.core.errors import StateConflict
+from rohstoff.core.models import AuditEvent
+from rohstoff.core.periods import Quarter
+
+D = Decimal
+Q1 = Quarter(2027, 1).index
+QUARTERS_2027 = [Q1, Q1 + 1, Q1 + 2, Q1 + 3]
+
+
+def split(draft, quarter=Q1):
+    return {a.organisation_id: a.quantity_t for a in draft.allocations.filter(quarter=quarter)}
+
+
+@pytest.fixture
+def member_users(make_user, firms):
+    return {firm.pk: make_user("member", org=firm) for firm in firms}
+
+
+def test_allocation_needs_positions(make_contract, sign, desk):
+    contract = sign(make_contract())
+    with pytest.raises(StateConflict) as exc:
+        services.allocation_preview(contract=contract, actor=desk)
+    assert "no positions yet" in str(exc.value)
+
+
+def test_only_signed_contracts_are_allocated(make_contract, desk, positions, firms, lioh):
+    positions({firms[0]: D("10")}, lioh, QUARTERS_2027)
+    with pytest.raises(StateConflict):
+        services.allocation_preview(contract=make_contract(), actor=desk)
+
+
+def test_preview_splits_by_firm_demand_only(make_contract, sign, desk, positions, firms, lioh):
+    # 10 t a quarter, lots of 1 t. Firm demand 10 / 8.125 / 8.75; firm 4 has only indicative demand.
+    positions({firms[0]: D("10"), firms[1]: D("8.125"), firms[2]: D("8.75")}, lioh, QUARTERS_2027)
+    positions({firms[3]: D("0")}, lioh, QUARTERS_2027, indicative=D("50"))
+    contract = sign(make_contract(annual_volume_t=D("40")))
+    draft = services.allocation_preview(contract=contract, actor=desk)
+    # 10 lots: 3.72 / 3.02 / 3.26 -> 3, 3, 3 and one leftover lot to the largest remainder (.72).
+    assert split(draft) == {firms[0].pk: D("4"), firms[1].pk: D("3"), firms[2].pk: D("3")}
+    allocation = draft.allocations.get(quarter=Q1, organisation=firms[0])
+    assert allocation.requested_t == D("10") and allocation.explanation["extra_lots"] == 1
+    assert draft.allocations.count() == 12
+    assert AuditEvent.objects.filter(action="allocation.preview").exists()
+
+
+def test_surplus_stays_unallocated(make_contract, sign, desk, positions, firms, lioh):
+    positions({firms[0]: D("2.5"), firms[1]: D("3")}, lioh, QUARTERS_2027)
+    contract = sign(make_contract(annual_volume_t=D("40"), lot_size_t=D("0.5")))
+    draft = services.allocation_preview(contract=contract, actor=desk)
+    assert split(draft) == {firms[0].pk: D("2.5"), firms[1].pk: D("3")}
+
+
+def test_earlier_signed_contract_goes_first(
+    make_contract, sign, desk, positions, firms, lioh, counterparty
+):
+    positions({firms[0]: D("10"), firms[1]: D("10")}, lioh, QUARTERS_2027)
+    late = sign(make_contract(annual_volume_t=D("40")), signed_on=datetime.date(2026, 3, 1))
+    early = sign(make_contract(annual_volume_t=D("24")), signed_on=datetime.date(2026, 2, 1))
+    with pytest.raises(StateConflict) as exc:
+        services.allocation_preview(contract=late, actor=desk)
+    assert early.reference in str(exc.value)
+    first = services.allocation_preview(contract=early, actor=desk)
+    assert split(first) == {firms[0].pk: D("3"), firms[1].pk: D("3")}
+    services.allocation_release(
+        allocation_round=first, actor=desk, respond_by=timezone.now() + datetime.timedelta(days=5)
+    )
+    second = services.allocation_preview(contract=late, actor=desk)
+    # Remaining firm demand is 7 t each; 10 t: 5 and 5.
+    assert split(second) == {firms[0].pk: D("5"), firms[1].pk: D("5")}
+    assert second.allocations.get(quarter=Q1, organisation=firms[0]).requested_t == D("7")
+
+
+def test_override_with_reason_whole_lots_within_demand_and_volume(
+    make_contract, sign, desk, positions, firms, lioh
+):
+    positions({firms[0]: D("10"), firms[1]: D("10")}, lioh, QUARTERS_2027)
+    contract = sign(make_contract(annual_volume_t=D("40")))
+    draft = services.allocation_preview(contract=contract, actor=desk)
+    a, b = draft.allocations.filter(quarter=Q1).order_by("organisation_id")
+    with pytest.raises(ValidationError) as exc:
+        services.allocation_override(allocation=a, actor=desk, quantity_t=D("6"), reason="")
+    assert "reason" in exc.value.message_dict
+    with pytest.raises(ValidationError) as exc:
+        services.allocation_override(
+            allocation=a, actor=desk, quantity_t=D("5.5"), reason="Vorrang Pilotlinie"
+        )
+    assert "whole lots" in exc.value.messages[0]
+    with pytest.raises(ValidationError) as exc:
+        services.allocation_override(
+            allocation=a, actor=desk, quantity_t=D("6"), reason="Vorrang Pilotlinie"
+        )
+    assert "Only 5" in exc.value.messages[0]  # b holds 5 of the 10 t
+    services.allocation_override(
+        allocation=b, actor=desk, quantity_t=D("3"), reason="Werk B im Umbau"
+    )
+    a = services.allocation_override(
+        allocation=a, actor=desk, quantity_t=D("7"), reason="Vorrang Pilotlinie"
+    )
+    assert (a.quantity_t, a.computed_t, a.override_reason) == (D("7"), D("5"), "Vorrang Pilotlinie")
+    event = AuditEvent.objects.filter(action="allocation.override").order_by("-seq").first()
+    assert event.before["quantity_t"] == "5.000000" and event.after == {
+        "quantity_t": "7",
+        "override_reason": "Vorrang Pilotlinie",
+    }
+    with pytest.raises(ValidationError):
+        services.allocation_override(allocation=a, actor=desk, quantity_t=D("11"), reason="mehr")
+
+
+def released(make_contract, sign, desk, positions, firms, lioh, demand):
+    positions(demand, lioh, QUARTERS_2027)
+    contract = sign(make_contract(annual_volume_t=D("40")))
+    draft = services.allocation_preview(contract=contract, actor=desk)
+    return services.allocation_release(
+        allocation_round=draft, actor=desk, respond_by=timezone.now() + datetime.timedelta(days=7)
+    )
+
+
+def test_members_confirm_and_decline_and_declined_volume_goes_to_firms_still_answering(
+    make_contract, sign, desk, positions, firms, lioh, member_users
+):
+    # 10 t among 6 / 6 / 4 t of demand: 3.75 / 3.75 / 2.5 -> 3, 3, 2 + 2 leftover lots by
+    # remainders (.75, .75, .5) -> 4, 4, 2.
+    round_ = released(
+        make_contract,
+        sign,
+        desk,
+        positions,
+        firms,
+        lioh,
+        {firms[0]: D("6"), firms[1]: D("6"), firms[2]: D("4")},
+    )
+    assert split(round_) == {firms[0].pk: D("4"), firms[1].pk: D("4"), firms[2].pk: D("2")}
+    a0, a1, a2 = round_.allocations.filter(quarter=Q1).order_by("organisation_id")
+    services.allocation_respond(allocation=a2, actor=member_users[firms[2].pk], accept=True)
+    services.allocation_respond(allocation=a0, actor=member_users[firms[0].pk], accept=False)
+    # Firm 0's 4 t go to those still answering: only firm 1, which lacks 2 t: it gets 2, 2 t stay over.
+    a1.refresh_from_db()
+    a2.refresh_from_db()
+    assert (a1.quantity_t, a1.redistributed_t, a1.state) == (D("6"), D("2"), "proposed")
+    assert a2.quantity_t == D("2")
+    assert a1.explanation["redistributed"][0]["from_declined_t"] == "4.000000"
+    with pytest.raises(StateConflict):
+        services.allocation_respond(allocation=a0, actor=member_users[firms[0].pk], accept=True)
+    with pytest.raises(StateConflict):
+        services.allocation_respond(
+            allocation=a1, actor=member_users[firms[0].pk], accept=True
+        )  # not its firm
+
+
+def test_redistribution_uses_the_same_rule(
+    make_contract, sign, desk, positions, firms, lioh, member_users
+):
+    round_ = released(
+        make_contract,
+        sign,
+        desk,
+        positions,
+        firms,
+        lioh,
+        {firms[0]: D("10"), firms[1]: D("5"), firms[2]: D("5"), firms[3]: D("5")},
+    )
+    # 10 lots for 25 t of demand: 4, 2, 2, 2.
+    assert split(round_) == {
+        firms[0].pk: D("4"),
+        firms[1].pk: D("2"),
+        firms[2].pk: D("2"),
+        firms[3].pk: D("2"),
+    }
+    a0 = round_.allocations.get(quarter=Q1, organisation=firms[0])
+    services.allocation_respond(allocation=a0, actor=member_users[firms[0].pk], accept=False)
+    # 4 t among firms lacking 3 / 3 / 3 t: 1.33 each -> 1, 1, 1 and the leftover lot to the lowest id.
+    assert split(round_) == {
+        firms[0].pk: D("4"),
+        firms[1].pk: D("4"),
+        firms[2].pk: D("3"),
+        firms[3].pk: D("3"),
+    }
+
+
+def test_members_cannot_answer_after_the_deadline_and_silence_counts_as_confirmed(
+    make_contract, sign, desk, positions, firms, lioh, member_users
+):
+    round_ = released(
+        make_contract, sign, desk, positions, firms, lioh, {firms[0]: D("6"), firms[1]: D("6")}
+    )
+    a0 = round_.allocations.filter(organisation=firms[0]).first()
+    later = timezone.now() + datetime.timedelta(days=8)
+    AllocationRound.objects.filter(pk=round_.pk).update(
+        respond_by=timezone.now() - datetime.timedelta(minutes=1)
+    )
+    with pytest.raises(StateConflict):
+        services.allocation_respond(allocation=a0, actor=member_users[firms[0].pk], accept=True)
+    assert services.allocations_deem_confirmed(now=later) == 8
+    assert services.allocations_deem_confirmed(now=later) == 0
+    round_.refresh_from_db()
+    assert round_.state == "closed"
+    assert set(round_.allocations.values_list("state", "deemed_confirmed")) == {("confirmed", True)}
+
+
+def test_members_never_see_drafts(make_contract, sign, desk, positions, firms, lioh, member_users):
+    from contracts.selectors import allocations_visible_to
+
+    positions({firms[0]: D("6")}, lioh, QUARTERS_2027)
+    contract = sign(make_contract())
+    draft = services.allocation_preview(contract=contract, actor=desk)
+    assert not allocations_visible_to(member_users[firms[0].pk]).exists()
+    services.allocation_release(
+        allocation_round=draft, actor=desk, respond_by=timezone.now() + datetime.timedelta(days=1)
+    )
+    assert allocations_visible_to(member_users[firms[0].pk]).count() == 4
+
+
+def test_release_needs_a_future_deadline_and_happens_once(
+    make_contract,
+    sign,
+    desk,
+    positions,
+    firms,
+    lioh,
+    django_capture_on_commit_callbacks,
+    member_users,
+):
+    from django.core import mail
+
+    positions({firms[0]: D("6")}, lioh, QUARTERS_2027)
+    draft = services.allocation_preview(contract=sign(make_contract()), actor=desk)
+    with pytest.raises(ValidationError):
+        services.allocation_release(
+            allocation_round=draft,
+            actor=desk,
+            respond_by=timezone.now() - datetime.timedelta(hours=1),
+        )
+    with django_capture_on_commit_callbacks(execute=True):
+        services.allocation_release(
+            allocation_round=draft,
+            actor=desk,
+            respond_by=timezone.now() + datetime.timedelta(days=3),
+        )
+    assert len(mail.outbox) == 1 and mail.outbox[0].bcc == [member_users[firms[0].pk].email]
+    with pytest.raises(StateConflict):
+        services.allocation_release(
+            allocation_round=draft,
+            actor=desk,
+            respond_by=timezone.now() + datetime.timedelta(days=3),
+        )
+    with pytest.raises(StateConflict):
+        services.allocation_preview(contract=draft.contract, actor=desk)
+
+
+def test_supply_provider_counts_signed_schedules_and_confirmed_allocations(
+    make_contract, sign, desk, positions, firms, lioh, member_users, demand_round
+):
+    round_ = released(
+        make_contract, sign, desk, positions, firms, lioh, {firms[0]: D("6"), firms[1]: D("6")}
+    )
+    make_contract(annual_volume_t=D("100"))  # a draft: not supply
+    supply = supply_for_round(demand_round.pk)
+    assert supply[(lioh.pk, Q1)] == (D("10"), D("0"))
+    a0 = round_.allocations.get(quarter=Q1, organisation=firms[0])
+    services.allocation_respond(allocation=a0, actor=member_users[firms[0].pk], accept=True)
+    assert supply_for_round(demand_round.pk)[(lioh.pk, Q1)] == (D("10"), D("5"))
+    services.contract_transition(contract=round_.contract, actor=desk, to_state="terminated")
+    assert (lioh.pk, Q1) not in supply_for_round(demand_round.pk)
+
+
+def test_positions_are_refreshed_after_changes_commit(
+    make_contract,
+    sign,
+    desk,
+    positions,
+    firms,
+    lioh,
+    member_users,
+    monkeypatch,
+    django_capture_on_commit_callbacks,
+):
+    import tradinghouse.services
+
+    calls = []
+    monkeypatch.setattr(
+        tradinghouse.services,
+        "positions_refresh",
+        lambda *, round, actor=None: calls.append((round.pk, getattr(actor, "pk", None))),
+        raising=False,
+    )
+    positions({firms[0]: D("6")}, lioh, QUARTERS_2027)
+    contract = make_contract()
+    services.schedule_generate(contract=contract, actor=desk)
+    services.contract_transition(contract=contract, actor=desk, to_state="negotiating")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.contract_transition(contract=contract, actor=desk, to_state="signed")
+    assert calls == [(contract.round_id, desk.pk)]
+    draft = services.allocation_preview(contract=contract, actor=desk)
+    services.allocation_release(
+        allocation_round=draft, actor=desk, respond_by=timezone.now() + datetime.timedelta(days=3)
+    )
+    allocation = Allocation.objects.filter(allocation_round=draft).first()
+    member = member_users[firms[0].pk]
+    with django_capture_on_commit_callbacks(execute=True):
+        services.allocation_respond(allocation=allocation, actor=member, accept=True)
+    assert calls[-1] == (contract.round_id, member.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.allocation_override(
+            allocation=allocation, actor=desk, quantity_t=D("5"), reason="Korrektur"
+        )
+    assert len(calls) == 3

@@ -1,0 +1,250 @@
+"""Contracts: validation users understand, states with audit, schedules, deliveries, the daily
+check of late and short deliveries."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.core import mail
+from django.core.exceptions import ValidationError
+
+from contracts import services
+from contracts.models import ContractState, OfftakeContract, PriceIndex, ScheduleFlag
+from rohstoff.core.errors import StateConflict
+from rohstoff.core.models import AuditEvent
+from rohstoff.core.periods import Quarter
+
+D = Decimal
+
+
+def errors_of(exc_info) -> dict:
+    return exc_info.value.message_dict
+
+
+def test_floor_above_cap_is_refused_in_words(make_contract):
+    with pytest.raises(ValidationError) as exc:
+        make_contract(floor=D("12000"), cap=D("9000"))
+    assert "floor" in errors_of(exc) and "above the cap" in errors_of(exc)["floor"][0]
+    assert not OfftakeContract.objects.exists()
+
+
+def test_index_pricing_needs_an_index_and_a_quotational_period(make_contract):
+    with pytest.raises(ValidationError) as exc:
+        make_contract(pricing_type="index", fixed_price=None)
+    assert set(errors_of(exc)) >= {"index", "quotational_period"}
+
+
+def test_fixed_pricing_needs_a_price(make_contract):
+    with pytest.raises(ValidationError) as exc:
+        make_contract(fixed_price=None)
+    assert "fixed_price" in errors_of(exc)
+
+
+def test_the_index_must_price_the_contract_material(make_contract, desk, li2co3):
+    index = PriceIndex.objects.create(
+        code="x", name="Li2CO3", provider="Demo", material=li2co3, currency="USD", unit="t"
+    )
+    with pytest.raises(ValidationError) as exc:
+        make_contract(pricing_type="index", fixed_price=None, index=index, quotational_period="Q")
+    assert "index" in errors_of(exc)
+
+
+def test_term_outside_the_round_and_material_outside_the_round(make_contract, db):
+    from rohstoff.core.models import Material
+
+    with pytest.raises(ValidationError) as exc:
+        make_contract(start_quarter=Quarter(2030, 1).index, end_quarter=Quarter(2030, 4).index)
+    assert "does not overlap" in errors_of(exc)["start_quarter"][0]
+    with pytest.raises(ValidationError) as exc:
+        make_contract(material=Material.objects.get(code="gallium"))
+    assert "material" in errors_of(exc)
+
+
+def test_last_quarter_before_first(make_contract):
+    with pytest.raises(ValidationError) as exc:
+        make_contract(start_quarter=Quarter(2027, 4).index, end_quarter=Quarter(2027, 1).index)
+    assert "end_quarter" in errors_of(exc)
+
+
+def test_every_transition_is_audit_logged_and_order_is_enforced(make_contract, desk, sign):
+    contract = make_contract()
+    with pytest.raises(StateConflict):
+        services.contract_transition(contract=contract, actor=desk, to_state="active")
+    contract = sign(contract, signed_on=datetime.date(2026, 3, 1), activate=True)
+    assert contract.state == ContractState.ACTIVE and contract.signed_on == datetime.date(
+        2026, 3, 1
+    )
+    contract = services.contract_transition(contract=contract, actor=desk, to_state="completed")
+    actions = list(
+        AuditEvent.objects.filter(
+            object_type="contracts.offtakecontract", object_id=str(contract.pk)
+        )
+        .order_by("seq")
+        .values_list("action", flat=True)
+    )
+    assert actions == [
+        "contract.create",
+        "contract.schedule",
+        "contract.negotiating",
+        "contract.signed",
+        "contract.active",
+        "contract.completed",
+    ]
+    signed = AuditEvent.objects.get(action="contract.signed", object_id=str(contract.pk))
+    assert signed.before["state"] == "negotiating" and signed.after["state"] == "signed"
+    with pytest.raises(StateConflict):
+        services.contract_transition(contract=contract, actor=desk, to_state="terminated")
+
+
+def test_signing_needs_a_schedule_that_adds_up(make_contract, desk):
+    contract = make_contract()
+    services.contract_transition(contract=contract, actor=desk, to_state="negotiating")
+    with pytest.raises(StateConflict) as exc:
+        services.contract_transition(contract=contract, actor=desk, to_state="signed")
+    assert "schedule" in str(exc.value)
+
+
+def test_signed_terms_are_fixed(make_contract, sign, desk):
+    contract = sign(make_contract())
+    with pytest.raises(StateConflict):
+        services.contract_update(contract=contract, actor=desk, annual_volume_t=D("50"))
+
+
+def test_schedule_set_refuses_what_does_not_add_up_and_changes_nothing(make_contract, desk):
+    contract = make_contract()
+    services.schedule_generate(contract=contract, actor=desk)
+    q = Quarter(2027, 1).index
+    with pytest.raises(ValidationError) as exc:
+        services.schedule_set(
+            contract=contract,
+            actor=desk,
+            entries={q: D("30"), q + 1: D("10"), q + 2: D("10"), q + 3: D("10")},
+        )
+    assert "60" in exc.value.messages[0]
+    assert list(contract.schedule.values_list("quantity_t", flat=True)) == [D("10")] * 4
+
+
+def test_deliveries_need_a_signed_contract_and_a_scheduled_quarter(make_contract, sign, desk):
+    contract = make_contract()
+    with pytest.raises(StateConflict):
+        services.delivery_record(
+            contract=contract, actor=desk, delivered_on=datetime.date(2026, 1, 5), quantity_t=D("5")
+        )
+    contract = sign(contract)
+    with pytest.raises(ValidationError) as exc:
+        services.delivery_record(
+            contract=contract, actor=desk, delivered_on=datetime.date(2026, 1, 5), quantity_t=D("5")
+        )
+    assert "quarter" in exc.value.message_dict  # 2026-Q1 is not scheduled
+    with pytest.raises(ValidationError):
+        services.delivery_record(
+            contract=contract,
+            actor=desk,
+            quarter=Quarter(2027, 1).index,
+            delivered_on=datetime.date(2026, 1, 5),
+            quantity_t=D("0"),
+        )
+
+
+def test_invoice_state_follows_the_prices(make_contract, sign, desk):
+    contract = sign(make_contract())
+    delivery = services.delivery_record(
+        contract=contract,
+        actor=desk,
+        quarter=Quarter(2027, 1).index,
+        delivered_on=datetime.date(2026, 1, 5),
+        quantity_t=D("9"),
+        provisional_price=D("12000"),
+    )
+    assert delivery.invoice_state == "provisional"
+    delivery = services.delivery_update(delivery=delivery, actor=desk, final_price=D("12500"))
+    assert delivery.invoice_state == "final"
+
+
+def flag_setup(make_contract, sign, desk):
+    """Three past quarters on 2027-10-02: Q1 complete, Q2 short (15 of 20, tolerance 5 %), Q3 late."""
+    contract = sign(make_contract(annual_volume_t=D("80")))
+    services.delivery_record(
+        contract=contract,
+        actor=desk,
+        quarter=Quarter(2027, 1).index,
+        delivered_on=datetime.date(2026, 2, 1),
+        quantity_t=D("19.5"),
+    )
+    services.delivery_record(
+        contract=contract,
+        actor=desk,
+        quarter=Quarter(2027, 2).index,
+        delivered_on=datetime.date(2026, 2, 2),
+        quantity_t=D("15"),
+    )
+    return contract
+
+
+def test_late_and_short_are_flagged_once_and_the_desk_is_told(
+    make_contract, sign, desk, settings, django_capture_on_commit_callbacks
+):
+    contract = flag_setup(make_contract, sign, desk)
+    with django_capture_on_commit_callbacks(execute=True):
+        flags = services.deliveries_flag(today=datetime.date(2027, 10, 2))
+    assert sorted((f.entry.period.quarter, f.status) for f in flags) == [(2, "short"), (3, "late")]
+    assert len(mail.outbox) == 1 and mail.outbox[0].to == [settings.TRADING_DESK_EMAIL]
+    assert "OFF-T-001" in mail.outbox[0].body and "2027-Q3" in mail.outbox[0].body
+    # The next day: nothing new, no second e-mail.
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.deliveries_flag(today=datetime.date(2027, 10, 3)) == []
+    assert len(mail.outbox) == 1
+    # The short quarter is made up: its flag goes away.
+    services.delivery_record(
+        contract=contract,
+        actor=desk,
+        quarter=Quarter(2027, 2).index,
+        delivered_on=datetime.date(2026, 2, 3),
+        quantity_t=D("4.5"),
+    )
+    services.deliveries_flag(today=datetime.date(2027, 10, 4))
+    assert list(ScheduleFlag.objects.values_list("status", flat=True)) == ["late"]
+
+
+def test_nothing_is_flagged_before_a_quarter_is_over(make_contract, sign, desk):
+    flag_setup(make_contract, sign, desk)
+    assert services.deliveries_flag(today=datetime.date(2027, 6, 30)) == []
+
+
+def test_the_beat_task_runs_the_check(make_contract, sign, desk, monkeypatch):
+    from contracts import tasks
+
+    flag_setup(make_contract, sign, desk)
+    monkeypatch.setattr(
+        "django.utils.timezone.localdate", lambda *a, **k: datetime.date(2027, 10, 2)
+    )
+    assert tasks.flag_deliveries.apply().get() == {"flagged": 2, "deemed_confirmed": 0}
+    assert tasks.flag_deliveries.apply().get() == {"flagged": 0, "deemed_confirmed": 0}
+
+
+def test_fx_and_index_values_are_entered_by_the_desk(desk, lioh):
+    index = services.index_create(
+        actor=desk,
+        code="demo-lioh",
+        name="LiOH",
+        provider="Demo",
+        material=lioh,
+        currency="USD",
+        unit="kg",
+    )
+    services.index_value_set(
+        actor=desk, index=index, date=datetime.date(2026, 1, 5), value=D("11.5")
+    )
+    services.index_value_set(
+        actor=desk, index=index, date=datetime.date(2026, 1, 5), value=D("11.7")
+    )
+    assert list(index.values.values_list("value", flat=True)) == [D("11.7")]
+    with pytest.raises(ValidationError):
+        services.fx_rate_set(
+            actor=desk, currency="EUR", date=datetime.date(2026, 1, 5), per_eur=D("1")
+        )
+    with pytest.raises(ValidationError):
+        services.fx_rate_set(
+            actor=desk, currency="USD", date=datetime.date(2026, 1, 5), per_eur=D("0")
+        )
+    assert AuditEvent.objects.filter(action="price_index.value").count() == 2
