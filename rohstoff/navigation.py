@@ -25,6 +25,21 @@ SECTIONS = [
     (_("Workspace"), [
         Link("home", _("Overview"), match_prefix=False),
     ]),
+    (_("Offtakes"), [
+        Link("contracts:book", _("Offtake contracts"), match_prefix=False,
+             description=_("Long-term offtakes: terms, schedules, deliveries, documents.")),
+        Link("contracts:dashboard", _("Coverage and book"),
+             description=_("Coverage per material and quarter; volume by counterparty and country.")),
+        Link("contracts:due", _("Due, late, short"), description=_("Deliveries due this quarter, late or short.")),
+        Link("contracts:prices", _("Prices and FX"), description=_("Index values and exchange rates entered by the desk.")),
+        Link("contracts:my_allocations", _("My allocations"),
+             description=_("Your firm's back-to-back shares: confirm or decline, deliveries, prices.")),
+        Link("contracts:overview", _("Offtake book (aggregates)"),
+             description=_("Contracted tonnes per material, year and supplier country.")),
+    ]),
+    (_("Agency"), [
+        Link("agency:projects", _("Projects"), description=_("Mines, refineries and recycling plants the offtakes come from.")),
+    ]),
     (_("Reference"), [
         Link("material_list", _("Materials"), description=_("The reference list: codes, chemical forms and element content.")),
     ]),
