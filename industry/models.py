@@ -6,6 +6,7 @@ it again replaces the line). Quarters are stored as an index (year * 4 + quarter
 windows and the year-to-quarter split are plain integer arithmetic in SQL.
 """
 
+import uuid
 from decimal import Decimal
 
 from django.conf import settings
@@ -42,18 +43,27 @@ DEFAULT_TERMS = _(
 class DemandRound(models.Model):
     title = models.CharField(_("title"), max_length=200)
     description = models.TextField(_("description"), blank=True)
-    materials = models.ManyToManyField(Material, verbose_name=_("materials in scope"), related_name="rounds")
+    materials = models.ManyToManyField(
+        Material, verbose_name=_("materials in scope"), related_name="rounds"
+    )
     first_quarter = models.PositiveIntegerField(_("first delivery quarter"))
     last_quarter = models.PositiveIntegerField(_("last delivery quarter"))
     opens_at = models.DateTimeField(_("opens at"))
     closes_at = models.DateTimeField(_("closes at"))
     min_quantity_t = models.DecimalField(
-        _("minimum quantity per line (t)"), max_digits=20, decimal_places=6, default=Decimal("0"),
+        _("minimum quantity per line (t)"),
+        max_digits=20,
+        decimal_places=6,
+        default=Decimal("0"),
         validators=[MinValueValidator(Decimal("0"))],
     )
     terms = models.TextField(_("participation terms"), default=DEFAULT_TERMS)
-    state = models.CharField(_("state"), max_length=12, choices=RoundState.choices, default=RoundState.DRAFT)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    state = models.CharField(
+        _("state"), max_length=12, choices=RoundState.choices, default=RoundState.DRAFT
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     # Idempotence of the notification e-mails: set when each was sent.
@@ -65,8 +75,13 @@ class DemandRound(models.Model):
         verbose_name = _("demand round")
         verbose_name_plural = _("demand rounds")
         constraints = [
-            models.CheckConstraint(condition=Q(last_quarter__gte=models.F("first_quarter")), name="round_window_ordered"),
-            models.CheckConstraint(condition=Q(closes_at__gt=models.F("opens_at")), name="round_closes_after_opening"),
+            models.CheckConstraint(
+                condition=Q(last_quarter__gte=models.F("first_quarter")),
+                name="round_window_ordered",
+            ),
+            models.CheckConstraint(
+                condition=Q(closes_at__gt=models.F("opens_at")), name="round_closes_after_opening"
+            ),
         ]
 
     def __str__(self):
@@ -98,12 +113,19 @@ class TermsAcceptance(models.Model):
 
     round = models.ForeignKey(DemandRound, on_delete=models.CASCADE, related_name="acceptances")
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
-    accepted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     accepted_at = models.DateTimeField(auto_now_add=True)
     terms = models.TextField(help_text="the terms as they read when accepted")
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["round", "organisation"], name="terms_once_per_firm")]
+        constraints = [
+            models.UniqueConstraint(fields=["round", "organisation"], name="terms_once_per_firm")
+        ]
+
+    def __str__(self):
+        return f"{self.organisation} accepted {self.round}"
 
 
 class Commitment(models.TextChoices):
@@ -112,9 +134,30 @@ class Commitment(models.TextChoices):
 
 
 class DemandLine(models.Model):
-    round = models.ForeignKey(DemandRound, on_delete=models.CASCADE, related_name="lines")
-    organisation = models.ForeignKey(Organisation, verbose_name=_("firm"), on_delete=models.PROTECT, related_name="demand_lines")
-    material = models.ForeignKey(Material, verbose_name=_("material"), on_delete=models.PROTECT, related_name="+")
+    # Built for bulk uploads (100,000 lines at a time): no single-column indexes on round, firm and
+    # material (the key's unique index and the round-material-quarter index lead with round), and
+    # no database-level foreign keys to firm, material and users: PostgreSQL checks those row by
+    # row, which cost more than the whole insert. They are PROTECTed (never deleted; users and
+    # firms are deactivated) and every write path validates them; the round keeps its constraint.
+    round = models.ForeignKey(
+        DemandRound, on_delete=models.CASCADE, related_name="lines", db_index=False
+    )
+    organisation = models.ForeignKey(
+        Organisation,
+        verbose_name=_("firm"),
+        on_delete=models.PROTECT,
+        related_name="demand_lines",
+        db_index=False,
+        db_constraint=False,
+    )
+    material = models.ForeignKey(
+        Material,
+        verbose_name=_("material"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
     grade = models.CharField(_("grade"), max_length=200, blank=True, default="")
     period = models.CharField(_("period"), max_length=7, help_text=_("2027 or 2027-Q3"))
     # Derived from ``period`` on every write: the first quarter's index and whether it is a year.
@@ -123,9 +166,17 @@ class DemandLine(models.Model):
     quantity = models.DecimalField(_("quantity"), max_digits=20, decimal_places=6)
     unit = models.CharField(_("unit"), max_length=2, choices=Unit.choices)
     quantity_t = models.DecimalField(_("quantity (t)"), max_digits=20, decimal_places=6)
-    commitment = models.CharField(_("commitment"), max_length=10, choices=Commitment.choices, default=Commitment.INDICATIVE)
+    commitment = models.CharField(
+        _("commitment"), max_length=10, choices=Commitment.choices, default=Commitment.INDICATIVE
+    )
     delivery_country = CountryField(_("delivery country"), default="DE")
-    entered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
     # Optimistic concurrency: each change increments it; a save based on an older version is refused.
@@ -133,7 +184,15 @@ class DemandLine(models.Model):
     withdrawn_at = models.DateTimeField(null=True, blank=True)
     excluded = models.BooleanField(_("excluded"), default=False)
     exclusion_reason = models.TextField(_("reason for exclusion"), blank=True)
-    excluded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    excluded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
     excluded_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -147,7 +206,11 @@ class DemandLine(models.Model):
             ),
             models.CheckConstraint(condition=Q(quantity__gt=0), name="line_quantity_positive"),
         ]
-        indexes = [models.Index(fields=["round", "material", "first_quarter"], name="line_round_material_quarter")]
+        indexes = [
+            models.Index(
+                fields=["round", "material", "first_quarter"], name="line_round_material_quarter"
+            )
+        ]
 
     def __str__(self):
         return f"{self.material.code} {self.period} {self.quantity} {self.unit}"
@@ -172,7 +235,9 @@ class DemandLineHistory(models.Model):
 
     line = models.ForeignKey(DemandLine, on_delete=models.CASCADE, related_name="history")
     change = models.CharField(max_length=10, choices=LineChange.choices)
-    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     changed_at = models.DateTimeField(default=timezone.now)
     version = models.PositiveIntegerField(help_text="the line's version before the change")
     quantity = models.DecimalField(max_digits=20, decimal_places=6, null=True)
@@ -181,6 +246,53 @@ class DemandLineHistory(models.Model):
     commitment = models.CharField(max_length=10, blank=True)
     withdrawn = models.BooleanField(default=False)
     excluded = models.BooleanField(default=False)
+    # The key fields as they were: an edit in the grid may change material, grade, period or country.
+    material = models.ForeignKey(
+        Material, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    grade = models.CharField(max_length=200, blank=True)
+    period = models.CharField(max_length=7, blank=True)
+    delivery_country = models.CharField(max_length=2, blank=True)
+    exclusion_reason = models.TextField(blank=True)
 
     class Meta:
         ordering = ["-changed_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.line_id} {self.change} v{self.version}"
+
+
+class UploadState(models.TextChoices):
+    PREVIEW = "preview", _("ready to commit")
+    REJECTED = "rejected", _("rejected")
+    COMMITTED = "committed", _("committed")
+
+
+class DemandUpload(models.Model):
+    """A demand file a member uploaded: kept for the preview, the commit and the error report.
+
+    The id is random so that the preview and report links cannot be guessed; access is scoped to
+    the uploading firm all the same.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    round = models.ForeignKey(DemandRound, on_delete=models.CASCADE, related_name="uploads")
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    filename = models.CharField(max_length=255)
+    content = models.BinaryField()
+    state = models.CharField(max_length=10, choices=UploadState.choices)
+    row_count = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True)
+    created_count = models.PositiveIntegerField(default=0)
+    replaced_count = models.PositiveIntegerField(default=0)
+    committed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.filename} ({self.state})"

@@ -1,0 +1,646 @@
+"""Reading and validating a demand file (CSV or XLSX) as DESIGN.md's "Demand file" fixes it.
+
+Everything here is vectorised with pandas over string columns (``dtype=str``): no ORM object and
+no form per row. The result is either a list of errors (``{"row", "column", "message"}``, rows
+numbered as the spreadsheet shows them, the header being row 1) or a frame of clean rows that
+``industry.services`` commits in bulk. Messages are built with gettext in the active language.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import functools
+import io
+import re
+import zipfile
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+import numpy as np
+import pandas as pd
+from django.conf import settings
+from django.utils.translation import gettext as _
+from django_countries import countries
+
+from rohstoff.core.models import Material
+from rohstoff.core.units import TONNES_PER_UNIT, parse_decimal, to_tonnes
+
+from .models import Commitment, DemandRound
+
+REQUIRED_COLUMNS = ("material", "period", "quantity", "unit")
+OPTIONAL_COLUMNS = ("commitment", "grade", "delivery_country")
+COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
+GRADE_MAX_LENGTH = 200
+MAX_INTEGER_DIGITS = 14  # quantity is numeric(20, 6)
+MAX_DECIMAL_PLACES = 6
+
+COMMITMENT_WORDS = {
+    "": Commitment.INDICATIVE,
+    "indicative": Commitment.INDICATIVE,
+    "firm": Commitment.FIRM,
+    "indikativ": Commitment.INDICATIVE,
+    "verbindlich": Commitment.FIRM,
+}
+UNITS = tuple(TONNES_PER_UNIT)
+
+_POINT_NUMBER = r"[+-]?\d+(?:\.\d+)?"
+_COMMA_NUMBER = r"[+-]?(?:\d{1,3}(?:\.\d{3})+|\d+)(?:,\d+)?"
+_PERIOD = r"(\d{4})(?:-?Q([1-4]))?"
+
+
+@dataclass
+class ParsedFile:
+    """What a file held: clean rows (when there is no error) and every error found."""
+
+    errors: list[dict] = field(default_factory=list)
+    rows: pd.DataFrame | None = None
+    row_count: int = 0
+    dialect: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors and self.rows is not None
+
+
+def file_error(message: str, column: str | None = None) -> dict:
+    return {"row": None, "column": column, "message": str(message)}
+
+
+def size_error(size: int) -> dict:
+    limit = settings.DEMAND_FILE_MAX_BYTES
+    return file_error(
+        _("The file is %(size)s; the limit is %(limit)s.")
+        % {"size": _size_label(size), "limit": _size_label(limit)}
+    )
+
+
+def _size_label(n: int) -> str:
+    return f"{n / (1024 * 1024):.0f} MB" if n >= 1024 * 1024 else f"{n / 1024:.0f} KB"
+
+
+def read_demand_file(data: bytes, *, round: DemandRound, prefer_comma: bool = True) -> ParsedFile:
+    """Parse and validate ``data``; ``prefer_comma`` reads ambiguous numbers typed as text in an
+    XLSX cell (``1.500``) the German way."""
+    if len(data) > settings.DEMAND_FILE_MAX_BYTES:
+        return ParsedFile(errors=[size_error(len(data))])
+    if not data.strip():
+        return ParsedFile(errors=[file_error(_("The file is empty."))])
+    if data[:4] == b"PK\x03\x04":
+        frame, errors, dialect = _read_xlsx(data, prefer_comma=prefer_comma)
+    else:
+        frame, errors, dialect = _read_csv(data)
+    if errors:
+        return ParsedFile(errors=errors, dialect=dialect)
+    return _validate(frame, round=round, dialect=dialect)
+
+
+# ---- reading ---------------------------------------------------------------------------------
+
+
+def _looks_binary(data: bytes) -> bool:
+    head = data[:65536]
+    if b"\x00" in head:
+        return True
+    controls = sum(1 for b in head if b < 32 and b not in (9, 10, 13))
+    return controls > max(3, len(head) // 200)
+
+
+def _decode(data: bytes) -> str | None:
+    if data.startswith(b"\xef\xbb\xbf"):
+        try:
+            return data[3:].decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp1252")
+    except UnicodeDecodeError:
+        return None
+
+
+def _read_csv(data: bytes) -> tuple[pd.DataFrame | None, list[dict], str]:
+    if _looks_binary(data):
+        return (
+            None,
+            [file_error(_("This is not a CSV text file. Upload a CSV or an XLSX file."))],
+            "",
+        )
+    text = _decode(data)
+    if text is None:
+        return (
+            None,
+            [
+                file_error(
+                    _(
+                        "The file's encoding cannot be read. Save it as UTF-8 or Windows-1252 (cp1252)."
+                    )
+                )
+            ],
+            "",
+        )
+    first_line = next((line for line in text.splitlines() if line.strip()), "")
+    sep, dialect = (";", "semicolon") if ";" in first_line else (",", "comma")
+    try:
+        frame = pd.read_csv(
+            io.StringIO(text),
+            sep=sep,
+            dtype=str,
+            keep_default_na=False,
+            na_filter=False,
+            skip_blank_lines=False,
+            engine="c",
+            quoting=csv.QUOTE_MINIMAL,
+        )
+    except pd.errors.EmptyDataError:
+        return None, [file_error(_("The file is empty."))], dialect
+    except pd.errors.ParserError as exc:
+        match = re.search(r"line (\d+), saw (\d+)", str(exc))
+        if match:
+            return (
+                None,
+                [
+                    {
+                        "row": int(match.group(1)),
+                        "column": None,
+                        "message": _("This row has %(n)s fields, more than the header has.")
+                        % {"n": match.group(2)},
+                    }
+                ],
+                dialect,
+            )
+        return (
+            None,
+            [file_error(_("The file is not valid CSV: %(detail)s") % {"detail": str(exc).strip()})],
+            dialect,
+        )
+    return frame, [], dialect
+
+
+def _cell_text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if value.is_integer() and abs(value) < 1e15:
+            return str(int(value))
+        return format(Decimal(repr(value)), "f")
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value).strip()
+
+
+def _read_xlsx(data: bytes, *, prefer_comma: bool) -> tuple[pd.DataFrame | None, list[dict], str]:
+    import openpyxl
+
+    try:
+        values_book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        formula_book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError):
+        return (
+            None,
+            [file_error(_("This is not a readable XLSX file. Upload a CSV or an XLSX file."))],
+            "xlsx",
+        )
+    try:
+        if not values_book.worksheets:
+            return None, [file_error(_("The file is empty."))], "xlsx"
+        values_sheet, formula_sheet = values_book.worksheets[0], formula_book.worksheets[0]
+        max_rows = settings.DEMAND_FILE_MAX_ROWS
+        declared = values_sheet.max_row or 0
+        if declared > max_rows + 1:
+            return None, [_too_many_rows(max_rows)], "xlsx"
+        rows: list[list[str]] = []
+        errors: list[dict] = []
+        header: list[str] | None = None
+        quantity_col = None
+        for number, (value_row, formula_row) in enumerate(
+            zip(values_sheet.iter_rows(), formula_sheet.iter_rows(), strict=False), start=1
+        ):
+            texts = []
+            for position, (cell, formula_cell) in enumerate(
+                zip(value_row, formula_row, strict=False)
+            ):
+                value = cell.value
+                if getattr(formula_cell, "data_type", None) == "f" and value is None:
+                    column = header[position] if header and position < len(header) else None
+                    errors.append(
+                        {
+                            "row": number,
+                            "column": column if column in COLUMNS else None,
+                            "message": _(
+                                "The formula in cell %(cell)s has no saved result. Open the file in Excel, "
+                                "let it calculate and save it again."
+                            )
+                            % {"cell": getattr(formula_cell, "coordinate", f"{number}")},
+                        }
+                    )
+                text = _cell_text(value)
+                if (
+                    header is not None
+                    and position == quantity_col
+                    and isinstance(value, str)
+                    and text
+                ):
+                    with contextlib.suppress(
+                        ValueError
+                    ):  # left as it is: the check words the error
+                        text = format(parse_decimal(text, prefer_comma=prefer_comma), "f")
+                texts.append(text)
+            if header is None:
+                if not any(texts):
+                    return (
+                        None,
+                        [
+                            file_error(
+                                _(
+                                    "The first row must be the header (material, period, quantity, unit, ...)."
+                                )
+                            )
+                        ],
+                        "xlsx",
+                    )
+                header = texts
+                normalised = [h.strip().lower() for h in header]
+                quantity_col = normalised.index("quantity") if "quantity" in normalised else None
+                continue
+            rows.append(texts)
+            if len(rows) > max_rows:
+                return None, [_too_many_rows(max_rows)], "xlsx"
+        if errors:
+            return None, errors, "xlsx"
+        if header is None:
+            return None, [file_error(_("The file is empty."))], "xlsx"
+        width = len(header)
+        rows = [(r + [""] * width)[:width] if len(r) != width else r for r in rows]
+        names = [h if h else f"Unnamed: {i}" for i, h in enumerate(header)]
+        frame = pd.DataFrame(rows, columns=names, dtype=str)
+        return frame, [], "xlsx"
+    finally:
+        values_book.close()
+        formula_book.close()
+
+
+def _too_many_rows(limit: int) -> dict:
+    return file_error(
+        _(
+            "The file has more than %(limit)s rows of demand; that is the limit. Split it into several files."
+        )
+        % {"limit": _number(Decimal(limit))}
+    )
+
+
+# ---- validation ------------------------------------------------------------------------------
+
+
+def _too_precise(number: str) -> bool:
+    """More than 6 decimal places or 14 integer digits (numeric(20, 6)), read from the text."""
+    integer, _sep, fraction = number.lstrip("+-").partition(".")
+    return (
+        len(fraction.rstrip("0")) > MAX_DECIMAL_PLACES
+        or len(integer.lstrip("0")) > MAX_INTEGER_DIGITS
+    )
+
+
+def _period_table() -> dict[str, tuple[str, int, bool]]:
+    """Every way of writing a plausible period -> (canonical text, first quarter index, is year)."""
+    table = {}
+    for year in range(2000, 2101):
+        table[str(year)] = (str(year), year * 4, True)
+        for quarter in (1, 2, 3, 4):
+            canonical = f"{year}-Q{quarter}"
+            table[canonical] = table[f"{year}Q{quarter}"] = (
+                canonical,
+                year * 4 + quarter - 1,
+                False,
+            )
+    return table
+
+
+PERIODS = _period_table()
+_POINT_RX = re.compile(_POINT_NUMBER)
+_COMMA_RX = re.compile(_COMMA_NUMBER)
+_ANY_PERIOD_RX = re.compile(_PERIOD)
+
+
+class _Errors:
+    """Errors of whole columns at once: ``add`` takes a boolean mask over the rows."""
+
+    def __init__(self, rows: np.ndarray, values: dict[str, list[str]]):
+        self.rows = rows  # spreadsheet row number of each frame row
+        self.values = values
+        self.items: list[tuple[int, int, str, str]] = []
+
+    def add(self, mask, column: str, message) -> None:
+        """One error for each row in ``mask``; ``message`` is a string or a function of the
+        position (``message(i)``)."""
+        mask = np.asarray(mask, dtype=bool)
+        if not mask.any():
+            return
+        order = COLUMNS.index(column) if column in COLUMNS else len(COLUMNS)
+        for position in np.flatnonzero(mask):
+            text = message(int(position)) if callable(message) else message
+            self.items.append((int(self.rows[position]), order, column, str(text)))
+
+    def as_list(self) -> list[dict]:
+        return [
+            {"row": row, "column": column, "message": message}
+            for row, _order, column, message in sorted(self.items, key=lambda e: (e[0], e[1]))
+        ]
+
+
+def _validate(frame: pd.DataFrame, *, round: DemandRound, dialect: str) -> ParsedFile:
+    header_errors = []
+    normalised = [str(c).replace("\ufeff", "").strip().lower() for c in frame.columns]
+    blank_named = [
+        c
+        for c, n in zip(frame.columns, normalised, strict=True)
+        if n == "" or n.startswith("unnamed:")
+    ]
+    for column in blank_named:  # a trailing separator in every line makes a nameless, empty column
+        if all(not str(v).strip() for v in frame[column].tolist()):
+            frame = frame.drop(columns=[column])
+        else:
+            header_errors.append(
+                file_error(_("A column with values has no name in the header row."))
+            )
+    normalised = [str(c).replace("\ufeff", "").strip().lower() for c in frame.columns]
+    seen = set()
+    for name in normalised:
+        if name in seen:
+            header_errors.append(
+                file_error(
+                    _("The column %(name)s appears twice.") % {"name": name},
+                    name if name in COLUMNS else None,
+                )
+            )
+        seen.add(name)
+    missing = [c for c in REQUIRED_COLUMNS if c not in normalised]
+    for name in missing:
+        header_errors.append(
+            file_error(
+                _(
+                    "The column %(name)s is missing. The header row needs material, period, quantity and unit; "
+                    "commitment, grade and delivery_country are optional."
+                )
+                % {"name": name},
+                name,
+            )
+        )
+    for name in normalised:
+        if name not in COLUMNS:
+            header_errors.append(
+                file_error(
+                    _("Unknown column %(name)s. Allowed columns: %(columns)s.")
+                    % {"name": name, "columns": ", ".join(COLUMNS)}
+                )
+            )
+    if header_errors:
+        return ParsedFile(errors=header_errors, dialect=dialect)
+    frame.columns = normalised
+
+    # Plain lists of stripped strings: pandas' string accessor costs more than these loops.
+    count = len(frame)
+    raw = {
+        name: (
+            [str(v).strip() for v in frame[name].tolist()]
+            if name in frame.columns
+            else [""] * count
+        )
+        for name in COLUMNS
+    }
+    keep = np.fromiter(map(any, zip(*raw.values(), strict=True)), dtype=bool, count=count)
+    rows = np.flatnonzero(keep) + 2  # blank lines (Excel leaves some at the end) are not rows
+    if not keep.all():
+        raw = {
+            name: [v for v, k in zip(values, keep, strict=True) if k]
+            for name, values in raw.items()
+        }
+    count = len(rows)
+    if count == 0:
+        return ParsedFile(
+            errors=[file_error(_("The file has a header but no rows of demand."))], dialect=dialect
+        )
+    max_rows = settings.DEMAND_FILE_MAX_ROWS
+    if count > max_rows:
+        return ParsedFile(errors=[_too_many_rows(max_rows)], dialect=dialect)
+
+    errors = _Errors(rows, raw)
+    empty = {
+        name: np.fromiter((v == "" for v in raw[name]), dtype=bool, count=count)
+        for name in REQUIRED_COLUMNS
+    }
+    for name in REQUIRED_COLUMNS:
+        errors.add(empty[name], name, _("This field is required."))
+
+    # material: a code of the reference list that is in this round's scope
+    material_ids = dict(Material.objects.values_list("code", "id"))
+    in_round = dict(round.materials.values_list("code", "id"))
+    code = [v.lower() for v in raw["material"]]
+    material_id = [in_round.get(c) for c in code]
+    known = np.fromiter((c in material_ids for c in code), dtype=bool, count=count)
+    scoped = np.fromiter((m is not None for m in material_id), dtype=bool, count=count)
+    errors.add(
+        ~empty["material"] & ~known,
+        "material",
+        lambda i: _("Unknown material code %(code)s.") % {"code": raw["material"][i]},
+    )
+    errors.add(
+        known & ~scoped,
+        "material",
+        lambda i: (
+            _("%(code)s is not one of this round's materials (%(scope)s).")
+            % {"code": raw["material"][i], "scope": ", ".join(sorted(in_round))}
+        ),
+    )
+
+    # period: a year wholly inside the window, or a quarter inside it
+    period = [PERIODS.get(v.upper().replace(" ", "")) for v in raw["period"]]
+    period_ok = np.fromiter((p is not None for p in period), dtype=bool, count=count)
+    first_index = np.fromiter((p[1] if p else 0 for p in period), dtype=np.int64, count=count)
+    is_year = np.fromiter((p[2] if p else False for p in period), dtype=bool, count=count)
+    last_index = first_index + is_year * 3
+    window = {"first": str(round.first_period), "last": str(round.last_period)}
+    errors.add(
+        ~empty["period"] & ~period_ok,
+        "period",
+        lambda i: (
+            _("%(value)s is not a period; write a year (2027) or a quarter (2027-Q3).")
+            % {"value": raw["period"][i]}
+        ),
+    )
+    inside = (first_index >= round.first_quarter) & (last_index <= round.last_quarter)
+    overlaps = (last_index >= round.first_quarter) & (first_index <= round.last_quarter)
+    errors.add(
+        period_ok & ~inside & overlaps & is_year,
+        "period",
+        lambda i: (
+            _(
+                "The year %(value)s lies only partly inside the round's window (%(first)s to %(last)s); "
+                "enter the quarters inside it instead."
+            )
+            % {"value": raw["period"][i], **window}
+        ),
+    )
+    errors.add(
+        period_ok & ~overlaps,
+        "period",
+        lambda i: (
+            _("%(value)s is outside the round's window (%(first)s to %(last)s).")
+            % {"value": raw["period"][i], **window}
+        ),
+    )
+
+    # unit
+    unit = [v.lower() for v in raw["unit"]]
+    unit_ok = np.fromiter((u in TONNES_PER_UNIT for u in unit), dtype=bool, count=count)
+    errors.add(
+        ~empty["unit"] & ~unit_ok,
+        "unit",
+        lambda i: _("Unknown unit %(value)s; use t, kg or lb.") % {"value": raw["unit"][i]},
+    )
+
+    # quantity: the dialect's notation, > 0, at most 6 decimal places, and at least the minimum
+    if dialect == "semicolon":
+        pattern = _COMMA_RX
+        plain = [v.replace(".", "").replace(",", ".") for v in raw["quantity"]]
+        hint = _(
+            "%(value)s is not a number as German Excel writes it (decimal comma, e.g. 1.500,5)."
+        )
+    else:
+        pattern, plain = _POINT_RX, raw["quantity"]
+        hint = _(
+            "%(value)s is not a number (use a decimal point and no thousands separator, e.g. 1500.5)."
+        )
+    quantities = [
+        Decimal(p) if pattern.fullmatch(v) else None
+        for v, p in zip(raw["quantity"], plain, strict=True)
+    ]
+    number_ok = np.fromiter((q is not None for q in quantities), dtype=bool, count=count)
+    errors.add(
+        ~empty["quantity"] & ~number_ok, "quantity", lambda i: hint % {"value": raw["quantity"][i]}
+    )
+    positive = np.fromiter((q is not None and q > 0 for q in quantities), dtype=bool, count=count)
+    errors.add(
+        number_ok & ~positive,
+        "quantity",
+        lambda i: (
+            _("The quantity must be greater than zero (it is %(value)s).")
+            % {"value": raw["quantity"][i]}
+        ),
+    )
+    too_precise = positive & np.fromiter(map(_too_precise, plain), dtype=bool, count=count)
+    errors.add(
+        too_precise,
+        "quantity",
+        lambda i: (
+            _(
+                "%(value)s has more than 6 decimal places or more than 14 digits before the decimal point."
+            )
+            % {"value": raw["quantity"][i]}
+        ),
+    )
+    convertible = positive & ~too_precise & unit_ok
+    tonnes = [
+        to_tonnes(q, u) if ok else None
+        for q, u, ok in zip(quantities, unit, convertible, strict=True)
+    ]
+    minimum = round.min_quantity_t
+    if minimum > 0:
+        errors.add(
+            np.fromiter((t is not None and t < minimum for t in tonnes), dtype=bool, count=count),
+            "quantity",
+            lambda i: (
+                _("%(value)s %(unit)s is below the round's minimum of %(min)s t per line.")
+                % {"value": raw["quantity"][i], "unit": unit[i], "min": _number(minimum)}
+            ),
+        )
+
+    # commitment, grade, delivery country
+    commitment = [COMMITMENT_WORDS.get(v.lower()) for v in raw["commitment"]]
+    errors.add(
+        np.fromiter((c is None for c in commitment), dtype=bool, count=count),
+        "commitment",
+        lambda i: (
+            _("Unknown commitment %(value)s; use indicative or firm (indikativ or verbindlich).")
+            % {"value": raw["commitment"][i]}
+        ),
+    )
+    errors.add(
+        np.fromiter((len(g) > GRADE_MAX_LENGTH for g in raw["grade"]), dtype=bool, count=count),
+        "grade",
+        _("The grade may have at most 200 characters."),
+    )
+    country = [v.upper() or "DE" for v in raw["delivery_country"]]
+    known_countries = country_codes()
+    errors.add(
+        np.fromiter((c not in known_countries for c in country), dtype=bool, count=count),
+        "delivery_country",
+        lambda i: (
+            _("%(value)s is not an ISO 3166 country code (two letters, e.g. DE).")
+            % {"value": raw["delivery_country"][i]}
+        ),
+    )
+
+    # the same key twice in one file
+    canonical_period = [p[0] if p else v for p, v in zip(period, raw["period"], strict=True)]
+    keys = pd.DataFrame(
+        {"m": code, "g": raw["grade"], "p": canonical_period, "c": country}, dtype=object
+    )
+    duplicated = keys.duplicated(keep="first").to_numpy()
+    if duplicated.any():
+        key_list = list(zip(code, raw["grade"], canonical_period, country, strict=True))
+        first_of: dict[tuple, int] = {}
+        for position, key in enumerate(key_list):
+            first_of.setdefault(key, position)
+        errors.add(
+            duplicated,
+            "material",
+            lambda i: (
+                _(
+                    "This row repeats row %(row)s (same material, grade, period and delivery country)."
+                )
+                % {"row": int(rows[first_of[key_list[i]]])}
+            ),
+        )
+
+    if errors.items:
+        return ParsedFile(errors=errors.as_list(), row_count=count, dialect=dialect)
+    clean = pd.DataFrame(
+        {
+            "row": rows,
+            "material_id": np.asarray(material_id, dtype=np.int64),
+            "material": code,
+            "grade": raw["grade"],
+            "period": canonical_period,
+            "first_quarter": first_index,
+            "is_year": is_year,
+            "quantity": pd.Series(quantities, dtype=object),
+            "unit": unit,
+            "quantity_t": pd.Series(tonnes, dtype=object),
+            "commitment": commitment,
+            "delivery_country": country,
+        }
+    )
+    return ParsedFile(rows=clean, row_count=count, dialect=dialect)
+
+
+@functools.cache
+def country_codes() -> frozenset[str]:
+    return frozenset(code for code, _name in countries)
+
+
+def _number(value: Decimal) -> str:
+    from django.utils.formats import number_format
+
+    return number_format(
+        value.normalize() if value == value.to_integral() else value,
+        use_l10n=True,
+        force_grouping=True,
+    )

@@ -1,0 +1,152 @@
+"""Files the pages hand out: demand exports, file templates and upload error reports.
+
+CSV follows the reader's language (German: ``;`` and decimal comma, as German Excel opens it;
+English: ``,`` and decimal point). Every text cell that begins with ``=``, ``+``, ``-`` or ``@``
+(or a tab or carriage return) is neutralised with a leading apostrophe, so that no spreadsheet
+runs it as a formula (CSV injection).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from decimal import Decimal
+
+from django.utils.translation import gettext as _
+
+from .demand_file import COLUMNS
+from .forms import prefers_comma
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+CSV_TYPE = "text/csv; charset=utf-8"
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def neutralise(value):
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def _csv_number(value: Decimal, comma: bool) -> str:
+    text = (
+        format(value.normalize(), "f")
+        if value == value.to_integral()
+        else format(value, "f").rstrip("0").rstrip(".")
+    )
+    return text.replace(".", ",") if comma else text
+
+
+def write_csv(header: list[str], rows: list[list]) -> bytes:
+    comma = prefers_comma()
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";" if comma else ",", lineterminator="\r\n")
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow(
+            [
+                _csv_number(v, comma)
+                if isinstance(v, Decimal)
+                else neutralise("" if v is None else str(v))
+                for v in row
+            ]
+        )
+    # UTF-8 with BOM: Excel then reads umlauts right; our own parser accepts it too.
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def write_xlsx(sheets: list[tuple[str, list[str], list[list]]]) -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    book = Workbook()
+    book.remove(book.active)
+    for title, header, rows in sheets:
+        sheet = book.create_sheet(title=title[:31])
+        sheet.append(header)
+        for cell in sheet[1]:
+            cell.font = Font(bold=True)
+        for row in rows:
+            # Numbers as numbers (Decimals keep their digits as text would not); text neutralised.
+            sheet.append([float(v) if isinstance(v, Decimal) else neutralise(v) for v in row])
+        for index, name in enumerate(header, start=1):
+            sheet.column_dimensions[sheet.cell(row=1, column=index).column_letter].width = max(
+                12, len(name) + 4
+            )
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def export_header(*, with_firm: bool) -> list[str]:
+    header = list(COLUMNS) + [
+        "quantity_t",
+        "status",
+        "exclusion_reason",
+        "entered_by",
+        "updated_at",
+    ]
+    return (["firm"] + header) if with_firm else header
+
+
+def export_rows(lines, *, with_firm: bool) -> list[list]:
+    rows = []
+    for line in lines:
+        status = (
+            _("withdrawn")
+            if line.withdrawn_at
+            else (_("excluded") if line.excluded else _("active"))
+        )
+        row = [
+            line.material.code,
+            line.period,
+            line.quantity,
+            line.unit,
+            line.commitment,
+            line.grade,
+            str(line.delivery_country),
+            line.quantity_t,
+            status,
+            line.exclusion_reason,
+            line.entered_by.get_full_name() if line.entered_by_id else "",
+            line.updated_at.isoformat(timespec="seconds"),
+        ]
+        rows.append(([line.organisation.name] + row) if with_firm else row)
+    return rows
+
+
+def template_rows(round) -> list[list]:
+    """One row per material of the round, quantity left empty: the file is refused until the
+    buyer fills in the quantities (and deletes the rows it does not need)."""
+    first_year = next(
+        (
+            y
+            for y in range(round.first_period.year, round.last_period.year + 1)
+            if round.first_quarter <= y * 4 and y * 4 + 3 <= round.last_quarter
+        ),
+        None,
+    )
+    period = str(first_year) if first_year else str(round.first_period)
+    return [[m.code, period, "", "t", "indicative", "", "DE"] for m in round.materials.all()]
+
+
+def materials_sheet(round) -> tuple[str, list[str], list[list]]:
+    return (
+        _("Materials"),
+        ["material", _("name"), _("chemical form")],
+        [[m.code, m.name, m.chemical_form] for m in round.materials.all()],
+    )
+
+
+def errors_csv(errors: list[dict]) -> bytes:
+    return write_csv(
+        ["row", "column", "message"],
+        [
+            [
+                e.get("row") if e.get("row") is not None else "",
+                e.get("column") or "",
+                e.get("message", ""),
+            ]
+            for e in errors
+        ],
+    )

@@ -1,0 +1,245 @@
+"""Forms of the round pages and the member's grid: they parse what people type (German or English
+numbers, material names or codes); the services apply the rules."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django import forms
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+from django_countries import countries
+
+from rohstoff.core.models import Material
+from rohstoff.core.periods import Period, PeriodError, Quarter
+from rohstoff.core.units import Unit, parse_decimal
+
+from .models import Commitment, DemandRound
+
+DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
+
+
+def prefers_comma() -> bool:
+    return (get_language() or "de").startswith("de")
+
+
+class LocalDecimalField(forms.CharField):
+    """A number in German (1.500,5) or English (1,500.5) notation, read as Decimal."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault(
+            "widget", forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"})
+        )
+        super().__init__(*args, **kwargs)
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value in self.empty_values:
+            return None
+        try:
+            return parse_decimal(value, prefer_comma=prefers_comma())
+        except ValueError:
+            raise forms.ValidationError(_("Enter a number, e.g. 1.500,5 or 1500.5.")) from None
+
+
+class QuarterField(forms.CharField):
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value in self.empty_values:
+            return None
+        try:
+            return Quarter.parse(value)
+        except PeriodError:
+            raise forms.ValidationError(_("Write a quarter such as 2027-Q1.")) from None
+
+
+class MaterialsField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj):
+        return f"{obj.name} ({obj.code})"
+
+
+class RoundForm(forms.Form):
+    title = forms.CharField(label=_("Title"), max_length=200)
+    description = forms.CharField(
+        label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    materials = MaterialsField(
+        label=_("Materials in scope"),
+        queryset=Material.objects.all(),
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_(
+            "Demand is pooled per material code. Type in the search box to narrow the list."
+        ),
+    )
+    first_period = QuarterField(
+        label=_("First delivery quarter"),
+        max_length=7,
+        widget=forms.TextInput(attrs={"placeholder": "2027-Q1"}),
+    )
+    last_period = QuarterField(
+        label=_("Last delivery quarter"),
+        max_length=7,
+        widget=forms.TextInput(attrs={"placeholder": "2031-Q4"}),
+    )
+    opens_at = forms.DateTimeField(
+        label=_("Opens at"),
+        input_formats=[DATETIME_FORMAT],
+        help_text=_("Berlin time"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_FORMAT),
+    )
+    closes_at = forms.DateTimeField(
+        label=_("Closes at"),
+        input_formats=[DATETIME_FORMAT],
+        help_text=_("Berlin time; the round closes automatically then."),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_FORMAT),
+    )
+    min_quantity_t = LocalDecimalField(
+        label=_("Minimum quantity per line (t)"),
+        required=False,
+        help_text=_("Compared with each line converted to tonnes. 0 for none."),
+    )
+    terms = forms.CharField(
+        label=_("Participation terms"),
+        widget=forms.Textarea(attrs={"rows": 8}),
+        help_text=_("Each firm accepts these before its first line."),
+    )
+
+    def clean_min_quantity_t(self):
+        value = self.cleaned_data.get("min_quantity_t")
+        if value is None:
+            return Decimal("0")
+        if value < 0:
+            raise forms.ValidationError(_("The minimum quantity must be zero or more."))
+        return value
+
+    @classmethod
+    def initial_for(cls, round: DemandRound) -> dict:
+        return {
+            "title": round.title,
+            "description": round.description,
+            "materials": list(round.materials.all()),
+            "first_period": str(round.first_period),
+            "last_period": str(round.last_period),
+            "opens_at": round.opens_at,
+            "closes_at": round.closes_at,
+            "min_quantity_t": format(round.min_quantity_t.normalize(), "f").replace(
+                ".", "," if prefers_comma() else "."
+            ),
+            "terms": round.terms,
+        }
+
+
+class ReopenForm(forms.Form):
+    closes_at = forms.DateTimeField(
+        label=_("New closing time"),
+        input_formats=[DATETIME_FORMAT],
+        help_text=_("Berlin time"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_FORMAT),
+    )
+
+
+class LineForm(forms.Form):
+    """One line of the grid. ``round`` limits the material picker to the round's materials."""
+
+    material = forms.CharField(
+        label=_("Material"),
+        max_length=200,
+        widget=forms.TextInput(attrs={"list": "round-materials", "autocomplete": "off"}),
+    )
+    period = forms.CharField(
+        label=_("Period"),
+        max_length=10,
+        widget=forms.TextInput(
+            attrs={"list": "round-periods", "autocomplete": "off", "placeholder": "2027-Q3"}
+        ),
+    )
+    quantity = LocalDecimalField(label=_("Quantity"))
+    unit = forms.ChoiceField(label=_("Unit"), choices=Unit.choices, initial=Unit.TONNE)
+    commitment = forms.ChoiceField(
+        label=_("Commitment"), choices=Commitment.choices, initial=Commitment.INDICATIVE
+    )
+    grade = forms.CharField(
+        label=_("Grade"),
+        max_length=200,
+        required=False,
+        widget=forms.TextInput(attrs={"placeholder": _("e.g. battery grade")}),
+    )
+    delivery_country = forms.ChoiceField(label=_("Delivery country"), choices=(), initial="DE")
+    version = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, round: DemandRound, form_id: str | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.round = round
+        self.fields["delivery_country"].choices = list(countries)
+        if form_id:  # the grid's edit row: inputs sit in table cells and belong to a form elsewhere
+            for field in self.fields.values():
+                field.widget.attrs["form"] = form_id
+
+    def add_error(self, field, error):
+        super().add_error(field, error)
+        # Tie each message to its input, so that screen readers read it with the field.
+        for name in self._errors or {}:
+            if name in self.fields:
+                self.fields[name].widget.attrs["aria-describedby"] = f"{self[name].auto_id}_error"
+
+    def clean_material(self):
+        text = self.cleaned_data["material"].strip()
+        lowered = text.lower()
+        for material in self.round.materials.all():
+            if lowered in (
+                material.code,
+                material.name_de.lower(),
+                material.name_en.lower(),
+                f"{material.name} ({material.code})".lower(),
+            ):
+                return material
+        raise forms.ValidationError(_("Choose one of this round's materials from the list."))
+
+    def clean_period(self):
+        text = self.cleaned_data["period"].strip()
+        try:
+            return str(Period.parse(text))
+        except PeriodError:
+            raise forms.ValidationError(_("Write a year (2027) or a quarter (2027-Q3).")) from None
+
+    def service_values(self) -> dict:
+        data = self.cleaned_data
+        return {
+            k: data[k]
+            for k in (
+                "material",
+                "period",
+                "quantity",
+                "unit",
+                "commitment",
+                "grade",
+                "delivery_country",
+            )
+        }
+
+    @staticmethod
+    def initial_for(line) -> dict:
+        quantity = format(line.quantity.normalize(), "f")
+        if prefers_comma():
+            quantity = quantity.replace(".", ",")
+        return {
+            "material": line.material.code,
+            "period": line.period,
+            "quantity": quantity,
+            "unit": line.unit,
+            "commitment": line.commitment,
+            "grade": line.grade,
+            "delivery_country": str(line.delivery_country),
+            "version": line.version,
+        }
+
+
+class UploadForm(forms.Form):
+    file = forms.FileField(
+        label=_("Demand file (CSV or XLSX)"),
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx,text/csv"}),
+    )
+
+
+class ExcludeForm(forms.Form):
+    reason = forms.CharField(label=_("Reason (the firm sees it)"), max_length=2000)

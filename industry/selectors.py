@@ -1,0 +1,250 @@
+"""Reads of rounds and lines with their rules. Every function takes the acting user; an object the
+user may not see raises Http404, exactly like one that does not exist.
+
+Who sees what (DESIGN.md): the desk sees every round and every line (trustee); a member sees the
+rounds that are not drafts and only its own firm's lines; agency and ministry see rounds that are
+not drafts and no line at all.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db.models import Q, QuerySet, Sum
+from django.http import Http404
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+
+from rohstoff.core.models import Material, User
+
+from .models import DemandLine, DemandRound, DemandUpload, RoundState, TermsAcceptance
+
+# Screening: a line is flagged when its tonnes per quarter exceed this multiple of the material's
+# median in the round, or of the firm's own average for the material in its earlier rounds.
+OUTLIER_FACTOR = Decimal("3")
+OUTLIER_MIN_LINES = 3  # a median of fewer lines says little
+
+
+def rounds_visible_to(user: User) -> QuerySet[DemandRound]:
+    qs = DemandRound.objects.all()
+    if user.is_desk:
+        return qs
+    if user.is_member or user.is_agency or user.is_ministry:
+        return qs.exclude(state=RoundState.DRAFT)
+    return qs.none()
+
+
+def round_get(*, user: User, pk) -> DemandRound:
+    try:
+        return rounds_visible_to(user).get(pk=pk)
+    except (DemandRound.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def lines_visible_to(
+    user: User, *, round: DemandRound, include_withdrawn: bool = False
+) -> QuerySet[DemandLine]:
+    """The desk: all lines of the round; a member: its own firm's; everyone else: none."""
+    qs = DemandLine.objects.filter(round=round).select_related(
+        "material", "organisation", "entered_by"
+    )
+    if not include_withdrawn:
+        qs = qs.filter(withdrawn_at__isnull=True)
+    if user.is_desk:
+        return qs
+    if user.is_member and user.organisation_id:
+        return qs.filter(organisation_id=user.organisation_id)
+    return qs.none()
+
+
+def line_get(*, user: User, round: DemandRound, pk, include_withdrawn: bool = False) -> DemandLine:
+    try:
+        return lines_visible_to(user, round=round, include_withdrawn=include_withdrawn).get(pk=pk)
+    except (DemandLine.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def own_line_get(*, user: User, round: DemandRound, pk) -> DemandLine:
+    """A line of the user's own firm (what members change); the desk's trustee view does not count."""
+    if not user.is_member:
+        raise Http404
+    return line_get(user=user, round=round, pk=pk)
+
+
+def upload_get(*, user: User, round: DemandRound, pk) -> DemandUpload:
+    if not (user.is_member and user.organisation_id):
+        raise Http404
+    try:
+        return DemandUpload.objects.get(pk=pk, round=round, organisation_id=user.organisation_id)
+    except (DemandUpload.DoesNotExist, ValueError, TypeError, ValidationError):
+        raise Http404 from None
+
+
+def terms_accepted(*, user: User, round: DemandRound) -> TermsAcceptance | None:
+    if not (user.is_member and user.organisation_id):
+        return None
+    return (
+        TermsAcceptance.objects.filter(round=round, organisation_id=user.organisation_id)
+        .select_related("accepted_by")
+        .first()
+    )
+
+
+@dataclass
+class MaterialTotal:
+    material: Material
+    total_t: Decimal
+    firm_t: Decimal
+    lines: int
+
+
+def material_totals(lines: QuerySet[DemandLine]) -> list[MaterialTotal]:
+    """Tonnes per material of the given lines that count (not withdrawn, not excluded).
+
+    Totals are per material only: tonnes of different materials are never added up."""
+    rows = (
+        lines.filter(withdrawn_at__isnull=True, excluded=False)
+        .values("material")
+        .annotate(total=Sum("quantity_t"), firm=Sum("quantity_t", filter=Q(commitment="firm")))
+        .order_by()
+    )
+    by_id = {r["material"]: r for r in rows}
+    counts = defaultdict(int)
+    for material_id in lines.filter(withdrawn_at__isnull=True, excluded=False).values_list(
+        "material", flat=True
+    ):
+        counts[material_id] += 1
+    materials = Material.objects.filter(pk__in=by_id.keys())
+    return [
+        MaterialTotal(
+            material=m,
+            total_t=by_id[m.pk]["total"] or Decimal(0),
+            firm_t=by_id[m.pk]["firm"] or Decimal(0),
+            lines=counts[m.pk],
+        )
+        for m in materials
+    ]
+
+
+# ---- screening -------------------------------------------------------------------------------
+
+SORTS = {
+    "firm": ["organisation__name", "material__sort_order", "first_quarter"],
+    "material": ["material__sort_order", "first_quarter", "organisation__name"],
+    "period": ["first_quarter", "is_year", "material__sort_order", "organisation__name"],
+    "-quantity_t": ["-quantity_t", "pk"],
+    "quantity_t": ["quantity_t", "pk"],
+    "-updated_at": ["-updated_at", "-pk"],
+}
+
+
+@dataclass
+class ScreenedLine:
+    line: DemandLine
+    per_quarter_t: Decimal
+    flags: list[str]
+
+
+def _per_quarter(quantity_t: Decimal, is_year: bool) -> Decimal:
+    return quantity_t / 4 if is_year else quantity_t
+
+
+def outlier_reference(
+    round: DemandRound,
+) -> tuple[dict[int, Decimal], dict[tuple[int, int], Decimal]]:
+    """Medians per material in this round, and each firm's average per material in its earlier
+    rounds, both in tonnes per quarter (a year line counts a quarter of its tonnes)."""
+    by_material: dict[int, list[Decimal]] = defaultdict(list)
+    for material_id, quantity_t, is_year in DemandLine.objects.filter(
+        round=round, withdrawn_at__isnull=True, excluded=False
+    ).values_list("material_id", "quantity_t", "is_year"):
+        by_material[material_id].append(_per_quarter(quantity_t, is_year))
+    medians = {
+        m: statistics.median(v) for m, v in by_material.items() if len(v) >= OUTLIER_MIN_LINES
+    }
+    earlier: dict[tuple[int, int], list[Decimal]] = defaultdict(list)
+    earlier_rounds = DemandRound.objects.filter(closes_at__lt=round.opens_at).exclude(
+        state=RoundState.DRAFT
+    )
+    for org_id, material_id, quantity_t, is_year in DemandLine.objects.filter(
+        round__in=earlier_rounds, withdrawn_at__isnull=True, excluded=False
+    ).values_list("organisation_id", "material_id", "quantity_t", "is_year"):
+        earlier[(org_id, material_id)].append(_per_quarter(quantity_t, is_year))
+    history = {k: sum(v) / len(v) for k, v in earlier.items()}
+    return medians, history
+
+
+def screening_lines(
+    *,
+    user: User,
+    round: DemandRound,
+    firm: str = "",
+    material: str = "",
+    period: str = "",
+    commitment: str = "",
+    status: str = "",
+    flagged: bool = False,
+    sort: str = "material",
+) -> list[ScreenedLine]:
+    """Every line of the round for the desk (404 for anyone else), filtered, sorted and flagged."""
+    if not user.is_desk:
+        raise Http404
+    qs = lines_visible_to(user, round=round, include_withdrawn=True)
+    if firm:
+        qs = qs.filter(organisation_id=firm) if str(firm).isdigit() else qs.none()
+    if material:
+        qs = qs.filter(material__code=material)
+    if period:
+        qs = qs.filter(period=period.strip().upper())
+    if commitment:
+        qs = qs.filter(commitment=commitment)
+    if status == "active":
+        qs = qs.filter(withdrawn_at__isnull=True, excluded=False)
+    elif status == "excluded":
+        qs = qs.filter(excluded=True)
+    elif status == "withdrawn":
+        qs = qs.filter(withdrawn_at__isnull=False)
+    qs = qs.order_by(*SORTS.get(sort, SORTS["material"]))
+    medians, history = outlier_reference(round)
+    screened = []
+    for line in qs:
+        per_quarter = _per_quarter(line.quantity_t, line.is_year)
+        flags = []
+        median = medians.get(line.material_id)
+        if median and per_quarter > OUTLIER_FACTOR * median:
+            flags.append(
+                _("%(x)s× the material's median in this round (%(median)s t per quarter)")
+                % {"x": _ratio(per_quarter, median), "median": _tonnes(median)}
+            )
+        earlier = history.get((line.organisation_id, line.material_id))
+        if earlier and per_quarter > OUTLIER_FACTOR * earlier:
+            flags.append(
+                _("%(x)s× this firm's average in earlier rounds (%(avg)s t per quarter)")
+                % {"x": _ratio(per_quarter, earlier), "avg": _tonnes(earlier)}
+            )
+        if flagged and not flags:
+            continue
+        screened.append(ScreenedLine(line=line, per_quarter_t=per_quarter, flags=flags))
+    return screened
+
+
+def _ratio(a: Decimal, b: Decimal) -> str:
+    return number_format(a / b, decimal_pos=1)
+
+
+def _tonnes(value: Decimal) -> str:
+    return number_format(value, decimal_pos=3, force_grouping=True)
+
+
+def round_firms(round: DemandRound) -> QuerySet:
+    from rohstoff.core.models import Organisation
+
+    return Organisation.objects.filter(demand_lines__round=round).distinct().order_by("name")
+
+
+def round_line_count(*, user: User, round: DemandRound) -> int:
+    return lines_visible_to(user, round=round).count()

@@ -1,0 +1,639 @@
+"""Pages of demand rounds: list and detail for every role, round management for the desk, the
+member's demand grid (htmx) with upload, preview and export, and the desk's screening page."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from rohstoff.core.access import DESK, MEMBERS, ROUND_READERS, allow
+from rohstoff.core.errors import StateConflict
+
+from . import exports, selectors, services
+from .demand_file import read_demand_file, size_error
+from .forms import ExcludeForm, LineForm, ReopenForm, RoundForm, UploadForm, prefers_comma
+from .models import Commitment, RoundState, UploadState
+
+PREVIEW_ROWS = 50
+ERRORS_SHOWN = 200
+
+
+def _add_service_errors(form, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)
+
+
+# ---- rounds ----------------------------------------------------------------------------------
+
+
+@allow(ROUND_READERS)
+@require_GET
+def round_list(request):
+    rounds = selectors.rounds_visible_to(request.user).prefetch_related("materials")
+    open_rounds = [r for r in rounds if r.state == RoundState.OPEN]
+    other_rounds = [r for r in rounds if r.state != RoundState.OPEN]
+    return render(
+        request,
+        "industry/round_list.html",
+        {"open_rounds": open_rounds, "other_rounds": other_rounds},
+    )
+
+
+def _round_form_values(form) -> dict:
+    data = form.cleaned_data
+    return {
+        k: data[k]
+        for k in (
+            "title",
+            "description",
+            "materials",
+            "first_period",
+            "last_period",
+            "opens_at",
+            "closes_at",
+            "min_quantity_t",
+            "terms",
+        )
+    }
+
+
+@allow(DESK)
+@require_http_methods(["GET", "POST"])
+def round_create(request):
+    from .models import DEFAULT_TERMS
+
+    now = timezone.localtime().replace(minute=0, second=0, microsecond=0)
+    next_year = now.year + 1
+    initial = {
+        "opens_at": now,
+        "closes_at": now + timezone.timedelta(days=21),
+        "terms": str(DEFAULT_TERMS),
+        "first_period": f"{next_year}-Q1",
+        "last_period": f"{next_year + 4}-Q4",
+        "min_quantity_t": "0",
+    }
+    form = RoundForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            round = services.round_create(actor=request.user, **_round_form_values(form))
+        except ValidationError as exc:
+            _add_service_errors(form, exc)
+        else:
+            messages.success(request, _("The draft round was created. Open it when it is ready."))
+            return redirect("industry:round_detail", pk=round.pk)
+    return render(request, "industry/round_form.html", {"form": form, "round": None})
+
+
+@allow(DESK)
+@require_http_methods(["GET", "POST"])
+def round_edit(request, pk):
+    round = selectors.round_get(user=request.user, pk=pk)
+    if round.state != RoundState.DRAFT:
+        messages.error(request, _("Only a draft can be edited."))
+        return redirect("industry:round_detail", pk=round.pk)
+    form = RoundForm(request.POST or None, initial=RoundForm.initial_for(round))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.round_update(round=round, actor=request.user, **_round_form_values(form))
+        except ValidationError as exc:
+            _add_service_errors(form, exc)
+        except StateConflict as exc:
+            messages.error(request, exc.message)
+            return redirect("industry:round_detail", pk=round.pk)
+        else:
+            messages.success(request, _("The round was saved."))
+            return redirect("industry:round_detail", pk=round.pk)
+    return render(request, "industry/round_form.html", {"form": form, "round": round})
+
+
+@allow(ROUND_READERS)
+@require_GET
+def round_detail(request, pk):
+    round = selectors.round_get(user=request.user, pk=pk)
+    context = {"round": round, "materials": round.materials.all(), "reopen_form": None}
+    user = request.user
+    if user.is_member:
+        lines = selectors.lines_visible_to(user, round=round)
+        context.update(
+            acceptance=selectors.terms_accepted(user=user, round=round),
+            totals=selectors.material_totals(lines),
+            own_line_count=lines.count(),
+        )
+    if user.is_desk:
+        lines = selectors.lines_visible_to(user, round=round)
+        context.update(
+            totals=selectors.material_totals(lines),
+            line_count=lines.count(),
+            firm_count=lines.values("organisation").distinct().count(),
+        )
+        if round.state == RoundState.CLOSED:
+            context["reopen_form"] = ReopenForm(
+                initial={
+                    "closes_at": max(round.closes_at, timezone.now()) + timezone.timedelta(days=7)
+                }
+            )
+    return render(request, "industry/round_detail.html", context)
+
+
+def _transition_view(request, pk, action):
+    round = selectors.round_get(user=request.user, pk=pk)
+    try:
+        action(round)
+    except StateConflict as exc:
+        messages.error(request, exc.message)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect("industry:round_detail", pk=round.pk)
+
+
+@allow(DESK)
+@require_POST
+def round_open(request, pk):
+    def act(round):
+        services.round_open(round=round, actor=request.user)
+        messages.success(request, _("The round is open. Member firms are told by e-mail."))
+
+    return _transition_view(request, pk, act)
+
+
+@allow(DESK)
+@require_POST
+def round_close(request, pk):
+    def act(round):
+        services.round_close(round=round, actor=request.user)
+        messages.success(request, _("The round is closed. The positions are being computed."))
+
+    return _transition_view(request, pk, act)
+
+
+@allow(DESK)
+@require_POST
+def round_reopen(request, pk):
+    form = ReopenForm(request.POST)
+
+    def act(round):
+        if not form.is_valid():
+            raise ValidationError(_("Give a new closing time (Berlin time)."))
+        services.round_reopen(
+            round=round, actor=request.user, closes_at=form.cleaned_data["closes_at"]
+        )
+        messages.success(request, _("The round is open again until the new closing time."))
+
+    return _transition_view(request, pk, act)
+
+
+@allow(MEMBERS)
+@require_http_methods(["GET", "POST"])
+def round_terms(request, pk):
+    round = selectors.round_get(user=request.user, pk=pk)
+    if request.method == "POST":
+        if request.POST.get("accept") != "yes":
+            messages.error(request, _("Tick the box to accept the terms."))
+        else:
+            try:
+                services.terms_accept(round=round, actor=request.user)
+            except StateConflict as exc:
+                messages.error(request, exc.message)
+            else:
+                messages.success(
+                    request, _("Your firm accepted the terms. You can enter demand now.")
+                )
+                return redirect("industry:demand_grid", pk=round.pk)
+    acceptance = selectors.terms_accepted(user=request.user, round=round)
+    return render(request, "industry/terms.html", {"round": round, "acceptance": acceptance})
+
+
+# ---- the member's grid -----------------------------------------------------------------------
+
+
+def _period_choices(round) -> list[str]:
+    years = [
+        str(y)
+        for y in range(round.first_period.year, round.last_period.year + 1)
+        if round.first_quarter <= y * 4 and y * 4 + 3 <= round.last_quarter
+    ]
+    return years + [str(q) for q in round.quarters()]
+
+
+def _grid_context(request, round, *, new_form=None, notice=None, notice_level="success") -> dict:
+    lines = selectors.lines_visible_to(request.user, round=round)
+    return {
+        "round": round,
+        "lines": lines,
+        "totals": selectors.material_totals(lines),
+        "materials": round.materials.all(),
+        "periods": _period_choices(round),
+        "new_form": new_form or LineForm(round=round, prefix="new"),
+        "upload_form": UploadForm(),
+        "can_enter": round.is_open_for_entry,
+        "acceptance": selectors.terms_accepted(user=request.user, round=round),
+        "notice": notice,
+        "notice_level": notice_level,
+        "decimal_comma": prefers_comma(),
+    }
+
+
+@allow(MEMBERS)
+@require_http_methods(["GET", "POST"])
+def demand_grid(request, pk):
+    """GET: the grid. POST: add a line (htmx answers the form, the rows and the totals)."""
+    round = selectors.round_get(user=request.user, pk=pk)
+    if request.method == "GET":
+        return render(request, "industry/demand_grid.html", _grid_context(request, round))
+    form = LineForm(request.POST, round=round, prefix="new")
+    notice, level = None, "success"
+    if form.is_valid():
+        try:
+            line, outcome = services.line_enter(
+                round=round, actor=request.user, **form.service_values()
+            )
+        except ValidationError as exc:
+            _add_service_errors(form, exc)
+        except StateConflict as exc:
+            notice, level = exc.message, "error"
+        else:
+            if outcome == services.LineOutcome.REPLACED:
+                notice, level = (
+                    _(
+                        "%(material)s %(period)s: this replaced the existing line with the same material, grade, "
+                        "period and delivery country."
+                    )
+                    % {"material": line.material.name, "period": line.period},
+                    "warning",
+                )
+            else:
+                notice = _("Line added: %(material)s %(period)s.") % {
+                    "material": line.material.name,
+                    "period": line.period,
+                }
+            form = None
+    if not request.htmx:
+        if notice:
+            getattr(messages, level)(request, notice)
+        if form is None or notice:
+            return redirect("industry:demand_grid", pk=round.pk)
+        return render(
+            request, "industry/demand_grid.html", _grid_context(request, round, new_form=form)
+        )
+    context = _grid_context(request, round, new_form=form, notice=notice, notice_level=level)
+    return render(request, "industry/_grid_add_response.html", context)
+
+
+def _table_response(
+    request, round, *, editing=None, edit_form=None, conflict=None, notice=None, level="success"
+):
+    """The lines table (the htmx target of every row action) with the totals and the notice."""
+    context = _grid_context(request, round, notice=notice, notice_level=level)
+    context.update(editing=editing, edit_form=edit_form, conflict=conflict)
+    return render(request, "industry/_grid_table_response.html", context)
+
+
+def _edit_form(round, line, data=None, *, initial=None) -> LineForm:
+    return LineForm(
+        data, round=round, prefix=f"line-{line.pk}", form_id=f"edit-line-{line.pk}", initial=initial
+    )
+
+
+@allow(MEMBERS)
+@require_GET
+def lines_table(request, pk):
+    round = selectors.round_get(user=request.user, pk=pk)
+    return render(request, "industry/_lines_table.html", _grid_context(request, round))
+
+
+@allow(MEMBERS)
+@require_http_methods(["GET", "POST"])
+def line_edit(request, pk, line_pk):
+    round = selectors.round_get(user=request.user, pk=pk)
+    line = selectors.own_line_get(user=request.user, round=round, pk=line_pk)
+    if request.method == "GET":
+        form = _edit_form(round, line, initial=LineForm.initial_for(line))
+        form.fields["material"].widget.attrs["autofocus"] = True
+        context = _grid_context(request, round)
+        context.update(editing=line.pk, edit_form=form)
+        return render(
+            request,
+            "industry/_lines_table.html" if request.htmx else "industry/demand_grid.html",
+            context,
+        )
+    form = _edit_form(round, line, request.POST)
+    conflict = None
+    if form.is_valid():
+        try:
+            line = services.line_update(
+                line=line,
+                actor=request.user,
+                expected_version=form.cleaned_data.get("version"),
+                **form.service_values(),
+            )
+        except ValidationError as exc:
+            _add_service_errors(form, exc)
+        except StateConflict as exc:
+            conflict = exc.message
+            current = selectors.line_get(
+                user=request.user, round=round, pk=line_pk, include_withdrawn=True
+            )
+            if current.withdrawn_at is not None or not round.is_open_for_entry:
+                if not request.htmx:
+                    messages.error(request, conflict)
+                    return redirect("industry:demand_grid", pk=round.pk)
+                return _table_response(request, round, notice=conflict, level="error")
+            # Show the colleague's values (and their version), so that the user decides again.
+            form = _edit_form(round, current, initial=LineForm.initial_for(current))
+        else:
+            notice = _("Saved: %(material)s %(period)s.") % {
+                "material": line.material.name,
+                "period": line.period,
+            }
+            if not request.htmx:
+                messages.success(request, notice)
+                return redirect("industry:demand_grid", pk=round.pk)
+            return _table_response(request, round, notice=notice)
+    if not request.htmx:
+        context = _grid_context(request, round, notice=conflict, notice_level="error")
+        context.update(editing=line.pk, edit_form=form, conflict=conflict)
+        return render(request, "industry/demand_grid.html", context)
+    return _table_response(
+        request,
+        round,
+        editing=line.pk,
+        edit_form=form,
+        conflict=conflict,
+        notice=conflict,
+        level="error",
+    )
+
+
+@allow(MEMBERS)
+@require_POST
+def line_withdraw(request, pk, line_pk):
+    round = selectors.round_get(user=request.user, pk=pk)
+    line = selectors.own_line_get(user=request.user, round=round, pk=line_pk)
+    version = request.POST.get("version")
+    try:
+        services.line_withdraw(
+            line=line,
+            actor=request.user,
+            expected_version=int(version) if str(version).isdigit() else None,
+        )
+    except StateConflict as exc:
+        notice, level = exc.message, "error"
+    else:
+        notice, level = (
+            _("Line withdrawn: %(material)s %(period)s. Its history is kept.")
+            % {"material": line.material.name, "period": line.period},
+            "success",
+        )
+    if not request.htmx:
+        getattr(messages, level)(request, notice)
+        return redirect("industry:demand_grid", pk=round.pk)
+    return _table_response(request, round, notice=notice, level=level)
+
+
+# ---- upload, templates, exports --------------------------------------------------------------
+
+
+@allow(MEMBERS)
+@require_POST
+def demand_upload(request, pk):
+    round = selectors.round_get(user=request.user, pk=pk)
+    form = UploadForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(request, _("Choose a CSV or XLSX file to upload."))
+        return redirect("industry:demand_grid", pk=round.pk)
+    uploaded = form.cleaned_data["file"]
+    if not round.is_open_for_entry:
+        messages.error(request, _("This round does not accept demand now."))
+        return redirect("industry:demand_grid", pk=round.pk)
+    if uploaded.size > settings.DEMAND_FILE_MAX_BYTES:
+        messages.error(request, size_error(uploaded.size)["message"])
+        return redirect("industry:demand_grid", pk=round.pk)
+    upload = services.upload_prepare(
+        round=round,
+        actor=request.user,
+        data=uploaded.read(),
+        filename=uploaded.name,
+        prefer_comma=prefers_comma(),
+    )
+    return redirect("industry:upload_preview", pk=round.pk, upload_pk=upload.pk)
+
+
+@allow(MEMBERS)
+@require_http_methods(["GET", "POST"])
+def upload_preview(request, pk, upload_pk):
+    round = selectors.round_get(user=request.user, pk=pk)
+    upload = selectors.upload_get(user=request.user, round=round, pk=upload_pk)
+    if request.method == "POST":
+        try:
+            result = services.upload_commit(
+                upload=upload, actor=request.user, prefer_comma=prefers_comma()
+            )
+        except StateConflict as exc:
+            messages.error(request, exc.message)
+            return redirect("industry:upload_preview", pk=round.pk, upload_pk=upload.pk)
+        if result.errors:
+            messages.error(request, _("The file no longer passes the checks; nothing was written."))
+            return redirect("industry:upload_preview", pk=round.pk, upload_pk=upload.pk)
+        messages.success(
+            request,
+            _("The file was committed: %(created)s new lines, %(replaced)s replaced.")
+            % {"created": result.created, "replaced": result.replaced},
+        )
+        return redirect("industry:demand_grid", pk=round.pk)
+    preview_rows, new_count, replace_count = [], 0, 0
+    if upload.state == UploadState.PREVIEW:
+        parsed = read_demand_file(bytes(upload.content), round=round, prefer_comma=prefers_comma())
+        if parsed.ok:
+            existing = set(
+                selectors.lines_visible_to(request.user, round=round).values_list(
+                    "material__code", "grade", "period", "delivery_country"
+                )
+            )
+            keys = zip(
+                parsed.rows["material"],
+                parsed.rows["grade"],
+                parsed.rows["period"],
+                parsed.rows["delivery_country"],
+                strict=True,
+            )
+            replace_count = sum(1 for key in keys if key in existing)
+            new_count = parsed.row_count - replace_count
+            names = {m.code: m.name for m in round.materials.all()}
+            preview_rows = [
+                {**row, "material_name": names.get(row["material"], row["material"])}
+                for row in parsed.rows.head(PREVIEW_ROWS).to_dict("records")
+            ]
+    return render(
+        request,
+        "industry/upload_preview.html",
+        {
+            "round": round,
+            "upload": upload,
+            "errors": upload.errors[:ERRORS_SHOWN],
+            "error_count": len(upload.errors),
+            "preview_rows": preview_rows,
+            "new_count": new_count,
+            "replace_count": replace_count,
+            "can_enter": round.is_open_for_entry,
+            "preview_limit": PREVIEW_ROWS,
+        },
+    )
+
+
+def _download(content: bytes, filename: str, content_type: str) -> HttpResponse:
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@allow(MEMBERS)
+@require_GET
+def upload_errors(request, pk, upload_pk):
+    round = selectors.round_get(user=request.user, pk=pk)
+    upload = selectors.upload_get(user=request.user, round=round, pk=upload_pk)
+    return _download(
+        exports.errors_csv(upload.errors), f"errors-round-{round.pk}.csv", exports.CSV_TYPE
+    )
+
+
+@allow(MEMBERS | DESK)
+@require_GET
+def demand_template(request, pk, fmt):
+    round = selectors.round_get(user=request.user, pk=pk)
+    rows = exports.template_rows(round)
+    if fmt == "xlsx":
+        content = exports.write_xlsx(
+            [(_("Demand"), list(exports.COLUMNS), rows), exports.materials_sheet(round)]
+        )
+        return _download(content, f"demand-template-round-{round.pk}.xlsx", exports.XLSX_TYPE)
+    return _download(
+        exports.write_csv(list(exports.COLUMNS), rows),
+        f"demand-template-round-{round.pk}.csv",
+        exports.CSV_TYPE,
+    )
+
+
+@allow(MEMBERS | DESK)
+@require_GET
+def demand_export(request, pk, fmt):
+    """A member: its own firm's lines. The desk: every line of the round, with the firm."""
+    round = selectors.round_get(user=request.user, pk=pk)
+    desk = request.user.is_desk
+    lines = selectors.lines_visible_to(request.user, round=round, include_withdrawn=desk).order_by(
+        "organisation__name", "material__sort_order", "first_quarter", "is_year", "pk"
+    )
+    header = exports.export_header(with_firm=desk)
+    rows = exports.export_rows(lines, with_firm=desk)
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    name = f"demand-round-{round.pk}-{stamp}"
+    if fmt == "xlsx":
+        return _download(
+            exports.write_xlsx([(_("Demand"), header, rows)]), f"{name}.xlsx", exports.XLSX_TYPE
+        )
+    return _download(exports.write_csv(header, rows), f"{name}.csv", exports.CSV_TYPE)
+
+
+# ---- screening (desk) ------------------------------------------------------------------------
+
+
+SCREENING_FILTERS = ("firm", "material", "period", "commitment", "status", "sort")
+
+
+@allow(DESK)
+@require_GET
+def screening(request, pk):
+    round = selectors.round_get(user=request.user, pk=pk)
+    filters = {name: request.GET.get(name, "").strip() for name in SCREENING_FILTERS}
+    filters["sort"] = filters["sort"] if filters["sort"] in selectors.SORTS else "material"
+    flagged = request.GET.get("flagged") == "1"
+    screened = selectors.screening_lines(user=request.user, round=round, flagged=flagged, **filters)
+    page = Paginator(screened, 100).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "industry/screening.html",
+        {
+            "round": round,
+            "page": page,
+            "filters": filters,
+            "flagged": flagged,
+            "total": len(screened),
+            "firms": selectors.round_firms(round),
+            "materials": round.materials.all(),
+            "periods": _period_choices(round),
+            "commitments": Commitment.choices,
+            "sorts": _sort_labels(),
+            "query": query.urlencode(),
+            "factor": selectors.OUTLIER_FACTOR,
+            "can_screen": round.state in (RoundState.OPEN, RoundState.CLOSED),
+            "exclude_form": ExcludeForm(),
+        },
+    )
+
+
+def _sort_labels():
+    return [
+        ("material", _("Material, period")),
+        ("firm", _("Firm")),
+        ("period", _("Period")),
+        ("-quantity_t", _("Largest quantity first")),
+        ("quantity_t", _("Smallest quantity first")),
+        ("-updated_at", _("Latest change first")),
+    ]
+
+
+def _screening_back(request, round):
+    back = request.POST.get("next", "")
+    url = reverse("industry:screening", args=[round.pk])
+    return redirect(f"{url}?{back}" if back else url)
+
+
+@allow(DESK)
+@require_POST
+def line_exclude(request, pk, line_pk):
+    round = selectors.round_get(user=request.user, pk=pk)
+    line = selectors.line_get(user=request.user, round=round, pk=line_pk, include_withdrawn=True)
+    form = ExcludeForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Give the reason for the exclusion: the firm will see it."))
+        return _screening_back(request, round)
+    try:
+        services.line_exclude(line=line, actor=request.user, reason=form.cleaned_data["reason"])
+    except (StateConflict, ValidationError) as exc:
+        messages.error(
+            request, exc.message if isinstance(exc, StateConflict) else " ".join(exc.messages)
+        )
+    else:
+        messages.success(
+            request, _("The line of %(firm)s was excluded.") % {"firm": line.organisation.name}
+        )
+    return _screening_back(request, round)
+
+
+@allow(DESK)
+@require_POST
+def line_restore(request, pk, line_pk):
+    round = selectors.round_get(user=request.user, pk=pk)
+    line = selectors.line_get(user=request.user, round=round, pk=line_pk, include_withdrawn=True)
+    try:
+        services.line_restore(line=line, actor=request.user)
+    except StateConflict as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request, _("The line of %(firm)s counts again.") % {"firm": line.organisation.name}
+        )
+    return _screening_back(request, round)
