@@ -30,6 +30,8 @@ class PositionSet(models.Model):
     round = models.ForeignKey(DemandRound, on_delete=models.CASCADE, related_name="position_sets")
     job = models.ForeignKey(Job, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+    # When the set became current (the positions' "as of" for readers).
+    published_at = models.DateTimeField(null=True, blank=True)
     is_current = models.BooleanField(default=False)
     # The disclosure thresholds this set was computed with.
     min_firms = models.PositiveSmallIntegerField()
@@ -38,8 +40,13 @@ class PositionSet(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["round"], condition=Q(is_current=True), name="one_current_position_set")
+            models.UniqueConstraint(
+                fields=["round"], condition=Q(is_current=True), name="one_current_position_set"
+            )
         ]
+
+    def __str__(self):
+        return f"{self.round} #{self.pk}{' (current)' if self.is_current else ''}"
 
 
 class PositionCell(models.Model):
@@ -65,8 +72,13 @@ class PositionCell(models.Model):
     class Meta:
         ordering = ["material__sort_order", "quarter"]
         constraints = [
-            models.UniqueConstraint(fields=["position_set", "material", "quarter"], name="one_cell_per_material_quarter")
+            models.UniqueConstraint(
+                fields=["position_set", "material", "quarter"], name="one_cell_per_material_quarter"
+            )
         ]
+
+    def __str__(self):
+        return f"{self.material_id} {self.period}"
 
     @property
     def period(self) -> Quarter:
@@ -87,9 +99,18 @@ class FirmPosition(models.Model):
     """One firm's pooled demand in one cell (trustee data: the desk, and the firm itself for its own
     rows). Member dashboards compare it with the disclosed pool; allocation reads the firm part."""
 
-    position_set = models.ForeignKey(PositionSet, on_delete=models.CASCADE, related_name="firm_positions")
-    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
-    material = models.ForeignKey(Material, on_delete=models.PROTECT, related_name="+")
+    # No separate indexes on the foreign keys: the unique constraint (which starts with the set)
+    # and the cell index serve every read, and each index less makes the aggregation's bulk insert
+    # cheaper.
+    position_set = models.ForeignKey(
+        PositionSet, on_delete=models.CASCADE, related_name="firm_positions", db_index=False
+    )
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    material = models.ForeignKey(
+        Material, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     quarter = models.PositiveIntegerField()
     demand_t = models.DecimalField(**T)
     demand_firm_t = models.DecimalField(**T)
@@ -98,16 +119,24 @@ class FirmPosition(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["position_set", "organisation", "material", "quarter"], name="one_firm_position_per_cell"
+                fields=["position_set", "organisation", "material", "quarter"],
+                name="one_firm_position_per_cell",
             )
         ]
-        indexes = [models.Index(fields=["position_set", "material", "quarter"], name="firmpos_cell")]
+        indexes = [
+            models.Index(fields=["position_set", "material", "quarter"], name="firmpos_cell")
+        ]
+
+    def __str__(self):
+        return f"{self.organisation_id} {self.material_id} {self.quarter}"
 
 
 class ElementCell(models.Model):
     """Roll-up: tonnes of contained element (and LCE for lithium) over all materials of an element."""
 
-    position_set = models.ForeignKey(PositionSet, on_delete=models.CASCADE, related_name="element_cells")
+    position_set = models.ForeignKey(
+        PositionSet, on_delete=models.CASCADE, related_name="element_cells"
+    )
     element = models.CharField(max_length=8)
     quarter = models.PositiveIntegerField()
     demand_t = models.DecimalField(**T)
@@ -120,8 +149,13 @@ class ElementCell(models.Model):
     class Meta:
         ordering = ["element", "quarter"]
         constraints = [
-            models.UniqueConstraint(fields=["position_set", "element", "quarter"], name="one_cell_per_element_quarter")
+            models.UniqueConstraint(
+                fields=["position_set", "element", "quarter"], name="one_cell_per_element_quarter"
+            )
         ]
+
+    def __str__(self):
+        return f"{self.element} {self.period}"
 
     @property
     def period(self) -> Quarter:

@@ -1,0 +1,279 @@
+"""Plotly figures of the position dashboards, as plain JSON-able dicts.
+
+Figures are built from what the reader may see (``CellView``): a hidden cell has no figures, so
+for members and the ministry it never reaches a chart, a tooltip or a title. Floats appear only
+here, for drawing; the data table beside each chart carries the exact decimals. Tonnes of
+different materials are never added up: each material gets its own panel and axis.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+
+from rohstoff.core.periods import Quarter
+
+PRIMARY = "#123d63"
+INDICATIVE = "#7fa6c9"
+UNSPLIT = "#8a96a6"
+OWN = "#0f6b61"
+CONTRACTED = "#b7791f"
+HIDDEN = "#6b4fa0"
+PANEL_HEIGHT = 150
+
+
+def _num(value):
+    return None if value is None else float(value)
+
+
+def _layout(**extra) -> dict:
+    de = (get_language() or "de").startswith("de")
+    layout = {
+        "separators": ",." if de else ".,",
+        "font": {
+            "family": "system-ui, -apple-system, Segoe UI, Roboto, Arial, sans-serif",
+            "size": 12,
+            "color": "#17212f",
+        },
+        "paper_bgcolor": "#ffffff",
+        "plot_bgcolor": "#ffffff",
+        "margin": {"l": 70, "r": 16, "t": 24, "b": 40},
+        "legend": {"orientation": "h", "y": -0.08, "yanchor": "top"},
+        "hoverlabel": {"namelength": -1},
+    }
+    layout.update(extra)
+    return layout
+
+
+def _by_material(cells) -> OrderedDict:
+    rows: OrderedDict = OrderedDict()
+    for cell in cells:
+        rows.setdefault(cell.material.pk, (cell.material, []))[1].append(cell)
+    return rows
+
+
+def _panels(rows: OrderedDict, quarters: list[str]) -> tuple[dict, list]:
+    """Layout of one panel (own y-axis) per material, sharing the quarter axis."""
+    n = max(len(rows), 1)
+    layout = _layout(
+        height=max(PANEL_HEIGHT * n + 90, 260),
+        grid={"rows": n, "columns": 1, "pattern": "independent", "roworder": "top to bottom"},
+        barmode="stack",
+    )
+    annotations = []
+    gap = 0.35 / n if n > 1 else 0
+    for i, (material, _cells) in enumerate(rows.values(), start=1):
+        suffix = "" if i == 1 else str(i)
+        top = 1 - (i - 1) / n
+        bottom = 1 - i / n + gap
+        layout[f"yaxis{suffix}"] = {
+            "title": {"text": "t"},
+            "rangemode": "tozero",
+            "domain": [bottom, top],
+            "gridcolor": "#e4e9ef",
+            "separatethousands": True,
+        }
+        layout[f"xaxis{suffix}"] = {
+            "type": "category",
+            "categoryorder": "array",
+            "categoryarray": quarters,
+            "anchor": f"y{suffix}",
+            "showticklabels": True,
+            "tickangle": -45,
+        }
+        annotations.append(
+            {
+                "text": f"<b>{material.name}</b>",
+                "xref": "paper",
+                "yref": "paper",
+                "x": 0,
+                "y": top,
+                "xanchor": "left",
+                "yanchor": "bottom",
+                "showarrow": False,
+            }
+        )
+    layout["annotations"] = annotations
+    return layout, list(rows.values())
+
+
+def demand_figure(cells, *, trustee: bool) -> dict:
+    """Demand by material and quarter, firm and indicative stacked. For the desk and agency,
+    cells hidden from members are hatched; for members and the ministry they are absent, and a
+    disclosed cell whose parts may not be shown is drawn as one undivided bar."""
+    rows = _by_material(cells)
+    quarters = sorted({c.quarter for c in cells})
+    periods = [str(Quarter.from_index(q)) for q in quarters]
+    layout, panels = _panels(rows, periods)
+    data = []
+    firm_label, indicative_label = _("firm"), _("indicative")
+    unsplit_label = _("demand (split not disclosed)")
+    hidden_note = _("hidden from members and ministry")
+    for i, (material, mcells) in enumerate(panels, start=1):
+        suffix = "" if i == 1 else str(i)
+        x = [c.period for c in mcells]
+        firm = [_num(c.demand_firm_t) for c in mcells]
+        indicative = [_num(c.demand_indicative_t) for c in mcells]
+        unsplit = [_num(c.demand_t) if c.visible and not c.parts_visible else None for c in mcells]
+        pattern = [("/" if not c.disclosed else "") for c in mcells] if trustee else None
+        text = [(hidden_note if not c.disclosed else "") for c in mcells] if trustee else None
+        common = {
+            "type": "bar",
+            "x": x,
+            "xaxis": f"x{suffix}",
+            "yaxis": f"y{suffix}",
+            "legendgroup": "",
+        }
+        for name, values, colour in (
+            (firm_label, firm, PRIMARY),
+            (indicative_label, indicative, INDICATIVE),
+        ):
+            trace = {
+                **common,
+                "name": name,
+                "y": values,
+                "marker": {"color": colour},
+                "legendgroup": name,
+                "showlegend": i == 1,
+                "hovertemplate": f"{material.name} %{{x}}<br>{name}: %{{y:,.3f}} t<extra></extra>",
+            }
+            if trustee:
+                trace["marker"]["pattern"] = {"shape": pattern, "fgcolor": HIDDEN, "solidity": 0.35}
+                trace["customdata"] = text
+                trace["hovertemplate"] = (
+                    f"{material.name} %{{x}}<br>{name}: %{{y:,.3f}} t"
+                    f"<br>%{{customdata}}<extra></extra>"
+                )
+            data.append(trace)
+        if any(v is not None for v in unsplit):
+            data.append(
+                {
+                    **common,
+                    "name": unsplit_label,
+                    "y": unsplit,
+                    "marker": {"color": UNSPLIT},
+                    "legendgroup": "unsplit",
+                    "showlegend": True,
+                    "hovertemplate": f"{material.name} %{{x}}<br>%{{y:,.3f}} t<extra></extra>",
+                }
+            )
+    return {"data": data, "layout": layout}
+
+
+def member_figure(rows_by_cell) -> dict:
+    """A member's own demand beside the disclosed pool, per material and quarter."""
+    cells = [r.cell for r in rows_by_cell]
+    rows = _by_material(cells)
+    own = {(r.cell.material.pk, r.cell.quarter): r.own_t for r in rows_by_cell}
+    quarters = sorted({c.quarter for c in cells})
+    layout, panels = _panels(rows, [str(Quarter.from_index(q)) for q in quarters])
+    layout["barmode"] = "group"
+    pool_label, own_label = _("pooled demand (disclosed)"), _("your firm")
+    data = []
+    for i, (material, mcells) in enumerate(panels, start=1):
+        suffix = "" if i == 1 else str(i)
+        x = [c.period for c in mcells]
+        common = {
+            "type": "bar",
+            "x": x,
+            "xaxis": f"x{suffix}",
+            "yaxis": f"y{suffix}",
+            "showlegend": i == 1,
+        }
+        data.append(
+            {
+                **common,
+                "name": pool_label,
+                "legendgroup": "pool",
+                "y": [_num(c.demand_t) for c in mcells],
+                "marker": {"color": PRIMARY},
+                "hovertemplate": f"{material.name} %{{x}}<br>{pool_label}: %{{y:,.3f}} t<extra></extra>",
+            }
+        )
+        data.append(
+            {
+                **common,
+                "name": own_label,
+                "legendgroup": "own",
+                "y": [_num(own.get((material.pk, c.quarter))) for c in mcells],
+                "marker": {"color": OWN},
+                "hovertemplate": f"{material.name} %{{x}}<br>{own_label}: %{{y:,.3f}} t<extra></extra>",
+            }
+        )
+    return {"data": data, "layout": layout}
+
+
+def coverage_figure(cells) -> dict:
+    """Disclosed demand against contracted supply, per material and quarter (ministry)."""
+    rows = _by_material(cells)
+    quarters = sorted({c.quarter for c in cells})
+    layout, panels = _panels(rows, [str(Quarter.from_index(q)) for q in quarters])
+    layout["barmode"] = "group"
+    demand_label, contracted_label = _("pooled demand"), _("contracted")
+    data = []
+    for i, (material, mcells) in enumerate(panels, start=1):
+        suffix = "" if i == 1 else str(i)
+        x = [c.period for c in mcells]
+        common = {
+            "type": "bar",
+            "x": x,
+            "xaxis": f"x{suffix}",
+            "yaxis": f"y{suffix}",
+            "showlegend": i == 1,
+        }
+        data.append(
+            {
+                **common,
+                "name": demand_label,
+                "legendgroup": "demand",
+                "marker": {"color": PRIMARY},
+                "y": [_num(c.demand_t) for c in mcells],
+                "hovertemplate": f"{material.name} %{{x}}<br>{demand_label}: %{{y:,.3f}} t<extra></extra>",
+            }
+        )
+        data.append(
+            {
+                **common,
+                "name": contracted_label,
+                "legendgroup": "contracted",
+                "marker": {"color": CONTRACTED},
+                "y": [_num(c.contracted_t) for c in mcells],
+                "hovertemplate": f"{material.name} %{{x}}<br>{contracted_label}: %{{y:,.3f}} t<extra></extra>",
+            }
+        )
+    return {"data": data, "layout": layout}
+
+
+def top_open_figure(top_cells) -> dict:
+    """The largest open positions (demand not yet contracted), largest on top."""
+    labels = [f"{c.material.name} · {c.period}" for c in top_cells]
+    values = [_num(c.open_t) for c in top_cells]
+    colours = [PRIMARY if c.disclosed else HIDDEN for c in top_cells]
+    layout = _layout(
+        height=max(60 + 32 * len(top_cells), 220),
+        margin={"l": 16, "r": 16, "t": 16, "b": 40},
+        showlegend=False,
+    )
+    layout["yaxis"] = {"autorange": "reversed", "automargin": True, "type": "category"}
+    layout["xaxis"] = {
+        "title": {"text": _("open position (t)")},
+        "rangemode": "tozero",
+        "gridcolor": "#e4e9ef",
+        "separatethousands": True,
+    }
+    name = _("open position")
+    return {
+        "data": [
+            {
+                "type": "bar",
+                "orientation": "h",
+                "x": values,
+                "y": labels,
+                "marker": {"color": colours},
+                "hovertemplate": f"%{{y}}<br>{name}: %{{x:,.3f}} t<extra></extra>",
+            }
+        ],
+        "layout": layout,
+    }

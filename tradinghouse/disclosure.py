@@ -1,0 +1,288 @@
+"""Disclosure control: which position cells members and the ministry may see (DESIGN.md).
+
+A cell is *primary hidden* when fewer than ``min_firms`` firms contribute, or when the p% rule
+fails (total - largest - second largest < p x largest: the second-largest firm could estimate the
+largest one's demand). Then, in every row (a material across its quarters, or an element roll-up
+across its quarters), if exactly one cell is hidden, the shown cell with the smallest demand is
+hidden too (earliest quarter on ties), so that no row total gives the hidden cell back. A roll-up
+cell is hidden when it fails the rule itself or when any of its material cells is hidden. A cell's
+firm and indicative parts are shown only when each part passes the rule on its own.
+
+Everything here is pure: it works on the few per-cell statistics the aggregation computed in the
+database, never on demand lines. :func:`present_cell` is the one place that turns a stored cell
+into what a given reader may see, so pages, API, exports and charts cannot disagree.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from .models import HiddenReason
+
+ZERO = Decimal(0)
+
+
+@dataclass(frozen=True)
+class PartStats:
+    """One quantity of a cell over its contributing firms: the total and the two largest firms."""
+
+    total: Decimal
+    largest: Decimal
+    second: Decimal
+    contributors: int
+
+    @classmethod
+    def empty(cls) -> PartStats:
+        return cls(ZERO, ZERO, ZERO, 0)
+
+
+def primary_reason(part: PartStats, *, min_firms: int, p: Decimal) -> str:
+    """Why ``part`` may not be shown on its own ('' when it may)."""
+    if part.contributors < min_firms:
+        return HiddenReason.FEW_FIRMS
+    if part.total - part.largest - part.second < p * part.largest:
+        return HiddenReason.DOMINANCE
+    return ""
+
+
+def part_passes(part: PartStats, *, min_firms: int, p: Decimal) -> bool:
+    """A firm or indicative part may be shown. A part nobody entered (zero) gives no firm's
+    figure away: the other part then equals the total, which passed the rule already."""
+    return part.total == ZERO or not primary_reason(part, min_firms=min_firms, p=p)
+
+
+@dataclass
+class Decision:
+    """The disclosure outcome of one cell (material or roll-up) in a row of quarters."""
+
+    row: object
+    quarter: int
+    demand: Decimal
+    reason: str = ""
+
+    @property
+    def hidden(self) -> bool:
+        return bool(self.reason)
+
+
+def suppress_complementary(decisions: Iterable[Decision]) -> None:
+    """In each row with exactly one hidden cell, hide the shown cell with the smallest demand
+    (earliest quarter on ties). Changes the decisions in place."""
+    rows: dict[object, list[Decision]] = defaultdict(list)
+    for decision in decisions:
+        rows[decision.row].append(decision)
+    for row in rows.values():
+        hidden = [d for d in row if d.hidden]
+        shown = [d for d in row if not d.hidden]
+        if len(hidden) == 1 and shown:
+            smallest = min(shown, key=lambda d: (d.demand, d.quarter))
+            smallest.reason = HiddenReason.COMPLEMENTARY
+
+
+@dataclass
+class CellInput:
+    material_id: int
+    quarter: int
+    total: PartStats
+    firm: PartStats
+    indicative: PartStats
+
+
+@dataclass
+class CellOutcome:
+    disclosed: bool
+    hidden_reason: str
+    firm_disclosed: bool
+    indicative_disclosed: bool
+
+
+@dataclass
+class RollupInput:
+    element: str
+    quarter: int
+    total: PartStats
+    material_ids: set[int] = field(default_factory=set)
+
+
+def decide(
+    cells: list[CellInput], rollups: list[RollupInput], *, min_firms: int, p: Decimal
+) -> tuple[dict[tuple[int, int], CellOutcome], dict[tuple[str, int], str]]:
+    """Disclosure of every material cell and every roll-up cell of one position set.
+
+    Returns ``{(material_id, quarter): CellOutcome}`` and ``{(element, quarter): hidden_reason}``
+    ('' for a disclosed roll-up cell).
+    """
+    material_decisions = {
+        (c.material_id, c.quarter): Decision(
+            row=c.material_id,
+            quarter=c.quarter,
+            demand=c.total.total,
+            reason=primary_reason(c.total, min_firms=min_firms, p=p),
+        )
+        for c in cells
+    }
+    suppress_complementary(material_decisions.values())
+
+    rollup_decisions = {}
+    for r in rollups:
+        reason = primary_reason(r.total, min_firms=min_firms, p=p)
+        if not reason and any(material_decisions[(m, r.quarter)].hidden for m in r.material_ids):
+            reason = HiddenReason.PART_HIDDEN
+        rollup_decisions[(r.element, r.quarter)] = Decision(
+            row=r.element, quarter=r.quarter, demand=r.total.total, reason=reason
+        )
+    suppress_complementary(rollup_decisions.values())
+
+    outcomes = {}
+    for c in cells:
+        decision = material_decisions[(c.material_id, c.quarter)]
+        parts_shown = (
+            not decision.hidden
+            and part_passes(c.firm, min_firms=min_firms, p=p)
+            and part_passes(c.indicative, min_firms=min_firms, p=p)
+        )
+        outcomes[(c.material_id, c.quarter)] = CellOutcome(
+            disclosed=not decision.hidden,
+            hidden_reason=decision.reason,
+            firm_disclosed=parts_shown,
+            indicative_disclosed=parts_shown,
+        )
+    return outcomes, {key: d.reason for key, d in rollup_decisions.items()}
+
+
+# ---- what a reader may see -------------------------------------------------------------------
+
+
+def is_trustee(user) -> bool:
+    """The desk (trustee of the individual lines) and the agency see every cell and its reason."""
+    return bool(user.is_desk or user.is_agency)
+
+
+@dataclass(frozen=True)
+class CellView:
+    """A position cell as one reader may see it: for members and the ministry a hidden cell has
+    every quantity and count None."""
+
+    material: object
+    quarter: int
+    period: str
+    disclosed: bool
+    demand_t: Decimal | None
+    demand_firm_t: Decimal | None
+    demand_indicative_t: Decimal | None
+    contributors: int | None
+    contracted_t: Decimal | None
+    allocated_t: Decimal | None
+    open_t: Decimal | None
+    coverage: Decimal | None
+    hidden_reason: str | None  # None for readers who may not know it
+    largest_share: Decimal | None  # the desk only
+
+    @property
+    def visible(self) -> bool:
+        """The figures are shown to this reader (a trustee sees hidden cells too)."""
+        return self.demand_t is not None
+
+    @property
+    def parts_visible(self) -> bool:
+        return self.demand_firm_t is not None
+
+    def get_hidden_reason_display(self) -> str:
+        return HiddenReason(self.hidden_reason).label if self.hidden_reason else ""
+
+
+def present_cell(cell, *, trustee: bool, desk: bool = False) -> CellView:
+    from rohstoff.core.periods import Quarter
+
+    common = {
+        "material": cell.material,
+        "quarter": cell.quarter,
+        "period": str(Quarter.from_index(cell.quarter)),
+        "disclosed": cell.disclosed,
+    }
+    if trustee:
+        return CellView(
+            **common,
+            demand_t=cell.demand_t,
+            demand_firm_t=cell.demand_firm_t,
+            demand_indicative_t=cell.demand_indicative_t,
+            contributors=cell.contributors,
+            contracted_t=cell.contracted_t,
+            allocated_t=cell.allocated_t,
+            open_t=cell.open_t,
+            coverage=cell.coverage,
+            hidden_reason=cell.hidden_reason,
+            largest_share=cell.largest_share if desk else None,
+        )
+    if not cell.disclosed:
+        return CellView(
+            **common,
+            demand_t=None,
+            demand_firm_t=None,
+            demand_indicative_t=None,
+            contributors=None,
+            contracted_t=None,
+            allocated_t=None,
+            open_t=None,
+            coverage=None,
+            hidden_reason=None,
+            largest_share=None,
+        )
+    parts = cell.firm_disclosed and cell.indicative_disclosed
+    return CellView(
+        **common,
+        demand_t=cell.demand_t,
+        demand_firm_t=cell.demand_firm_t if parts else None,
+        demand_indicative_t=cell.demand_indicative_t if parts else None,
+        contributors=cell.contributors,
+        contracted_t=cell.contracted_t,
+        allocated_t=cell.allocated_t,
+        open_t=cell.open_t,
+        coverage=cell.coverage,
+        hidden_reason=None,
+        largest_share=None,
+    )
+
+
+@dataclass(frozen=True)
+class ElementView:
+    element: str
+    quarter: int
+    period: str
+    disclosed: bool
+    demand_t: Decimal | None
+    demand_lce_t: Decimal | None
+    contributors: int | None
+    hidden_reason: str | None
+
+    @property
+    def visible(self) -> bool:
+        return self.demand_t is not None
+
+    def get_hidden_reason_display(self) -> str:
+        return HiddenReason(self.hidden_reason).label if self.hidden_reason else ""
+
+
+def present_element(cell, *, trustee: bool) -> ElementView:
+    from rohstoff.core.periods import Quarter
+
+    common = {
+        "element": cell.element,
+        "quarter": cell.quarter,
+        "period": str(Quarter.from_index(cell.quarter)),
+        "disclosed": cell.disclosed,
+    }
+    if trustee or cell.disclosed:
+        return ElementView(
+            **common,
+            demand_t=cell.demand_t,
+            demand_lce_t=cell.demand_lce_t,
+            contributors=cell.contributors,
+            hidden_reason=cell.hidden_reason if trustee else None,
+        )
+    return ElementView(
+        **common, demand_t=None, demand_lce_t=None, contributors=None, hidden_reason=None
+    )

@@ -1,0 +1,151 @@
+"""CSV and XLSX exports of a round's positions, from what the reader may see (disclosure applied:
+for members and the ministry a hidden cell exports with every quantity and count empty).
+
+CSV follows the reader's language: German readers get ``;`` and a decimal comma (as German Excel
+opens it), English readers ``,`` and a decimal point. Tonnes keep their 6 decimal places.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from decimal import Decimal
+
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+
+from .disclosure import CellView, ElementView
+
+
+def _columns(*, trustee: bool, member: bool, by_element: bool) -> list[tuple[str, str]]:
+    if by_element:
+        cols = [
+            ("element", _("Element")),
+            ("period", _("Quarter")),
+            ("disclosed", _("Disclosed")),
+            ("demand_t", _("Contained element (t)")),
+            ("demand_lce_t", _("LCE (t)")),
+        ]
+    else:
+        cols = [
+            ("material", _("Material code")),
+            ("material_name", _("Material")),
+            ("period", _("Quarter")),
+            ("disclosed", _("Disclosed")),
+            ("demand_t", _("Demand (t)")),
+            ("demand_firm_t", _("Firm (t)")),
+            ("demand_indicative_t", _("Indicative (t)")),
+            ("contributors", _("Contributing firms")),
+            ("contracted_t", _("Contracted (t)")),
+            ("allocated_t", _("Allocated (t)")),
+            ("open_t", _("Open (t)")),
+            ("coverage", _("Coverage")),
+        ]
+        if member:
+            cols += [("own_t", _("Your firm's demand (t)")), ("share", _("Your share"))]
+    if trustee:
+        cols.append(("hidden_reason", _("Why hidden")))
+    return cols
+
+
+def _rows(items, *, by_element: bool, own: dict | None) -> list[dict]:
+    rows = []
+    for item in items:
+        if by_element:
+            item: ElementView
+            row = {
+                "element": item.element,
+                "period": item.period,
+                "disclosed": item.disclosed,
+                "demand_t": item.demand_t,
+                "demand_lce_t": item.demand_lce_t,
+                "hidden_reason": item.get_hidden_reason_display(),
+            }
+        else:
+            item: CellView
+            row = {
+                "material": item.material.code,
+                "material_name": item.material.name,
+                "period": item.period,
+                "disclosed": item.disclosed,
+                "demand_t": item.demand_t,
+                "demand_firm_t": item.demand_firm_t,
+                "demand_indicative_t": item.demand_indicative_t,
+                "contributors": item.contributors,
+                "contracted_t": item.contracted_t,
+                "allocated_t": item.allocated_t,
+                "open_t": item.open_t,
+                "coverage": item.coverage,
+                "hidden_reason": item.get_hidden_reason_display(),
+            }
+            if own is not None:
+                own_t = own.get((item.material.pk, item.quarter), Decimal(0))
+                row["own_t"] = own_t
+                row["share"] = (
+                    (own_t / item.demand_t).quantize(Decimal("0.0001"))
+                    if item.visible and item.demand_t
+                    else None
+                )
+        rows.append(row)
+    return rows
+
+
+def _text(value, decimal_comma: bool) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    if isinstance(value, Decimal):
+        text = format(value, "f")
+        return text.replace(".", ",") if decimal_comma else text
+    return str(value)
+
+
+def to_csv(items, *, trustee: bool, by_element: bool, own: dict | None = None) -> bytes:
+    decimal_comma = (get_language() or "de").startswith("de")
+    cols = _columns(trustee=trustee, member=own is not None, by_element=by_element)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";" if decimal_comma else ",", lineterminator="\r\n")
+    writer.writerow([label for _key, label in cols])
+    for row in _rows(items, by_element=by_element, own=own):
+        writer.writerow([_text(row.get(key), decimal_comma) for key, _label in cols])
+    # A byte-order mark, so that Excel reads the umlauts of material names as UTF-8.
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def to_xlsx(
+    items, *, trustee: bool, by_element: bool, own: dict | None = None, title: str = ""
+) -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    cols = _columns(trustee=trustee, member=own is not None, by_element=by_element)
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = (_("Elements") if by_element else _("Positions"))[:31]
+    sheet.append([label for _key, label in cols])
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for row in _rows(items, by_element=by_element, own=own):
+        values = []
+        for key, _label in cols:
+            value = row.get(key)
+            if isinstance(value, bool):
+                value = _("yes") if value else _("no")
+            values.append(value)
+        sheet.append(values)
+    for index, (key, _label) in enumerate(cols, start=1):
+        letter = sheet.cell(row=1, column=index).column_letter
+        sheet.column_dimensions[letter].width = 28 if key == "material_name" else 16
+        if key.endswith("_t"):
+            for (cell,) in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
+                cell.number_format = "#,##0.000000"
+        elif key in ("coverage", "share"):
+            for (cell,) in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
+                cell.number_format = "0.00%"
+    sheet.freeze_panes = "A2"
+    if title:
+        workbook.properties.title = title
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()

@@ -1,0 +1,213 @@
+"""Reads of tradinghouse that have rules. Every function takes the acting user; a round the user
+may not see raises Http404 (missing and forbidden look the same). Dashboards read positions only,
+never demand lines, so their query count does not grow with the data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Count, Q, QuerySet
+from django.http import Http404
+
+from industry.models import DemandRound, RoundState
+from rohstoff.core.models import Material, User
+from rohstoff.core.periods import Period, PeriodError
+
+from .disclosure import CellView, ElementView, is_trustee, present_cell, present_element
+from .models import ElementCell, FirmPosition, PositionCell, PositionSet
+
+
+def rounds_visible_to(user: User) -> QuerySet[DemandRound]:
+    """The desk sees every round; members, agency and ministry every round that is not a draft."""
+    if not (user and user.is_authenticated):
+        return DemandRound.objects.none()
+    if user.is_desk:
+        return DemandRound.objects.all()
+    if user.is_member or user.is_agency or user.is_ministry:
+        return DemandRound.objects.exclude(state=RoundState.DRAFT)
+    return DemandRound.objects.none()
+
+
+def round_get(*, user: User, pk) -> DemandRound:
+    try:
+        return rounds_visible_to(user).get(pk=pk)
+    except (DemandRound.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def current_set(round: DemandRound) -> PositionSet | None:
+    return PositionSet.objects.filter(round=round, is_current=True).first()
+
+
+def rounds_with_positions(user: User) -> list[tuple[DemandRound, PositionSet | None]]:
+    """Rounds whose positions the user may read (with their current set), newest first; for the
+    desk also closed rounds that are waiting for their first aggregation."""
+    current = {
+        ps.round_id: ps
+        for ps in PositionSet.objects.filter(
+            is_current=True, round__in=rounds_visible_to(user)
+        ).annotate(
+            cell_count=Count("cells"),
+            disclosed_count=Count("cells", filter=Q(cells__disclosed=True)),
+        )
+    }
+    rounds = (
+        rounds_visible_to(user)
+        .filter(
+            Q(pk__in=list(current)) | (Q(state=RoundState.CLOSED) if user.is_desk else Q(pk__in=[]))
+        )
+        .order_by("-closes_at", "-pk")
+    )
+    return [(r, current.get(r.pk)) for r in rounds]
+
+
+@dataclass(frozen=True)
+class PositionFilter:
+    """Filters of the positions API and dashboards: material code, family, period (a year means
+    its four quarters)."""
+
+    material: Material | None = None
+    family: str = ""
+    quarters: tuple[int, ...] | None = None
+
+    @property
+    def active(self) -> bool:
+        return bool(self.material or self.family or self.quarters)
+
+
+class FilterError(ValueError):
+    def __init__(self, errors: dict):
+        super().__init__(str(errors))
+        self.errors = errors
+
+
+def parse_filter(params) -> PositionFilter:
+    """Validate filter parameters; raises FilterError with messages per parameter."""
+    from django.utils.translation import gettext as _
+
+    from rohstoff.core.models import MaterialFamily
+
+    errors, material, family, quarters = {}, None, "", None
+    code = (params.get("material") or "").strip()
+    if code:
+        material = Material.objects.filter(code=code).first()
+        if material is None:
+            errors["material"] = [_("Unknown material code %(code)s.") % {"code": code}]
+    family = (params.get("family") or "").strip()
+    if family and family not in MaterialFamily.values:
+        errors["family"] = [_("Unknown material family %(family)s.") % {"family": family}]
+    text = (params.get("period") or "").strip()
+    if text:
+        try:
+            quarters = tuple(q.index for q in Period.parse(text).quarters())
+        except PeriodError:
+            errors["period"] = [_("Write a year (2027) or a quarter (2027-Q3).")]
+    if errors:
+        raise FilterError(errors)
+    return PositionFilter(material=material, family=family, quarters=quarters)
+
+
+def _filtered_cells(position_set: PositionSet, flt: PositionFilter) -> QuerySet[PositionCell]:
+    qs = PositionCell.objects.filter(position_set=position_set).select_related("material")
+    if flt.material:
+        qs = qs.filter(material=flt.material)
+    if flt.family:
+        qs = qs.filter(material__family=flt.family)
+    if flt.quarters:
+        qs = qs.filter(quarter__in=flt.quarters)
+    return qs.order_by("material__sort_order", "material__code", "quarter")
+
+
+def _filtered_elements(position_set: PositionSet, flt: PositionFilter) -> QuerySet[ElementCell]:
+    qs = ElementCell.objects.filter(position_set=position_set)
+    if flt.material:
+        qs = qs.filter(element=flt.material.element)
+    if flt.family:
+        qs = qs.filter(element__in=Material.objects.filter(family=flt.family).values("element"))
+    if flt.quarters:
+        qs = qs.filter(quarter__in=flt.quarters)
+    return qs.order_by("element", "quarter")
+
+
+def position_cells(
+    *, user: User, round: DemandRound, flt: PositionFilter | None = None
+) -> list[CellView]:
+    """The current cells of ``round`` as ``user`` may see them (disclosure applied)."""
+    position_set = current_set(round)
+    if position_set is None:
+        return []
+    trustee = is_trustee(user)
+    return [
+        present_cell(c, trustee=trustee, desk=user.is_desk)
+        for c in _filtered_cells(position_set, flt or PositionFilter())
+    ]
+
+
+def element_cells(
+    *, user: User, round: DemandRound, flt: PositionFilter | None = None
+) -> list[ElementView]:
+    position_set = current_set(round)
+    if position_set is None:
+        return []
+    trustee = is_trustee(user)
+    return [
+        present_element(c, trustee=trustee)
+        for c in _filtered_elements(position_set, flt or PositionFilter())
+    ]
+
+
+def own_firm_positions(
+    *, user: User, position_set: PositionSet
+) -> dict[tuple[int, int], FirmPosition]:
+    """A member's own rows of the set, by (material_id, quarter). Nobody else's."""
+    if not user.is_member or not user.organisation_id:
+        return {}
+    return {
+        (fp.material_id, fp.quarter): fp
+        for fp in FirmPosition.objects.filter(
+            position_set=position_set, organisation_id=user.organisation_id
+        )
+    }
+
+
+@dataclass(frozen=True)
+class MemberRow:
+    cell: CellView
+    own_t: Decimal
+    share: Decimal | None  # own / pool where the pool cell is disclosed
+
+
+@dataclass(frozen=True)
+class MaterialShare:
+    material: Material
+    own_t: Decimal
+    pool_t: Decimal
+    share: Decimal
+    quarters: int
+
+
+def member_view(
+    *, user: User, round: DemandRound, position_set: PositionSet, cells: list[CellView]
+) -> tuple[list[MemberRow], list[MaterialShare]]:
+    """A member's own demand against the disclosed pool: per cell, and per material over the
+    disclosed quarters only (a share of a hidden cell would give the pool away)."""
+    own = own_firm_positions(user=user, position_set=position_set)
+    rows, totals = [], {}
+    for cell in cells:
+        fp = own.get((cell.material.pk, cell.quarter))
+        own_t = fp.demand_t if fp else Decimal(0)
+        share = None
+        if cell.visible and cell.demand_t:
+            share = own_t / cell.demand_t
+            entry = totals.setdefault(cell.material.pk, [cell.material, Decimal(0), Decimal(0), 0])
+            entry[1] += own_t
+            entry[2] += cell.demand_t
+            entry[3] += 1
+        rows.append(MemberRow(cell=cell, own_t=own_t, share=share))
+    shares = [
+        MaterialShare(material=m, own_t=o, pool_t=p, share=o / p, quarters=n)
+        for m, o, p, n in totals.values()
+        if p and o
+    ]
+    return rows, shares

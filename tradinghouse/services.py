@@ -1,0 +1,451 @@
+"""Writes of tradinghouse: the aggregation of a round's demand lines into procurement positions.
+
+The aggregation runs in the database: one ``INSERT ... SELECT ... GROUP BY`` pools the active lines
+into firm positions (one firm's demand per cell, with the year-to-quarter split done in SQL), two
+set-based reads compute each cell's and each element roll-up's statistics with window functions,
+and only those few statistics come to Python for disclosure control. Each phase runs in its own
+transaction and reports its progress; the finished set is made current in one small transaction,
+so readers see the old positions or the new ones, never a mix. A failure leaves the previous set
+current and the job failed with a readable reason.
+
+Quantities travel through SQL as integer micro-tonnes (``quantity_t * 10**6``, exact in
+PostgreSQL and SQLite alike), which makes the half-to-even split of a year exact: PostgreSQL's
+``round()`` rounds half away from zero, so the rounding is written out in SQL below.
+"""
+
+from __future__ import annotations
+
+import logging
+from decimal import ROUND_HALF_EVEN, Decimal
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+
+from industry.models import Commitment, DemandLine, DemandRound, RoundState
+from rohstoff.core.audit import audit_record
+from rohstoff.core.chemistry import LCE_PER_LITHIUM
+from rohstoff.core.errors import StateConflict
+from rohstoff.core.jobs import JobReporter, active_job_for, job_start
+from rohstoff.core.models import Job, JobState, Material
+from rohstoff.core.units import TONNE_PLACES
+
+from . import disclosure
+from .models import ElementCell, FirmPosition, PositionCell, PositionSet
+from .supply import supply_for_round
+
+log = logging.getLogger(__name__)
+
+AGGREGATION_JOB = "tradinghouse.aggregate"
+AGGREGATABLE_STATES = (RoundState.CLOSED, RoundState.AGGREGATED)
+MICRO = 1_000_000
+SHARE_PLACES = Decimal("0.000001")
+
+
+def quarter_share_sql(micro: str) -> str:
+    """SQL for round_half_even(micro / 4) of a non-negative integer expression ``micro``.
+
+    Integer division truncates in both PostgreSQL and SQLite; with the remainder r of the division
+    by 4, r = 3 rounds up, r = 2 (exactly half) rounds to the even neighbour, r < 2 rounds down.
+    """
+    # "%%" is a literal "%" (modulo) in a query that is executed with parameters.
+    return (
+        f"(({micro}) / 4 + CASE ({micro}) %% 4 WHEN 3 THEN 1 "
+        f"WHEN 2 THEN (({micro}) / 4) %% 2 ELSE 0 END)"
+    )
+
+
+def _tables() -> dict[str, str]:
+    return {
+        "line": DemandLine._meta.db_table,
+        "fp": FirmPosition._meta.db_table,
+        "material": Material._meta.db_table,
+    }
+
+
+# Splits each active line into its quarters (a quarter line into one, a year line into four, the
+# fourth taking the remainder) and pools them per firm, material and quarter in micro-tonnes.
+FIRM_POSITIONS_SQL = """
+INSERT INTO {fp} (position_set_id, organisation_id, material_id, quarter,
+                  demand_t, demand_firm_t, demand_indicative_t)
+SELECT %(set_id)s, s.organisation_id, s.material_id, s.quarter,
+       SUM(s.q) / 1000000.0,
+       SUM(CASE WHEN s.commitment = %(firm)s THEN s.q ELSE 0 END) / 1000000.0,
+       SUM(CASE WHEN s.commitment = %(firm)s THEN 0 ELSE s.q END) / 1000000.0
+FROM (
+    SELECT l.organisation_id, l.material_id, l.commitment, l.first_quarter + k.k AS quarter,
+           CASE WHEN k.k = 3 THEN l.micro - 3 * {share}
+                WHEN l.is_year THEN {share}
+                ELSE l.micro END AS q
+    FROM (
+        SELECT organisation_id, material_id, commitment, first_quarter, is_year,
+               CAST(ROUND(quantity_t * 1000000) AS BIGINT) AS micro
+        FROM {line}
+        WHERE round_id = %(round_id)s AND withdrawn_at IS NULL AND excluded = %(false)s
+    ) l
+    JOIN (SELECT 0 AS k UNION ALL SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3) k
+      ON k.k = 0 OR l.is_year
+) s
+GROUP BY s.organisation_id, s.material_id, s.quarter
+HAVING SUM(s.q) > 0
+"""
+
+# Per cell: contributors, total and the two largest firms, for the total and for each part.
+CELL_STATS_SQL = """
+SELECT material_id, quarter,
+       COUNT(*), SUM(t), MAX(t), SUM(CASE WHEN rt = 2 THEN t ELSE 0 END),
+       SUM(CASE WHEN f > 0 THEN 1 ELSE 0 END), SUM(f), MAX(f), SUM(CASE WHEN rf = 2 THEN f ELSE 0 END),
+       SUM(CASE WHEN i > 0 THEN 1 ELSE 0 END), SUM(i), MAX(i), SUM(CASE WHEN ri = 2 THEN i ELSE 0 END)
+FROM (
+    SELECT material_id, quarter, t, f, i,
+           ROW_NUMBER() OVER (PARTITION BY material_id, quarter ORDER BY t DESC) AS rt,
+           ROW_NUMBER() OVER (PARTITION BY material_id, quarter ORDER BY f DESC) AS rf,
+           ROW_NUMBER() OVER (PARTITION BY material_id, quarter ORDER BY i DESC) AS ri
+    FROM (
+        SELECT material_id, quarter,
+               CAST(ROUND(demand_t * 1000000) AS BIGINT) AS t,
+               CAST(ROUND(demand_firm_t * 1000000) AS BIGINT) AS f,
+               CAST(ROUND(demand_indicative_t * 1000000) AS BIGINT) AS i
+        FROM {fp} WHERE position_set_id = %(set_id)s
+    ) x
+) y
+GROUP BY material_id, quarter
+"""
+
+# Per element and quarter: the contained element of each firm (over all materials of the
+# element), then contributors, total and the two largest firms. Micro-tonnes of material times the
+# element content: exact in PostgreSQL's numeric.
+ELEMENT_STATS_SQL = """
+SELECT element, quarter, COUNT(*), SUM(c), MAX(c), SUM(CASE WHEN r = 2 THEN c ELSE 0 END)
+FROM (
+    SELECT element, quarter, c,
+           ROW_NUMBER() OVER (PARTITION BY element, quarter ORDER BY c DESC) AS r
+    FROM (
+        SELECT m.element AS element, fp.quarter AS quarter, fp.organisation_id,
+               SUM(CAST(ROUND(fp.demand_t * 1000000) AS BIGINT) * m.element_content) AS c
+        FROM {fp} fp JOIN {material} m ON m.id = fp.material_id
+        WHERE fp.position_set_id = %(set_id)s
+        GROUP BY m.element, fp.quarter, fp.organisation_id
+    ) a
+) b
+GROUP BY element, quarter
+"""
+
+
+def _micro(value) -> Decimal:
+    """A micro-tonne figure from the database as exact tonnes (SQLite may hand back a float)."""
+    if value is None:
+        return Decimal(0)
+    if isinstance(value, float):
+        value = repr(value)
+    return Decimal(value) / MICRO
+
+
+def _tonnes(value: Decimal) -> Decimal:
+    return value.quantize(TONNE_PLACES, rounding=ROUND_HALF_EVEN)
+
+
+def _part(count, total, largest, second) -> disclosure.PartStats:
+    return disclosure.PartStats(_micro(total), _micro(largest), _micro(second), int(count or 0))
+
+
+def _share(largest: Decimal, total: Decimal) -> Decimal:
+    if not total:
+        return Decimal(0)
+    return (largest / total).quantize(SHARE_PLACES, rounding=ROUND_HALF_EVEN)
+
+
+# ---- starting the job --------------------------------------------------------------------------
+
+
+def aggregation_start(*, round: DemandRound, actor) -> tuple[Job, bool]:
+    """Start aggregating ``round`` into positions (after commit), unless a run is already active
+    for it: then that job is returned. Returns (job, created). The round must be closed (or
+    aggregated already, to re-aggregate)."""
+    if round.state not in AGGREGATABLE_STATES:
+        raise StateConflict(
+            _("Only a closed round can be aggregated; this one is %(state)s.")
+            % {"state": round.get_state_display()}
+        )
+    from .tasks import aggregate_round
+
+    with transaction.atomic():
+        job, created = job_start(
+            kind=AGGREGATION_JOB,
+            subject=round,
+            created_by=actor if getattr(actor, "is_authenticated", False) else None,
+            enqueue=lambda job_id: aggregate_round.delay(job_id),
+        )
+        if created:
+            audit_record(
+                actor=actor, action="positions.aggregate", obj=round, after={"job": str(job.pk)}
+            )
+    return job, created
+
+
+def positions_refresh(*, round: DemandRound, actor=None) -> Job | None:
+    """Re-run the aggregation of ``round``, e.g. because contracted volumes or confirmed
+    allocations changed. Returns the job, or None while the round is still a draft or open (its
+    positions are computed when it closes).
+
+    When a run is already active, that run is returned; after this transaction commits we check
+    again, and if the run has finished in the meantime (so it may have read the supply before the
+    change) a new one starts. A run that is still active then compares the supply once more when
+    it ends (see ``tasks.aggregate_round``).
+    """
+    if round.state not in AGGREGATABLE_STATES:
+        return None
+    job, created = aggregation_start(round=round, actor=actor)
+    if not created:
+        round_id = round.pk
+
+        def follow_up():
+            fresh = DemandRound.objects.filter(pk=round_id).first()
+            if (
+                fresh is not None
+                and fresh.state in AGGREGATABLE_STATES
+                and active_job_for(kind=AGGREGATION_JOB, subject=fresh) is None
+            ):
+                aggregation_start(round=fresh, actor=actor)
+
+        transaction.on_commit(follow_up)
+    return job
+
+
+# ---- the run ---------------------------------------------------------------------------------
+
+
+def aggregation_run(*, job: Job, reporter: JobReporter) -> dict:
+    """The body of the aggregation task: compute a new position set for the job's round and make
+    it current. Returns the supply it used (the task compares it afterwards)."""
+    round = DemandRound.objects.filter(pk=job.subject_id).first()
+    if round is None:
+        raise StateConflict(_("The round no longer exists."))
+    if round.state not in AGGREGATABLE_STATES:
+        raise StateConflict(_("The round was reopened; it is aggregated again when it closes."))
+    min_firms, p = settings.DISCLOSURE_MIN_FIRMS, Decimal(settings.DISCLOSURE_P)
+    tables = _tables()
+
+    # Leftovers of runs that failed or whose worker died are never current: clear them first.
+    _delete_sets(PositionSet.objects.filter(round=round, is_current=False))
+
+    reporter.progress(0.05, gettext_noop("Pooling demand lines"))
+    with transaction.atomic():
+        position_set = PositionSet.objects.create(
+            round=round, job=job, min_firms=min_firms, p_rule=p
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(
+                FIRM_POSITIONS_SQL.format(share=quarter_share_sql("l.micro"), **tables),
+                {
+                    "set_id": position_set.pk,
+                    "round_id": round.pk,
+                    "firm": Commitment.FIRM,
+                    "false": False,
+                },
+            )
+        line_count = DemandLine.objects.filter(
+            round=round, withdrawn_at__isnull=True, excluded=False
+        ).count()
+        PositionSet.objects.filter(pk=position_set.pk).update(line_count=line_count)
+    try:
+        reporter.progress(0.55, gettext_noop("Computing cells and element roll-up"))
+        cells, rollups = _cell_statistics(position_set.pk, tables)
+
+        reporter.progress(0.7, gettext_noop("Applying disclosure control"))
+        outcomes, rollup_reasons = disclosure.decide(
+            [c["input"] for c in cells.values()],
+            [r["input"] for r in rollups.values()],
+            min_firms=min_firms,
+            p=p,
+        )
+        supply = supply_for_round(round.pk)
+
+        reporter.progress(0.8, gettext_noop("Writing positions"))
+        with transaction.atomic():
+            _write_cells(position_set, cells, outcomes, supply)
+            _write_rollups(position_set, rollups, rollup_reasons)
+
+        reporter.progress(0.95, gettext_noop("Publishing positions"))
+        summary = _publish(position_set=position_set, round=round, actor=job.created_by)
+    except BaseException:
+        # The half-written set is not current; remove it now (the next run would do it too).
+        try:
+            _delete_sets(PositionSet.objects.filter(pk=position_set.pk, is_current=False))
+        except Exception:  # noqa: BLE001 - the original error is the one to report
+            log.exception("Could not remove the unfinished position set %s", position_set.pk)
+        raise
+    reporter.job.result = summary
+    _delete_sets(PositionSet.objects.filter(round=round, is_current=False))
+    return supply_fingerprint(supply)
+
+
+def supply_fingerprint(supply: dict) -> dict:
+    """Contracted and allocated tonnes per cell, comparable across runs."""
+    return {key: (_tonnes(Decimal(c)), _tonnes(Decimal(a))) for key, (c, a) in supply.items()}
+
+
+def _cell_statistics(set_id: int, tables: dict) -> tuple[dict, dict]:
+    cells: dict[tuple[int, int], dict] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(CELL_STATS_SQL.format(**tables), {"set_id": set_id})
+        for row in cursor.fetchall():
+            material_id, quarter = int(row[0]), int(row[1])
+            total = _part(*row[2:6])
+            cells[(material_id, quarter)] = {
+                "input": disclosure.CellInput(
+                    material_id=material_id,
+                    quarter=quarter,
+                    total=total,
+                    firm=_part(*row[6:10]),
+                    indicative=_part(*row[10:14]),
+                ),
+            }
+        materials = {
+            m.pk: m
+            for m in Material.objects.filter(pk__in={key[0] for key in cells}).only(
+                "id", "element", "element_content"
+            )
+        }
+        by_quarter: dict[tuple[str, int], set[int]] = {}
+        for material_id, quarter in cells:
+            by_quarter.setdefault((materials[material_id].element, quarter), set()).add(material_id)
+        rollups: dict[tuple[str, int], dict] = {}
+        cursor.execute(ELEMENT_STATS_SQL.format(**tables), {"set_id": set_id})
+        for element, quarter, count, total, largest, second in cursor.fetchall():
+            quarter = int(quarter)
+            rollups[(element, quarter)] = {
+                "input": disclosure.RollupInput(
+                    element=element,
+                    quarter=quarter,
+                    total=_part(count, total, largest, second),
+                    material_ids=by_quarter.get((element, quarter), set()),
+                ),
+            }
+    return cells, rollups
+
+
+def _write_cells(position_set: PositionSet, cells: dict, outcomes: dict, supply: dict) -> None:
+    rows = []
+    for key, cell in cells.items():
+        stats: disclosure.CellInput = cell["input"]
+        outcome = outcomes[key]
+        contracted, allocated = supply.get(key, (Decimal(0), Decimal(0)))
+        rows.append(
+            PositionCell(
+                position_set=position_set,
+                material_id=stats.material_id,
+                quarter=stats.quarter,
+                demand_t=_tonnes(stats.total.total),
+                demand_firm_t=_tonnes(stats.firm.total),
+                demand_indicative_t=_tonnes(stats.indicative.total),
+                contributors=stats.total.contributors,
+                firm_contributors=stats.firm.contributors,
+                indicative_contributors=stats.indicative.contributors,
+                largest_share=_share(stats.total.largest, stats.total.total),
+                disclosed=outcome.disclosed,
+                hidden_reason=outcome.hidden_reason,
+                firm_disclosed=outcome.firm_disclosed,
+                indicative_disclosed=outcome.indicative_disclosed,
+                contracted_t=_tonnes(Decimal(contracted)),
+                allocated_t=_tonnes(Decimal(allocated)),
+            )
+        )
+    PositionCell.objects.bulk_create(rows, batch_size=1000)
+
+
+def _write_rollups(position_set: PositionSet, rollups: dict, reasons: dict) -> None:
+    rows = []
+    for key, rollup in rollups.items():
+        stats: disclosure.RollupInput = rollup["input"]
+        reason = reasons[key]
+        rows.append(
+            ElementCell(
+                position_set=position_set,
+                element=stats.element,
+                quarter=stats.quarter,
+                demand_t=_tonnes(stats.total.total),
+                demand_lce_t=_tonnes(stats.total.total * LCE_PER_LITHIUM)
+                if stats.element == "Li"
+                else None,
+                contributors=stats.total.contributors,
+                largest_share=_share(stats.total.largest, stats.total.total),
+                disclosed=not reason,
+                hidden_reason=reason,
+            )
+        )
+    ElementCell.objects.bulk_create(rows, batch_size=1000)
+
+
+@transaction.atomic
+def _publish(*, position_set: PositionSet, round: DemandRound, actor) -> dict:
+    """Make ``position_set`` its round's current set (the old one stops being current in the
+    same transaction) and mark the round aggregated."""
+    round = DemandRound.objects.select_for_update().get(pk=round.pk)
+    if round.state not in AGGREGATABLE_STATES:
+        raise StateConflict(
+            _("The round was reopened while its positions were computed; nothing was published.")
+        )
+    previous = (
+        PositionSet.objects.filter(round=round, is_current=True)
+        .values_list("pk", flat=True)
+        .first()
+    )
+    PositionSet.objects.filter(round=round, is_current=True).update(is_current=False)
+    PositionSet.objects.filter(pk=position_set.pk).update(
+        is_current=True, published_at=timezone.now()
+    )
+    cells = PositionCell.objects.filter(position_set=position_set)
+    summary = {
+        "position_set": position_set.pk,
+        "cells": cells.count(),
+        "disclosed": cells.filter(disclosed=True).count(),
+        "hidden": cells.filter(disclosed=False).count(),
+        "element_cells": ElementCell.objects.filter(position_set=position_set).count(),
+        "lines": PositionSet.objects.filter(pk=position_set.pk)
+        .values_list("line_count", flat=True)
+        .get(),
+    }
+    audit_record(
+        actor=actor,
+        action="positions.publish",
+        obj=round,
+        before={"position_set": previous},
+        after=summary,
+    )
+    from industry.services import round_mark_aggregated
+
+    round_mark_aggregated(round=round, actor=actor)
+    return summary
+
+
+def _delete_sets(queryset) -> None:
+    """Delete position sets with their rows (plain DELETEs: these tables have no signals)."""
+    ids = list(queryset.values_list("pk", flat=True))
+    if not ids:
+        return
+    with transaction.atomic():
+        for model in (FirmPosition, PositionCell, ElementCell):
+            model.objects.filter(position_set_id__in=ids).delete()
+        PositionSet.objects.filter(pk__in=ids).delete()
+
+
+def latest_job(round: DemandRound) -> Job | None:
+    return (
+        Job.objects.filter(
+            kind=AGGREGATION_JOB, subject_type=round._meta.label_lower, subject_id=str(round.pk)
+        )
+        .order_by("-created_at")
+        .first()
+    )
+
+
+__all__ = [
+    "AGGREGATION_JOB",
+    "JobState",
+    "aggregation_run",
+    "aggregation_start",
+    "positions_refresh",
+]
