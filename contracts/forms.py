@@ -49,9 +49,9 @@ class LocalDecimalField(forms.DecimalField):
 
 class QuarterField(forms.CharField):
     def __init__(self, *args, **kwargs):
-        kwargs.setdefault("max_length", 7)
         kwargs.setdefault("help_text", _("e.g. 2027-Q1"))
         super().__init__(*args, **kwargs)
+        self.widget.attrs.update({"maxlength": "7", "placeholder": "2027-Q1"})
 
     def to_python(self, value):
         value = super().to_python(value)
@@ -95,6 +95,10 @@ DECIMAL_FIELDS = [
     "fee_value",
     "lot_size_t",
 ]
+
+
+# Empty means zero for these.
+OPTIONAL_ZERO = {"premium", "fee_value", "take_or_pay_pct"}
 
 
 class ContractForm(forms.ModelForm):
@@ -152,7 +156,10 @@ class ContractForm(forms.ModelForm):
         for name in DECIMAL_FIELDS:
             old = self.fields[name]
             self.fields[name] = LocalDecimalField(
-                label=old.label, required=old.required, help_text=old.help_text, initial=old.initial
+                label=old.label,
+                required=old.required and name not in OPTIONAL_ZERO,
+                help_text=old.help_text,
+                initial=old.initial,
             )
         self.fields["round"].queryset = DemandRound.objects.exclude(
             state=RoundState.DRAFT
@@ -171,6 +178,9 @@ class ContractForm(forms.ModelForm):
 
     def clean_premium(self):
         return self.cleaned_data.get("premium") or Decimal(0)
+
+    def clean_take_or_pay_pct(self):
+        return self.cleaned_data.get("take_or_pay_pct") or Decimal(0)
 
     def _post_clean(self):
         # The service checks the model; the form only parses.

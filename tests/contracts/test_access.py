@@ -1,0 +1,230 @@
+"""Who sees what: members only their own released allocations (404 for others'), the agency
+reads, the ministry only aggregates; pages render in German and English."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from contracts import services
+from rohstoff.core.periods import Quarter
+
+D = Decimal
+Q1 = Quarter(2027, 1).index
+
+
+@pytest.fixture
+def released(make_contract, sign, desk, positions, firm_a, firm_b, lioh):
+    positions({firm_a: D("6"), firm_b: D("4")}, lioh, [Q1, Q1 + 1, Q1 + 2, Q1 + 3])
+    contract = sign(make_contract())
+    draft = services.allocation_preview(contract=contract, actor=desk)
+    return services.allocation_release(
+        allocation_round=draft, actor=desk, respond_by=timezone.now() + datetime.timedelta(days=5)
+    )
+
+
+def test_member_sees_own_allocations_only(
+    login, member_a, colleague_a, member_b, released, firm_a, firm_b
+):
+    own = released.allocations.filter(organisation=firm_a).first()
+    other = released.allocations.filter(organisation=firm_b).first()
+    client = login(member_a)
+    page = client.get("/contracts/allocations/").content.decode()
+    assert released.contract.reference in page
+    assert (
+        f"/contracts/allocations/{own.pk}/" in page
+        and f"/contracts/allocations/{other.pk}/" not in page
+    )
+    assert "Firm B AG" not in page
+    assert client.get(f"/contracts/allocations/{own.pk}/").status_code == 200
+    assert client.get(f"/contracts/allocations/{other.pk}/").status_code == 404
+    assert (
+        client.post(
+            f"/contracts/allocations/{other.pk}/respond/", {"answer": "decline"}
+        ).status_code
+        == 404
+    )
+    other.refresh_from_db()
+    assert other.state == "proposed"
+    # A colleague of the same firm sees the same share; the other firm's buyer does not.
+    assert login(colleague_a).get(f"/contracts/allocations/{own.pk}/").status_code == 200
+    assert login(member_b).get(f"/contracts/allocations/{own.pk}/").status_code == 404
+
+
+def test_member_confirms_on_the_page(login, member_a, released, firm_a):
+    own = released.allocations.filter(organisation=firm_a).first()
+    response = login(member_a).post(
+        f"/contracts/allocations/{own.pk}/respond/", {"answer": "confirm"}, follow=True
+    )
+    assert response.status_code == 200
+    own.refresh_from_db()
+    assert own.state == "confirmed" and own.responded_by == member_a
+
+
+def test_member_api_lists_only_own_and_404_for_others(
+    api, member_a, member_b, released, firm_a, firm_b
+):
+    data = api(member_a).get("/api/v1/allocations/").json()
+    assert data["count"] == 4 and {row["organisation"] for row in data["results"]} == {firm_a.pk}
+    other = released.allocations.filter(organisation=firm_b).first()
+    assert api(member_a).get(f"/api/v1/allocations/{other.pk}/").status_code == 404
+    assert api(member_a).post(f"/api/v1/allocations/{other.pk}/confirm/").status_code == 404
+    response = api(member_b).post(f"/api/v1/allocations/{other.pk}/decline/")
+    assert response.status_code == 200 and response.json()["state"] == "declined"
+    assert api(member_b).post(f"/api/v1/allocations/{other.pk}/confirm/").status_code == 409
+
+
+def test_members_and_ministry_may_not_read_contracts(api, login, member_a, ministry, released):
+    contract = released.contract
+    for user in (member_a, ministry):
+        assert login(user).get(f"/contracts/{contract.pk}/").status_code == 403
+        assert login(user).get("/contracts/").status_code == 403
+        assert api(user).get("/api/v1/contracts/").status_code == 403
+        assert api(user).get(f"/api/v1/contracts/{contract.pk}/schedule/").status_code == 403
+    assert api(ministry).get("/api/v1/allocations/").status_code == 403
+    assert api(None).get("/api/v1/contracts/").status_code == 401
+
+
+def test_ministry_sees_aggregates_only(login, ministry, released, member_a, firm_a):
+    services.allocation_respond(
+        allocation=released.allocations.filter(organisation=firm_a).first(),
+        actor=member_a,
+        accept=True,
+    )
+    page = login(ministry).get("/contracts/overview/").content.decode()
+    assert "Lithiumhydroxid" in page
+    # No contract, counterparty or firm; confirmed allocations of fewer than five firms withheld.
+    assert released.contract.reference not in page
+    assert "Salar Andino" not in page and "Firm A GmbH" not in page
+    assert "withheld" in page or "zurückgehalten" in page
+
+
+def test_agency_reads_but_does_not_write(api, login, analyst, released, desk):
+    contract = released.contract
+    client = login(analyst)
+    for url in (
+        "/contracts/",
+        f"/contracts/{contract.pk}/",
+        f"/contracts/{contract.pk}/allocation/",
+        "/contracts/dashboard/",
+        "/contracts/due/",
+        "/contracts/prices/",
+        "/contracts/mark-to-market/",
+        "/contracts/counterparties/",
+    ):
+        assert client.get(url).status_code == 200, url
+    assert (
+        client.post(f"/contracts/{contract.pk}/transition/", {"to_state": "terminated"}).status_code
+        == 403
+    )
+    assert api(analyst).get(f"/api/v1/contracts/{contract.pk}/").status_code == 200
+    assert (
+        api(analyst)
+        .patch(f"/api/v1/contracts/{contract.pk}/", {"grade": "x"}, format="json")
+        .status_code
+        == 403
+    )
+    assert (
+        api(analyst).post(f"/api/v1/contracts/{contract.pk}/allocation/preview/").status_code == 403
+    )
+
+
+@pytest.mark.parametrize("lang,text", [("de", "Offtake-Verträge"), ("en", "Offtake contracts")])
+def test_desk_pages_in_both_languages(login, desk, released, lang, text, client):
+    client = login(desk)
+    client.cookies["django_language"] = lang
+    contract = released.contract
+    for url in (
+        "/contracts/",
+        f"/contracts/{contract.pk}/",
+        f"/contracts/{contract.pk}/allocation/",
+        f"/contracts/{contract.pk}/schedule/",
+        f"/contracts/{contract.pk}/deliveries/new/",
+        "/contracts/new/",
+        "/contracts/dashboard/",
+        "/contracts/overview/",
+        "/contracts/due/",
+        "/contracts/prices/",
+        "/contracts/mark-to-market/",
+        "/contracts/counterparties/",
+        "/contracts/counterparties/new/",
+        "/contracts/prices/indices/new/",
+        "/agency/projects/",
+    ):
+        response = client.get(url, HTTP_ACCEPT_LANGUAGE=lang)
+        assert response.status_code == 200, url
+    assert text in client.get("/contracts/", HTTP_ACCEPT_LANGUAGE=lang).content.decode()
+
+
+def test_contract_form_shows_errors_next_to_fields(login, desk, counterparty, demand_round, lioh):
+    response = login(desk).post(
+        "/contracts/new/",
+        {
+            "reference": "OFF-X",
+            "counterparty": counterparty.pk,
+            "round": demand_round.pk,
+            "material": lioh.pk,
+            "start_quarter": "2027-Q1",
+            "end_quarter": "2027-Q4",
+            "annual_volume_t": "40",
+            "tolerance_pct": "5",
+            "take_or_pay_pct": "0",
+            "lot_size_t": "1",
+            "incoterm": "CIF",
+            "incoterm_place": "Hamburg",
+            "currency": "EUR",
+            "price_unit": "t",
+            "pricing_type": "index",
+            "quotational_period": "Q",
+            "premium": "0",
+            "floor": "12.000",
+            "cap": "9.000",
+            "fee_type": "percent",
+            "fee_value": "1,5",
+        },
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert response.status_code == 200
+    form = response.context["form"]
+    assert "index" in form.errors and "floor" in form.errors
+    assert "above the cap" in form.errors["floor"][0]
+
+
+def test_desk_creates_a_contract_with_german_numbers(login, desk, counterparty, demand_round, lioh):
+    from contracts.models import OfftakeContract
+
+    response = login(desk).post(
+        "/contracts/new/",
+        {
+            "reference": "OFF-DE",
+            "counterparty": counterparty.pk,
+            "round": demand_round.pk,
+            "material": lioh.pk,
+            "start_quarter": "2027-q1",
+            "end_quarter": "2028-Q4",
+            "annual_volume_t": "1.250,5",
+            "tolerance_pct": "5",
+            "take_or_pay_pct": "80",
+            "lot_size_t": "0,5",
+            "incoterm": "CIF",
+            "incoterm_place": "Hamburg",
+            "currency": "EUR",
+            "price_unit": "t",
+            "pricing_type": "fixed",
+            "fixed_price": "11.800",
+            "fee_type": "per_unit",
+            "fee_value": "150",
+        },
+    )
+    contract = OfftakeContract.objects.get(reference="OFF-DE")
+    assert (
+        response.status_code == 302
+        and response["Location"] == f"/contracts/{contract.pk}/schedule/"
+    )
+    assert (contract.annual_volume_t, contract.lot_size_t, contract.fixed_price) == (
+        D("1250.5"),
+        D("0.5"),
+        D("11800"),
+    )
+    assert (contract.start_quarter, contract.end_quarter) == (Q1, Quarter(2028, 4).index)

@@ -1,0 +1,255 @@
+"""The contracts API: desk writes, agency reads, members their own allocations; every status in
+the OpenAPI schema."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from rohstoff.core.periods import Quarter
+
+D = Decimal
+
+
+@pytest.fixture
+def payload(counterparty, demand_round):
+    return {
+        "reference": "OFF-API-1",
+        "counterparty": counterparty.pk,
+        "round": demand_round.pk,
+        "material": "lithium-hydroxide",
+        "first_period": "2027-Q1",
+        "last_period": "2027-Q4",
+        "annual_volume_t": "40",
+        "lot_size_t": "1",
+        "incoterm": "CIF",
+        "incoterm_place": "Hamburg",
+        "currency": "USD",
+        "pricing_type": "fixed",
+        "fixed_price": "12000",
+        "fee_type": "per_unit",
+        "fee_value": "150",
+    }
+
+
+def test_desk_runs_a_contract_through_the_api(
+    api, desk, payload, positions, firm_a, firm_b, lioh, member_a, settings
+):
+    client = api(desk)
+    response = client.post("/api/v1/contracts/", payload, format="json")
+    assert response.status_code == 201, response.json()
+    contract = response.json()
+    assert (contract["first_period"], contract["state"], contract["annual_volume_t"]) == (
+        "2027-Q1",
+        "draft",
+        "40.000000",
+    )
+    cid = contract["id"]
+    # A schedule that does not add up: 400 with the reason.
+    bad = client.put(
+        f"/api/v1/contracts/{cid}/schedule/",
+        {"entries": [{"period": "2027-Q1", "quantity_t": "30"}]},
+        format="json",
+    )
+    assert bad.status_code == 400
+    good = client.put(
+        f"/api/v1/contracts/{cid}/schedule/",
+        {"entries": [{"period": f"2027-Q{q}", "quantity_t": "10"} for q in (1, 2, 3, 4)]},
+        format="json",
+    )
+    assert (
+        good.status_code == 200 and [row["quantity_t"] for row in good.json()] == ["10.000000"] * 4
+    )
+    # Out of order: 409.
+    assert (
+        client.post(
+            f"/api/v1/contracts/{cid}/transition/", {"state": "active"}, format="json"
+        ).status_code
+        == 409
+    )
+    assert (
+        client.post(
+            f"/api/v1/contracts/{cid}/transition/", {"state": "negotiating"}, format="json"
+        ).status_code
+        == 200
+    )
+    signed = client.post(
+        f"/api/v1/contracts/{cid}/transition/",
+        {"state": "signed", "signed_on": "2026-02-01"},
+        format="json",
+    )
+    assert signed.json()["state"] == "signed" and signed.json()["signed_on"] == "2026-02-01"
+    # Terms are fixed now.
+    assert (
+        client.patch(f"/api/v1/contracts/{cid}/", {"grade": "x"}, format="json").status_code == 409
+    )
+    prices = client.get(f"/api/v1/contracts/{cid}/prices/").json()
+    assert prices[0] == {
+        "period": "2027-Q1",
+        "price": "12000.0000",
+        "back_to_back_price": "12150.0000",
+        "currency": "USD",
+        "unit": "t",
+        "basis": "fixed",
+        "index_average": None,
+        "index_values": 0,
+        "missing": None,
+    }
+    # A delivery, then the allocation.
+    delivery = client.post(
+        "/api/v1/deliveries/",
+        {
+            "contract": cid,
+            "period": "2027-Q1",
+            "delivered_on": "2026-02-10",
+            "quantity_t": "9.5",
+            "provisional_price": "11900",
+        },
+        format="json",
+    )
+    assert delivery.status_code == 201 and delivery.json()["invoice_state"] == "provisional"
+    final = client.patch(
+        f"/api/v1/deliveries/{delivery.json()['id']}/", {"final_price": "12100"}, format="json"
+    )
+    assert final.json()["invoice_state"] == "final"
+    assert (
+        client.post(f"/api/v1/contracts/{cid}/allocation/preview/").status_code == 409
+    )  # no positions yet
+    positions(
+        {firm_a: D("6"), firm_b: D("4")}, lioh, [Quarter(2027, q).index for q in (1, 2, 3, 4)]
+    )
+    preview = client.post(f"/api/v1/contracts/{cid}/allocation/preview/")
+    assert preview.status_code == 201
+    assert preview.json()["quarters"][0] == {
+        "period": "2027-Q1",
+        "scheduled_t": "10.000000",
+        "allocated_t": "10.000000",
+        "unallocated_t": "0.000000",
+        "firms": 2,
+        "pending": 2,
+    }
+    assert (
+        api(member_a).get("/api/v1/allocations/").json()["count"] == 0
+    )  # draft: not visible to members
+    respond_by = (timezone.now() + datetime.timedelta(days=7)).isoformat()
+    assert (
+        client.post(
+            f"/api/v1/contracts/{cid}/allocation/release/",
+            {"respond_by": respond_by},
+            format="json",
+        ).status_code
+        == 200
+    )
+    mine = api(member_a).get("/api/v1/allocations/").json()["results"]
+    assert [(row["period"], row["quantity_t"]) for row in mine] == [
+        (f"2027-Q{q}", "6.000000") for q in (1, 2, 3, 4)
+    ]
+    assert mine[0]["explanation"]["method"] == "full_demand"
+    confirmed = api(member_a).post(f"/api/v1/allocations/{mine[0]['id']}/confirm/")
+    assert confirmed.status_code == 200 and confirmed.json()["state"] == "confirmed"
+    override = client.post(
+        f"/api/v1/allocations/{mine[1]['id']}/override/",
+        {"quantity_t": "5", "reason": "Engpass"},
+        format="json",
+    )
+    assert override.status_code == 200 and override.json()["quantity_t"] == "5.000000"
+    assert (
+        client.post(
+            f"/api/v1/allocations/{mine[1]['id']}/override/",
+            {"quantity_t": "5.5", "reason": "x"},
+            format="json",
+        ).status_code
+        == 400
+    )
+
+
+def test_validation_errors_name_the_field(api, desk, payload):
+    response = api(desk).post(
+        "/api/v1/contracts/",
+        {**payload, "pricing_type": "index", "fixed_price": None, "floor": "500", "cap": "100"},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert set(response.json()) >= {"index", "quotational_period", "floor"}
+    assert (
+        api(desk)
+        .post("/api/v1/contracts/", {**payload, "first_period": "2027"}, format="json")
+        .status_code
+        == 400
+    )
+
+
+def test_prices_and_fx_through_the_api(api, desk, analyst, lioh):
+    client = api(desk)
+    index = client.post(
+        "/api/v1/price-indices/",
+        {
+            "code": "demo-lioh",
+            "name": "LiOH demo",
+            "provider": "Demo",
+            "material": "lithium-hydroxide",
+            "currency": "USD",
+            "unit": "kg",
+        },
+        format="json",
+    )
+    assert index.status_code == 201
+    iid = index.json()["id"]
+    assert (
+        client.post(
+            f"/api/v1/price-indices/{iid}/values/",
+            {"date": "2026-01-05", "value": "11.5"},
+            format="json",
+        ).status_code
+        == 201
+    )
+    assert (
+        client.post(
+            f"/api/v1/price-indices/{iid}/values/",
+            {"date": "2026-01-05", "value": "-1"},
+            format="json",
+        ).status_code
+        == 400
+    )
+    assert api(analyst).get(f"/api/v1/price-indices/{iid}/values/").json()["results"] == [
+        {"date": "2026-01-05", "value": "11.5000"}
+    ]
+    assert (
+        api(analyst)
+        .post(
+            f"/api/v1/price-indices/{iid}/values/",
+            {"date": "2026-01-06", "value": "1"},
+            format="json",
+        )
+        .status_code
+        == 403
+    )
+    assert (
+        client.post(
+            "/api/v1/fx-rates/",
+            {"currency": "USD", "date": "2026-01-05", "per_eur": "1.0850"},
+            format="json",
+        ).status_code
+        == 201
+    )
+    assert api(analyst).get("/api/v1/fx-rates/").json()["results"][0]["per_eur"] == "1.085000"
+
+
+def test_schema_documents_every_endpoint_and_status(client, db):
+    import yaml
+
+    schema = yaml.safe_load(client.get("/api/schema/").content)
+    paths = schema["paths"]
+    for path, method, statuses in [
+        ("/api/v1/contracts/", "post", {"201", "400", "401", "403"}),
+        ("/api/v1/contracts/{id}/transition/", "post", {"200", "400", "401", "403", "404", "409"}),
+        ("/api/v1/contracts/{id}/schedule/", "put", {"200", "400", "401", "403", "404", "409"}),
+        ("/api/v1/contracts/{id}/allocation/preview/", "post", {"201", "401", "403", "404", "409"}),
+        ("/api/v1/allocations/{id}/decline/", "post", {"200", "401", "403", "404", "409"}),
+        ("/api/v1/allocations/", "get", {"200", "401", "403"}),
+        ("/api/v1/deliveries/", "post", {"201", "400", "401", "403", "404", "409"}),
+        ("/api/v1/price-indices/{id}/values/", "post", {"201", "400", "401", "403", "404"}),
+        ("/api/v1/projects/", "get", {"200", "401", "403"}),
+    ]:
+        assert statuses <= set(paths[path][method]["responses"]), (path, method)
