@@ -73,13 +73,11 @@ class RoundForm(forms.Form):
     )
     first_period = QuarterField(
         label=_("First delivery quarter"),
-        max_length=7,
-        widget=forms.TextInput(attrs={"placeholder": "2027-Q1"}),
+        widget=forms.TextInput(attrs={"placeholder": "2027-Q1", "maxlength": 7}),
     )
     last_period = QuarterField(
         label=_("Last delivery quarter"),
-        max_length=7,
-        widget=forms.TextInput(attrs={"placeholder": "2031-Q4"}),
+        widget=forms.TextInput(attrs={"placeholder": "2031-Q4", "maxlength": 7}),
     )
     opens_at = forms.DateTimeField(
         label=_("Opens at"),

@@ -899,19 +899,17 @@ def _commit_rows_postgresql(
                 f"FROM demand_staging s WHERE {key_join}",
                 params,
             )
+        # Only keys that are not there yet (when none matched, every row is new).
+        only_new = (
+            f"WHERE NOT EXISTS (SELECT 1 FROM {line_table} l WHERE {key_join})" if matched else ""
+        )  # noqa: S608
         cursor.execute(
             f"INSERT INTO {line_table} (round_id, organisation_id, material_id, grade, period, first_quarter, is_year, "  # noqa: S608
             "quantity, unit, quantity_t, commitment, delivery_country, entered_by_id, created_at, updated_at, version, "
             "excluded, exclusion_reason) "
             "SELECT %(round)s, %(org)s, s.material_id, s.grade, s.period, s.first_quarter, s.is_year, s.quantity, s.unit, "
             "s.quantity_t, s.commitment, s.delivery_country, %(actor)s, %(now)s, %(now)s, 1, false, '' "
-            "FROM demand_staging s"
-            # Only keys that are not there yet (when none matched, every row is new).
-            + (
-                f" WHERE NOT EXISTS (SELECT 1 FROM {line_table} l WHERE {key_join})"
-                if matched
-                else ""
-            ),  # noqa: S608
+            f"FROM demand_staging s {only_new}",
             params,
         )
         inserted = cursor.rowcount

@@ -132,3 +132,29 @@ def xlsx_bytes(rows: list[list], formulas_cached: dict[str, str] | None = None) 
                 content = xml.encode()
             target.writestr(item, content)
     return out.getvalue()
+
+
+# The tests read messages in English (German is the default language; tests that check the
+# German wording ask for it).
+@pytest.fixture(autouse=True)
+def _english():
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
+@pytest.fixture
+def client(client):
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    return client
+
+
+@pytest.fixture
+def api(api):
+    def make(user=None):
+        api_client = api(user)
+        api_client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+        return api_client
+
+    return make

@@ -400,7 +400,12 @@ def test_opening_mails_every_member_once(
     recipients = sorted(m.to[0] for m in mail.outbox)
     assert recipients == sorted([member_a.email, member_b.email])  # not the desk
     assert all(len(m.to) == 1 for m in mail.outbox)  # members do not learn of each other
-    assert round.title in mail.outbox[0].subject and "Nachfragerunde" in mail.outbox[0].subject
+    subject = mail.outbox[0].subject
+    assert (
+        round.title in subject
+        and "Bedarfsrunde geöffnet" in subject
+        and "Demand round open" in subject
+    )
     assert f"/rounds/{round.pk}/" in mail.outbox[0].body
     tasks.send_round_opened_notice(round.pk)
     tasks.send_deadline_reminders()
