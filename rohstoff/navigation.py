@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from django.urls import resolve, reverse
 from django.utils.translation import gettext_lazy as _
 
+from industry.apps import ROUNDS_DESCRIPTION
 from rohstoff.core.access import policy_of
 from rohstoff.core.mfa import mfa_setup_pending
 
@@ -24,6 +25,9 @@ class Link:
 SECTIONS = [
     (_("Workspace"), [
         Link("home", _("Overview"), match_prefix=False),
+    ]),
+    (_("Demand"), [
+        Link("industry:round_list", _("Demand rounds"), description=ROUNDS_DESCRIPTION),
     ]),
     (_("Offtakes"), [
         Link("contracts:book", _("Offtake contracts"), match_prefix=False,
