@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
@@ -108,18 +109,70 @@ def parse_filter(params) -> PositionFilter:
     return PositionFilter(material=material, family=family, quarters=quarters)
 
 
-def _filtered_cells(position_set: PositionSet, flt: PositionFilter) -> QuerySet[PositionCell]:
-    qs = PositionCell.objects.filter(position_set=position_set).select_related("material")
+_CELL_FIELDS = (
+    "material_id",
+    "quarter",
+    "disclosed",
+    "demand_t",
+    "demand_firm_t",
+    "demand_indicative_t",
+    "contributors",
+    "contracted_t",
+    "allocated_t",
+    "hidden_reason",
+    "largest_share",
+    "firm_disclosed",
+    "indicative_disclosed",
+)
+
+
+class StoredCell:
+    """A position cell as read for a dashboard: plain values, without model instances (a round
+    has hundreds of cells, and each page shows them all)."""
+
+    __slots__ = (*_CELL_FIELDS, "material")
+
+    def __init__(self, values, materials):
+        for name, value in zip(_CELL_FIELDS, values, strict=True):
+            setattr(self, name, value)
+        self.material = materials[self.material_id]
+
+    @property
+    def open_t(self) -> Decimal:
+        return self.demand_t - self.contracted_t
+
+    @property
+    def coverage(self) -> Decimal | None:
+        if not self.demand_t:
+            return None
+        return (self.contracted_t / self.demand_t).quantize(Decimal("0.0001"))
+
+
+def _filtered_cells(position_set: PositionSet, flt: PositionFilter) -> list[StoredCell]:
+    qs = PositionCell.objects.filter(position_set=position_set)
     if flt.material:
         qs = qs.filter(material=flt.material)
     if flt.family:
         qs = qs.filter(material__family=flt.family)
     if flt.quarters:
         qs = qs.filter(quarter__in=flt.quarters)
-    return qs.order_by("material__sort_order", "material__code", "quarter")
+    materials = Material.objects.in_bulk()
+    rows = [StoredCell(values, materials) for values in qs.values_list(*_CELL_FIELDS)]
+    rows.sort(key=lambda c: (c.material.sort_order, c.material.code, c.quarter))
+    return rows
 
 
-def _filtered_elements(position_set: PositionSet, flt: PositionFilter) -> QuerySet[ElementCell]:
+class StoredElement(NamedTuple):
+    element: str
+    quarter: int
+    disclosed: bool
+    demand_t: Decimal
+    demand_lce_t: Decimal | None
+    contributors: int
+    hidden_reason: str
+
+
+def _filtered_elements(position_set: PositionSet, flt: PositionFilter) -> list[StoredElement]:
     qs = ElementCell.objects.filter(position_set=position_set)
     if flt.material:
         qs = qs.filter(element=flt.material.element)
@@ -127,14 +180,22 @@ def _filtered_elements(position_set: PositionSet, flt: PositionFilter) -> QueryS
         qs = qs.filter(element__in=Material.objects.filter(family=flt.family).values("element"))
     if flt.quarters:
         qs = qs.filter(quarter__in=flt.quarters)
-    return qs.order_by("element", "quarter")
+    return [
+        StoredElement(*values)
+        for values in qs.order_by("element", "quarter").values_list(*StoredElement._fields)
+    ]
+
+
+_CURRENT = object()
 
 
 def position_cells(
-    *, user: User, round: DemandRound, flt: PositionFilter | None = None
+    *, user: User, round: DemandRound, flt: PositionFilter | None = None, position_set=_CURRENT
 ) -> list[CellView]:
-    """The current cells of ``round`` as ``user`` may see them (disclosure applied)."""
-    position_set = current_set(round)
+    """The current cells of ``round`` as ``user`` may see them (disclosure applied). Pass the
+    round's current ``position_set`` when the caller has it already."""
+    if position_set is _CURRENT:
+        position_set = current_set(round)
     if position_set is None:
         return []
     trustee = is_trustee(user)
@@ -145,9 +206,10 @@ def position_cells(
 
 
 def element_cells(
-    *, user: User, round: DemandRound, flt: PositionFilter | None = None
+    *, user: User, round: DemandRound, flt: PositionFilter | None = None, position_set=_CURRENT
 ) -> list[ElementView]:
-    position_set = current_set(round)
+    if position_set is _CURRENT:
+        position_set = current_set(round)
     if position_set is None:
         return []
     trustee = is_trustee(user)

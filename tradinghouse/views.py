@@ -63,8 +63,8 @@ def round_dashboard(request, pk):
     }
     if position_set is None:
         return render(request, "tradinghouse/dashboard_empty.html", context)
-    cells = selectors.position_cells(user=user, round=round, flt=flt)
-    elements = selectors.element_cells(user=user, round=round, flt=flt)
+    cells = selectors.position_cells(user=user, round=round, flt=flt, position_set=position_set)
+    elements = selectors.element_cells(user=user, round=round, flt=flt, position_set=position_set)
     visible = [c for c in cells if c.visible]
     open_cells = sorted(
         (c for c in visible if c.open_t and c.open_t > 0),
@@ -127,9 +127,9 @@ def round_export(request, pk, fmt):
     position_set = selectors.current_set(round)
     own = None
     if by_element:
-        items = selectors.element_cells(user=user, round=round, flt=flt)
+        items = selectors.element_cells(user=user, round=round, flt=flt, position_set=position_set)
     else:
-        items = selectors.position_cells(user=user, round=round, flt=flt)
+        items = selectors.position_cells(user=user, round=round, flt=flt, position_set=position_set)
         if user.is_member and position_set is not None:
             own = {
                 key: fp.demand_t

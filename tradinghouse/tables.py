@@ -1,0 +1,152 @@
+"""The per-cell table bodies of the position dashboards, rendered in Python.
+
+A round has a few hundred cells and each row a dozen figures; through the template engine that
+is thousands of nodes and filters, which made the dashboard many times slower than a plain page.
+Here each row is one format string, numbers are formatted with the reader's separators looked up
+once, and every text is escaped. The tables' headers, captions and structure stay in the
+templates; what a reader may see is decided before (``CellView``), never here.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.utils.formats import get_format
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
+
+
+class Numbers:
+    """Tonnes and percentages in the active language (1.234,500 t / 1,234.500 t)."""
+
+    def __init__(self):
+        self._table = str.maketrans(
+            {",": get_format("THOUSAND_SEPARATOR"), ".": get_format("DECIMAL_SEPARATOR")}
+        )
+
+    def tonnes(self, value: Decimal | None) -> str:
+        return "" if value is None else f"{value:,.3f}".translate(self._table)
+
+    def percent(self, value: Decimal | None, places: int = 1) -> str:
+        if value is None:
+            return "–"
+        return f"{value * 100:,.{places}f}".translate(self._table) + "\u00a0%"
+
+
+def _badge(cell) -> str:
+    if cell.disclosed:
+        return f'<span class="badge badge--open">{escape(_("disclosed"))}</span>'
+    return (
+        f'<span class="badge badge--hidden">{escape(_("hidden"))}</span> '
+        f'<span class="small">{escape(cell.get_hidden_reason_display())}</span>'
+    )
+
+
+def desk_demand_rows(cells) -> SafeString:
+    n, hidden = Numbers(), escape(_("hidden"))
+    out = []
+    for c in cells:
+        flag = "" if c.disclosed else f' <span class="badge badge--hidden">{hidden}</span>'
+        marker = "" if c.disclosed else ' class="is-hidden-cell"'
+        out.append(
+            f'<tr{marker}><th scope="row">{escape(c.material.name)}{flag}</th>'
+            f'<td>{c.period}</td><td class="num">{n.tonnes(c.demand_firm_t)}</td>'
+            f'<td class="num">{n.tonnes(c.demand_indicative_t)}</td><td class="num">{n.tonnes(c.demand_t)}</td></tr>'
+        )
+    return mark_safe("".join(out))  # noqa: S308 - every text above is escaped
+
+
+def trustee_rows(cells, *, desk: bool) -> SafeString:
+    """All figures of every cell, with the disclosure decision (desk and agency)."""
+    n = Numbers()
+    out = []
+    for c in cells:
+        largest = f'<td class="num">{n.percent(c.largest_share)}</td>' if desk else ""
+        out.append(
+            f'<tr data-testid="cell-{escape(c.material.code)}-{c.period}"><th scope="row">{escape(c.material.name)}</th>'
+            f'<td>{c.period}</td><td class="num">{n.tonnes(c.demand_t)}</td><td class="num">{n.tonnes(c.demand_firm_t)}</td>'
+            f'<td class="num">{n.tonnes(c.demand_indicative_t)}</td><td class="num">{c.contributors}</td>{largest}'
+            f'<td class="num">{n.tonnes(c.contracted_t)}</td><td class="num">{n.tonnes(c.allocated_t)}</td>'
+            f'<td class="num">{n.tonnes(c.open_t)}</td><td class="num">{n.percent(c.coverage)}</td><td>{_badge(c)}</td></tr>'
+        )
+    return mark_safe("".join(out))  # noqa: S308 - every text above is escaped
+
+
+def public_rows(cells) -> SafeString:
+    """Members and ministry: figures of disclosed cells; a hidden cell says so and nothing else."""
+    n = Numbers()
+    not_disclosed, split_hidden = escape(_("not disclosed")), escape(_("split not disclosed"))
+    out = []
+    for c in cells:
+        head = (
+            f'<tr data-testid="cell-{escape(c.material.code)}-{c.period}"><th scope="row">{escape(c.material.name)}</th>'
+            f"<td>{c.period}</td>"
+        )
+        if not c.visible:
+            out.append(
+                f'{head}<td class="num cell-hidden" colspan="8" data-testid="hidden-cell">{not_disclosed}</td></tr>'
+            )
+            continue
+        if c.parts_visible:
+            parts = f'<td class="num">{n.tonnes(c.demand_firm_t)}</td><td class="num">{n.tonnes(c.demand_indicative_t)}</td>'
+        else:
+            parts = f'<td class="num cell-hidden" colspan="2">{split_hidden}</td>'
+        out.append(
+            f'{head}<td class="num">{n.tonnes(c.demand_t)}</td>{parts}<td class="num">{c.contributors}</td>'
+            f'<td class="num">{n.tonnes(c.contracted_t)}</td><td class="num">{n.tonnes(c.allocated_t)}</td>'
+            f'<td class="num">{n.tonnes(c.open_t)}</td><td class="num">{n.percent(c.coverage)}</td></tr>'
+        )
+    return mark_safe("".join(out))  # noqa: S308 - every text above is escaped
+
+
+def coverage_rows(cells) -> SafeString:
+    n, not_disclosed = Numbers(), escape(_("not disclosed"))
+    out = []
+    for c in cells:
+        head = f'<tr><th scope="row">{escape(c.material.name)}</th><td>{c.period}</td>'
+        if c.visible:
+            out.append(
+                f'{head}<td class="num">{n.tonnes(c.demand_t)}</td><td class="num">{n.tonnes(c.contracted_t)}</td>'
+                f'<td class="num">{n.percent(c.coverage)}</td></tr>'
+            )
+        else:
+            out.append(
+                f'{head}<td class="num cell-hidden" colspan="3" data-testid="hidden-cell">{not_disclosed}</td></tr>'
+            )
+    return mark_safe("".join(out))  # noqa: S308 - every text above is escaped
+
+
+def member_rows(rows) -> SafeString:
+    n, not_disclosed = Numbers(), escape(_("not disclosed"))
+    out = []
+    for r in rows:
+        c = r.cell
+        head = (
+            f'<tr data-testid="row-{escape(c.material.code)}-{c.period}"><th scope="row">{escape(c.material.name)}</th>'
+            f'<td>{c.period}</td><td class="num">{n.tonnes(r.own_t)}</td>'
+        )
+        if c.visible:
+            out.append(
+                f'{head}<td class="num">{n.tonnes(c.demand_t)}</td><td class="num">{n.percent(r.share)}</td></tr>'
+            )
+        else:
+            out.append(
+                f'{head}<td class="num cell-hidden" colspan="2" data-testid="hidden-cell">{not_disclosed}</td></tr>'
+            )
+    return mark_safe("".join(out))  # noqa: S308 - every text above is escaped
+
+
+def element_rows(elements, *, trustee: bool) -> SafeString:
+    n, not_disclosed = Numbers(), escape(_("not disclosed"))
+    out = []
+    for e in elements:
+        head = f'<tr><th scope="row">{escape(e.element)}</th><td>{e.period}</td>'
+        if e.visible:
+            lce = n.tonnes(e.demand_lce_t) if e.demand_lce_t is not None else "–"
+            body = f'<td class="num">{n.tonnes(e.demand_t)}</td><td class="num">{lce}</td>'
+        else:
+            body = f'<td class="num cell-hidden" colspan="2">{not_disclosed}</td>'
+        tail = f'<td class="num">{e.contributors}</td><td>{_badge(e)}</td>' if trustee else ""
+        out.append(f"{head}{body}{tail}</tr>")
+    return mark_safe("".join(out))  # noqa: S308 - every text above is escaped
