@@ -162,3 +162,13 @@ def sign(desk):
 def firms(make_org):
     """Five member firms with increasing ids."""
     return [make_org(f"Firma {i} GmbH", "member") for i in range(1, 6)]
+
+
+@pytest.fixture(autouse=True)
+def _english_messages():
+    """Services outside a request speak the default language (German); these tests read the
+    English source messages. Pages choose their language per request, as users do."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield

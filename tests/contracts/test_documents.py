@@ -69,7 +69,7 @@ def test_type_is_checked_by_content_not_name(login, desk, contract):
     client = login(desk)
     response = upload(client, contract, "invoice.pdf", b"MZ\x90\x00 this is an executable")
     assert not ContractDocument.objects.exists()
-    assert "none of them" in response.wsgi_request._messages._queued_messages[0].message
+    assert "keines davon" in response.wsgi_request._messages._queued_messages[0].message
     # A real PDF with a misleading name is stored under the name its content says.
     upload(client, contract, "scan.docx", PDF)
     assert ContractDocument.objects.get().original_name == "scan.pdf"

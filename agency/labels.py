@@ -1,0 +1,10 @@
+"""Labels of the sidebar links to this app's pages (rohstoff/navigation.py). Listed here so that
+``makemessages`` in this app keeps their German in this app's catalogue."""
+
+from django.utils.translation import gettext_lazy as _
+
+SIDEBAR = (
+    _("Agency"),
+    _("Projects"),
+    _("Mines, refineries and recycling plants the offtakes come from."),
+)
