@@ -86,13 +86,10 @@ EDITABLE_STATES = (ContractState.DRAFT, ContractState.NEGOTIATING)
 
 def _refresh_positions(*, round, actor) -> None:
     """After commit: let the positions of ``round`` pick up the new contracted and allocated
-    tonnes (tradinghouse re-runs its aggregation job). Rounds not aggregated yet get them when
-    they are aggregated."""
+    tonnes (tradinghouse re-runs its aggregation job; it ignores rounds still in draft or open,
+    whose positions are computed when they close)."""
 
     def refresh():
-        round.refresh_from_db(fields=["state"])
-        if round.state != "aggregated":
-            return
         from tradinghouse.services import positions_refresh
 
         try:
