@@ -130,7 +130,7 @@ def test_agency_reads_but_does_not_write(api, login, analyst, released, desk):
     )
 
 
-@pytest.mark.parametrize("lang,text", [("de", "Offtake-Verträge"), ("en", "Offtake contracts")])
+@pytest.mark.parametrize("lang,text", [("de", "Abnahmeverträge"), ("en", "Offtake contracts")])
 def test_desk_pages_in_both_languages(login, desk, released, lang, text, client):
     client = login(desk)
     client.cookies["django_language"] = lang
