@@ -121,14 +121,25 @@ def audit_record(
     return event
 
 
+# What the integrity check can find; ``describe_problem`` words each for the staff page.
+PROBLEM_MISSING = "missing"
+PROBLEM_OUT_OF_ORDER = "out_of_order"
+PROBLEM_BROKEN_CHAIN = "broken_chain"
+PROBLEM_ALTERED = "altered"
+PROBLEM_TAIL_REMOVED = "tail_removed"
+PROBLEM_HEAD_CHANGED = "head_changed"
+
+
 @dataclass
 class VerifyResult:
     ok: bool
     checked: int
     head_seq: int
     head_hash: str
-    problem: str = ""
+    problem: str = ""  # in English, for the log and the administrators' e-mail
     problem_seq: int | None = None
+    problem_code: str = ""
+    problem_last_seq: int | None = None  # for a removed tail: the last removed event
 
     def as_dict(self) -> dict:
         return {
@@ -138,6 +149,8 @@ class VerifyResult:
             "head_hash": self.head_hash,
             "problem": self.problem,
             "problem_seq": self.problem_seq,
+            "problem_code": self.problem_code,
+            "problem_last_seq": self.problem_last_seq,
         }
 
 
@@ -151,23 +164,35 @@ def audit_verify(*, checkpoint: dict | None = None, progress=None) -> VerifyResu
     expected_seq, expected_prev, checked = 1, GENESIS_HASH, 0
     head_hash = GENESIS_HASH
 
-    def fail(seq, message):
-        return VerifyResult(False, checked, expected_seq - 1, head_hash, message, seq)
+    def fail(code, seq, message, last_seq=None):
+        return VerifyResult(
+            False, checked, expected_seq - 1, head_hash, message, seq, code, last_seq
+        )
 
     for event in AuditEvent.objects.order_by("seq").iterator(chunk_size=2000):
         if event.seq != expected_seq:
             if event.seq > expected_seq:
                 return fail(
-                    expected_seq, f"Event #{expected_seq} is missing (next present: #{event.seq})."
+                    PROBLEM_MISSING,
+                    expected_seq,
+                    f"Event #{expected_seq} is missing (next present: #{event.seq}).",
+                    last_seq=event.seq,
                 )
-            return fail(event.seq, f"Event #{event.seq} appears twice or out of order.")
+            return fail(
+                PROBLEM_OUT_OF_ORDER,
+                event.seq,
+                f"Event #{event.seq} appears twice or out of order.",
+            )
         if event.prev_hash != expected_prev:
             return fail(
+                PROBLEM_BROKEN_CHAIN,
                 event.seq,
                 f"Event #{event.seq} does not follow event #{event.seq - 1}: the chain is broken.",
             )
         if event_hash(event) != event.hash:
-            return fail(event.seq, f"Event #{event.seq} was altered after it was written.")
+            return fail(
+                PROBLEM_ALTERED, event.seq, f"Event #{event.seq} was altered after it was written."
+            )
         checked += 1
         expected_seq, expected_prev, head_hash = event.seq + 1, event.hash, event.hash
         if progress and total and checked % 5000 == 0:
@@ -177,9 +202,35 @@ def audit_verify(*, checkpoint: dict | None = None, progress=None) -> VerifyResu
         seq = int(checkpoint["head_seq"])
         if seq > head_seq:
             return fail(
-                head_seq + 1, f"Events #{head_seq + 1} to #{seq} were removed since the last check."
+                PROBLEM_TAIL_REMOVED,
+                head_seq + 1,
+                f"Events #{head_seq + 1} to #{seq} were removed since the last check.",
+                last_seq=seq,
             )
         stored = AuditEvent.objects.filter(seq=seq).values_list("hash", flat=True).first()
         if stored != checkpoint.get("head_hash"):
-            return fail(seq, f"Event #{seq} differs from what the last check saw.")
+            return fail(
+                PROBLEM_HEAD_CHANGED, seq, f"Event #{seq} differs from what the last check saw."
+            )
     return VerifyResult(True, checked, head_seq, head_hash)
+
+
+def describe_problem(result: dict) -> str:
+    """The problem a check found, in the reader's language (``result`` is ``as_dict()``)."""
+    from django.utils.translation import gettext as _
+
+    seq, last = result.get("problem_seq"), result.get("problem_last_seq")
+    messages = {
+        PROBLEM_MISSING: _("Event #%(seq)s is missing (the next one present is #%(last)s)."),
+        PROBLEM_OUT_OF_ORDER: _("Event #%(seq)s appears twice or out of order."),
+        PROBLEM_BROKEN_CHAIN: _(
+            "Event #%(seq)s does not follow event #%(prev)s: the chain is broken there."
+        ),
+        PROBLEM_ALTERED: _("Event #%(seq)s was altered after it was written."),
+        PROBLEM_TAIL_REMOVED: _("Events #%(seq)s to #%(last)s were removed since the last check."),
+        PROBLEM_HEAD_CHANGED: _("Event #%(seq)s differs from what the last check saw."),
+    }
+    template = messages.get(result.get("problem_code", ""))
+    if template is None:
+        return result.get("problem", "")
+    return template % {"seq": seq, "last": last, "prev": (seq or 1) - 1}

@@ -25,8 +25,9 @@ class AccountAdapter(DefaultAccountAdapter):
     def is_reauthentication_required(self, *, app: str, **kwargs) -> bool:
         required = super().is_reauthentication_required(app=app, **kwargs)
         if required and app == "allauth.mfa" and _first_factor_set_up_after_fresh_sign_in():
-            # Setting up a first authenticator minutes after signing in with the password
-            # needs no second password prompt (the same window allauth gives a reauthentication).
+            # Setting up a first authenticator minutes after signing in with the password (and
+            # seeing its recovery codes) needs no second password prompt: the same window that
+            # allauth gives a reauthentication.
             return False
         return required
 
@@ -35,13 +36,16 @@ def _first_factor_set_up_after_fresh_sign_in() -> bool:
     from allauth.account import app_settings
     from allauth.account.internal.flows.login import get_authentication_records
     from allauth.core import context
-
-    from .mfa import has_second_factor
+    from allauth.mfa.models import Authenticator
 
     request = context.request
     user = getattr(request, "user", None)
-    if user is None or not user.is_authenticated or has_second_factor(user):
+    if user is None or not user.is_authenticated:
         return False
     records = get_authentication_records(request, user)
     signed_in_at = max((record.get("at", 0) for record in records), default=0)
-    return time.time() - signed_in_at < app_settings.REAUTHENTICATION_TIMEOUT
+    if time.time() - signed_in_at >= app_settings.REAUTHENTICATION_TIMEOUT:
+        return False
+    totp = Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).first()
+    # No factor yet, or the one set up in this very session.
+    return totp is None or totp.created_at.timestamp() >= signed_in_at

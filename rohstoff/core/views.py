@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from . import selectors, services
 from .access import ACCOUNT_SETUP, LOGGED_IN, MEMBER_ADMINS, PUBLIC, STAFF, allow
+from .audit import describe_problem
 from .forms import AcceptInvitationForm, ApiTokenForm, FeedbackForm, InvitationForm
 from .mfa import has_second_factor, unused_recovery_codes
 from .models import CrmaStatus, MaterialFamily
@@ -199,6 +200,7 @@ def audit_log(request):
     object_type = request.GET.get("type", "").strip()
     events = selectors.audit_events(search=search, object_type=object_type)
     page = Paginator(events, 50).get_page(request.GET.get("page"))
+    last_check = last_audit_check()
     return render(
         request,
         "core/audit_log.html",
@@ -207,7 +209,8 @@ def audit_log(request):
             "search": search,
             "object_type": object_type,
             "object_types": selectors.audit_object_types(),
-            "last_check": last_audit_check(),
+            "last_check": last_check,
+            "last_check_problem": describe_problem(last_check.result) if last_check else "",
             "running_check": running_audit_check(),
         },
     )

@@ -2,6 +2,8 @@ import os
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.utils import translation
 
 from rohstoff.core.models import OrganisationKind, Role
 from rohstoff.core.services import organisation_get_or_create, user_create
@@ -25,7 +27,12 @@ class Command(BaseCommand):
             "--staff", action="store_true", help="a staff admin (organisation and role optional)"
         )
 
-    def handle(self, *args, email, org, kind, role, name, password_env, staff, **options):
+    def handle(self, *args, **options):
+        # Operators read the command's output in English, its errors included.
+        with translation.override("en"):
+            return self._handle(**options)
+
+    def _handle(self, *, email, org, kind, role, name, password_env, staff, **options):
         if not staff and not (org and kind and role):
             raise CommandError(
                 "--org, --kind and --role are required (or --staff for a staff admin)."
@@ -36,20 +43,21 @@ class Command(BaseCommand):
             if not password:
                 raise CommandError(f"The environment variable {password_env} is not set or empty.")
         try:
-            organisation = organisation_get_or_create(name=org, kind=kind)[0] if org else None
-            user = user_create(
-                email=email,
-                organisation=organisation,
-                role=role or "",
-                password=password,
-                full_name=name,
-                is_staff=staff,
-            )
+            with transaction.atomic():  # a refused user leaves no new organisation behind
+                organisation = organisation_get_or_create(name=org, kind=kind)[0] if org else None
+                user = user_create(
+                    email=email,
+                    organisation=organisation,
+                    role=role or "",
+                    password=password,
+                    full_name=name,
+                    is_staff=staff,
+                )
+                if staff:
+                    user.is_superuser = True
+                    user.save(update_fields=["is_superuser"])
         except ValidationError as exc:
             raise CommandError("; ".join(exc.messages)) from exc
-        if staff:
-            user.is_superuser = True
-            user.save(update_fields=["is_superuser"])
         self.stdout.write(
             self.style.SUCCESS(
                 f"Created {user.email} ({user.get_role_display() or 'staff admin'}"

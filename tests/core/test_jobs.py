@@ -1,0 +1,163 @@
+"""Background jobs: one active job per subject, progress and a readable failure, stale jobs taken
+over or failed, and the job API for whoever started it and the desk."""
+
+import datetime
+import uuid
+
+import pytest
+from django.db import IntegrityError
+from django.utils import timezone
+
+from rohstoff.core.jobs import job_fail_stale, job_running, job_start
+from rohstoff.core.models import Job, JobState, Organisation
+from rohstoff.core.tasks import fail_stale_jobs
+
+
+@pytest.fixture
+def subject(firm_a):
+    return firm_a
+
+
+def start(subject, user=None, enqueued=None):
+    enqueued = [] if enqueued is None else enqueued
+    return job_start(kind="test_job", subject=subject, created_by=user, enqueue=enqueued.append)
+
+
+def test_job_start_returns_the_active_job_instead_of_a_second_one(
+    subject, member_a, django_capture_on_commit_callbacks
+):
+    enqueued = []
+    with django_capture_on_commit_callbacks(execute=True):
+        first, created = start(subject, member_a, enqueued)
+        again, created_again = start(subject, member_a, enqueued)
+    assert created and not created_again and again == first
+    assert enqueued == [str(first.pk)]  # the task was queued once, after commit
+    other, created_other = start(Organisation.objects.create(name="Other", kind="member"))
+    assert created_other and other != first
+
+
+def test_a_finished_job_does_not_block_a_new_one(subject):
+    first, _ = start(subject)
+    with job_running(str(first.pk)) as reporter:
+        reporter.progress(0.5, "half")
+    second, created = start(subject)
+    assert created and second != first
+
+
+def test_the_database_allows_one_active_job_per_subject(subject):
+    start(subject)
+    with pytest.raises(IntegrityError):
+        Job.objects.create(
+            kind="test_job", subject_type="core.organisation", subject_id=str(subject.pk)
+        )
+
+
+def test_job_running_records_progress_and_success(subject):
+    job, _ = start(subject)
+    with job_running(str(job.pk)) as reporter:
+        assert Job.objects.get(pk=job.pk).state == JobState.RUNNING
+        reporter.progress(0.25, "reading")
+        seen = Job.objects.get(pk=job.pk)
+        assert (seen.progress, seen.phase, seen.percent) == (0.25, "reading", 25)
+        reporter.job.result = {"cells": 12}
+    job.refresh_from_db()
+    assert job.state == JobState.SUCCEEDED and job.progress == 1.0 and job.result == {"cells": 12}
+    assert job.started_at and job.finished_at and job.error == ""
+
+
+def test_job_running_records_a_readable_failure(subject):
+    job, _ = start(subject)
+    with job_running(str(job.pk)):
+        raise ValueError("Round 17 has no lines to aggregate.")
+    job.refresh_from_db()
+    assert job.state == JobState.FAILED and job.error == "Round 17 has no lines to aggregate."
+    assert job.finished_at is not None
+
+
+def test_a_database_error_is_reported_readably(subject):
+    from django.db import DatabaseError
+
+    job, _ = start(subject)
+    with job_running(str(job.pk)):
+        raise DatabaseError("deadlock detected\nDETAIL: Process 1 waits for ShareLock")
+    job.refresh_from_db()
+    assert job.state == JobState.FAILED
+    assert "deadlock detected" in job.error and "DETAIL" not in job.error
+
+
+def test_a_job_runs_once_even_if_its_task_is_delivered_twice(subject):
+    job, _ = start(subject)
+    runs = []
+    with job_running(str(job.pk)) as reporter:
+        runs.append(reporter)
+    with job_running(str(job.pk)) as reporter:
+        runs.append(reporter)
+    assert runs[0] is not None and runs[1] is None
+
+
+def test_a_running_job_with_a_live_worker_is_not_taken_over(subject):
+    job, _ = start(subject)
+    Job.objects.filter(pk=job.pk).update(state=JobState.RUNNING, heartbeat_at=timezone.now())
+    with job_running(str(job.pk)) as reporter:
+        assert reporter is None
+
+
+def test_a_stale_running_job_is_taken_over_by_a_redelivered_task(subject, settings):
+    job, _ = start(subject)
+    long_ago = timezone.now() - datetime.timedelta(seconds=settings.JOB_STALE_AFTER_SECONDS + 60)
+    Job.objects.filter(pk=job.pk).update(state=JobState.RUNNING, heartbeat_at=long_ago)
+    with job_running(str(job.pk)) as reporter:
+        assert reporter is not None
+    job.refresh_from_db()
+    assert job.state == JobState.SUCCEEDED
+
+
+def test_a_stale_job_is_failed_and_a_new_one_can_start(subject, settings):
+    job, _ = start(subject)
+    long_ago = timezone.now() - datetime.timedelta(seconds=settings.JOB_STALE_AFTER_SECONDS + 60)
+    Job.objects.filter(pk=job.pk).update(state=JobState.RUNNING, heartbeat_at=long_ago)
+    replacement, created = start(subject)
+    job.refresh_from_db()
+    assert job.state == JobState.FAILED
+    assert (
+        timezone.localtime(long_ago).strftime("%Y-%m-%d %H:%M") in job.error
+    )  # when it was last seen
+    assert created and replacement != job
+
+
+def test_the_beat_task_fails_stale_jobs_only(subject, settings, make_org):
+    stale, _ = start(subject)
+    fresh, _ = start(make_org("Fresh GmbH"))
+    long_ago = timezone.now() - datetime.timedelta(seconds=settings.JOB_STALE_AFTER_SECONDS + 60)
+    Job.objects.filter(pk=stale.pk).update(heartbeat_at=long_ago, created_at=long_ago)
+    fail_stale_jobs()
+    stale.refresh_from_db()
+    fresh.refresh_from_db()
+    assert stale.state == JobState.FAILED and fresh.state == JobState.QUEUED
+    assert not job_fail_stale(fresh)
+
+
+# ---- the API ---------------------------------------------------------------------------------
+
+
+def test_the_starter_and_the_desk_read_a_job_others_get_404(
+    subject, api, member_a, colleague_a, desk, analyst
+):
+    job, _ = start(subject, member_a)
+    for user in (member_a, desk):
+        response = api(user).get(f"/api/v1/jobs/{job.pk}/")
+        assert response.status_code == 200
+        assert response.json()["state"] == "queued" and response.json()["progress"] == 0.0
+    for user in (colleague_a, analyst):
+        assert api(user).get(f"/api/v1/jobs/{job.pk}/").status_code == 404
+    assert api(member_a).get(f"/api/v1/jobs/{uuid.uuid4()}/").status_code == 404
+    assert api(None).get(f"/api/v1/jobs/{job.pk}/").status_code == 401
+
+
+def test_the_job_api_shows_progress_and_error(subject, api, member_a):
+    job, _ = start(subject, member_a)
+    with job_running(str(job.pk)):
+        raise RuntimeError("The worker could not read the file.")
+    data = api(member_a).get(f"/api/v1/jobs/{job.pk}/").json()
+    assert data["state"] == "failed" and data["error"] == "The worker could not read the file."
+    assert set(data) >= {"id", "state", "progress", "error"}
