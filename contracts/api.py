@@ -815,10 +815,16 @@ class AllocationSerializer(serializers.Serializer):
     override_reason = serializers.CharField()
     respond_by = serializers.DateTimeField(source="allocation_round.respond_by", allow_null=True)
     released = serializers.SerializerMethodField()
-    explanation = serializers.JSONField()
+    explanation = serializers.SerializerMethodField(
+        help_text="How the share was computed. Members get their own numbers and the fill rate of their demand; "
+        "the pooled demand of all firms and their number are for the desk and the agency only."
+    )
 
     def get_released(self, obj) -> bool:
         return obj.allocation_round.state != AllocationRound.State.DRAFT
+
+    def get_explanation(self, obj) -> dict:
+        return selectors.explanation_for(self.context["request"].user, obj)
 
 
 class OverrideInput(serializers.Serializer):
@@ -858,7 +864,7 @@ class AllocationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scoped
             allocation=allocation, actor=request.user, accept=accept
         )
         allocation = selectors.allocation_get(user=request.user, pk=allocation.pk)
-        return Response(AllocationSerializer(allocation).data)
+        return Response(AllocationSerializer(allocation, context={"request": request}).data)
 
     @extend_schema(
         summary="Confirm your firm's share (member, by the deadline)",
@@ -911,5 +917,7 @@ class AllocationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scoped
             allocation=allocation, actor=request.user, **data.validated_data
         )
         return Response(
-            AllocationSerializer(selectors.allocation_get(user=request.user, pk=pk)).data
+            AllocationSerializer(
+                selectors.allocation_get(user=request.user, pk=pk), context={"request": request}
+            ).data
         )

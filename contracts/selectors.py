@@ -446,6 +446,35 @@ def allocation_get(*, user, pk) -> Allocation:
         raise Http404 from None
 
 
+# What only the desk and the agency may read in an explanation: the pooled remaining firm demand
+# of all firms and their number are other firms' forward demand (DESIGN: never shown to members).
+POOL_FIELDS = ("total_remaining_demand_t", "firms", "unallocated_t")
+
+
+def explanation_for(user, allocation: Allocation) -> dict:
+    """How a share was computed, as the user may see it. A member gets its own numbers and the
+    fill rate of its demand, never the pool's total or the number of firms."""
+    explanation = allocation.explanation or {}
+    if user.is_desk or user.is_agency:
+        return explanation
+
+    def own(entry: dict) -> dict:
+        data = {k: v for k, v in entry.items() if k not in POOL_FIELDS}
+        try:
+            demand = Decimal(entry["remaining_demand_t"])
+            exact = Decimal(entry["pro_rata_lots"]) * Decimal(entry["lot_t"])
+            data["fill_pct"] = (
+                str((exact / demand * 100).quantize(Decimal("0.1"))) if demand else None
+            )
+        except (KeyError, ArithmeticError, ValueError):
+            data["fill_pct"] = None
+        return data
+
+    result = own(explanation)
+    result["redistributed"] = [own(r) for r in explanation.get("redistributed", [])]
+    return result
+
+
 def allocation_round_get(*, user, pk) -> AllocationRound:
     if not _reads_contracts(user):
         raise Http404

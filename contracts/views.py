@@ -528,6 +528,20 @@ def my_allocation_detail(request, pk):
     )
 
 
+def _numbers(entry):
+    """Decimal strings of an explanation as Decimals, so that templates format them per language."""
+    if isinstance(entry, list):
+        return [_numbers(e) for e in entry]
+    if isinstance(entry, dict):
+        return {k: _numbers(v) for k, v in entry.items()}
+    if isinstance(entry, str):
+        try:
+            return Decimal(entry)
+        except ArithmeticError:
+            return entry
+    return entry
+
+
 @allow(MEMBERS)
 @require_POST
 def my_allocation_respond(request, pk):

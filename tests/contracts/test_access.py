@@ -228,3 +228,19 @@ def test_desk_creates_a_contract_with_german_numbers(login, desk, counterparty, 
         D("11800"),
     )
     assert (contract.start_quarter, contract.end_quarter) == (Q1, Quarter(2028, 4).index)
+
+
+def test_a_member_never_sees_the_pool_in_the_explanation(login, api, member_a, released, firm_a):
+    """The pooled remaining demand of all firms and their number are other firms' forward demand."""
+    own = released.allocations.filter(organisation=firm_a).first()
+    assert "total_remaining_demand_t" in own.explanation  # the desk has it
+    data = api(member_a).get(f"/api/v1/allocations/{own.pk}/").json()["explanation"]
+    assert "total_remaining_demand_t" not in data and "firms" not in data
+    assert data["remaining_demand_t"] == "6.000000" and data["share_t"] == "6.000000"
+    page = (
+        login(member_a)
+        .get(f"/contracts/allocations/{own.pk}/", HTTP_ACCEPT_LANGUAGE="en")
+        .content.decode()
+    )
+    assert "all firms" not in page and "2 firms" not in page
+    assert "Enough for everyone" in page
