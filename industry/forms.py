@@ -142,7 +142,13 @@ class LineForm(forms.Form):
     material = forms.CharField(
         label=_("Material"),
         max_length=200,
-        widget=forms.TextInput(attrs={"list": "round-materials", "autocomplete": "off"}),
+        widget=forms.TextInput(
+            attrs={
+                "list": "round-materials",
+                "autocomplete": "off",
+                "placeholder": _("Type a name or code"),
+            }
+        ),
     )
     period = forms.CharField(
         label=_("Period"),
@@ -165,13 +171,10 @@ class LineForm(forms.Form):
     delivery_country = forms.ChoiceField(label=_("Delivery country"), choices=(), initial="DE")
     version = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
-    def __init__(self, *args, round: DemandRound, form_id: str | None = None, **kwargs):
+    def __init__(self, *args, round: DemandRound, **kwargs):
         super().__init__(*args, **kwargs)
         self.round = round
         self.fields["delivery_country"].choices = list(countries)
-        if form_id:  # the grid's edit row: inputs sit in table cells and belong to a form elsewhere
-            for field in self.fields.values():
-                field.widget.attrs["form"] = form_id
 
     def add_error(self, field, error):
         super().add_error(field, error)
@@ -221,7 +224,7 @@ class LineForm(forms.Form):
         if prefers_comma():
             quantity = quantity.replace(".", ",")
         return {
-            "material": line.material.code,
+            "material": line.material.name,
             "period": line.period,
             "quantity": quantity,
             "unit": line.unit,

@@ -167,8 +167,10 @@ def outlier_reference(
         m: statistics.median(v) for m, v in by_material.items() if len(v) >= OUTLIER_MIN_LINES
     }
     earlier: dict[tuple[int, int], list[Decimal]] = defaultdict(list)
-    earlier_rounds = DemandRound.objects.filter(closes_at__lt=round.opens_at).exclude(
-        state=RoundState.DRAFT
+    earlier_rounds = (
+        DemandRound.objects.filter(opens_at__lt=round.opens_at)
+        .exclude(pk=round.pk)
+        .exclude(state=RoundState.DRAFT)
     )
     for org_id, material_id, quantity_t, is_year in DemandLine.objects.filter(
         round__in=earlier_rounds, withdrawn_at__isnull=True, excluded=False
@@ -237,7 +239,9 @@ def _ratio(a: Decimal, b: Decimal) -> str:
 
 
 def _tonnes(value: Decimal) -> str:
-    return number_format(value, decimal_pos=3, force_grouping=True)
+    from .templatetags.industry_tags import qty
+
+    return qty(value, 3)
 
 
 def round_firms(round: DemandRound) -> QuerySet:

@@ -900,9 +900,8 @@ def _commit_rows_postgresql(
                 params,
             )
         # Only keys that are not there yet (when none matched, every row is new).
-        only_new = (
-            f"WHERE NOT EXISTS (SELECT 1 FROM {line_table} l WHERE {key_join})" if matched else ""
-        )  # noqa: S608
+        exists = f"SELECT 1 FROM {line_table} l WHERE {key_join}"  # noqa: S608 - names from _meta
+        only_new = f"WHERE NOT EXISTS ({exists})" if matched else ""
         cursor.execute(
             f"INSERT INTO {line_table} (round_id, organisation_id, material_id, grade, period, first_quarter, is_year, "  # noqa: S608
             "quantity, unit, quantity_t, commitment, delivery_country, entered_by_id, created_at, updated_at, version, "

@@ -300,9 +300,7 @@ def _table_response(
 
 
 def _edit_form(round, line, data=None, *, initial=None) -> LineForm:
-    return LineForm(
-        data, round=round, prefix=f"line-{line.pk}", form_id=f"edit-line-{line.pk}", initial=initial
-    )
+    return LineForm(data, round=round, prefix=f"line-{line.pk}", initial=initial)
 
 
 @allow(MEMBERS)

@@ -17,6 +17,11 @@ MATERIALS = ("lithium-hydroxide", "dysprosium-oxide", "ndpr-oxide", "cobalt-sulp
 
 @pytest.fixture
 def materials(db):
+    if not Material.objects.filter(code__in=MATERIALS).exists():
+        # The reference list comes from a data migration; a transactional test may have flushed it.
+        from rohstoff.core.reference import load_materials
+
+        load_materials(Material)
     return {m.code: m for m in Material.objects.filter(code__in=MATERIALS)}
 
 

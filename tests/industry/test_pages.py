@@ -175,7 +175,7 @@ def test_grid_edit_and_conflict_with_a_colleague(
         .get(f"/rounds/{open_round.pk}/demand/{line_a.pk}/edit/", **HTMX)
         .content.decode()
     )
-    assert f'form="edit-line-{line_a.pk}"' in edit_row and "is-editing" in edit_row
+    assert f'<form id="edit-line-{line_a.pk}"' in edit_row and "is-editing" in edit_row
     stale = edit_data(line_a, quantity="41")
     # the colleague saves first
     services.line_update(

@@ -403,7 +403,7 @@ def test_opening_mails_every_member_once(
     subject = mail.outbox[0].subject
     assert (
         round.title in subject
-        and "Bedarfsrunde geöffnet" in subject
+        and "Nachfragerunde geöffnet" in subject
         and "Demand round open" in subject
     )
     assert f"/rounds/{round.pk}/" in mail.outbox[0].body
