@@ -517,7 +517,7 @@ def my_allocation_detail(request, pk):
         {
             "allocation": allocation,
             **detail,
-            "explanation": allocation.explanation,
+            "explanation": _numbers(selectors.explanation_for(request.user, allocation)),
             "can_answer": allocation.state == "proposed"
             and allocation.allocation_round.state == "released"
             and (
@@ -536,9 +536,13 @@ def _numbers(entry):
         return {k: _numbers(v) for k, v in entry.items()}
     if isinstance(entry, str):
         try:
-            return Decimal(entry)
+            value = Decimal(entry)
         except ArithmeticError:
             return entry
+        # 7.500000 -> 7.5 and 20.000000 -> 20 (never 2E+1).
+        return (
+            value.quantize(Decimal(1)) if value == value.to_integral_value() else value.normalize()
+        )
     return entry
 
 

@@ -243,4 +243,25 @@ def test_a_member_never_sees_the_pool_in_the_explanation(login, api, member_a, r
         .content.decode()
     )
     assert "all firms" not in page and "2 firms" not in page
+    explanation = login(member_a).get(f"/contracts/allocations/{own.pk}/").context["explanation"]
+    assert "total_remaining_demand_t" not in explanation and "firms" not in explanation
     assert "Enough for everyone" in page
+
+
+def test_a_member_sees_its_fill_rate_in_scarcity(
+    login, make_contract, sign, desk, positions, firm_a, firm_b, lioh, member_a
+):
+    positions({firm_a: D("15"), firm_b: D("5")}, lioh, [Q1, Q1 + 1, Q1 + 2, Q1 + 3])
+    draft = services.allocation_preview(contract=sign(make_contract()), actor=desk)
+    services.allocation_release(
+        allocation_round=draft, actor=desk, respond_by=timezone.now() + datetime.timedelta(days=5)
+    )
+    own = draft.allocations.get(organisation=firm_a, quarter=Q1)
+    # 10 lots for 15 + 5 t: 7.5 lots -> 7, plus the leftover lot by largest remainder (tie: lower id).
+    page = (
+        login(member_a)
+        .get(f"/contracts/allocations/{own.pk}/", HTTP_ACCEPT_LANGUAGE="en")
+        .content.decode()
+    )
+    assert "7.5 lots, that is 50 % of your remaining firm demand" in page
+    assert "20 t" not in page
