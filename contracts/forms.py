@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from django import forms
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from industry.models import DemandRound, RoundState
@@ -34,16 +35,20 @@ class LocalDecimalField(forms.DecimalField):
         if isinstance(value, Decimal):
             return value
         try:
-            return parse_decimal(str(value))
+            # "1.500" is fifteen hundred to a German reader and one and a half to an English one.
+            return parse_decimal(str(value), prefer_comma=(get_language() or "de").startswith("de"))
         except ValueError:
             raise forms.ValidationError(
-                _("Enter a number, e.g. 1500 or 1.500,5."), code="invalid"
+                _("Enter a number, e.g. 1500 or 1500.5."), code="invalid"
             ) from None
 
     def prepare_value(self, value):
+        """A Decimal as the reader writes it: 0,001 in German, 0.001 in English, no grouping."""
         if isinstance(value, Decimal):
             text = format(value, "f")
-            return text.rstrip("0").rstrip(".") if "." in text else text
+            if "." in text:
+                text = text.rstrip("0").rstrip(".")
+            return text.replace(".", ",") if (get_language() or "de").startswith("de") else text
         return value
 
 
