@@ -265,3 +265,25 @@ def test_a_member_sees_its_fill_rate_in_scarcity(
     )
     assert "7.5 lots, that is 50 % of your remaining firm demand" in page
     assert "20 t" not in page
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_member_downloads_its_own_allocations(login, member_a, released, firm_a, fmt):
+    import csv
+    import io
+
+    from openpyxl import load_workbook
+
+    response = login(member_a).get(f"/contracts/allocations/export.{fmt}")
+    assert response.status_code == 200
+    if fmt == "csv":
+        rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
+    else:
+        sheet = load_workbook(io.BytesIO(response.content)).active
+        values = list(sheet.values)
+        rows = [dict(zip(values[0], row, strict=True)) for row in values[1:]]
+    assert len(rows) == 4
+    assert {row["contract"] for row in rows} == {released.contract.reference}
+    assert [D(str(row["allocated_t"])) for row in rows] == [D("6")] * 4
+    assert D(str(rows[0]["back_to_back_price"])) == D("12240")  # 12,000 + 2 % house fee
+    assert "organisation" not in rows[0]
