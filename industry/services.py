@@ -866,6 +866,8 @@ def _commit_rows_postgresql(
         "l.round_id = %(round)s AND l.organisation_id = %(org)s AND l.material_id = s.material_id "
         "AND l.grade = s.grade AND l.period = s.period AND l.delivery_country = s.delivery_country"
     )
+    if not DemandLine.objects.filter(round=round, organisation_id=actor.organisation_id).exists():
+        return _copy_new_lines(parsed, round=round, actor=actor, now=now), 0
     with connection.cursor() as cursor:
         cursor.execute(
             "CREATE TEMPORARY TABLE demand_staging (material_id bigint NOT NULL, grade varchar(200) NOT NULL, "
@@ -916,6 +918,34 @@ def _commit_rows_postgresql(
         # otherwise find the table still there.
         cursor.execute("DROP TABLE demand_staging")
     return inserted + (matched - active), active
+
+
+def _copy_new_lines(parsed: ParsedFile, *, round: DemandRound, actor: User, now) -> int:
+    """The firm's first lines in the round: nothing to replace, so COPY straight into the lines
+    table (the constant columns framed around each staged row)."""
+    head = f"{round.pk},{actor.organisation_id},"
+    tail = f",{actor.pk},{now.isoformat()},{now.isoformat()},1,f,\n"
+    body = "".join(head + row + tail for row in staging_csv(parsed).splitlines())
+    columns = [
+        "round_id",
+        "organisation_id",
+        *STAGING_COLUMNS,
+        "entered_by_id",
+        "created_at",
+        "updated_at",
+        "version",
+        "excluded",
+        "exclusion_reason",
+    ]
+    with (
+        connection.cursor() as cursor,
+        cursor.copy(
+            f"COPY {DemandLine._meta.db_table} ({', '.join(columns)}) FROM STDIN "
+            "WITH (FORMAT csv, FORCE_NOT_NULL (grade, exclusion_reason))"
+        ) as copy,
+    ):
+        copy.write(body)
+    return len(parsed.rows)
 
 
 def _commit_rows_bulk(parsed: ParsedFile, *, round: DemandRound, actor: User) -> tuple[int, int]:

@@ -303,3 +303,41 @@ def test_a_good_row_does_not_get_written_when_another_is_bad(open_round, member_
     assert list(
         DemandLine.objects.filter(round=open_round).values_list("material__code", flat=True)
     ) == ["cobalt-sulphate"]
+
+
+@pytest.mark.parametrize("path", ["copy", "bulk"])
+def test_both_write_paths_create_replace_and_keep_history(
+    open_round, member_a, enter, monkeypatch, path
+):
+    """PostgreSQL commits with COPY and set-based SQL, SQLite (the demo) with bulk writes: same result."""
+    if path == "bulk":
+        from django.db import connection
+
+        monkeypatch.setattr(connection, "vendor", "sqlite")
+    tricky = '"Reinheit 99,5 %, ""5N"""'
+    first = csv_bytes(
+        f"material,period,quantity,unit,grade\nndpr-oxide,2027,4,t,{tricky}\ncobalt-sulphate,2028-Q2,1,lb,\n"
+    )
+    assert (upload(open_round, member_a, first).created, DemandLine.objects.count()) == (2, 2)
+    line = DemandLine.objects.get(material__code="ndpr-oxide")
+    assert (
+        line.grade == 'Reinheit 99,5 %, "5N"' and line.quantity_t == Decimal("4") and line.is_year
+    )
+    cobalt = DemandLine.objects.get(material__code="cobalt-sulphate")
+    assert cobalt.quantity_t == Decimal("0.000454") and cobalt.first_quarter == 2028 * 4 + 1
+    services.line_withdraw(line=cobalt, actor=member_a)
+    second = csv_bytes(
+        f"material,period,quantity,unit,grade\nndpr-oxide,2027,6,t,{tricky}\ncobalt-sulphate,2028-Q2,2,t,\n"
+        "lithium-hydroxide,2029,3,t,\n"
+    )
+    result = upload(open_round, member_a, second)
+    assert (result.created, result.replaced) == (2, 1)  # the withdrawn line counts as new again
+    line.refresh_from_db()
+    cobalt.refresh_from_db()
+    assert (
+        line.quantity == Decimal("6")
+        and line.version == 2
+        and line.history.get().quantity == Decimal("4")
+    )
+    assert cobalt.withdrawn_at is None and cobalt.quantity_t == Decimal("2") and cobalt.version == 3
+    assert DemandLine.objects.count() == 3
