@@ -125,8 +125,11 @@ class RoundViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewS
     }
     serializer_class = RoundSerializer
     http_method_names = ["get", "post", "patch", "head", "options"]
+    lookup_value_regex = "[0-9]+"
 
     def scoped_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # drf-spectacular reads the model only
+            return DemandRound.objects.none()
         return selectors.rounds_visible_to(self.request.user).prefetch_related("materials")
 
     def get_object(self):
@@ -363,6 +366,8 @@ class DemandLineViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scoped
         return self._round
 
     def scoped_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # drf-spectacular reads the model only
+            return DemandLine.objects.none()
         return selectors.lines_visible_to(self.request.user, round=self.round()).order_by(
             "material__sort_order", "first_quarter", "is_year", "pk"
         )

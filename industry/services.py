@@ -13,7 +13,6 @@ import io
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import F
@@ -761,7 +760,9 @@ def upload_prepare(
         organisation_id=actor.organisation_id,
         uploaded_by=actor,
         filename=(filename or "upload")[:255],
-        content=data if len(data) <= settings.DEMAND_FILE_MAX_BYTES else b"",
+        content=data
+        if parsed.ok
+        else b"",  # kept for the commit only; a refused file keeps its errors
         state=UploadState.PREVIEW if parsed.ok else UploadState.REJECTED,
         row_count=parsed.row_count,
         errors=parsed.errors,
