@@ -408,11 +408,7 @@ def _validate(frame: pd.DataFrame, *, round: DemandRound, dialect: str) -> Parse
     # Plain lists of stripped strings: pandas' string accessor costs more than these loops.
     count = len(frame)
     raw = {
-        name: (
-            [str(v).strip() for v in frame[name].tolist()]
-            if name in frame.columns
-            else [""] * count
-        )
+        name: ([v.strip() for v in frame[name].tolist()] if name in frame.columns else [""] * count)
         for name in COLUMNS
     }
     keep = np.fromiter(map(any, zip(*raw.values(), strict=True)), dtype=bool, count=count)
@@ -432,10 +428,7 @@ def _validate(frame: pd.DataFrame, *, round: DemandRound, dialect: str) -> Parse
         return ParsedFile(errors=[_too_many_rows(max_rows)], dialect=dialect)
 
     errors = _Errors(rows, raw)
-    empty = {
-        name: np.fromiter((v == "" for v in raw[name]), dtype=bool, count=count)
-        for name in REQUIRED_COLUMNS
-    }
+    empty = {name: np.array(raw[name], dtype=object) == "" for name in REQUIRED_COLUMNS}
     for name in REQUIRED_COLUMNS:
         errors.add(empty[name], name, _("This field is required."))
 

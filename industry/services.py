@@ -197,7 +197,8 @@ def round_update(*, round: DemandRound, actor: User, **changes) -> DemandRound:
 
 def _transition(
     round: DemandRound, *, allowed_from: tuple[str, ...], to: str, message
-) -> DemandRound:
+) -> tuple[DemandRound, dict]:
+    """Lock the round, check that it may leave its state, and set the new one (the caller saves)."""
     locked = _locked(round)
     if locked.state not in allowed_from:
         raise StateConflict(message % {"state": locked.get_state_display()})

@@ -3,6 +3,8 @@ member's demand grid (htmx) with upload, preview and export, and the desk's scre
 
 from __future__ import annotations
 
+import datetime
+
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -77,7 +79,7 @@ def round_create(request):
     next_year = now.year + 1
     initial = {
         "opens_at": now,
-        "closes_at": now + timezone.timedelta(days=21),
+        "closes_at": now + datetime.timedelta(days=21),
         "terms": str(DEFAULT_TERMS),
         "first_period": f"{next_year}-Q1",
         "last_period": f"{next_year + 4}-Q4",
@@ -140,7 +142,7 @@ def round_detail(request, pk):
         if round.state == RoundState.CLOSED:
             context["reopen_form"] = ReopenForm(
                 initial={
-                    "closes_at": max(round.closes_at, timezone.now()) + timezone.timedelta(days=7)
+                    "closes_at": max(round.closes_at, timezone.now()) + datetime.timedelta(days=7)
                 }
             )
     return render(request, "industry/round_detail.html", context)

@@ -341,3 +341,9 @@ def test_both_write_paths_create_replace_and_keep_history(
     )
     assert cobalt.withdrawn_at is None and cobalt.quantity_t == Decimal("2") and cobalt.version == 3
     assert DemandLine.objects.count() == 3
+
+
+def test_a_short_row_misses_its_required_fields(open_round, member_a):
+    errors = refused(open_round, member_a, one_bad_row("ndpr-oxide,2027"))
+    assert [(e["row"], e["column"]) for e in errors] == [(3, "quantity"), (3, "unit")]
+    assert all("required" in e["message"] for e in errors)
