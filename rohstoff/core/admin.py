@@ -1,5 +1,7 @@
+from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.utils.translation import gettext_lazy as _
 
 from .models import (
     AccessibilityFeedback,
@@ -11,6 +13,14 @@ from .models import (
     Organisation,
     User,
 )
+
+# Staff sign in through the platform's own sign-in (rate limits, second factor), never through
+# the admin's password-only form; the admin's login page hands over to it.
+admin.site.login = secure_admin_login(admin.site.login)
+admin.site.site_header = _("Rohstoff administration")
+admin.site.site_title = _("Rohstoff administration")
+admin.site.index_title = _("Organisations, people and reference data")
+admin.site.site_url = "/"
 
 
 @admin.register(Organisation)
@@ -28,8 +38,8 @@ class UserAdmin(BaseUserAdmin):
     search_fields = ["email", "full_name", "organisation__name"]
     fieldsets = [
         (None, {"fields": ["email", "password", "full_name"]}),
-        ("Membership", {"fields": ["organisation", "role"]}),
-        ("Access", {"fields": ["is_active", "is_staff", "is_superuser"]}),
+        (_("Membership"), {"fields": ["organisation", "role"]}),
+        (_("Access"), {"fields": ["is_active", "is_staff", "is_superuser"]}),
     ]
     add_fieldsets = [
         (

@@ -404,3 +404,14 @@ def test_one_cannot_revoke_someone_elses_token(login, member_a, colleague_a):
     assert login(member_a).post(f"/account/tokens/{token.pk}/revoke/").status_code == 404
     token.refresh_from_db()
     assert token.revoked_at is None
+
+
+def test_the_admins_own_login_hands_over_to_the_platforms_sign_in(client, staff):
+    page = client.get("/admin/login/?next=/admin/")
+    assert page.status_code == 302 and page["Location"].startswith("/accounts/login/")
+    # A password alone, posted to the admin's form, signs nobody in (no rate limit, no second factor there).
+    client.post(
+        "/admin/login/", {"username": staff.email, "password": TEST_PASSWORD, "next": "/admin/"}
+    )
+    assert client.get("/admin/").status_code == 302
+    assert not client.session.get("_auth_user_id")
