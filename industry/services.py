@@ -13,10 +13,11 @@ import io
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import F
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django_countries import countries
 
@@ -141,7 +142,10 @@ def round_create(
         min_quantity_t=min_quantity_t,
         created_by=actor,
     )
-    round.terms = terms if terms is not None and terms.strip() else str(DEFAULT_TERMS)
+    if terms is None or not terms.strip():
+        with translation.override(settings.LANGUAGE_CODE):  # the platform's language: German
+            terms = str(DEFAULT_TERMS)
+    round.terms = terms
     round.save()
     round.materials.set(materials)
     audit_record(actor=actor, action="round.create", obj=round, after=snapshot(round, ROUND_FIELDS))

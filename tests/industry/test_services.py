@@ -424,3 +424,10 @@ def test_reminder_three_days_before_closing_once(make_round, member_a):
     assert "Drei Tage" in mail.outbox[0].subject or "Three days" in mail.outbox[0].subject
     assert tasks.send_deadline_reminders()["reminded"] == []
     assert len(mail.outbox) == 1
+
+
+def test_default_terms_are_in_the_platforms_language(make_round):
+    round = make_round(state="draft")  # created while English is active
+    assert round.terms.startswith("1. Vertraulichkeit")
+    own = make_round(state="draft", terms="Unsere eigenen Bedingungen.")
+    assert own.terms == "Unsere eigenen Bedingungen."
