@@ -14,14 +14,21 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import Prefetch, Q, QuerySet, Sum
 from django.http import Http404
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from rohstoff.core.models import Material, User
 
-from .models import DemandLine, DemandRound, DemandUpload, RoundState, TermsAcceptance
+from .models import (
+    DemandLine,
+    DemandLineHistory,
+    DemandRound,
+    DemandUpload,
+    RoundState,
+    TermsAcceptance,
+)
 
 # Screening: a line is flagged when its tonnes per quarter exceed this multiple of the material's
 # median in the round, or of the firm's own average for the material in its earlier rounds.
@@ -195,7 +202,11 @@ def screening_lines(
     """Every line of the round for the desk (404 for anyone else), filtered, sorted and flagged."""
     if not user.is_desk:
         raise Http404
-    qs = lines_visible_to(user, round=round, include_withdrawn=True)
+    qs = lines_visible_to(user, round=round, include_withdrawn=True).prefetch_related(
+        Prefetch(
+            "history", queryset=DemandLineHistory.objects.select_related("changed_by", "material")
+        )
+    )
     if firm:
         qs = qs.filter(organisation_id=firm) if str(firm).isdigit() else qs.none()
     if material:

@@ -419,3 +419,40 @@ def test_outsiders_get_404_or_403_on_a_firms_line_and_upload(
         assert exported.strip().count("\n") == 0  # the header only
     line_a.refresh_from_db()
     assert line_a.withdrawn_at is None and line_a.version == 1
+
+
+def _queries(client, path):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(path).status_code == 200
+    return len(captured)
+
+
+def test_query_counts_do_not_grow_with_the_lines(login, open_round, member_a, desk, enter):
+    enter(open_round, member_a, period="2027")
+    line, _ = enter(open_round, member_a, period="2028")
+    services.line_exclude(line=line, actor=desk, reason="Prüfen")
+    member = login(member_a)
+    grid = f"/rounds/{open_round.pk}/demand/"
+    screening = f"/rounds/{open_round.pk}/screening/"
+    before_grid = _queries(member, grid)
+    trustee = login(desk)
+    before_screening = _queries(trustee, screening)
+    for year in range(2029, 2032):
+        for quarter in (1, 2, 3, 4):
+            enter(
+                open_round,
+                member_a,
+                material="ndpr-oxide",
+                period=f"{year}-Q{quarter}",
+                quantity="2",
+            )
+    services.line_restore(line=line, actor=desk)
+    member = login(member_a)
+    assert _queries(member, grid) == before_grid
+    trustee = login(desk)
+    page = trustee.get(screening).content.decode()
+    assert "2 earlier versions" in page  # excluded, then restored
+    assert _queries(trustee, screening) == before_screening
