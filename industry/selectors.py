@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db.models import Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 from django.http import Http404
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
@@ -116,22 +116,21 @@ def material_totals(lines: QuerySet[DemandLine]) -> list[MaterialTotal]:
     rows = (
         lines.filter(withdrawn_at__isnull=True, excluded=False)
         .values("material")
-        .annotate(total=Sum("quantity_t"), firm=Sum("quantity_t", filter=Q(commitment="firm")))
+        .annotate(
+            total=Sum("quantity_t"),
+            firm=Sum("quantity_t", filter=Q(commitment="firm")),
+            lines=Count("pk"),
+        )
         .order_by()
     )
     by_id = {r["material"]: r for r in rows}
-    counts = defaultdict(int)
-    for material_id in lines.filter(withdrawn_at__isnull=True, excluded=False).values_list(
-        "material", flat=True
-    ):
-        counts[material_id] += 1
     materials = Material.objects.filter(pk__in=by_id.keys())
     return [
         MaterialTotal(
             material=m,
             total_t=by_id[m.pk]["total"] or Decimal(0),
             firm_t=by_id[m.pk]["firm"] or Decimal(0),
-            lines=counts[m.pk],
+            lines=by_id[m.pk]["lines"],
         )
         for m in materials
     ]
@@ -259,7 +258,3 @@ def round_firms(round: DemandRound) -> QuerySet:
     from rohstoff.core.models import Organisation
 
     return Organisation.objects.filter(demand_lines__round=round).distinct().order_by("name")
-
-
-def round_line_count(*, user: User, round: DemandRound) -> int:
-    return lines_visible_to(user, round=round).count()
