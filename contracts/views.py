@@ -127,6 +127,13 @@ def contract_create(request):
 @require_http_methods(["GET", "POST"])
 def contract_edit(request, pk):
     contract = selectors.contract_get(user=request.user, pk=pk)
+    if contract.state not in services.EDITABLE_STATES:
+        messages.error(
+            request,
+            _("The terms of a %(state)s contract cannot change.")
+            % {"state": contract.get_state_display()},
+        )
+        return redirect("contracts:detail", pk=contract.pk)
     form = ContractForm(request.POST or None, instance=contract)
     if request.method == "POST" and form.is_valid():
         try:
