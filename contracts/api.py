@@ -553,11 +553,56 @@ def _provided_fields(data) -> set[str]:
     return {mapping.get(k, k) for k in data}
 
 
+def _money_str(value):
+    return None if value is None else str(pricing.money(value))
+
+
 # ---- deliveries ------------------------------------------------------------------------------
 
 
 class DeliverySerializer(serializers.ModelSerializer):
     period = QuarterField(source="quarter", read_only=True)
+    provisional_amount = serializers.SerializerMethodField(
+        help_text="quantity x provisional price x provisional_pct, contract currency"
+    )
+    final_amount = serializers.SerializerMethodField(
+        help_text="quantity x final price, contract currency"
+    )
+    difference = serializers.SerializerMethodField(
+        help_text="final minus provisional amount: what the final invoice settles"
+    )
+
+    def _amounts(self, obj) -> dict:
+        if not hasattr(obj, "_amounts"):
+            provisional = final = None
+            if obj.provisional_price is not None:
+                provisional = pricing.money(
+                    pricing.amount(obj.quantity_t, obj.provisional_price, obj.contract.price_unit)
+                    * obj.provisional_pct
+                    / 100
+                )
+            if obj.final_price is not None:
+                final = pricing.amount(obj.quantity_t, obj.final_price, obj.contract.price_unit)
+            obj._amounts = {
+                "provisional": provisional,
+                "final": final,
+                "difference": final - provisional
+                if final is not None and provisional is not None
+                else None,
+            }
+        return obj._amounts
+
+    @extend_schema_field(serializers.DecimalField(**MONEY, allow_null=True))
+    def get_provisional_amount(self, obj):
+        return _money_str(self._amounts(obj)["provisional"])
+
+    @extend_schema_field(serializers.DecimalField(**MONEY, allow_null=True))
+    def get_final_amount(self, obj):
+        return _money_str(self._amounts(obj)["final"])
+
+    @extend_schema_field(serializers.DecimalField(**MONEY, allow_null=True))
+    def get_difference(self, obj):
+        return _money_str(self._amounts(obj)["difference"])
 
     class Meta:
         model = Delivery
@@ -572,6 +617,9 @@ class DeliverySerializer(serializers.ModelSerializer):
             "provisional_price",
             "final_price",
             "invoice_state",
+            "provisional_amount",
+            "final_amount",
+            "difference",
             "notes",
         ]
         read_only_fields = fields

@@ -109,10 +109,15 @@ def test_desk_runs_a_contract_through_the_api(
         format="json",
     )
     assert delivery.status_code == 201 and delivery.json()["invoice_state"] == "provisional"
+    assert delivery.json()["provisional_amount"] == "101745.0000"  # 9.5 t x 11,900 x 90 %
     final = client.patch(
         f"/api/v1/deliveries/{delivery.json()['id']}/", {"final_price": "12100"}, format="json"
     )
     assert final.json()["invoice_state"] == "final"
+    assert (final.json()["final_amount"], final.json()["difference"]) == (
+        "114950.0000",
+        "13205.0000",
+    )
     assert (
         client.post(f"/api/v1/contracts/{cid}/allocation/preview/").status_code == 409
     )  # no positions yet
