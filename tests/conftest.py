@@ -47,6 +47,24 @@ def _clean_cache():
 
 
 @pytest.fixture(autouse=True)
+def _restore_reference_materials(request, django_db_blocker):
+    """Transactional tests (live server, real worker) end with a flush that also empties the
+    reference materials a migration loaded; put them back for the tests that follow."""
+    yield
+    marker = request.node.get_closest_marker("django_db")
+    flushed = {"transactional_db", "live_server"} & set(request.fixturenames) or (
+        marker is not None and marker.kwargs.get("transaction")
+    )
+    if flushed:
+        from rohstoff.core.models import Material
+        from rohstoff.core.reference import load_materials
+
+        with django_db_blocker.unblock():
+            if not Material.objects.exists():
+                load_materials(Material)
+
+
+@pytest.fixture(autouse=True)
 def _eager_celery(settings):
     from rohstoff.celery import app
 
