@@ -161,3 +161,17 @@ def test_the_job_api_shows_progress_and_error(subject, api, member_a):
     data = api(member_a).get(f"/api/v1/jobs/{job.pk}/").json()
     assert data["state"] == "failed" and data["error"] == "The worker could not read the file."
     assert set(data) >= {"id", "state", "progress", "error"}
+
+
+def test_beat_runs_the_integrity_check_hourly_and_fails_stale_jobs(settings):
+    from rohstoff.celery import app
+
+    app.loader.import_default_modules()
+    schedule = {
+        entry["task"]: entry["schedule"] for entry in settings.CELERY_BEAT_SCHEDULE.values()
+    }
+    assert schedule["rohstoff.core.tasks.audit_integrity_check"] == 3600
+    assert "rohstoff.core.tasks.fail_stale_jobs" in schedule
+    for name in schedule:
+        if name.startswith("rohstoff.core."):
+            assert name in app.tasks, name
