@@ -140,3 +140,22 @@ def test_approver_sets_up_the_second_factor_after_signing_in(
     assert_accessible(page, "recovery codes")
     page.goto(f"{live_server.url}/")
     expect(page.locator("h1")).to_contain_text("Willkommen")
+
+
+def test_the_api_docs_render_in_the_browser_without_any_outside_request(page, live_server, db):
+    outside = []
+    page.on(
+        "request",
+        lambda request: (
+            outside.append(request.url) if not request.url.startswith(live_server.url) else None
+        ),
+    )
+    errors = []
+    page.on(
+        "console", lambda message: errors.append(message.text) if message.type == "error" else None
+    )
+    page.goto(f"{live_server.url}/api/docs/")
+    expect(page.locator(".swagger-ui .info .title")).to_contain_text("Rohstoff API")
+    expect(page.locator(".opblock-tag-section").first).to_be_visible()
+    assert not outside, outside
+    assert not [e for e in errors if "Content Security Policy" in e], errors
