@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from django.urls import resolve, reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from industry.apps import ROUNDS_DESCRIPTION
 from rohstoff.core.access import policy_of
@@ -44,7 +45,7 @@ SECTIONS = [
     (_("Agency"), [
         Link("agency:projects", _("Projects"), description=_("Mines, refineries and recycling plants the offtakes come from.")),
     ]),
-    (_("Reference"), [
+    (pgettext_lazy("navigation section", "Reference"), [
         Link("material_list", _("Materials"), description=_("The reference list: codes, chemical forms and element content.")),
     ]),
     (_("Administration"), [
