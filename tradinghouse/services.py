@@ -160,7 +160,7 @@ def _share(largest: Decimal, total: Decimal) -> Decimal:
 # ---- starting the job --------------------------------------------------------------------------
 
 
-def aggregation_start(*, round: DemandRound, actor) -> tuple[Job, bool]:
+def aggregation_start(*, round: DemandRound, actor, follow_up: bool = False) -> tuple[Job, bool]:
     """Start aggregating ``round`` into positions (after commit), unless a run is already active
     for it: then that job is returned. Returns (job, created). The round must be closed (or
     aggregated already, to re-aggregate)."""
@@ -179,13 +179,18 @@ def aggregation_start(*, round: DemandRound, actor) -> tuple[Job, bool]:
             enqueue=lambda job_id: aggregate_round.delay(job_id),
         )
         if created:
+            if follow_up:
+                # A re-run because the supply changed while the previous run worked; it does not
+                # start another one itself, so a provider that never settles cannot loop.
+                Job.objects.filter(pk=job.pk).update(result={"follow_up": True})
+                job.result = {"follow_up": True}
             audit_record(
                 actor=actor, action="positions.aggregate", obj=round, after={"job": str(job.pk)}
             )
     return job, created
 
 
-def positions_refresh(*, round: DemandRound, actor=None) -> Job | None:
+def positions_refresh(*, round: DemandRound, actor=None, follow_up: bool = False) -> Job | None:
     """Re-run the aggregation of ``round``, e.g. because contracted volumes or confirmed
     allocations changed. Returns the job, or None while the round is still a draft or open (its
     positions are computed when it closes).
@@ -197,11 +202,11 @@ def positions_refresh(*, round: DemandRound, actor=None) -> Job | None:
     """
     if round.state not in AGGREGATABLE_STATES:
         return None
-    job, created = aggregation_start(round=round, actor=actor)
-    if not created:
+    job, created = aggregation_start(round=round, actor=actor, follow_up=follow_up)
+    if not created and not follow_up:
         round_id = round.pk
 
-        def follow_up():
+        def check_again():
             fresh = DemandRound.objects.filter(pk=round_id).first()
             if (
                 fresh is not None
@@ -210,7 +215,7 @@ def positions_refresh(*, round: DemandRound, actor=None) -> Job | None:
             ):
                 aggregation_start(round=fresh, actor=actor)
 
-        transaction.on_commit(follow_up)
+        transaction.on_commit(check_again)
     return job
 
 
@@ -277,7 +282,7 @@ def aggregation_run(*, job: Job, reporter: JobReporter) -> dict:
         except Exception:  # noqa: BLE001 - the original error is the one to report
             log.exception("Could not remove the unfinished position set %s", position_set.pk)
         raise
-    reporter.job.result = summary
+    reporter.job.result = {**summary, "follow_up": bool((job.result or {}).get("follow_up"))}
     _delete_sets(PositionSet.objects.filter(round=round, is_current=False))
     return supply_fingerprint(supply)
 

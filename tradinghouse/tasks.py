@@ -8,7 +8,6 @@ from rohstoff.core.jobs import job_running
 from rohstoff.core.models import Job, JobState
 
 from . import services
-from .supply import supply_for_round
 
 log = logging.getLogger(__name__)
 
@@ -27,10 +26,15 @@ def aggregate_round(job_id: str) -> None:
             return
         used_supply = services.aggregation_run(job=reporter.job, reporter=reporter)
     job = Job.objects.filter(pk=job_id).first()
-    if job is None or job.state != JobState.SUCCEEDED or used_supply is None:
+    if (
+        job is None
+        or job.state != JobState.SUCCEEDED
+        or used_supply is None
+        or job.result.get("follow_up")
+    ):
         return
     round_id = int(job.subject_id)
-    if services.supply_fingerprint(supply_for_round(round_id)) != used_supply:
+    if services.supply_fingerprint(services.supply_for_round(round_id)) != used_supply:
         from industry.models import DemandRound
 
         round = DemandRound.objects.filter(pk=round_id).first()
@@ -38,4 +42,4 @@ def aggregate_round(job_id: str) -> None:
             log.info(
                 "Supply of round %s changed during aggregation; refreshing its positions.", round_id
             )
-            services.positions_refresh(round=round, actor=job.created_by)
+            services.positions_refresh(round=round, actor=job.created_by, follow_up=True)
