@@ -108,3 +108,40 @@ def cell(round, material, period):
         material__code=material,
         quarter=q(period),
     )
+
+
+@pytest.fixture
+def rich_round(make_round, make_org, firm_a, add_line, aggregate):
+    """An aggregated round with every kind of cell (firm_a, the firm of member_a, is firm 0):
+
+    lithium hydroxide 2027: year lines of 8 firms (firm: 40, 44, 48, 52, 56 t; indicative: 20, 24,
+    28 t), each quarter 78 t; 2027-Q3 also 8 t indicative from firms 0 and 1 (94 t):
+      2027-Q1 hidden (complementary: the smallest shown cell, earliest on ties),
+      2027-Q2 and Q4 disclosed with the firm/indicative split hidden (3 indicative firms),
+      2027-Q3 disclosed with the split shown (5 firm and 5 indicative firms);
+    lithium hydroxide 2028-Q1: 3 firms of 5 t -> hidden (fewer than 5 firms);
+    terbium oxide 2028-Q3: 45 t from firm 0 and 0.4 t from four others -> hidden (p% rule).
+    """
+    firms = [firm_a] + [make_org(f"Mitglied {i}", "member") for i in range(1, 8)]
+    r = make_round(
+        materials=("lithium-hydroxide", "terbium-oxide"),
+        first="2027-Q1",
+        last="2028-Q4",
+        title="Runde Lithium und Terbium",
+    )
+    for firm, tonnes in zip(firms[:5], (40, 44, 48, 52, 56), strict=True):
+        add_line(r, firm, "lithium-hydroxide", "2027", tonnes, commitment="firm")
+    for firm, tonnes in zip(firms[5:], (20, 24, 28), strict=True):
+        add_line(r, firm, "lithium-hydroxide", "2027", tonnes, commitment="indicative")
+    for firm in firms[:2]:
+        add_line(r, firm, "lithium-hydroxide", "2027-Q3", 8, commitment="indicative")
+    for firm in firms[:3]:
+        add_line(r, firm, "lithium-hydroxide", "2028-Q1", 5)
+    add_line(r, firms[0], "terbium-oxide", "2028-Q3", 45, commitment="firm")
+    for firm in firms[4:8]:
+        add_line(r, firm, "terbium-oxide", "2028-Q3", 400, unit="kg")
+    job = aggregate(r)
+    assert job.state == "succeeded", job.error
+    r.refresh_from_db()
+    r.firms = firms
+    return r
