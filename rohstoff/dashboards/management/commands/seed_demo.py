@@ -1,15 +1,51 @@
+import logging
+
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+import agency.demo
+import contracts.demo
+import industry.demo
+import tradinghouse.demo
+from rohstoff.celery import app as celery_app
 from rohstoff.core import demo as core_demo
+
+# Each step commits before the next one starts: the aggregation job that a step queues "on
+# commit" must have written its positions before contracts allocate against them.
+STEPS = [
+    (
+        "organisations and users",
+        lambda context: context.update(core_demo.seed_accounts()) or context,
+    ),
+    ("agency projects", agency.demo.seed),
+    ("demand rounds and lines", industry.demo.seed),
+    ("counterparties, prices, contracts, deliveries", contracts.demo.seed),
+    ("procurement positions", tradinghouse.demo.seed),
+    ("allocations", contracts.demo.seed_allocations),
+]
 
 
 class Command(BaseCommand):
-    help = "Load demo organisations, users, a demand round with lines, positions and contracts. Safe to run twice."
+    help = (
+        "Load demo organisations, users, demand rounds with lines, positions, contracts and "
+        "allocations. Safe to run twice: what exists already is left as it is."
+    )
 
     def handle(self, *args, **options):
-        with transaction.atomic():
-            core_demo.seed_accounts()
+        # The demo's jobs run in this process, also when a Redis worker is configured, so that
+        # every step finds what the one before it produced.
+        eager = celery_app.conf.task_always_eager
+        celery_app.conf.task_always_eager = True
+        logging.getLogger("celery.app.trace").setLevel(logging.WARNING)
+        try:
+            context: dict = {}
+            for label, step in STEPS:
+                with transaction.atomic():
+                    context = step(context)
+                if options["verbosity"] > 1:
+                    self.stdout.write(f"  {label}: done")
+        finally:
+            celery_app.conf.task_always_eager = eager
         self.stdout.write(self.style.SUCCESS("Demo data loaded."))
         self.stdout.write("")
         self.stdout.write(f"Demo users (password for all: {core_demo.DEMO_PASSWORD}):")
@@ -28,4 +64,3 @@ class Command(BaseCommand):
         self.stdout.write(
             "  (or, with DEBUG=true: python manage.py demo_totp desk@handelshaus.example)"
         )
-        return None
