@@ -13,6 +13,7 @@ from django.utils.translation import pgettext_lazy
 from industry.apps import ROUNDS_DESCRIPTION
 from rohstoff.core.access import policy_of
 from rohstoff.core.mfa import mfa_setup_pending
+from tradinghouse.apps import POSITIONS_DESCRIPTION, POSITIONS_LINK, POSITIONS_SECTION
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,9 @@ SECTIONS = [
     ]),
     (_("Demand"), [
         Link("industry:round_list", _("Demand rounds"), description=ROUNDS_DESCRIPTION),
+    ]),
+    (POSITIONS_SECTION, [
+        Link("tradinghouse:position_overview", POSITIONS_LINK, description=POSITIONS_DESCRIPTION),
     ]),
     (_("Offtakes"), [
         Link("contracts:book", _("Offtake contracts"), match_prefix=False,

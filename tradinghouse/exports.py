@@ -132,6 +132,8 @@ def to_xlsx(
             value = row.get(key)
             if isinstance(value, bool):
                 value = _("yes") if value else _("no")
+            elif value is not None and not isinstance(value, Decimal | int):
+                value = str(value)
             values.append(value)
         sheet.append(values)
     for index, (key, _label) in enumerate(cols, start=1):

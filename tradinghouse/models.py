@@ -21,6 +21,7 @@ T = {"max_digits": 22, "decimal_places": 6}
 
 class HiddenReason(models.TextChoices):
     FEW_FIRMS = "few_firms", _("fewer firms than the minimum")
+    # xgettext:no-python-format
     DOMINANCE = "dominance", _("one firm dominates (p% rule)")
     COMPLEMENTARY = "complementary", _("hidden so that the row total does not reveal another cell")
     PART_HIDDEN = "part_hidden", _("a material in this roll-up is hidden")

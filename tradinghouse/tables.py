@@ -18,39 +18,58 @@ from django.utils.translation import gettext as _
 
 
 class Numbers:
-    """Tonnes and percentages in the active language (1.234,500 t / 1,234.500 t)."""
+    """Tonnes and percentages in the active language (1.234,500 t / 1,234.500 t), and the few
+    texts every row repeats, looked up and escaped once per table."""
 
     def __init__(self):
-        self._table = str.maketrans(
-            {",": get_format("THOUSAND_SEPARATOR"), ".": get_format("DECIMAL_SEPARATOR")}
+        thousands, decimal = get_format("THOUSAND_SEPARATOR"), get_format("DECIMAL_SEPARATOR")
+        self._table = (
+            None
+            if (thousands, decimal) == (",", ".")
+            else str.maketrans({",": thousands, ".": decimal})
         )
+        self._names: dict[int, str] = {}
+        self._badges = {"": f'<span class="badge badge--open">{escape(_("disclosed"))}</span>'}
+        self.hidden = escape(_("hidden"))
+        self.not_disclosed = escape(_("not disclosed"))
+
+    def _local(self, text: str) -> str:
+        return text if self._table is None else text.translate(self._table)
 
     def tonnes(self, value: Decimal | None) -> str:
-        return "" if value is None else f"{value:,.3f}".translate(self._table)
+        return "" if value is None else self._local(f"{value:,.3f}")
 
     def percent(self, value: Decimal | None, places: int = 1) -> str:
         if value is None:
             return "–"
-        return f"{value * 100:,.{places}f}".translate(self._table) + "\u00a0%"
+        return self._local(f"{value * 100:,.{places}f}") + "\u00a0%"
 
+    def name(self, material) -> str:
+        name = self._names.get(material.pk)
+        if name is None:
+            name = self._names[material.pk] = escape(material.name)
+        return name
 
-def _badge(cell) -> str:
-    if cell.disclosed:
-        return f'<span class="badge badge--open">{escape(_("disclosed"))}</span>'
-    return (
-        f'<span class="badge badge--hidden">{escape(_("hidden"))}</span> '
-        f'<span class="small">{escape(cell.get_hidden_reason_display())}</span>'
-    )
+    def badge(self, cell) -> str:
+        reason = "" if cell.disclosed else cell.hidden_reason
+        badge = self._badges.get(reason)
+        if badge is None:
+            badge = self._badges[reason] = (
+                f'<span class="badge badge--hidden">{self.hidden}</span> '
+                f'<span class="small">{escape(cell.get_hidden_reason_display())}</span>'
+            )
+        return badge
 
 
 def desk_demand_rows(cells) -> SafeString:
-    n, hidden = Numbers(), escape(_("hidden"))
+    n = Numbers()
+    hidden = n.hidden
     out = []
     for c in cells:
         flag = "" if c.disclosed else f' <span class="badge badge--hidden">{hidden}</span>'
         marker = "" if c.disclosed else ' class="is-hidden-cell"'
         out.append(
-            f'<tr{marker}><th scope="row">{escape(c.material.name)}{flag}</th>'
+            f'<tr{marker}><th scope="row">{n.name(c.material)}{flag}</th>'
             f'<td>{c.period}</td><td class="num">{n.tonnes(c.demand_firm_t)}</td>'
             f'<td class="num">{n.tonnes(c.demand_indicative_t)}</td><td class="num">{n.tonnes(c.demand_t)}</td></tr>'
         )
@@ -64,11 +83,11 @@ def trustee_rows(cells, *, desk: bool) -> SafeString:
     for c in cells:
         largest = f'<td class="num">{n.percent(c.largest_share)}</td>' if desk else ""
         out.append(
-            f'<tr data-testid="cell-{escape(c.material.code)}-{c.period}"><th scope="row">{escape(c.material.name)}</th>'
+            f'<tr data-testid="cell-{escape(c.material.code)}-{c.period}"><th scope="row">{n.name(c.material)}</th>'
             f'<td>{c.period}</td><td class="num">{n.tonnes(c.demand_t)}</td><td class="num">{n.tonnes(c.demand_firm_t)}</td>'
             f'<td class="num">{n.tonnes(c.demand_indicative_t)}</td><td class="num">{c.contributors}</td>{largest}'
             f'<td class="num">{n.tonnes(c.contracted_t)}</td><td class="num">{n.tonnes(c.allocated_t)}</td>'
-            f'<td class="num">{n.tonnes(c.open_t)}</td><td class="num">{n.percent(c.coverage)}</td><td>{_badge(c)}</td></tr>'
+            f'<td class="num">{n.tonnes(c.open_t)}</td><td class="num">{n.percent(c.coverage)}</td><td>{n.badge(c)}</td></tr>'
         )
     return mark_safe("".join(out))  # noqa: S308 - every text above is escaped
 
@@ -76,11 +95,11 @@ def trustee_rows(cells, *, desk: bool) -> SafeString:
 def public_rows(cells) -> SafeString:
     """Members and ministry: figures of disclosed cells; a hidden cell says so and nothing else."""
     n = Numbers()
-    not_disclosed, split_hidden = escape(_("not disclosed")), escape(_("split not disclosed"))
+    not_disclosed, split_hidden = n.not_disclosed, escape(_("split not disclosed"))
     out = []
     for c in cells:
         head = (
-            f'<tr data-testid="cell-{escape(c.material.code)}-{c.period}"><th scope="row">{escape(c.material.name)}</th>'
+            f'<tr data-testid="cell-{escape(c.material.code)}-{c.period}"><th scope="row">{n.name(c.material)}</th>'
             f"<td>{c.period}</td>"
         )
         if not c.visible:
@@ -101,10 +120,11 @@ def public_rows(cells) -> SafeString:
 
 
 def coverage_rows(cells) -> SafeString:
-    n, not_disclosed = Numbers(), escape(_("not disclosed"))
+    n = Numbers()
+    not_disclosed = n.not_disclosed
     out = []
     for c in cells:
-        head = f'<tr><th scope="row">{escape(c.material.name)}</th><td>{c.period}</td>'
+        head = f'<tr><th scope="row">{n.name(c.material)}</th><td>{c.period}</td>'
         if c.visible:
             out.append(
                 f'{head}<td class="num">{n.tonnes(c.demand_t)}</td><td class="num">{n.tonnes(c.contracted_t)}</td>'
@@ -118,12 +138,13 @@ def coverage_rows(cells) -> SafeString:
 
 
 def member_rows(rows) -> SafeString:
-    n, not_disclosed = Numbers(), escape(_("not disclosed"))
+    n = Numbers()
+    not_disclosed = n.not_disclosed
     out = []
     for r in rows:
         c = r.cell
         head = (
-            f'<tr data-testid="row-{escape(c.material.code)}-{c.period}"><th scope="row">{escape(c.material.name)}</th>'
+            f'<tr data-testid="row-{escape(c.material.code)}-{c.period}"><th scope="row">{n.name(c.material)}</th>'
             f'<td>{c.period}</td><td class="num">{n.tonnes(r.own_t)}</td>'
         )
         if c.visible:
@@ -138,7 +159,8 @@ def member_rows(rows) -> SafeString:
 
 
 def element_rows(elements, *, trustee: bool) -> SafeString:
-    n, not_disclosed = Numbers(), escape(_("not disclosed"))
+    n = Numbers()
+    not_disclosed = n.not_disclosed
     out = []
     for e in elements:
         head = f'<tr><th scope="row">{escape(e.element)}</th><td>{e.period}</td>'
@@ -147,6 +169,6 @@ def element_rows(elements, *, trustee: bool) -> SafeString:
             body = f'<td class="num">{n.tonnes(e.demand_t)}</td><td class="num">{lce}</td>'
         else:
             body = f'<td class="num cell-hidden" colspan="2">{not_disclosed}</td>'
-        tail = f'<td class="num">{e.contributors}</td><td>{_badge(e)}</td>' if trustee else ""
+        tail = f'<td class="num">{e.contributors}</td><td>{n.badge(e)}</td>' if trustee else ""
         out.append(f"{head}{body}{tail}</tr>")
     return mark_safe("".join(out))  # noqa: S308 - every text above is escaped

@@ -18,7 +18,7 @@ from rohstoff.core.access import DESK, POSITION_READERS, allow
 from rohstoff.core.errors import StateConflict
 from rohstoff.core.models import MaterialFamily
 
-from . import charts, exports, selectors, services
+from . import charts, exports, selectors, services, tables
 from .disclosure import is_trustee
 
 TOP_OPEN = 10
@@ -81,10 +81,12 @@ def round_dashboard(request, pk):
             "top_open_figure": charts.top_open_figure(open_cells),
         }
     )
+    rendered = {"elements": tables.element_rows(elements, trustee=trustee)}
     if user.is_member:
         rows, shares = selectors.member_view(
             user=user, round=round, position_set=position_set, cells=cells
         )
+        rendered.update(member=tables.member_rows(rows), public=tables.public_rows(cells))
         context.update(
             {
                 "rows": rows,
@@ -95,9 +97,14 @@ def round_dashboard(request, pk):
         )
         template = "tradinghouse/dashboard_member.html"
     elif user.is_ministry:
+        rendered.update(coverage=tables.coverage_rows(cells), public=tables.public_rows(cells))
         context["figure"] = charts.coverage_figure(cells)
         template = "tradinghouse/dashboard_ministry.html"
     else:
+        rendered.update(
+            demand=tables.desk_demand_rows(cells),
+            positions=tables.trustee_rows(cells, desk=user.is_desk),
+        )
         context.update(
             {
                 "figure": charts.demand_figure(cells, trustee=True),
@@ -106,6 +113,7 @@ def round_dashboard(request, pk):
             }
         )
         template = "tradinghouse/dashboard_desk.html"
+    context["tables"] = rendered
     return render(request, template, context)
 
 
