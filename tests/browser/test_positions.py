@@ -1,0 +1,132 @@
+"""Positions in a real browser: the desk closes a round on the round page and watches the
+aggregation's progress bar finish (a real Celery worker on Redis runs the job); a member then sees
+its share where disclosure allows and a hidden cell where not. Every positions page passes axe-core,
+in German and English."""
+
+import datetime
+import time
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+from playwright.sync_api import expect
+
+pytestmark = [pytest.mark.browser, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def open_round(desk, firm_a, make_org):
+    """An open round whose positions will have a disclosed lithium cell with firm A in it and a
+    hidden one (2028-Q1: three firms), built with the ORM."""
+    from industry.models import DemandLine, DemandRound
+    from rohstoff.core.models import Material
+    from rohstoff.core.periods import Period, Quarter
+    from rohstoff.core.reference import load_materials
+    from rohstoff.core.units import to_tonnes
+
+    if not Material.objects.exists():  # an earlier transactional test may have flushed them
+        load_materials(Material)
+    now = timezone.now()
+    round = DemandRound.objects.create(
+        title="Runde im Browser",
+        first_quarter=Quarter(2027, 1).index,
+        last_quarter=Quarter(2028, 4).index,
+        opens_at=now - datetime.timedelta(days=7),
+        closes_at=now + datetime.timedelta(days=7),
+        state="open",
+        created_by=desk,
+    )
+    lioh = Material.objects.get(code="lithium-hydroxide")
+    round.materials.set([lioh])
+    firms = [firm_a] + [make_org(f"Browserfirma {i}", "member") for i in range(1, 6)]
+
+    def line(org, period, tonnes):
+        p = Period.parse(period)
+        DemandLine.objects.create(
+            round=round,
+            organisation=org,
+            material=lioh,
+            period=str(p),
+            first_quarter=p.first.index,
+            is_year=p.is_year,
+            quantity=Decimal(tonnes),
+            unit="t",
+            quantity_t=to_tonnes(Decimal(tonnes), "t"),
+            commitment="firm",
+            entered_by=desk,
+        )
+
+    for org, tonnes in zip(firms, ("40", "44", "48", "52", "56", "60"), strict=True):
+        line(org, "2027", tonnes)
+    for org in firms[:3]:
+        line(org, "2028-Q1", "5")
+    return round
+
+
+def test_desk_closes_the_round_watches_the_progress_and_a_member_sees_its_share(
+    celery_worker_redis,
+    live_server,
+    page,
+    browser_login,
+    assert_accessible,
+    open_round,
+    desk,
+    member_a,
+    ministry,
+    analyst,
+    monkeypatch,
+):
+    from tradinghouse import services
+
+    original = services._cell_statistics
+
+    def slow_cell_statistics(*args, **kwargs):  # long enough for the page to show the running job
+        time.sleep(2.5)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(services, "_cell_statistics", slow_cell_statistics)
+    page.on("dialog", lambda dialog: dialog.accept())
+
+    browser_login(desk)
+    page.goto(live_server.url + reverse("industry:round_detail", args=[open_round.pk]))
+    page.click("[data-testid=round-close]")
+    progress = page.locator("[data-testid=aggregation-progress]")
+    expect(progress).to_be_visible(timeout=15000)
+    assert_accessible(page, "round page with the running aggregation")
+    done = page.locator("[data-testid=aggregation-done]")
+    expect(done).to_be_visible(timeout=30000)
+    expect(progress).to_have_count(0)
+    # hidden: 2028-Q1 (three firms) and 2027-Q1 (the complementary cell of that row)
+    expect(page.locator("[data-testid=panel-hidden]")).to_have_text("2")
+    page.click("[data-testid=positions-dashboard-link]")
+    expect(page.locator("[data-testid=positions-table]")).to_be_visible()
+    expect(page.locator("[data-chart=demand-figure] .main-svg").first).to_be_attached()
+    assert_accessible(page, "desk dashboard (de)")
+
+    page.context.clear_cookies()
+    browser_login(member_a)
+    page.goto(live_server.url + reverse("tradinghouse:round_dashboard", args=[open_round.pk]))
+    share = page.locator("[data-testid=share-lithium-hydroxide]")
+    # own 10 t of 75 t in each of the three disclosed quarters of 2027 (Q1 is hidden as the
+    # complementary cell of 2028-Q1): 30 t of 225 t = 13.3 %
+    expect(share).to_contain_text("13,3\u00a0%")
+    hidden = page.locator("[data-testid=row-lithium-hydroxide-2028-Q1] [data-testid=hidden-cell]")
+    expect(hidden).to_have_text("nicht offengelegt")
+    expect(page.locator("[data-chart=member-figure] .main-svg").first).to_be_attached()
+    assert "75,000" not in page.locator("[data-testid=row-lithium-hydroxide-2028-Q1]").inner_text()
+    assert_accessible(page, "member dashboard (de)")
+    page.click("[data-testid=language-switch]")
+    expect(share).to_contain_text(
+        "Your share of the pooled Lithium hydroxide monohydrate is 13.3\u00a0%"
+    )
+    assert_accessible(page, "member dashboard (en)")
+    page.goto(live_server.url + reverse("tradinghouse:position_overview"))
+    assert_accessible(page, "positions overview (en)")
+
+    for user, name in ((ministry, "ministry dashboard"), (analyst, "agency dashboard")):
+        page.context.clear_cookies()
+        browser_login(user)
+        page.goto(live_server.url + reverse("tradinghouse:round_dashboard", args=[open_round.pk]))
+        expect(page.locator("[data-testid=positions-table]")).to_be_visible()
+        assert_accessible(page, name)
