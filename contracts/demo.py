@@ -19,7 +19,7 @@ from industry.models import DemandRound
 from rohstoff.core.models import Material
 
 from . import services
-from .models import AllocationRound, Counterparty, OfftakeContract, PriceIndex
+from .models import AllocationRound, Counterparty, FxRate, OfftakeContract, PriceIndex
 from .pricing import quarter_dates, quarter_of
 
 DESK = "desk@handelshaus.example"
@@ -109,6 +109,8 @@ def _prices(desk, today):
         indices[code] = index
     for currency, rate in FX.items():
         for n, day in enumerate(_weekdays(today - datetime.timedelta(days=120), today, step=14)):
+            if FxRate.objects.filter(currency=currency, date=day).exists():
+                continue
             services.fx_rate_set(
                 actor=desk,
                 currency=currency,
