@@ -334,6 +334,13 @@ def contract_transition(
     contract.state = to_state
     contract.version += 1
     contract.save(update_fields=["state", "signed_on", "version", "updated_at"])
+    if to_state == ContractState.TERMINATED:
+        # Nothing more will be delivered: drafts go, and shares still open for an answer close
+        # as they are (confirmed ones stay on record; the contract no longer counts as supply).
+        contract.allocation_rounds.filter(state=AllocationRound.State.DRAFT).delete()
+        contract.allocation_rounds.filter(state=AllocationRound.State.RELEASED).update(
+            state=AllocationRound.State.CLOSED, closed_at=timezone.now()
+        )
     audit_record(
         actor=actor,
         action=f"contract.{to_state}",
@@ -1041,6 +1048,8 @@ def allocation_respond(*, allocation: Allocation, actor, accept: bool) -> Alloca
     if not (actor.is_member and actor.organisation_id == allocation.organisation_id):
         raise StateConflict(_("Only the firm itself answers for its share."))
     allocation_round = allocation.allocation_round
+    if allocation.contract.state not in SUPPLY_STATES:
+        raise StateConflict(_("The contract is no longer live; its shares cannot be answered."))
     if allocation_round.state != AllocationRound.State.RELEASED:
         raise StateConflict(_("This allocation is no longer open for answers."))
     if allocation.state != AllocationState.PROPOSED:

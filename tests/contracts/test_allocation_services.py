@@ -317,3 +317,26 @@ def test_positions_are_refreshed_after_changes_commit(
             allocation=allocation, actor=desk, quantity_t=D("5"), reason="Korrektur"
         )
     assert len(calls) == 3
+
+
+def test_terminating_a_contract_closes_its_open_allocation(
+    make_contract, sign, desk, positions, firms, lioh, member_users
+):
+    round_ = released(
+        make_contract, sign, desk, positions, firms, lioh, {firms[0]: D("6"), firms[1]: D("6")}
+    )
+    confirmed = round_.allocations.get(quarter=Q1, organisation=firms[0])
+    services.allocation_respond(allocation=confirmed, actor=member_users[firms[0].pk], accept=True)
+    services.contract_transition(contract=round_.contract, actor=desk, to_state="terminated")
+    round_.refresh_from_db()
+    assert round_.state == "closed"
+    pending = round_.allocations.get(quarter=Q1, organisation=firms[1])
+    with pytest.raises(StateConflict):
+        services.allocation_respond(
+            allocation=pending, actor=member_users[firms[1].pk], accept=True
+        )
+    assert (
+        services.allocations_deem_confirmed(now=timezone.now() + datetime.timedelta(days=30)) == 0
+    )
+    confirmed.refresh_from_db()
+    assert confirmed.state == "confirmed"
