@@ -258,3 +258,64 @@ def test_schema_documents_every_endpoint_and_status(client, db):
         ("/api/v1/projects/", "get", {"200", "401", "403"}),
     ]:
         assert statuses <= set(paths[path][method]["responses"]), (path, method)
+
+
+@pytest.mark.parametrize(
+    "method,path,body",
+    [
+        ("post", "/api/v1/contracts/", {}),
+        (
+            "post",
+            "/api/v1/contracts/",
+            {"first_period": "2027-Q5", "annual_volume_t": "abc", "material": "unobtainium"},
+        ),
+        ("post", "/api/v1/counterparties/", {"name": "", "kind": "x"}),
+        ("post", "/api/v1/deliveries/", {"contract": "x"}),
+        ("post", "/api/v1/price-indices/", {"code": "a b", "material": "nope"}),
+        ("post", "/api/v1/fx-rates/", {"currency": "XXX", "date": "yesterday", "per_eur": "-1"}),
+    ],
+)
+def test_bad_input_is_a_400_with_field_messages(api, desk, method, path, body):
+    response = getattr(api(desk), method)(path, body, format="json")
+    assert response.status_code == 400
+    assert isinstance(response.json(), dict) and response.json()
+
+
+def test_unknown_objects_are_404_for_every_detail_endpoint(api, desk, member_a):
+    client = api(desk)
+    for path in (
+        "/api/v1/contracts/999999/",
+        "/api/v1/contracts/999999/schedule/",
+        "/api/v1/contracts/999999/prices/",
+        "/api/v1/contracts/999999/allocation/",
+        "/api/v1/deliveries/999999/",
+        "/api/v1/price-indices/999999/values/",
+        "/api/v1/allocations/999999/",
+        "/api/v1/counterparties/999999/",
+        "/api/v1/projects/999999/",
+    ):
+        assert client.get(path).status_code == 404, path
+    assert (
+        client.post(
+            "/api/v1/contracts/999999/transition/", {"state": "signed"}, format="json"
+        ).status_code
+        == 404
+    )
+    assert (
+        client.put("/api/v1/contracts/999999/schedule/", {"entries": []}, format="json").status_code
+        == 404
+    )
+    assert api(member_a).post("/api/v1/allocations/999999/confirm/").status_code == 404
+    assert api(member_a).post("/api/v1/contracts/", {}, format="json").status_code == 403
+
+
+def test_schedule_with_a_quarter_twice_is_refused(api, desk, payload):
+    client = api(desk)
+    cid = client.post("/api/v1/contracts/", payload, format="json").json()["id"]
+    entries = [{"period": "2027-Q1", "quantity_t": "20"}, {"period": "2027-Q1", "quantity_t": "20"}]
+    assert (
+        client.put(
+            f"/api/v1/contracts/{cid}/schedule/", {"entries": entries}, format="json"
+        ).status_code
+        == 400
+    )
