@@ -21,7 +21,7 @@ UNSPLIT = "#8a96a6"
 OWN = "#0f6b61"
 CONTRACTED = "#b7791f"
 HIDDEN = "#6b4fa0"
-PANEL_HEIGHT = 150
+PANEL_HEIGHT = 140
 
 
 def _num(value):
@@ -55,23 +55,28 @@ def _by_material(cells) -> OrderedDict:
 
 
 def _panels(rows: OrderedDict, quarters: list[str]) -> tuple[dict, list]:
-    """Layout of one panel (own y-axis) per material, sharing the quarter axis."""
+    """Layout of one panel (own y-axis) per material, stacked top to bottom, each with its
+    material's name above it and room below for the quarter labels."""
     n = max(len(rows), 1)
+    title_px, ticks_px, top_px, bottom_px = 26, 58, 10, 40
+    plot_px = n * (PANEL_HEIGHT + title_px) + (n - 1) * ticks_px
     layout = _layout(
-        height=max(PANEL_HEIGHT * n + 90, 260),
-        grid={"rows": n, "columns": 1, "pattern": "independent", "roworder": "top to bottom"},
+        height=plot_px + top_px + bottom_px + ticks_px,
+        margin={"l": 70, "r": 16, "t": top_px, "b": bottom_px + ticks_px},
         barmode="stack",
+        legend={"orientation": "h", "y": 1, "yanchor": "bottom", "x": 1, "xanchor": "right"},
     )
     annotations = []
-    gap = 0.35 / n if n > 1 else 0
+    y = plot_px  # pixels from the bottom of the plot area, counting down
     for i, (material, _cells) in enumerate(rows.values(), start=1):
         suffix = "" if i == 1 else str(i)
-        top = 1 - (i - 1) / n
-        bottom = 1 - i / n + gap
+        top = y - title_px
+        bottom = top - PANEL_HEIGHT
+        y = bottom - ticks_px
         layout[f"yaxis{suffix}"] = {
             "title": {"text": "t"},
             "rangemode": "tozero",
-            "domain": [bottom, top],
+            "domain": [max(bottom / plot_px, 0), top / plot_px],
             "gridcolor": "#e4e9ef",
             "separatethousands": True,
         }
@@ -80,16 +85,18 @@ def _panels(rows: OrderedDict, quarters: list[str]) -> tuple[dict, list]:
             "categoryorder": "array",
             "categoryarray": quarters,
             "anchor": f"y{suffix}",
-            "showticklabels": True,
             "tickangle": -45,
+            "automargin": False,
         }
         annotations.append(
             {
-                "text": f"<b>{material.name}</b>",
+                # plotly.js would style <b> with an inline style, which the CSP forbids
+                "text": material.name,
+                "font": {"size": 13, "weight": 600},
                 "xref": "paper",
                 "yref": "paper",
                 "x": 0,
-                "y": top,
+                "y": (top + 4) / plot_px,
                 "xanchor": "left",
                 "yanchor": "bottom",
                 "showarrow": False,

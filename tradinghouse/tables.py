@@ -61,101 +61,110 @@ class Numbers:
         return badge
 
 
+def _grouped(items, material_of, n: Numbers, columns: int, row) -> SafeString:
+    """One <tbody> per material, headed by the material's name, with a row per quarter: narrow
+    enough to sit beside its chart."""
+    out, current = [], None
+    for item in items:
+        material = material_of(item)
+        if material.pk != current:
+            if current is not None:
+                out.append("</tbody>")
+            current = material.pk
+            out.append(
+                f'<tbody><tr class="group-row"><th colspan="{columns}" scope="rowgroup">{n.name(material)}</th></tr>'
+            )
+        out.append(row(item))
+    if current is not None:
+        out.append("</tbody>")
+    return mark_safe("".join(out))  # noqa: S308 - every text is escaped by the row functions
+
+
 def desk_demand_rows(cells) -> SafeString:
+    """Firm, indicative and total demand per quarter, grouped by material; hidden cells flagged."""
     n = Numbers()
-    hidden = n.hidden
-    out = []
-    for c in cells:
-        flag = "" if c.disclosed else f' <span class="badge badge--hidden">{hidden}</span>'
-        marker = "" if c.disclosed else ' class="is-hidden-cell"'
-        out.append(
-            f'<tr{marker}><th scope="row">{n.name(c.material)}{flag}</th>'
-            f'<td>{c.period}</td><td class="num">{n.tonnes(c.demand_firm_t)}</td>'
+    flag = f' <span class="badge badge--hidden">{n.hidden}</span>'
+
+    def row(c):
+        marker, badge = ("", "") if c.disclosed else (' class="is-hidden-cell"', flag)
+        return (
+            f'<tr{marker}><th scope="row">{c.period}{badge}</th><td class="num">{n.tonnes(c.demand_firm_t)}</td>'
             f'<td class="num">{n.tonnes(c.demand_indicative_t)}</td><td class="num">{n.tonnes(c.demand_t)}</td></tr>'
         )
-    return mark_safe("".join(out))  # noqa: S308 - every text above is escaped
+
+    return _grouped(cells, lambda c: c.material, n, 4, row)
 
 
 def trustee_rows(cells, *, desk: bool) -> SafeString:
     """All figures of every cell, with the disclosure decision (desk and agency)."""
     n = Numbers()
-    out = []
-    for c in cells:
+
+    def row(c):
         largest = f'<td class="num">{n.percent(c.largest_share)}</td>' if desk else ""
-        out.append(
-            f'<tr data-testid="cell-{escape(c.material.code)}-{c.period}"><th scope="row">{n.name(c.material)}</th>'
-            f'<td>{c.period}</td><td class="num">{n.tonnes(c.demand_t)}</td><td class="num">{n.tonnes(c.demand_firm_t)}</td>'
+        marker = "" if c.disclosed else ' class="is-hidden-cell"'
+        return (
+            f'<tr{marker} data-testid="cell-{escape(c.material.code)}-{c.period}"><th scope="row">{c.period}</th>'
+            f'<td class="num">{n.tonnes(c.demand_t)}</td><td class="num">{n.tonnes(c.demand_firm_t)}</td>'
             f'<td class="num">{n.tonnes(c.demand_indicative_t)}</td><td class="num">{c.contributors}</td>{largest}'
             f'<td class="num">{n.tonnes(c.contracted_t)}</td><td class="num">{n.tonnes(c.allocated_t)}</td>'
-            f'<td class="num">{n.tonnes(c.open_t)}</td><td class="num">{n.percent(c.coverage)}</td><td>{n.badge(c)}</td></tr>'
+            f'<td class="num">{n.tonnes(c.open_t)}</td><td class="num">{n.percent(c.coverage)}</td>'
+            f'<td class="disclosure">{n.badge(c)}</td></tr>'
         )
-    return mark_safe("".join(out))  # noqa: S308 - every text above is escaped
+
+    return _grouped(cells, lambda c: c.material, n, 11 if desk else 10, row)
 
 
 def public_rows(cells) -> SafeString:
     """Members and ministry: figures of disclosed cells; a hidden cell says so and nothing else."""
     n = Numbers()
-    not_disclosed, split_hidden = n.not_disclosed, escape(_("split not disclosed"))
-    out = []
-    for c in cells:
-        head = (
-            f'<tr data-testid="cell-{escape(c.material.code)}-{c.period}"><th scope="row">{n.name(c.material)}</th>'
-            f"<td>{c.period}</td>"
-        )
+    split_hidden = escape(_("split not disclosed"))
+
+    def row(c):
+        head = f'<tr data-testid="cell-{escape(c.material.code)}-{c.period}"><th scope="row">{c.period}</th>'
         if not c.visible:
-            out.append(
-                f'{head}<td class="num cell-hidden" colspan="8" data-testid="hidden-cell">{not_disclosed}</td></tr>'
-            )
-            continue
+            return f'{head}<td class="num cell-hidden" colspan="8" data-testid="hidden-cell">{n.not_disclosed}</td></tr>'
         if c.parts_visible:
             parts = f'<td class="num">{n.tonnes(c.demand_firm_t)}</td><td class="num">{n.tonnes(c.demand_indicative_t)}</td>'
         else:
             parts = f'<td class="num cell-hidden" colspan="2">{split_hidden}</td>'
-        out.append(
+        return (
             f'{head}<td class="num">{n.tonnes(c.demand_t)}</td>{parts}<td class="num">{c.contributors}</td>'
             f'<td class="num">{n.tonnes(c.contracted_t)}</td><td class="num">{n.tonnes(c.allocated_t)}</td>'
             f'<td class="num">{n.tonnes(c.open_t)}</td><td class="num">{n.percent(c.coverage)}</td></tr>'
         )
-    return mark_safe("".join(out))  # noqa: S308 - every text above is escaped
+
+    return _grouped(cells, lambda c: c.material, n, 9, row)
 
 
 def coverage_rows(cells) -> SafeString:
     n = Numbers()
-    not_disclosed = n.not_disclosed
-    out = []
-    for c in cells:
-        head = f'<tr><th scope="row">{n.name(c.material)}</th><td>{c.period}</td>'
-        if c.visible:
-            out.append(
-                f'{head}<td class="num">{n.tonnes(c.demand_t)}</td><td class="num">{n.tonnes(c.contracted_t)}</td>'
-                f'<td class="num">{n.percent(c.coverage)}</td></tr>'
-            )
-        else:
-            out.append(
-                f'{head}<td class="num cell-hidden" colspan="3" data-testid="hidden-cell">{not_disclosed}</td></tr>'
-            )
-    return mark_safe("".join(out))  # noqa: S308 - every text above is escaped
+
+    def row(c):
+        head = f'<tr><th scope="row">{c.period}</th>'
+        if not c.visible:
+            return f'{head}<td class="num cell-hidden" colspan="3" data-testid="hidden-cell">{n.not_disclosed}</td></tr>'
+        return (
+            f'{head}<td class="num">{n.tonnes(c.demand_t)}</td><td class="num">{n.tonnes(c.contracted_t)}</td>'
+            f'<td class="num">{n.percent(c.coverage)}</td></tr>'
+        )
+
+    return _grouped(cells, lambda c: c.material, n, 4, row)
 
 
 def member_rows(rows) -> SafeString:
     n = Numbers()
-    not_disclosed = n.not_disclosed
-    out = []
-    for r in rows:
+
+    def row(r):
         c = r.cell
         head = (
-            f'<tr data-testid="row-{escape(c.material.code)}-{c.period}"><th scope="row">{n.name(c.material)}</th>'
-            f'<td>{c.period}</td><td class="num">{n.tonnes(r.own_t)}</td>'
+            f'<tr data-testid="row-{escape(c.material.code)}-{c.period}"><th scope="row">{c.period}</th>'
+            f'<td class="num">{n.tonnes(r.own_t)}</td>'
         )
-        if c.visible:
-            out.append(
-                f'{head}<td class="num">{n.tonnes(c.demand_t)}</td><td class="num">{n.percent(r.share)}</td></tr>'
-            )
-        else:
-            out.append(
-                f'{head}<td class="num cell-hidden" colspan="2" data-testid="hidden-cell">{not_disclosed}</td></tr>'
-            )
-    return mark_safe("".join(out))  # noqa: S308 - every text above is escaped
+        if not c.visible:
+            return f'{head}<td class="num cell-hidden" colspan="2" data-testid="hidden-cell">{n.not_disclosed}</td></tr>'
+        return f'{head}<td class="num">{n.tonnes(c.demand_t)}</td><td class="num">{n.percent(r.share)}</td></tr>'
+
+    return _grouped(rows, lambda r: r.cell.material, n, 4, row)
 
 
 def element_rows(elements, *, trustee: bool) -> SafeString:
