@@ -1039,12 +1039,19 @@ def _redistribute(allocation: Allocation, actor) -> dict[int, Decimal]:
 @transaction.atomic
 def allocation_respond(*, allocation: Allocation, actor, accept: bool) -> Allocation:
     """A member confirms or declines its firm's share by the deadline. A declined share goes to
-    the firms that have not answered yet, by the same rule."""
-    allocation = (
+    the firms that have not answered yet, by the same rule.
+
+    Locks every share of the same quarter, in id order, before reading any: two firms answering
+    at once then wait for each other instead of deadlocking over the redistribution."""
+    list(
         Allocation.objects.select_for_update()
-        .select_related("allocation_round", "contract", "contract__round")
-        .get(pk=allocation.pk)
+        .filter(allocation_round_id=allocation.allocation_round_id, quarter=allocation.quarter)
+        .order_by("pk")
+        .values_list("pk", flat=True)
     )
+    allocation = Allocation.objects.select_related(
+        "allocation_round", "contract", "contract__round"
+    ).get(pk=allocation.pk)
     if not (actor.is_member and actor.organisation_id == allocation.organisation_id):
         raise StateConflict(_("Only the firm itself answers for its share."))
     allocation_round = allocation.allocation_round
