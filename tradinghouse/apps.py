@@ -4,7 +4,9 @@ from django.utils.translation import gettext_lazy as _
 # The sidebar's section and link (rohstoff/navigation.py); translated in this app's catalogue.
 POSITIONS_SECTION = _("Positions")
 POSITIONS_LINK = _("Procurement positions")
-POSITIONS_DESCRIPTION = _("Pooled demand per material and quarter, with contracted supply and disclosure control.")
+POSITIONS_DESCRIPTION = _(
+    "Pooled demand per material and quarter, with contracted supply and disclosure control."
+)
 
 
 class TradinghouseConfig(AppConfig):
@@ -16,4 +18,6 @@ class TradinghouseConfig(AppConfig):
 
         from .receivers import aggregate_closed_round
 
-        round_closed.connect(aggregate_closed_round, dispatch_uid="tradinghouse.aggregate_closed_round")
+        round_closed.connect(
+            aggregate_closed_round, dispatch_uid="tradinghouse.aggregate_closed_round"
+        )

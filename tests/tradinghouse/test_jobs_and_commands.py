@@ -17,20 +17,26 @@ from tradinghouse.models import PositionSet
 
 
 @pytest.mark.worker
-def test_a_real_worker_runs_the_job_end_to_end(celery_worker_redis, make_round, firms, add_line, desk):
+def test_a_real_worker_runs_the_job_end_to_end(
+    celery_worker_redis, make_round, firms, add_line, desk
+):
     r = make_round()
     for i, firm in enumerate(firms[:6]):
         add_line(r, firm, "lithium-hydroxide", "2027", 40 + i)
     job, created = services.aggregation_start(round=r, actor=desk)  # autocommit: enqueued at once
     assert created
 
-    finished = wait_for(lambda: Job.objects.filter(pk=job.pk, state__in=["succeeded", "failed"]).first(), timeout=60)
+    finished = wait_for(
+        lambda: Job.objects.filter(pk=job.pk, state__in=["succeeded", "failed"]).first(), timeout=60
+    )
 
     assert finished.state == "succeeded", finished.error
     assert finished.progress == 1.0 and finished.started_at and finished.finished_at
     r.refresh_from_db()
     assert r.state == "aggregated"
-    assert cell(r, "lithium-hydroxide", "2027-Q4").demand_t == Decimal("63.750000")  # (40+..+45) / 4
+    assert cell(r, "lithium-hydroxide", "2027-Q4").demand_t == Decimal(
+        "63.750000"
+    )  # (40+..+45) / 4
     assert PositionSet.objects.filter(round=r, is_current=True).count() == 1
 
 
@@ -57,18 +63,36 @@ def test_the_aggregation_sql_runs_on_sqlite_with_the_same_half_even_split():
         """
     )
     tables = {"line": "line", "fp": "fp", "material": "material"}
-    db.execute(_sqlite_sql(services.FIRM_POSITIONS_SQL.format(share=services.quarter_share_sql("l.micro"), **tables)),
-               {"set_id": 1, "round_id": 7, "firm": "firm", "false": False})
-    rows = db.execute("SELECT organisation_id, quarter, demand_t, demand_firm_t FROM fp ORDER BY 1, 2").fetchall()
+    db.execute(
+        _sqlite_sql(
+            services.FIRM_POSITIONS_SQL.format(
+                share=services.quarter_share_sql("l.micro"), **tables
+            )
+        ),
+        {"set_id": 1, "round_id": 7, "firm": "firm", "false": False},
+    )
+    rows = db.execute(
+        "SELECT organisation_id, quarter, demand_t, demand_firm_t FROM fp ORDER BY 1, 2"
+    ).fetchall()
     assert [(o, q, round(t, 6), round(f, 6)) for o, q, t, f in rows] == [
-        (1, 8108, 2.5, 2.5), (1, 8109, 2.5, 2.5), (1, 8110, 2.5, 2.5), (1, 8111, 2.500002, 2.500002),
-        (2, 8108, 0.000002, 0.0), (2, 8109, 5.500002, 0.0), (2, 8110, 0.000002, 0.0), (2, 8111, 0.000004, 0.0),
+        (1, 8108, 2.5, 2.5),
+        (1, 8109, 2.5, 2.5),
+        (1, 8110, 2.5, 2.5),
+        (1, 8111, 2.500002, 2.500002),
+        (2, 8108, 0.000002, 0.0),
+        (2, 8109, 5.500002, 0.0),
+        (2, 8110, 0.000002, 0.0),
+        (2, 8111, 0.000004, 0.0),
     ]
-    stats = db.execute(_sqlite_sql(services.CELL_STATS_SQL.format(**tables)), {"set_id": 1}).fetchall()
+    stats = db.execute(
+        _sqlite_sql(services.CELL_STATS_SQL.format(**tables)), {"set_id": 1}
+    ).fetchall()
     q2 = next(s for s in stats if s[1] == 8109)
     # contributors 2, total 8000002 micro-t, largest 5500002, second 2500000
     assert q2[2:6] == (2, 8000002, 5500002, 2500000)
-    elements = db.execute(_sqlite_sql(services.ELEMENT_STATS_SQL.format(**tables)), {"set_id": 1}).fetchall()
+    elements = db.execute(
+        _sqlite_sql(services.ELEMENT_STATS_SQL.format(**tables)), {"set_id": 1}
+    ).fetchall()
     assert len(elements) == 4 and all(e[0] == "Li" and e[2] == 2 for e in elements)
 
 
@@ -90,7 +114,9 @@ def test_benchmark_runs_at_a_small_size(db, settings):
     assert not PositionSet.objects.exists()  # the scratch round is gone again
 
 
-def test_demo_aggregates_the_closed_round_with_disclosed_and_hidden_cells_and_is_safe_twice(db, django_capture_on_commit_callbacks):
+def test_demo_aggregates_the_closed_round_with_disclosed_and_hidden_cells_and_is_safe_twice(
+    db, django_capture_on_commit_callbacks
+):
     from industry import demo as industry_demo
     from rohstoff.core.demo import seed_accounts
     from tradinghouse import demo
@@ -104,6 +130,11 @@ def test_demo_aggregates_the_closed_round_with_disclosed_and_hidden_cells_and_is
     closed.refresh_from_db()
     current = PositionSet.objects.get(round=closed, is_current=True)
     assert closed.state == "aggregated"
-    assert current.cells.filter(disclosed=True).exists() and current.cells.filter(disclosed=False).exists()
+    assert (
+        current.cells.filter(disclosed=True).exists()
+        and current.cells.filter(disclosed=False).exists()
+    )
     assert PositionSet.objects.filter(round=closed).count() == 1
-    assert not PositionSet.objects.exclude(round=closed).exists()  # open and draft rounds stay without
+    assert not PositionSet.objects.exclude(
+        round=closed
+    ).exists()  # open and draft rounds stay without
