@@ -849,6 +849,7 @@ def dashboard(request):
     for cell in cells:
         materials.setdefault(cell.material_id, cell.material)
     quarters = sorted({c.quarter for c in cells})
+    by_cell = {(c.material_id, c.quarter): c for c in cells}
     coverage_chart = {
         "data": [
             {
@@ -856,7 +857,8 @@ def dashboard(request):
                 "x": [str(Quarter.from_index(q)) for q in quarters],
                 "y": [m.name for m in materials.values()],
                 "z": [
-                    [_coverage_value(cells, m.pk, q) for q in quarters] for m in materials.values()
+                    [_coverage_value(by_cell.get((m.pk, q))) for q in quarters]
+                    for m in materials.values()
                 ],
                 "zmin": 0,
                 "zmax": 1,
@@ -897,11 +899,9 @@ def dashboard(request):
     )
 
 
-def _coverage_value(cells, material_id, quarter):
-    for cell in cells:
-        if cell.material_id == material_id and cell.quarter == quarter:
-            return float(cell.coverage) if cell.coverage is not None else None
-    return None
+def _coverage_value(cell):
+    # A chart coordinate, not a quantity: plotly needs a JSON number.
+    return float(cell.coverage) if cell is not None and cell.coverage is not None else None
 
 
 def _material_label(row) -> str:
