@@ -758,25 +758,28 @@ class UploadResult:
 def upload_prepare(
     *, round: DemandRound, actor: User, data: bytes, filename: str, prefer_comma: bool = True
 ) -> DemandUpload:
-    """Validate a file and keep it for the preview (nothing is written to the lines)."""
+    """Validate a file and keep it for the preview (nothing is written to the lines). A refused
+    file keeps only its errors; an accepted one keeps its content until it is committed."""
+    if not (actor.is_member and actor.organisation_id):
+        raise StateConflict(_("Only member firms enter demand."))
     parsed = read_demand_file(data, round=round, prefer_comma=prefer_comma)
-    upload = DemandUpload.objects.create(
+    return DemandUpload.objects.create(
         round=round,
         organisation_id=actor.organisation_id,
         uploaded_by=actor,
         filename=(filename or "upload")[:255],
-        content=data
-        if parsed.ok
-        else b"",  # kept for the commit only; a refused file keeps its errors
+        content=data if parsed.ok else b"",
         state=UploadState.PREVIEW if parsed.ok else UploadState.REJECTED,
         row_count=parsed.row_count,
         errors=parsed.errors,
     )
-    return upload
 
 
+@transaction.atomic
 def upload_commit(*, upload: DemandUpload, actor: User, prefer_comma: bool = True) -> UploadResult:
-    """Commit a previewed upload (validated again: the round may have changed meanwhile)."""
+    """Commit a previewed upload, validated again (the round may have changed meanwhile). The
+    upload's row is locked, so that a double click commits it once."""
+    upload = DemandUpload.objects.select_for_update().get(pk=upload.pk)
     if upload.state != UploadState.PREVIEW:
         raise StateConflict(_("This upload was committed already or was rejected."))
     result = demand_import(
@@ -787,18 +790,15 @@ def upload_commit(*, upload: DemandUpload, actor: User, prefer_comma: bool = Tru
         prefer_comma=prefer_comma,
     )
     if result.errors:
-        DemandUpload.objects.filter(pk=upload.pk).update(
-            state=UploadState.REJECTED, errors=result.errors
+        upload.state, upload.errors, upload.content = UploadState.REJECTED, result.errors, b""
+    else:
+        upload.state, upload.committed_at, upload.content = (
+            UploadState.COMMITTED,
+            timezone.now(),
+            b"",
         )
-        upload.state, upload.errors = UploadState.REJECTED, result.errors
-        return result
-    DemandUpload.objects.filter(pk=upload.pk, state=UploadState.PREVIEW).update(
-        state=UploadState.COMMITTED,
-        committed_at=timezone.now(),
-        created_count=result.created,
-        replaced_count=result.replaced,
-        content=b"",
-    )
+        upload.created_count, upload.replaced_count = result.created, result.replaced
+    upload.save()
     return result
 
 
