@@ -882,7 +882,7 @@ class OverrideInput(serializers.Serializer):
 
 @extend_schema_view(
     list=extend_schema(
-        summary="Allocations: a member sees its own firm's released shares; desk all; agency released",
+        summary="Allocations: a member sees its own firm's released shares; the desk all",
         responses={200: AllocationSerializer(many=True), 401: UNAUTHORISED, 403: FORBIDDEN},
     ),
     retrieve=extend_schema(
@@ -892,8 +892,8 @@ class OverrideInput(serializers.Serializer):
 )
 class AllocationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
     access_policies = {
-        "list": MEMBERS | CONTRACT_READERS,
-        "retrieve": MEMBERS | CONTRACT_READERS,
+        "list": MEMBERS | DESK,
+        "retrieve": MEMBERS | DESK,
         "confirm": MEMBERS,
         "decline": MEMBERS,
         "override": DESK,

@@ -421,8 +421,10 @@ VISIBLE_ROUND_STATES = (AllocationRound.State.RELEASED, AllocationRound.State.CL
 
 
 def allocations_visible_to(user) -> QuerySet[Allocation]:
-    """Desk: every allocation, drafts included. Agency: released ones. Member: its own firm's
-    released ones. Everyone else: none."""
+    """Desk: every allocation, drafts included. Member: its own firm's released ones. Everyone
+    else none: a firm's share and its remaining firm demand are that firm's forward demand, which
+    only the trading house (as trustee) and the firm itself see; the agency reads the quarter
+    totals of an allocation (``allocation_summary``)."""
     qs = Allocation.objects.select_related(
         "contract", "contract__material", "allocation_round", "organisation"
     )
@@ -430,8 +432,6 @@ def allocations_visible_to(user) -> QuerySet[Allocation]:
         return qs.none()
     if user.is_desk:
         return qs
-    if user.is_agency:
-        return qs.filter(allocation_round__state__in=VISIBLE_ROUND_STATES)
     if user.is_member and user.organisation_id:
         return qs.filter(
             organisation_id=user.organisation_id, allocation_round__state__in=VISIBLE_ROUND_STATES

@@ -393,11 +393,12 @@ def allocation(request, pk):
     current = rounds.order_by("-created_at").first()
     allocations, summary = [], []
     if current is not None:
-        allocations = list(
-            current.allocations.select_related("organisation").order_by(
-                "quarter", "organisation__name"
+        if request.user.is_desk:  # firms' shares are their forward demand: the trustee only
+            allocations = list(
+                current.allocations.select_related("organisation").order_by(
+                    "quarter", "organisation__name"
+                )
             )
-        )
         summary = selectors.allocation_summary(current)
     by_quarter = defaultdict(list)
     for a in allocations:

@@ -119,6 +119,12 @@ def test_agency_reads_but_does_not_write(api, login, analyst, released, desk):
         == 403
     )
     assert api(analyst).get(f"/api/v1/contracts/{contract.pk}/").status_code == 200
+    # Firms' shares are their forward demand: the agency sees quarter totals, no firm.
+    allocation_page = client.get(f"/contracts/{contract.pk}/allocation/").content.decode()
+    assert "Firm A GmbH" not in allocation_page and "Firm B AG" not in allocation_page
+    assert api(analyst).get("/api/v1/allocations/").status_code == 403
+    summary = api(analyst).get(f"/api/v1/contracts/{contract.pk}/allocation/").json()
+    assert summary["quarters"][0]["allocated_t"] == "10.000000"
     assert (
         api(analyst)
         .patch(f"/api/v1/contracts/{contract.pk}/", {"grade": "x"}, format="json")
