@@ -288,6 +288,10 @@ def demand_grid(request, pk):
         return render(
             request, "industry/demand_grid.html", _grid_context(request, round, new_form=form)
         )
+    # Keyboard users continue where they are: in the next line, or at the first field to correct.
+    form = form or LineForm(round=round, prefix="new")
+    first_error = next((name for name in form.fields if name in form.errors), "material")
+    form.fields[first_error].widget.attrs["autofocus"] = True
     context = _grid_context(request, round, new_form=form, notice=notice, notice_level=level)
     return render(request, "industry/_grid_add_response.html", context)
 
