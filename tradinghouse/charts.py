@@ -214,6 +214,9 @@ def member_figure(rows_by_cell) -> dict:
 
 def coverage_figure(cells) -> dict:
     """Disclosed demand against contracted supply, per material and quarter (ministry)."""
+    # A material without any disclosed cell would be an empty panel; the table lists it.
+    shown = {c.material.pk for c in cells if c.visible}
+    cells = [c for c in cells if c.material.pk in shown]
     rows = _by_material(cells)
     quarters = sorted({c.quarter for c in cells})
     layout, panels = _panels(rows, [str(Quarter.from_index(q)) for q in quarters])
