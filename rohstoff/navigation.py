@@ -25,39 +25,109 @@ class Link:
 
 
 SECTIONS = [
-    (_("Workspace"), [
-        Link("home", _("Overview"), match_prefix=False),
-    ]),
-    (_("Demand"), [
-        Link("industry:round_list", _("Demand rounds"), description=ROUNDS_DESCRIPTION),
-    ]),
-    (POSITIONS_SECTION, [
-        Link("tradinghouse:position_overview", POSITIONS_LINK, description=POSITIONS_DESCRIPTION),
-    ]),
-    (_("Offtakes"), [
-        Link("contracts:book", _("Offtake contracts"), match_prefix=False,
-             description=_("Long-term offtakes: terms, schedules, deliveries, documents.")),
-        Link("contracts:dashboard", _("Coverage and book"),
-             description=_("Coverage per material and quarter; volume by counterparty and country.")),
-        Link("contracts:due", _("Due, late, short"), description=_("Deliveries due this quarter, late or short.")),
-        Link("contracts:prices", _("Prices and FX"), description=_("Index values and exchange rates entered by the desk.")),
-        Link("contracts:my_allocations", _("My allocations"),
-             description=_("Your firm's back-to-back shares: confirm or decline, deliveries, prices.")),
-        Link("contracts:overview", _("Offtake book (aggregates)"),
-             description=_("Contracted tonnes per material, year and supplier country.")),
-    ]),
-    (_("Agency"), [
-        Link("agency:projects", _("Projects"), description=_("Mines, refineries and recycling plants the offtakes come from.")),
-    ]),
-    (pgettext_lazy("navigation section", "Reference"), [
-        Link("material_list", _("Materials"), description=_("The reference list: codes, chemical forms and element content.")),
-    ]),
-    (_("Administration"), [
-        Link("team", _("Team"), description=_("Invite and remove people, revoke their API tokens.")),
-        Link("api_tokens", _("API tokens"), description=_("Personal keys for your ERP or scripts.")),
-        Link("audit_log", _("Audit log"), description=_("Every change, append-only, with its integrity check.")),
-        Link("admin:index", _("Admin"), description=_("Organisations, users and reference data.")),
-    ]),
+    (
+        _("Workspace"),
+        [
+            Link("home", _("Overview"), match_prefix=False),
+        ],
+    ),
+    (
+        _("Demand"),
+        [
+            Link("industry:round_list", _("Demand rounds"), description=ROUNDS_DESCRIPTION),
+        ],
+    ),
+    (
+        POSITIONS_SECTION,
+        [
+            Link(
+                "tradinghouse:position_overview", POSITIONS_LINK, description=POSITIONS_DESCRIPTION
+            ),
+        ],
+    ),
+    (
+        _("Offtakes"),
+        [
+            Link(
+                "contracts:book",
+                _("Offtake contracts"),
+                match_prefix=False,
+                description=_("Long-term offtakes: terms, schedules, deliveries, documents."),
+            ),
+            Link(
+                "contracts:dashboard",
+                _("Coverage and book"),
+                description=_(
+                    "Coverage per material and quarter; volume by counterparty and country."
+                ),
+            ),
+            Link(
+                "contracts:due",
+                _("Due, late, short"),
+                description=_("Deliveries due this quarter, late or short."),
+            ),
+            Link(
+                "contracts:prices",
+                _("Prices and FX"),
+                description=_("Index values and exchange rates entered by the desk."),
+            ),
+            Link(
+                "contracts:my_allocations",
+                _("My allocations"),
+                description=_(
+                    "Your firm's back-to-back shares: confirm or decline, deliveries, prices."
+                ),
+            ),
+            Link(
+                "contracts:overview",
+                _("Offtake book (aggregates)"),
+                description=_("Contracted tonnes per material, year and supplier country."),
+            ),
+        ],
+    ),
+    (
+        _("Agency"),
+        [
+            Link(
+                "agency:projects",
+                _("Projects"),
+                description=_("Mines, refineries and recycling plants the offtakes come from."),
+            ),
+        ],
+    ),
+    (
+        pgettext_lazy("navigation section", "Reference"),
+        [
+            Link(
+                "material_list",
+                _("Materials"),
+                description=_("The reference list: codes, chemical forms and element content."),
+            ),
+        ],
+    ),
+    (
+        _("Administration"),
+        [
+            Link(
+                "team",
+                _("Team"),
+                description=_("Invite and remove people, revoke their API tokens."),
+            ),
+            Link(
+                "api_tokens",
+                _("API tokens"),
+                description=_("Personal keys for your ERP or scripts."),
+            ),
+            Link(
+                "audit_log",
+                _("Audit log"),
+                description=_("Every change, append-only, with its integrity check."),
+            ),
+            Link(
+                "admin:index", _("Admin"), description=_("Organisations, users and reference data.")
+            ),
+        ],
+    ),
 ]
 
 
@@ -84,16 +154,19 @@ def navigation(request):
     sections = []
     setup_pending = mfa_setup_pending(request)
     for title, items in _visible_links(user, setup_pending=setup_pending):
-        sections.append({
-            "title": title,
-            "items": [
-                {
-                    "label": link.label,
-                    "description": link.description,
-                    "url": url,
-                    "current": path == url or (link.match_prefix and url != "/" and path.startswith(url)),
-                }
-                for link, url in items
-            ],
-        })
+        sections.append(
+            {
+                "title": title,
+                "items": [
+                    {
+                        "label": link.label,
+                        "description": link.description,
+                        "url": url,
+                        "current": path == url
+                        or (link.match_prefix and url != "/" and path.startswith(url)),
+                    }
+                    for link, url in items
+                ],
+            }
+        )
     return {"nav_sections": sections, "mfa_setup_pending": setup_pending}

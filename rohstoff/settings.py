@@ -152,12 +152,19 @@ TEMPLATES = [
 # --- Database -------------------------------------------------------------------------------
 # Default: a SQLite file, so that the first-run demo needs nothing installed. On PostgreSQL we
 # use psycopg 3 with its connection pool (which requires CONN_MAX_AGE=0).
-DATABASE_URL = env.str("DATABASE_URL", default="").strip() or f"sqlite:///{BASE_DIR / 'var' / 'db.sqlite3'}"
+DATABASE_URL = (
+    env.str("DATABASE_URL", default="").strip() or f"sqlite:///{BASE_DIR / 'var' / 'db.sqlite3'}"
+)
 try:
     DATABASES = {"default": environ.Env.db_url_config(DATABASE_URL)}
 except Exception as exc:  # django-environ raises several kinds for a malformed URL
-    raise ImproperlyConfigured(f"DATABASE_URL={_redacted(DATABASE_URL)!r} is not a database URL: {exc}") from exc
-if DATABASES["default"].get("ENGINE") not in ("django.db.backends.postgresql", "django.db.backends.sqlite3"):
+    raise ImproperlyConfigured(
+        f"DATABASE_URL={_redacted(DATABASE_URL)!r} is not a database URL: {exc}"
+    ) from exc
+if DATABASES["default"].get("ENGINE") not in (
+    "django.db.backends.postgresql",
+    "django.db.backends.sqlite3",
+):
     raise ImproperlyConfigured(
         f"DATABASE_URL={_redacted(DATABASE_URL)!r} is not a PostgreSQL or SQLite URL "
         "(e.g. postgres://user:password@host:5432/rohstoff or sqlite:////path/to/db.sqlite3)."
@@ -183,7 +190,9 @@ if REDIS_URL and not REDIS_URL.startswith(("redis://", "rediss://")):
     raise ImproperlyConfigured(f"REDIS_URL={REDIS_URL!r} must start with redis:// or rediss://.")
 
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -225,7 +234,10 @@ AUTH_USER_MODEL = "core.User"
 AUTHENTICATION_BACKENDS = ["rohstoff.core.auth.EmailBackend"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -263,7 +275,9 @@ except Exception as exc:  # unknown scheme, bad port ...
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Rohstoff <noreply@rohstoff.example>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
-ACCESSIBILITY_CONTACT_EMAIL = env.str("ACCESSIBILITY_CONTACT_EMAIL", default="barrierefreiheit@rohstoff.example")
+ACCESSIBILITY_CONTACT_EMAIL = env.str(
+    "ACCESSIBILITY_CONTACT_EMAIL", default="barrierefreiheit@rohstoff.example"
+)
 TRADING_DESK_EMAIL = env.str("TRADING_DESK_EMAIL", default="desk@rohstoff.example")
 
 # --- Languages, time --------------------------------------------------------------------------
@@ -373,7 +387,9 @@ JOB_STALE_AFTER_SECONDS = _int("JOB_STALE_AFTER_SECONDS", 600)
 
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO").strip().upper()
 if LOG_LEVEL not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
-    raise ImproperlyConfigured(f"LOG_LEVEL={LOG_LEVEL!r} is not one of DEBUG, INFO, WARNING, ERROR, CRITICAL.")
+    raise ImproperlyConfigured(
+        f"LOG_LEVEL={LOG_LEVEL!r} is not one of DEBUG, INFO, WARNING, ERROR, CRITICAL."
+    )
 
 LOGGING = {
     "version": 1,

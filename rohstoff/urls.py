@@ -12,10 +12,19 @@ from rohstoff.dashboards import views as dashboards
 ALLAUTH_PUBLIC = {
     name: PUBLIC
     for name in (
-        "account_login", "account_signup", "account_reset_password", "account_reset_password_done",
-        "account_reset_password_from_key", "account_reset_password_from_key_done", "account_inactive",
-        "account_logout", "mfa_authenticate", "mfa_trust", "account_confirm_email",
-        "account_email_verification_sent", "account_confirm_password_reset_code",
+        "account_login",
+        "account_signup",
+        "account_reset_password",
+        "account_reset_password_done",
+        "account_reset_password_from_key",
+        "account_reset_password_from_key_done",
+        "account_inactive",
+        "account_logout",
+        "mfa_authenticate",
+        "mfa_trust",
+        "account_confirm_email",
+        "account_email_verification_sent",
+        "account_confirm_password_reset_code",
     )
 }
 
@@ -36,7 +45,14 @@ urlpatterns = [
     path("accessibility/", core.accessibility, name="accessibility"),
     path("i18n/setlang/", with_policy(set_language, PUBLIC), name="set_language"),
     path("healthz", core.healthz, name="healthz"),
-    path("admin/", (declare(admin.site.get_urls(), STAFF, {"login": PUBLIC, "logout": PUBLIC}), "admin", admin.site.name)),
+    path(
+        "admin/",
+        (
+            declare(admin.site.get_urls(), STAFF, {"login": PUBLIC, "logout": PUBLIC}),
+            "admin",
+            admin.site.name,
+        ),
+    ),
     path("rounds/", include("industry.urls")),
     path("positions/", include("tradinghouse.urls")),
     path("contracts/", include("contracts.urls")),

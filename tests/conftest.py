@@ -12,8 +12,13 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
 ]
 TEST_PASSWORD = "correct-horse-battery-staple"  # noqa: S105
 
@@ -100,10 +105,21 @@ def make_user(db, make_org):
 
     def make(role="member", org=None, email=None, mfa=True, staff=False, name=""):
         if org is None and role:
-            org = make_org(kind=kind_of[role]) if kind_of[role] != "member" else make_org(kind="member")
+            org = (
+                make_org(kind=kind_of[role])
+                if kind_of[role] != "member"
+                else make_org(kind="member")
+            )
         email = email or f"{role or 'staff'}-{User.objects.count() + 1}@test.example"
-        user = User.objects.create_user(email=email, password=TEST_PASSWORD, organisation=org, role=role,
-                                        is_staff=staff, is_superuser=staff, full_name=name or email.split("@")[0])
+        user = User.objects.create_user(
+            email=email,
+            password=TEST_PASSWORD,
+            organisation=org,
+            role=role,
+            is_staff=staff,
+            is_superuser=staff,
+            full_name=name or email.split("@")[0],
+        )
         user.totp_secret = None
         if mfa and user.needs_mfa:
             user.totp_secret = enable_totp(user)
@@ -158,22 +174,30 @@ def member_b(make_user, firm_b):
 
 @pytest.fixture
 def desk(make_user, make_org):
-    return make_user("trading_desk", org=make_org("Handelshaus", "tradinghouse"), email="desk@th.example")
+    return make_user(
+        "trading_desk", org=make_org("Handelshaus", "tradinghouse"), email="desk@th.example"
+    )
 
 
 @pytest.fixture
 def analyst(make_user, make_org):
-    return make_user("agency_analyst", org=make_org("Agentur", "agency"), email="analyst@agency.example")
+    return make_user(
+        "agency_analyst", org=make_org("Agentur", "agency"), email="analyst@agency.example"
+    )
 
 
 @pytest.fixture
 def approver(make_user, make_org):
-    return make_user("agency_approver", org=make_org("Agentur", "agency"), email="approver@agency.example")
+    return make_user(
+        "agency_approver", org=make_org("Agentur", "agency"), email="approver@agency.example"
+    )
 
 
 @pytest.fixture
 def ministry(make_user, make_org):
-    return make_user("ministry_viewer", org=make_org("Ministerium", "ministry"), email="viewer@ministry.example")
+    return make_user(
+        "ministry_viewer", org=make_org("Ministerium", "ministry"), email="viewer@ministry.example"
+    )
 
 
 @pytest.fixture
@@ -229,9 +253,18 @@ def celery_worker_redis(transactional_db, settings):
     app.conf.broker_url = settings.REDIS_URL
     app.conf.task_default_queue = settings.CELERY_TASK_DEFAULT_QUEUE
     with app.connection_for_write() as conn:  # drop messages a crashed earlier run left behind
-        conn.default_channel.queue_purge(settings.CELERY_TASK_DEFAULT_QUEUE) if _queue_exists(conn, settings) else None
-    with start_worker(app, pool="threads", concurrency=2, perform_ping_check=False, shutdown_timeout=30,
-                      loglevel="WARNING", queues=[settings.CELERY_TASK_DEFAULT_QUEUE]) as worker:
+        conn.default_channel.queue_purge(settings.CELERY_TASK_DEFAULT_QUEUE) if _queue_exists(
+            conn, settings
+        ) else None
+    with start_worker(
+        app,
+        pool="threads",
+        concurrency=2,
+        perform_ping_check=False,
+        shutdown_timeout=30,
+        loglevel="WARNING",
+        queues=[settings.CELERY_TASK_DEFAULT_QUEUE],
+    ) as worker:
         yield worker
     app.conf.task_always_eager = True
 
@@ -261,14 +294,20 @@ def wait_for(predicate, timeout=30.0, interval=0.1):
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
     if not os.path.exists(CHROMIUM):
-        pytest.fail(f"Browser tests need Debian's Chromium at {CHROMIUM} (apt-get install -y chromium).")
+        pytest.fail(
+            f"Browser tests need Debian's Chromium at {CHROMIUM} (apt-get install -y chromium)."
+        )
     return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
 
 
 @pytest.fixture(scope="session")
 def browser_context_args(browser_context_args):
-    return {**browser_context_args, "viewport": {"width": 1366, "height": 900}, "locale": "de-DE",
-            "extra_http_headers": {"Accept-Language": "de"}}
+    return {
+        **browser_context_args,
+        "viewport": {"width": 1366, "height": 900},
+        "locale": "de-DE",
+        "extra_http_headers": {"Accept-Language": "de"},
+    }
 
 
 @pytest.fixture
@@ -298,10 +337,18 @@ def assert_accessible():
     axe = Axe()
 
     def check(page, context=""):
-        results = axe.run(page, options={"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}})
-        bad = [v for v in results.response["violations"] if v.get("impact") in ("serious", "critical")]
+        results = axe.run(
+            page,
+            options={
+                "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}
+            },
+        )
+        bad = [
+            v for v in results.response["violations"] if v.get("impact") in ("serious", "critical")
+        ]
         details = "\n".join(
-            f"- {v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}" for v in bad
+            f"- {v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
+            for v in bad
         )
         assert not bad, f"axe violations on {context or page.url}:\n{details}"
 
