@@ -52,21 +52,23 @@ def _clean_cache():
 
 
 @pytest.fixture(autouse=True)
-def _restore_reference_materials(request, django_db_blocker):
-    """Transactional tests (live server, real worker) end with a flush that also empties the
-    reference materials a migration loaded; put them back for the tests that follow."""
-    yield
-    marker = request.node.get_closest_marker("django_db")
-    flushed = {"transactional_db", "live_server"} & set(request.fixturenames) or (
-        marker is not None and marker.kwargs.get("transaction")
-    )
-    if flushed:
+def _reference_materials(request, django_db_blocker):
+    """The reference materials are loaded by a migration, and a transactional test (live server,
+    real worker) ends with a flush that empties them. Before every test that uses the database,
+    put them back if they are gone; this runs before the test's own transaction starts, so what it
+    loads stays for the tests that follow."""
+    uses_db = request.node.get_closest_marker("django_db") is not None or {
+        "db", "transactional_db", "live_server"
+    } & set(request.fixturenames)
+    if uses_db:
+        request.getfixturevalue("django_db_setup")  # the test database, not the configured one
         from rohstoff.core.models import Material
         from rohstoff.core.reference import load_materials
 
         with django_db_blocker.unblock():
             if not Material.objects.exists():
                 load_materials(Material)
+    yield
 
 
 @pytest.fixture(autouse=True)
