@@ -7,8 +7,12 @@ from . import services
 
 @shared_task(name="contracts.tasks.flag_deliveries")
 def flag_deliveries() -> dict:
-    """Daily (beat): flag late and short scheduled quarters and e-mail the desk about new ones;
-    shares not answered by their deadline count as confirmed and their allocation closes."""
-    flags = services.deliveries_flag()
-    deemed = services.allocations_deem_confirmed()
-    return {"flagged": len(flags), "deemed_confirmed": deemed}
+    """Daily (beat): flag late and short scheduled quarters and e-mail the desk about new ones."""
+    return {"flagged": len(services.deliveries_flag())}
+
+
+@shared_task(name="contracts.tasks.close_due_allocations")
+def close_due_allocations() -> dict:
+    """Hourly (beat): shares not answered by their deadline count as confirmed (the round's terms
+    commit firm demand) and their allocation closes."""
+    return {"deemed_confirmed": services.allocations_deem_confirmed()}

@@ -802,6 +802,14 @@ def upload_commit(*, upload: DemandUpload, actor: User, prefer_comma: bool = Tru
     return result
 
 
+def upload_purge_stale(*, older_than: datetime.timedelta = datetime.timedelta(days=2)) -> int:
+    """Delete uploaded files that were previewed but never committed (nor refused)."""
+    deleted, _ = DemandUpload.objects.filter(
+        state=UploadState.PREVIEW, created_at__lt=timezone.now() - older_than
+    ).delete()
+    return deleted
+
+
 def demand_import(
     *, round: DemandRound, actor: User, data: bytes, filename: str = "", prefer_comma: bool = True
 ) -> UploadResult:

@@ -17,6 +17,7 @@ from django.utils import timezone, translation
 from rohstoff.core.errors import StateConflict
 from rohstoff.core.models import Role, User
 
+from . import services
 from .models import DemandRound, RoundState
 
 log = logging.getLogger(__name__)
@@ -140,3 +141,10 @@ def send_deadline_reminders() -> dict:
             DemandRound.objects.filter(pk=pk).update(reminder_sent_at=now)
             reminded.append(pk)
     return {"opened": opened, "reminded": reminded}
+
+
+@shared_task
+def purge_stale_uploads() -> int:
+    """Daily (beat): delete previews that were never committed after two days, with the file
+    they kept; committed and refused uploads keep only their counts and errors already."""
+    return services.upload_purge_stale()

@@ -223,6 +223,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "industry.tasks.send_deadline_reminders",
         "schedule": 15 * 60,
     },
+    "purge-stale-demand-uploads": {
+        "task": "industry.tasks.purge_stale_uploads",
+        "schedule": 24 * 60 * 60,
+    },
+    "close-due-allocations": {
+        "task": "contracts.tasks.close_due_allocations",
+        "schedule": 60 * 60,
+    },
     "flag-late-and-short-deliveries": {
         "task": "contracts.tasks.flag_deliveries",
         "schedule": 24 * 60 * 60,

@@ -218,8 +218,9 @@ def test_the_beat_task_runs_the_check(make_contract, sign, desk, monkeypatch):
     monkeypatch.setattr(
         "django.utils.timezone.localdate", lambda *a, **k: datetime.date(2027, 10, 2)
     )
-    assert tasks.flag_deliveries.apply().get() == {"flagged": 2, "deemed_confirmed": 0}
-    assert tasks.flag_deliveries.apply().get() == {"flagged": 0, "deemed_confirmed": 0}
+    assert tasks.flag_deliveries.apply().get() == {"flagged": 2}
+    assert tasks.flag_deliveries.apply().get() == {"flagged": 0}
+    assert tasks.close_due_allocations.apply().get() == {"deemed_confirmed": 0}
 
 
 def test_fx_and_index_values_are_entered_by_the_desk(desk, lioh):
