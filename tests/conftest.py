@@ -58,7 +58,9 @@ def _reference_materials(request, django_db_blocker):
     put them back if they are gone; this runs before the test's own transaction starts, so what it
     loads stays for the tests that follow."""
     uses_db = request.node.get_closest_marker("django_db") is not None or {
-        "db", "transactional_db", "live_server"
+        "db",
+        "transactional_db",
+        "live_server",
     } & set(request.fixturenames)
     if uses_db:
         request.getfixturevalue("django_db_setup")  # the test database, not the configured one
