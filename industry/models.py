@@ -135,7 +135,7 @@ class Commitment(models.TextChoices):
 
 class DemandLine(models.Model):
     # Built for bulk uploads (100,000 lines at a time): no single-column indexes on round, firm and
-    # material (the key's unique index and the round-material-quarter index lead with round), and
+    # material (the key's unique index leads with round and firm, which every read filters by), and
     # no database-level foreign keys to firm, material and users: PostgreSQL checks those row by
     # row, which cost more than the whole insert. They are PROTECTed (never deleted; users and
     # firms are deactivated) and every write path validates them; the round keeps its constraint.
@@ -205,11 +205,6 @@ class DemandLine(models.Model):
                 name="one_line_per_key",
             ),
             models.CheckConstraint(condition=Q(quantity__gt=0), name="line_quantity_positive"),
-        ]
-        indexes = [
-            models.Index(
-                fields=["round", "material", "first_quarter"], name="line_round_material_quarter"
-            )
         ]
 
     def __str__(self):
