@@ -1,35 +1,97 @@
-"""Serves plotly.js from the plotly Python package, so no copy of it lives in our repository
-and nothing is loaded from a CDN. Only that one file is exposed (the package folder holds tens of
-megabytes of other data)."""
+"""Serves plotly.js, and plotly's own stylesheet, from the plotly Python package, so that no copy
+of either lives in our repository and nothing is loaded from a CDN.
 
+plotly.js normally injects its CSS rules with a ``<style>`` element, which our Content-Security-
+Policy refuses. ``vendor/plotly.css`` is generated from the rules table inside the installed
+``plotly.min.js`` (the same table plotly.js would inject), so it always matches the served script.
+Pages link it as ``<link rel="stylesheet" id="plotly.js-style-global" class="no-inline-styles">``,
+which tells plotly.js that its rules are present already.
+"""
+
+import functools
+import re
+import tempfile
 from pathlib import Path
 
 import plotly
 from django.contrib.staticfiles.finders import BaseFinder
+from django.core.checks import Error
 from django.core.files.storage import FileSystemStorage
 
 PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
-STATIC_PATH = "vendor/plotly.min.js"
+JS_PATH = "vendor/plotly.min.js"
+CSS_PATH = "vendor/plotly.css"
+_RULES_START = re.compile(r'\{"X,X div":')
+_STRING = re.compile(r'"((?:[^"\\]|\\.)*)"|\'((?:[^\'\\]|\\.)*)\'')
+_KEY = re.compile(_STRING.pattern + r"|([A-Za-z_$][\w$]*)")  # minifiers drop quotes of plain keys
+
+
+def _js_string(match: re.Match) -> str:
+    raw = next(group for group in match.groups() if group is not None)
+    return re.sub(r"\\(.)", r"\1", raw)
+
+
+def plotly_rules(source: str) -> list[tuple[str, str]]:
+    """The ``{"X,X div": "direction:ltr;…", …}`` table of plotly.js's CSS, as (selector, body)."""
+    start = _RULES_START.search(source)
+    if start is None:
+        raise ValueError("plotly.min.js has no CSS rules table where it used to be")
+    pos, rules = start.start() + 1, []
+    while source[pos] != "}":
+        key = _KEY.match(source, pos)
+        if key is None or source[key.end()] != ":":
+            raise ValueError("unexpected syntax in plotly.min.js's CSS rules table")
+        value = _STRING.match(source, key.end() + 1)
+        if value is None:
+            raise ValueError("unexpected syntax in plotly.min.js's CSS rules table")
+        rules.append((_js_string(key), _js_string(value)))
+        pos = value.end()
+        if source[pos] == ",":
+            pos += 1
+    return rules
+
+
+def plotly_css() -> str:
+    lines = ["/* plotly.js's own rules, generated from the installed plotly.min.js. */"]
+    for selector, body in plotly_rules(PLOTLY_JS.read_text(encoding="utf-8")):
+        # As plotly.js itself expands them (src/css/plotcss.js).
+        full = (
+            re.sub(r"^,", " ,", selector)
+            .replace("X", ".js-plotly-plot .plotly")
+            .replace("Y", ".plotly-notifier")
+        )
+        lines.append(f"{full} {{ {body} }}")
+    return "\n".join(lines) + "\n"
+
+
+@functools.cache
+def _generated_dir() -> Path:
+    folder = Path(tempfile.mkdtemp(prefix="rohstoff-plotly-"))
+    (folder / "plotly.css").write_text(plotly_css(), encoding="utf-8")
+    return folder
 
 
 class PlotlyFinder(BaseFinder):
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.storage = FileSystemStorage(location=str(PLOTLY_JS.parent))
-
     def check(self, **kwargs):
-        from django.core.checks import Error
-
         if not PLOTLY_JS.is_file():
             return [Error(f"plotly.min.js not found at {PLOTLY_JS}", id="rohstoff.E002")]
+        try:
+            plotly_rules(PLOTLY_JS.read_text(encoding="utf-8"))
+        except ValueError as exc:
+            return [Error(f"Cannot read plotly's CSS rules: {exc}", id="rohstoff.E003")]
         return []
+
+    def _files(self) -> dict[str, Path]:
+        return {JS_PATH: PLOTLY_JS, CSS_PATH: _generated_dir() / "plotly.css"}
 
     def find(self, path, find_all=False, **kwargs):
-        if path == STATIC_PATH:
-            return [str(PLOTLY_JS)] if find_all else str(PLOTLY_JS)
-        return []
+        found = self._files().get(path)
+        if found is None:
+            return []
+        return [str(found)] if find_all else str(found)
 
     def list(self, ignore_patterns):
-        # The storage's prefix puts the file at STATIC_PATH in collected static files.
-        self.storage.prefix = "vendor"
-        yield PLOTLY_JS.name, self.storage
+        for path, file in self._files().items():
+            storage = FileSystemStorage(location=str(file.parent))
+            storage.prefix = "vendor"
+            yield file.name, storage

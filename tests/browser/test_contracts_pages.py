@@ -9,7 +9,7 @@ from django.utils import timezone
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
 ]
 D = Decimal
 
@@ -23,12 +23,8 @@ def book(desk, analyst, firm_a, firm_b, make_org):
     from contracts.pricing import quarter_of
     from industry.models import DemandLine, DemandRound
     from rohstoff.core.models import Material
-    from rohstoff.core.reference import load_materials
     from tradinghouse.services import aggregation_start
 
-    # The reference list comes from a data migration; a flush by an earlier transactional test in
-    # the same process may have removed it, so make sure it is there (idempotent).
-    load_materials(Material)
     lioh = Material.objects.get(code="lithium-hydroxide")
     first = quarter_of(timezone.localdate()) + -1
     now = timezone.now()

@@ -25,12 +25,6 @@ def demand_round(desk):
     from industry import services
     from rohstoff.core.models import Material
     from rohstoff.core.periods import Quarter
-    from rohstoff.core.reference import load_materials
-
-    # The reference list comes from a data migration; an earlier transactional test may have
-    # flushed it.
-    if not Material.objects.exists():
-        load_materials(Material)
 
     now = timezone.now()
     round = services.round_create(

@@ -22,11 +22,8 @@ def open_round(desk, firm_a, make_org):
     from industry.models import DemandLine, DemandRound
     from rohstoff.core.models import Material
     from rohstoff.core.periods import Period, Quarter
-    from rohstoff.core.reference import load_materials
     from rohstoff.core.units import to_tonnes
 
-    if not Material.objects.exists():  # an earlier transactional test may have flushed them
-        load_materials(Material)
     now = timezone.now()
     round = DemandRound.objects.create(
         title="Runde im Browser",

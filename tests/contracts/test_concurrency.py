@@ -13,7 +13,7 @@ from rohstoff.core.periods import Quarter
 
 pytestmark = [
     pytest.mark.postgres,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
 ]
 D = Decimal
 Q1 = Quarter(2027, 1).index
@@ -23,11 +23,8 @@ def test_simultaneous_declines(desk, make_contract, sign, demand_round, firms, l
     from contracts import services
     from contracts.models import Allocation
     from industry.models import DemandLine
-    from rohstoff.core.models import Material
-    from rohstoff.core.reference import load_materials
     from tradinghouse.services import aggregation_start
 
-    load_materials(Material)
     # Real positions: signing the contract re-aggregates the round from its lines.
     for firm in firms:
         DemandLine.objects.create(
