@@ -6,3 +6,8 @@ class DashboardsConfig(AppConfig):
     name = "rohstoff.dashboards"
     label = "dashboards"
     verbose_name = _("Dashboards")
+
+    def ready(self):
+        from .home_widgets import register_all
+
+        register_all()

@@ -59,18 +59,20 @@ ROLE_SUMMARIES: dict[str, RoleSummary] = {
             _(
                 "Read every cell of the procurement positions, including those hidden from members and the ministry."
             ),
-            _("Read the trading house's offtake contracts."),
             _(
-                "Prepare stake proposals in mines, refineries and recycling projects, and keep the stockpile levels."
+                "Read the trading house's offtake contracts: terms, schedules, deliveries and the quarter totals of their allocations."
+            ),
+            _(
+                "Follow the projects in mines, refineries and recycling plants that contracts draw on."
             ),
         ],
         never=[_("Individual firms' demand lines stay with the trading house.")],
     ),
     Role.AGENCY_APPROVER: RoleSummary(
-        lead=_("Decide on the agency's stakes in projects, with a second approver."),
+        lead=_("Follow pooled demand, coverage and the projects that carry offtake rights."),
         can=[
             _("Everything an agency analyst may do."),
-            _("Approve stakes: each needs two different approvers, neither of them its author."),
+            _("Your sign-in is protected by a second factor."),
         ],
         never=[_("Individual firms' demand lines stay with the trading house.")],
     ),
@@ -83,7 +85,9 @@ ROLE_SUMMARIES: dict[str, RoleSummary] = {
             _(
                 "Sign offtake contracts against open positions and allocate their volumes to member firms."
             ),
-            _("Read the agency's stake proposals and portfolio."),
+            _(
+                "Enter index prices and exchange rates, track deliveries and mark open volumes to market."
+            ),
         ],
         never=[
             _(
@@ -96,9 +100,9 @@ ROLE_SUMMARIES: dict[str, RoleSummary] = {
             "How well is German industry covered? Disclosed positions and coverage, never individual firms."
         ),
         can=[
-            _("Read disclosed positions, coverage and how concentrated supply is."),
+            _("Read disclosed positions and their coverage per material and quarter."),
             _(
-                "Read aggregates of the offtake contracts, the agency's portfolio and the stockpile's days-of-cover bands."
+                "Read aggregates of the offtake contracts: contracted tonnes per material, year and supplier country."
             ),
         ],
         never=[_("Figures that would reveal a single firm's demand are hidden.")],

@@ -215,15 +215,19 @@ ROLE_PHRASES = {
     ),
     "agency_analyst": (
         "Ihre Rolle: Analyse (Agentur)",
-        "Beteiligungsvorschläge",
+        "Projekte in Minen",
         "Jede Zelle der Beschaffungspositionen",
     ),
-    "agency_approver": ("Ihre Rolle: Freigabe (Agentur)", "zwei verschiedene", "zwei verschiedene"),
+    "agency_approver": (
+        "Ihre Rolle: Freigabe (Agentur)",
+        "zweiten Faktor geschützt",
+        "zweiten Faktor geschützt",
+    ),
     "trading_desk": ("Ihre Rolle: Handelstisch", "als Treuhänder", "Nachfragerunden eröffnen"),
     "ministry_viewer": (
         "Ihre Rolle: Ministerium (Lesezugriff)",
-        "Offengelegte Positionen, die Deckung",
-        "Offengelegte Positionen, die Deckung",
+        "Offengelegte Positionen und ihre Deckung",
+        "Offengelegte Positionen und ihre Deckung",
     ),
     "staff": ("Ihre Rolle: Plattform-Administration", "Audit-Log", "Integrität seiner Hash-Kette"),
 }
@@ -331,3 +335,20 @@ def test_feedback_is_rate_limited(client, db, django_capture_on_commit_callbacks
         refused = client.post("/accessibility/", {"message": "Report 6"})
     assert refused.status_code == 200 and refused.context["form"].non_field_errors()
     assert AccessibilityFeedback.objects.count() == 5 and len(mail.outbox) == 5
+
+
+def test_the_home_page_shows_each_role_what_needs_its_attention(make_user, login, db):
+    """Members see their open rounds and shares to answer, the desk its rounds and deliveries,
+    agency and ministry the latest positions; nobody sees another role's panel."""
+    panels = {
+        "member": "Offene Nachfragerunden",
+        "trading_desk": "Laufende Runden",
+        "agency_analyst": "Neueste Beschaffungspositionen",
+        "ministry_viewer": "Neueste Beschaffungspositionen",
+    }
+    for role, heading in panels.items():
+        page = login(make_user(role)).get("/").content.decode()
+        assert heading in page, role
+        for other_role, other in panels.items():
+            if other != heading:
+                assert other not in page, (role, other_role)

@@ -1,0 +1,91 @@
+"""What needs each role's attention, on its home page. Each widget reads through the owning app's
+selectors (scoped to the user), with a fixed number of queries."""
+
+from django.db.models import Count, Min, Q
+from django.utils import timezone
+
+from contracts import selectors as contract_selectors
+from contracts.models import AllocationRound, AllocationState
+from industry import selectors as round_selectors
+from industry.models import RoundState
+from rohstoff.core.access import AGENCY, DESK, MEMBERS, MINISTRY
+from rohstoff.core.models import Job, JobState
+from tradinghouse import selectors as position_selectors
+from tradinghouse.services import AGGREGATION_JOB
+
+from .widgets import Widget, register
+
+
+def member_work(request) -> dict:
+    user = request.user
+    now = timezone.now()
+    open_rounds = (
+        round_selectors.rounds_visible_to(user)
+        .filter(state=RoundState.OPEN, opens_at__lte=now, closes_at__gt=now)
+        .annotate(
+            own_lines=Count(
+                "lines",
+                filter=Q(
+                    lines__organisation_id=user.organisation_id, lines__withdrawn_at__isnull=True
+                ),
+            )
+        )
+        .order_by("closes_at")
+    )
+    waiting = contract_selectors.allocations_visible_to(user).filter(
+        state=AllocationState.PROPOSED, allocation_round__state=AllocationRound.State.RELEASED
+    )
+    answer = waiting.aggregate(count=Count("pk"), earliest=Min("allocation_round__respond_by"))
+    return {"open_rounds": list(open_rounds), "allocations_waiting": answer}
+
+
+def desk_work(request) -> dict:
+    user = request.user
+    rounds = round_selectors.rounds_visible_to(user).filter(
+        state__in=[RoundState.OPEN, RoundState.CLOSED]
+    )
+    rounds = rounds.annotate(
+        active_lines=Count(
+            "lines", filter=Q(lines__withdrawn_at__isnull=True, lines__excluded=False)
+        ),
+        firms=Count(
+            "lines__organisation",
+            distinct=True,
+            filter=Q(lines__withdrawn_at__isnull=True, lines__excluded=False),
+        ),
+    ).order_by("closes_at")
+    due = contract_selectors.due_overview(user=user)
+    failed_jobs = Job.objects.filter(
+        kind=AGGREGATION_JOB,
+        state=JobState.FAILED,
+        finished_at__gte=timezone.now() - timezone.timedelta(days=7),
+    ).count()
+    waiting = contract_selectors.allocations_visible_to(user).filter(
+        state=AllocationState.PROPOSED, allocation_round__state=AllocationRound.State.RELEASED
+    )
+    return {
+        "rounds": list(rounds),
+        "late": sum(1 for row in due if row["status"] == "late"),
+        "short": sum(1 for row in due if row["status"] == "short"),
+        "due": sum(1 for row in due if row["status"] == "due"),
+        "failed_jobs": failed_jobs,
+        "allocations_waiting": waiting.count(),
+    }
+
+
+def readers_positions(request) -> dict:
+    """Agency and ministry: the rounds whose positions they can open."""
+    rounds = [
+        (round, position_set)
+        for round, position_set in position_selectors.rounds_with_positions(request.user)
+        if position_set is not None
+    ]
+    return {"rounds_with_positions": rounds[:5]}
+
+
+def register_all() -> None:
+    register(Widget("dashboards/widgets/member_work.html", MEMBERS, member_work, order=10))
+    register(Widget("dashboards/widgets/desk_work.html", DESK, desk_work, order=10))
+    register(
+        Widget("dashboards/widgets/positions.html", AGENCY | MINISTRY, readers_positions, order=10)
+    )
