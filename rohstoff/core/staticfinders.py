@@ -91,7 +91,7 @@ class PlotlyFinder(BaseFinder):
         return [str(found)] if find_all else str(found)
 
     def list(self, ignore_patterns):
-        for path, file in self._files().items():
+        for file in self._files().values():
             storage = FileSystemStorage(location=str(file.parent))
             storage.prefix = "vendor"
             yield file.name, storage
