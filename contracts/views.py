@@ -23,6 +23,7 @@ from django_countries import countries
 
 from rohstoff.core.access import CONTRACT_READERS, DESK, MEMBERS, MINISTRY, allow
 from rohstoff.core.errors import StateConflict
+from rohstoff.core.forms import add_service_errors
 from rohstoff.core.models import Material
 from rohstoff.core.periods import Quarter
 
@@ -50,14 +51,6 @@ from .models import (
 
 BOOK_PAGE_SIZE = 50
 ALLOCATIONS_PAGE_SIZE = 50
-
-
-def _form_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 # ---- the book --------------------------------------------------------------------------------
@@ -112,7 +105,7 @@ def contract_create(request):
         try:
             contract = services.contract_create(actor=request.user, **form.service_data())
         except ValidationError as exc:
-            _form_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(
                 request,
@@ -139,7 +132,7 @@ def contract_edit(request, pk):
         try:
             services.contract_update(contract=contract, actor=request.user, **form.service_data())
         except ValidationError as exc:
-            _form_errors(form, exc)
+            add_service_errors(form, exc)
         except StateConflict as exc:
             messages.error(request, exc.message)
             return redirect("contracts:detail", pk=contract.pk)
@@ -268,7 +261,7 @@ def schedule_edit(request, pk):
         try:
             services.schedule_set(contract=contract, actor=request.user, entries=form.entries())
         except ValidationError as exc:
-            _form_errors(form, exc)
+            add_service_errors(form, exc)
         except StateConflict as exc:
             messages.error(request, exc.message)
         else:
@@ -300,7 +293,7 @@ def delivery_create(request, pk):
         try:
             services.delivery_record(contract=contract, actor=request.user, **form.cleaned_data)
         except ValidationError as exc:
-            _form_errors(form, exc)
+            add_service_errors(form, exc)
         except StateConflict as exc:
             messages.error(request, exc.message)
             return redirect("contracts:detail", pk=pk)
@@ -325,7 +318,7 @@ def delivery_edit(request, pk):
         try:
             services.delivery_update(delivery=delivery, actor=request.user, **form.cleaned_data)
         except ValidationError as exc:
-            _form_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("Delivery saved."))
             return redirect("contracts:detail", pk=contract.pk)
@@ -705,7 +698,7 @@ def counterparty_edit(request, pk=None):
                 actor=request.user, counterparty=counterparty, **form.cleaned_data
             )
         except ValidationError as exc:
-            _form_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(
                 request, _("Counterparty %(name)s saved.") % {"name": form.cleaned_data["name"]}
@@ -744,7 +737,7 @@ def index_create(request):
         try:
             index = services.index_create(actor=request.user, **form.cleaned_data)
         except ValidationError as exc:
-            _form_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(
                 request,

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from rohstoff.core.access import DESK, MEMBERS, ROUND_READERS, allow
 from rohstoff.core.errors import StateConflict
+from rohstoff.core.forms import add_service_errors
 
 from . import exports, selectors, services
 from .demand_file import read_demand_file, size_error
@@ -26,14 +27,6 @@ from .models import Commitment, RoundState, UploadState
 
 PREVIEW_ROWS = 50
 ERRORS_SHOWN = 200
-
-
-def _add_service_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 # ---- rounds ----------------------------------------------------------------------------------
@@ -90,7 +83,7 @@ def round_create(request):
         try:
             round = services.round_create(actor=request.user, **_round_form_values(form))
         except ValidationError as exc:
-            _add_service_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("The draft round was created. Open it when it is ready."))
             return redirect("industry:round_detail", pk=round.pk)
@@ -109,7 +102,7 @@ def round_edit(request, pk):
         try:
             services.round_update(round=round, actor=request.user, **_round_form_values(form))
         except ValidationError as exc:
-            _add_service_errors(form, exc)
+            add_service_errors(form, exc)
         except StateConflict as exc:
             messages.error(request, exc.message)
             return redirect("industry:round_detail", pk=round.pk)
@@ -261,7 +254,7 @@ def demand_grid(request, pk):
                 round=round, actor=request.user, **form.service_values()
             )
         except ValidationError as exc:
-            _add_service_errors(form, exc)
+            add_service_errors(form, exc)
         except StateConflict as exc:
             notice, level = exc.message, "error"
         else:
@@ -342,7 +335,7 @@ def line_edit(request, pk, line_pk):
                 **form.service_values(),
             )
         except ValidationError as exc:
-            _add_service_errors(form, exc)
+            add_service_errors(form, exc)
         except StateConflict as exc:
             conflict = exc.message
             current = selectors.line_get(

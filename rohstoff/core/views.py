@@ -15,7 +15,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from . import selectors, services
 from .access import ACCOUNT_SETUP, LOGGED_IN, MEMBER_ADMINS, PUBLIC, STAFF, allow
 from .audit import describe_problem
-from .forms import AcceptInvitationForm, ApiTokenForm, FeedbackForm, InvitationForm
+from .forms import (
+    AcceptInvitationForm,
+    ApiTokenForm,
+    FeedbackForm,
+    InvitationForm,
+    add_service_errors,
+)
 from .mfa import has_second_factor, unused_recovery_codes
 from .models import CrmaStatus, MaterialFamily
 from .ratelimit import allow_attempt
@@ -83,8 +89,7 @@ def team(request):
                 role=form.cleaned_data["role"],
             )
         except ValidationError as exc:
-            for field, errors in exc.message_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
+            add_service_errors(form, exc)
         else:
             messages.success(
                 request, _("Invitation sent to %(email)s.") % {"email": invitation.email}
