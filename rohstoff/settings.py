@@ -384,6 +384,16 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # Choice sets that share a field name get their own schema names.
+    "ENUM_NAME_OVERRIDES": {
+        "QuantityUnitEnum": "rohstoff.core.units.Unit",
+        "PriceUnitEnum": "contracts.models.PriceUnit",
+        "RoundStateEnum": "industry.models.RoundState",
+        "ContractStateEnum": "contracts.models.ContractState",
+        "AllocationStateEnum": "contracts.models.AllocationState",
+        "AllocationRoundStateEnum": "contracts.models.AllocationRound.State",
+        "JobStateEnum": "rohstoff.core.models.JobState",
+    },
 }
 
 # --- Domain settings --------------------------------------------------------------------------
