@@ -66,16 +66,18 @@ def _tables() -> dict[str, str]:
 
 
 # Splits each active line into its quarters (a quarter line into one, a year line into four, the
-# fourth taking the remainder) and pools them per firm, material and quarter in micro-tonnes.
-FIRM_POSITIONS_SQL = """
-INSERT INTO {fp} (position_set_id, organisation_id, material_id, quarter,
-                  demand_t, demand_firm_t, demand_indicative_t)
-SELECT %(set_id)s, s.organisation_id, s.material_id, s.quarter,
-       SUM(s.q) / 1000000.0,
-       SUM(CASE WHEN s.commitment = %(firm)s THEN s.q ELSE 0 END) / 1000000.0,
-       SUM(CASE WHEN s.commitment = %(firm)s THEN 0 ELSE s.q END) / 1000000.0
+# fourth taking the remainder) and pools them per firm, material and quarter in micro-tonnes, into
+# a temporary table: PostgreSQL may run CREATE TABLE AS with parallel workers, INSERT ... SELECT
+# not. ``line_count`` counts each line once (at its first quarter).
+POOL_SQL = """
+CREATE TEMPORARY TABLE pooled_demand AS
+SELECT s.organisation_id AS organisation_id, s.material_id AS material_id, s.quarter AS quarter,
+       SUM(s.q) AS micro,
+       SUM(CASE WHEN s.commitment = %(firm)s THEN s.q ELSE 0 END) AS firm_micro,
+       SUM(CASE WHEN s.commitment = %(firm)s THEN 0 ELSE s.q END) AS indicative_micro,
+       SUM(CASE WHEN s.k = 0 THEN 1 ELSE 0 END) AS line_count
 FROM (
-    SELECT l.organisation_id, l.material_id, l.commitment, l.first_quarter + k.k AS quarter,
+    SELECT l.organisation_id, l.material_id, l.commitment, k.k, l.first_quarter + k.k AS quarter,
            CASE WHEN k.k = 3 THEN l.micro - 3 * {share}
                 WHEN l.is_year THEN {share}
                 ELSE l.micro END AS q
@@ -89,7 +91,16 @@ FROM (
       ON k.k = 0 OR l.is_year
 ) s
 GROUP BY s.organisation_id, s.material_id, s.quarter
-HAVING SUM(s.q) > 0
+"""
+
+# Cells exist only where demand > 0 (a tiny year line can leave a quarter with nothing).
+FIRM_POSITIONS_SQL = """
+INSERT INTO {fp} (position_set_id, organisation_id, material_id, quarter,
+                  demand_t, demand_firm_t, demand_indicative_t)
+SELECT %(set_id)s, organisation_id, material_id, quarter,
+       micro / 1000000.0, firm_micro / 1000000.0, indicative_micro / 1000000.0
+FROM pooled_demand
+WHERE micro > 0
 """
 
 # Per cell: contributors, total and the two largest firms, for the total and for each part.
@@ -242,18 +253,18 @@ def aggregation_run(*, job: Job, reporter: JobReporter) -> dict:
             round=round, job=job, min_firms=min_firms, p_rule=p
         )
         with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                # ~100 bytes a firm and cell: hash the groups in memory rather than sort on disk.
+                cursor.execute("SET LOCAL work_mem = '64MB'")
+            cursor.execute("DROP TABLE IF EXISTS pooled_demand")
             cursor.execute(
-                FIRM_POSITIONS_SQL.format(share=quarter_share_sql("l.micro"), **tables),
-                {
-                    "set_id": position_set.pk,
-                    "round_id": round.pk,
-                    "firm": Commitment.FIRM,
-                    "false": False,
-                },
+                POOL_SQL.format(share=quarter_share_sql("l.micro"), **tables),
+                {"round_id": round.pk, "firm": Commitment.FIRM, "false": False},
             )
-        line_count = DemandLine.objects.filter(
-            round=round, withdrawn_at__isnull=True, excluded=False
-        ).count()
+            cursor.execute(FIRM_POSITIONS_SQL.format(**tables), {"set_id": position_set.pk})
+            cursor.execute("SELECT COALESCE(SUM(line_count), 0) FROM pooled_demand")
+            line_count = int(cursor.fetchone()[0])
+            cursor.execute("DROP TABLE pooled_demand")
         PositionSet.objects.filter(pk=position_set.pk).update(line_count=line_count)
     try:
         reporter.progress(0.55, gettext_noop("Computing cells and element roll-up"))

@@ -4,12 +4,14 @@ ministry), exports, and the positions panel that the round page loads with htmx.
 from __future__ import annotations
 
 from django.contrib import messages
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.text import slugify
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseStopPolling
@@ -63,6 +65,44 @@ def round_dashboard(request, pk):
     }
     if position_set is None:
         return render(request, "tradinghouse/dashboard_empty.html", context)
+    # A position set never changes once published (a re-aggregation publishes a new one), so what
+    # a kind of reader sees of it can be kept: keyed by the set, the reader's view of it, the
+    # language (names, number formats) and the filter.
+    key = dashboard_cache_key(
+        position_set.pk, _reader_view(user), get_language() or "", request.GET.urlencode()
+    )
+    data = cache.get(key)
+    if data is None:
+        data = _dashboard_data(user=user, round=round, position_set=position_set, flt=flt)
+        cache.set(key, data, DASHBOARD_CACHE_SECONDS)
+    context.update(data)
+    if not (user.is_member or user.is_ministry):
+        context["latest_job"] = services.latest_job(round) if user.is_desk else None
+    return render(request, context.pop("template"), context)
+
+
+DASHBOARD_CACHE_VERSION = 1  # raise it when what the dashboards show changes
+DASHBOARD_CACHE_SECONDS = 60 * 60
+
+
+def dashboard_cache_key(position_set_id: int, reader_view: str, language: str, query: str) -> str:
+    return (
+        f"dashboard:v{DASHBOARD_CACHE_VERSION}:{position_set_id}:{reader_view}:{language}:{query}"
+    )
+
+
+def _reader_view(user) -> str:
+    """Readers who see the same of a position set: the desk; the agency; each member firm (its
+    own demand); the ministry."""
+    if user.is_member:
+        return f"member-{user.organisation_id}"
+    if user.is_ministry:
+        return "ministry"
+    return "desk" if user.is_desk else "agency"
+
+
+def _dashboard_data(*, user, round, position_set, flt) -> dict:
+    trustee = is_trustee(user)
     cells = selectors.position_cells(user=user, round=round, flt=flt, position_set=position_set)
     elements = selectors.element_cells(user=user, round=round, flt=flt, position_set=position_set)
     visible = [c for c in cells if c.visible]
@@ -70,51 +110,47 @@ def round_dashboard(request, pk):
         (c for c in visible if c.open_t and c.open_t > 0),
         key=lambda c: (-c.open_t, c.material.sort_order, c.quarter),
     )[:TOP_OPEN]
-    context.update(
-        {
-            "cells": cells,
-            "elements": elements,
-            "cell_count": len(cells),
-            "disclosed_count": sum(1 for c in cells if c.disclosed),
-            "hidden_count": sum(1 for c in cells if not c.disclosed),
-            "top_open": open_cells,
-            "top_open_figure": charts.top_open_figure(open_cells),
-        }
-    )
+    data = {
+        "cells": cells,
+        "elements": elements,
+        "cell_count": len(cells),
+        "disclosed_count": sum(1 for c in cells if c.disclosed),
+        "hidden_count": sum(1 for c in cells if not c.disclosed),
+        "top_open": open_cells,
+        "top_open_figure": charts.top_open_figure(open_cells),
+    }
     rendered = {"elements": tables.element_rows(elements, trustee=trustee)}
     if user.is_member:
         rows, shares = selectors.member_view(
             user=user, round=round, position_set=position_set, cells=cells
         )
         rendered.update(member=tables.member_rows(rows), public=tables.public_rows(cells))
-        context.update(
+        data.update(
             {
                 "rows": rows,
                 "shares": shares,
                 "figure": charts.member_figure(rows),
                 "has_own": any(r.own_t for r in rows),
+                "template": "tradinghouse/dashboard_member.html",
             }
         )
-        template = "tradinghouse/dashboard_member.html"
     elif user.is_ministry:
         rendered.update(coverage=tables.coverage_rows(cells), public=tables.public_rows(cells))
-        context["figure"] = charts.coverage_figure(cells)
-        template = "tradinghouse/dashboard_ministry.html"
+        data.update(
+            figure=charts.coverage_figure(cells), template="tradinghouse/dashboard_ministry.html"
+        )
     else:
         rendered.update(
             demand=tables.desk_demand_rows(cells),
             positions=tables.trustee_rows(cells, desk=user.is_desk),
         )
-        context.update(
-            {
-                "figure": charts.demand_figure(cells, trustee=True),
-                "is_desk": user.is_desk,
-                "latest_job": services.latest_job(round) if user.is_desk else None,
-            }
+        data.update(
+            figure=charts.demand_figure(cells, trustee=True),
+            is_desk=user.is_desk,
+            template="tradinghouse/dashboard_desk.html",
         )
-        template = "tradinghouse/dashboard_desk.html"
-    context["tables"] = rendered
-    return render(request, template, context)
+    data["tables"] = rendered
+    return data
 
 
 @allow(POSITION_READERS)

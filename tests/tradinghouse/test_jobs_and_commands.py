@@ -65,12 +65,13 @@ def test_the_aggregation_sql_runs_on_sqlite_with_the_same_half_even_split():
     tables = {"line": "line", "fp": "fp", "material": "material"}
     db.execute(
         _sqlite_sql(
-            services.FIRM_POSITIONS_SQL.format(
-                share=services.quarter_share_sql("l.micro"), **tables
-            )
+            services.POOL_SQL.format(share=services.quarter_share_sql("l.micro"), **tables)
         ),
-        {"set_id": 1, "round_id": 7, "firm": "firm", "false": False},
+        {"round_id": 7, "firm": "firm", "false": False},
     )
+    db.execute(_sqlite_sql(services.FIRM_POSITIONS_SQL.format(**tables)), {"set_id": 1})
+    # every active line counted once, the excluded and the withdrawn one not at all
+    assert db.execute("SELECT SUM(line_count) FROM pooled_demand").fetchone()[0] == 3
     rows = db.execute(
         "SELECT organisation_id, quarter, demand_t, demand_firm_t FROM fp ORDER BY 1, 2"
     ).fetchall()

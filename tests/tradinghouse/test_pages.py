@@ -321,10 +321,36 @@ def test_dashboard_query_count_does_not_grow_with_the_data(
 ):
     user = request.getfixturevalue(who)
     client = login(user)
-    client.get(dashboard(rich_round))  # warm the session
+    client.get("/positions/")  # warm the session (not the dashboard: that would fill its cache)
     with django_assert_num_queries(QUERIES[who]):
         assert client.get(dashboard(rich_round)).status_code == 200
     _grow(rich_round, add_line, rich_round.firms, 300)
     aggregate(rich_round)
     with django_assert_num_queries(QUERIES[who]):
         assert client.get(dashboard(rich_round)).status_code == 200
+
+
+@pytest.mark.parametrize("who", ["desk", "member_a", "ministry"])
+def test_a_published_position_set_is_rendered_once_per_kind_of_reader(
+    request, login, rich_round, add_line, aggregate, who
+):
+    """Position sets never change once published, so a reader's dashboard is kept; a new set
+    (a re-aggregation) is shown at once, never the kept one."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def page():  # without what differs on every response (CSP nonce, CSRF token)
+        content = client.get(dashboard(rich_round)).content.decode()
+        return re.sub(r'(nonce|value|content)="[A-Za-z0-9+/=_-]{20,}"', "", content)
+
+    client = login(request.getfixturevalue(who))
+    client.get("/positions/")
+    with CaptureQueriesContext(connection) as first:
+        before = page()
+    with CaptureQueriesContext(connection) as second:
+        assert page() == before
+    assert len(second) < len(first)
+
+    _grow(rich_round, add_line, rich_round.firms, 30)
+    aggregate(rich_round)
+    assert page() != before

@@ -1,5 +1,6 @@
 import logging
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
@@ -36,6 +37,10 @@ class Command(BaseCommand):
         # every step finds what the one before it produced.
         eager = celery_app.conf.task_always_eager
         celery_app.conf.task_always_eager = True
+        # The notification e-mails the demo's rounds and allocations trigger are kept in memory,
+        # not printed between the demo logins.
+        email_backend = settings.EMAIL_BACKEND
+        settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
         logging.getLogger("celery.app.trace").setLevel(logging.WARNING)
         try:
             context: dict = {}
@@ -46,6 +51,7 @@ class Command(BaseCommand):
                     self.stdout.write(f"  {label}: done")
         finally:
             celery_app.conf.task_always_eager = eager
+            settings.EMAIL_BACKEND = email_backend
         self.stdout.write(self.style.SUCCESS("Demo data loaded."))
         self.stdout.write("")
         self.stdout.write(f"Demo users (password for all: {core_demo.DEMO_PASSWORD}):")
