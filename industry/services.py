@@ -859,10 +859,14 @@ def _commit_rows(parsed: ParsedFile, *, round: DemandRound, actor: User) -> tupl
     return _commit_rows_bulk(parsed, round=round, actor=actor)
 
 
-def staging_csv(parsed: ParsedFile) -> str:
+def staging_csv(parsed: ParsedFile, *, before: tuple = (), after: tuple = ()) -> str:
+    """The clean rows as CSV for COPY, each row framed by the constant columns ``before`` and
+    ``after``. Lines end in CRLF so that the csv module quotes a grade holding a CR as well as one
+    holding an LF (a multi-line Excel cell stays one field)."""
     buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerows(
-        zip(*(parsed.rows[name].tolist() for name in STAGING_COLUMNS), strict=True)
+    columns = (parsed.rows[name].tolist() for name in STAGING_COLUMNS)
+    csv.writer(buffer, lineterminator="\r\n").writerows(
+        (*before, *row, *after) for row in zip(*columns, strict=True)
     )
     return buffer.getvalue()
 
@@ -937,9 +941,11 @@ def _commit_rows_postgresql(
 def _copy_new_lines(parsed: ParsedFile, *, round: DemandRound, actor: User, now) -> int:
     """The firm's first lines in the round: nothing to replace, so COPY straight into the lines
     table (the constant columns framed around each staged row)."""
-    head = f"{round.pk},{actor.organisation_id},"
-    tail = f",{actor.pk},{now.isoformat()},{now.isoformat()},1,f,\n"
-    body = "".join(head + row + tail for row in staging_csv(parsed).splitlines())
+    body = staging_csv(
+        parsed,
+        before=(round.pk, actor.organisation_id),
+        after=(actor.pk, now.isoformat(), now.isoformat(), 1, "f", ""),
+    )
     columns = [
         "round_id",
         "organisation_id",

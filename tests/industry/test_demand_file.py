@@ -1,6 +1,8 @@
 """Every accepted and every refused demand file of issue 3, through the upload service: accepted
 files write their lines; a refused file writes nothing and lists its errors by row and column."""
 
+import csv
+import io
 from decimal import Decimal
 
 import pytest
@@ -347,3 +349,30 @@ def test_a_short_row_misses_its_required_fields(open_round, member_a):
     errors = refused(open_round, member_a, one_bad_row("ndpr-oxide,2027"))
     assert [(e["row"], e["column"]) for e in errors] == [(3, "quantity"), (3, "unit")]
     assert all("required" in e["message"] for e in errors)
+
+
+@pytest.mark.parametrize(
+    "grade", ["battery grade\n>= 56.5 % LiOH", "5N\rrein", "Spezifikation\u2028Anhang B"]
+)
+def test_a_grade_with_a_line_break_is_kept_as_written(open_round, member_a, grade):
+    """A multi-line cell (Alt+Enter in Excel) is one value: the firm's first file (COPY straight
+    into the lines) and a later one (through the staging table) both store it as it was written,
+    and nothing of the row's other columns ends up in it."""
+
+    def demand_file(quantity: str) -> bytes:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\r\n")
+        writer.writerow(["material", "period", "quantity", "unit", "grade"])
+        writer.writerow(["ndpr-oxide", "2027", quantity, "t", grade])
+        writer.writerow(["cobalt-sulphate", "2028-Q2", "1", "t", ""])
+        return buffer.getvalue().encode()
+
+    result = upload(open_round, member_a, demand_file("4"))
+    assert (result.errors, result.created) == (None, 2)
+    line = DemandLine.objects.get(material__code="ndpr-oxide")
+    assert (line.grade, line.quantity, line.period) == (grade, Decimal("4"), "2027")
+    assert line.organisation == member_a.organisation and line.entered_by == member_a
+    result = upload(open_round, member_a, demand_file("6"))
+    assert (result.errors, result.created, result.replaced) == (None, 0, 2)
+    line.refresh_from_db()
+    assert (line.grade, line.quantity, line.version) == (grade, Decimal("6"), 2)
