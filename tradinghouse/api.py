@@ -37,8 +37,9 @@ class PositionCellSerializer(serializers.Serializer):
     contracted_t = serializers.DecimalField(**T)
     allocated_t = serializers.DecimalField(**T)
     open_t = serializers.DecimalField(**T, help_text="demand - contracted (negative: surplus)")
+    # No bound on the digits: a large surplus on a tiny demand is a large ratio, never an error.
     coverage = serializers.DecimalField(
-        max_digits=12,
+        max_digits=None,
         decimal_places=4,
         allow_null=True,
         read_only=True,

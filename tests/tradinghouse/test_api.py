@@ -83,6 +83,26 @@ def test_desk_and_agency_see_every_cell_with_the_reason(request, api, rich_round
     assert cells[("lithium-hydroxide", "2027-Q3")]["hidden_reason"] == ""
 
 
+def test_a_large_surplus_on_a_tiny_demand_is_a_large_coverage_not_an_error(
+    api, make_round, firms, add_line, aggregate, monkeypatch, desk
+):
+    from rohstoff.core.models import Material
+    from tests.tradinghouse.conftest import q
+    from tradinghouse import services
+
+    r = make_round()
+    lioh = Material.objects.get(code="lithium-hydroxide")
+    add_line(r, firms[0], "lithium-hydroxide", "2027-Q1", "0.000001")
+    supply = {(lioh.pk, q("2027-Q1")): (Decimal("1000"), Decimal("0"))}
+    monkeypatch.setattr(services, "supply_for_round", lambda round_id: supply)
+    aggregate(r)
+
+    response = api(desk).get(url(r))
+
+    assert response.status_code == 200
+    assert response.json()[0]["coverage"] == "1000000000.0000"
+
+
 def test_element_rollup(api, rich_round, member_a, desk):
     data = api(member_a).get(url(rich_round), {"by": "element"}).json()
     li = {c["period"]: c for c in data if c["element"] == "Li"}
