@@ -431,3 +431,21 @@ def test_default_terms_are_in_the_platforms_language(make_round):
     assert round.terms.startswith("1. Vertraulichkeit")
     own = make_round(state="draft", terms="Unsere eigenen Bedingungen.")
     assert own.terms == "Unsere eigenen Bedingungen."
+
+
+def test_mails_are_plain_text_not_html_escaped(
+    make_round, member_a, desk, django_capture_on_commit_callbacks
+):
+    title = 'Lithium & Graphit "2027" <Los 1>'
+    round = make_round(state="draft", title=title)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.round_open(round=round, actor=desk)
+    opened = mail.outbox[-1]
+    assert title in opened.subject and title in opened.body
+    assert "&amp;" not in opened.body + opened.subject and "&quot;" not in opened.body
+    DemandRound.objects.filter(pk=round.pk).update(
+        closes_at=timezone.now() + datetime.timedelta(days=1)
+    )
+    tasks.send_deadline_reminders()
+    reminder = mail.outbox[-1]
+    assert title in reminder.subject and title in reminder.body
