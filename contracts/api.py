@@ -865,7 +865,7 @@ class AllocationSerializer(serializers.Serializer):
     released = serializers.SerializerMethodField()
     explanation = serializers.SerializerMethodField(
         help_text="How the share was computed. Members get their own numbers and the fill rate of their demand; "
-        "the pooled demand of all firms and their number are for the desk and the agency only."
+        "the pooled demand of all firms, their number and the volume shared are for the desk only."
     )
 
     def get_released(self, obj) -> bool:

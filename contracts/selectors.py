@@ -446,14 +446,23 @@ def allocation_get(*, user, pk) -> Allocation:
         raise Http404 from None
 
 
-# What only the desk and the agency may read in an explanation: the pooled remaining firm demand
-# of all firms and their number are other firms' forward demand (DESIGN: never shown to members).
-POOL_FIELDS = ("total_remaining_demand_t", "firms", "unallocated_t")
+# What only the trading desk may read in an explanation: the pooled remaining firm demand of all
+# firms, their number, and every figure that gives them back. The volume that was shared (the
+# contract's quarter, or another firm's declined share) is one: with it, the member's own pro-rata
+# ratio would give the pool's total (volume / ratio), and with two firms the other firm's demand.
+POOL_FIELDS = (
+    "total_remaining_demand_t",
+    "firms",
+    "unallocated_t",
+    "volume_t",
+    "lots_available",
+    "from_declined_t",
+)
 
 
 def explanation_for(user, allocation: Allocation) -> dict:
     """How a share was computed, as the user may see it. A member gets its own numbers and the
-    fill rate of its demand, never the pool's total or the number of firms."""
+    fill rate of its demand, never the pool's total, the number of firms or the volume shared."""
     explanation = allocation.explanation or {}
     if user.is_desk or user.is_agency:
         return explanation

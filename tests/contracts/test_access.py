@@ -273,6 +273,34 @@ def test_a_member_sees_its_fill_rate_in_scarcity(
     assert "20 t" not in page
 
 
+def test_a_member_cannot_work_out_the_pool_or_another_firms_share(
+    api, login, make_contract, sign, desk, positions, firm_a, firm_b, lioh, member_a, member_b
+):
+    """The fill rate is the pool's ratio (volume / total remaining demand): shown together with
+    the volume shared, it gives the pool's total back, and with two firms the other firm's demand.
+    A declined share redistributed to the firm is another firm's share."""
+    positions({firm_a: D("15"), firm_b: D("5")}, lioh, [Q1, Q1 + 1, Q1 + 2, Q1 + 3])
+    draft = services.allocation_preview(contract=sign(make_contract()), actor=desk)
+    services.allocation_release(
+        allocation_round=draft, actor=desk, respond_by=timezone.now() + datetime.timedelta(days=5)
+    )
+    own = draft.allocations.get(organisation=firm_a, quarter=Q1)
+    other = draft.allocations.get(organisation=firm_b, quarter=Q1)
+    services.allocation_respond(allocation=other, actor=member_b, accept=False)
+    assert "volume_t" in own.explanation  # the desk has it
+    data = api(member_a).get(f"/api/v1/allocations/{own.pk}/").json()["explanation"]
+    for entry in (data, *data["redistributed"]):
+        assert not {"volume_t", "lots_available", "from_declined_t"} & set(entry), entry
+    assert data["fill_pct"] == "50.0" and data["redistributed"][0]["share_t"] == "2.000000"
+    page = (
+        login(member_a)
+        .get(f"/contracts/allocations/{own.pk}/", HTTP_ACCEPT_LANGUAGE="en")
+        .content.decode()
+    )
+    assert "Volume of the quarter" not in page and "declined by another firm" not in page
+    assert "7.5 lots, that is 50 % of your remaining firm demand" in page
+
+
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
 def test_member_downloads_its_own_allocations(login, member_a, released, firm_a, fmt):
     import csv
