@@ -12,6 +12,7 @@ import csv
 import io
 from decimal import Decimal
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .demand_file import COLUMNS
@@ -109,7 +110,7 @@ def export_rows(lines, *, with_firm: bool) -> list[list]:
             status,
             line.exclusion_reason,
             line.entered_by.get_full_name() if line.entered_by_id else "",
-            line.updated_at.isoformat(timespec="seconds"),
+            timezone.localtime(line.updated_at).isoformat(timespec="seconds"),
         ]
         rows.append(([line.organisation.name] + row) if with_firm else row)
     return rows

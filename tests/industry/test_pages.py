@@ -456,3 +456,15 @@ def test_query_counts_do_not_grow_with_the_lines(login, open_round, member_a, de
     page = trustee.get(screening).content.decode()
     assert "2 earlier versions" in page  # excluded, then restored
     assert _queries(trustee, screening) == before_screening
+
+
+def test_export_times_are_berlin_time(login, open_round, member_a, line_a):
+    updated = datetime.datetime(2027, 1, 15, 8, 30, tzinfo=datetime.UTC)
+    DemandLine.objects.filter(pk=line_a.pk).update(updated_at=updated)
+    text = (
+        login(member_a)
+        .get(f"/rounds/{open_round.pk}/demand/export.csv")
+        .content.decode("utf-8-sig")
+    )
+    header, row = list(csv.reader(io.StringIO(text)))
+    assert row[header.index("updated_at")] == "2027-01-15T09:30:00+01:00"  # as the pages show it
