@@ -285,7 +285,7 @@ def aggregation_run(*, job: Job, reporter: JobReporter) -> dict:
             _write_rollups(position_set, rollups, rollup_reasons)
 
         reporter.progress(0.95, gettext_noop("Publishing positions"))
-        summary = _publish(position_set=position_set, round=round, actor=job.created_by)
+        summary = _publish(position_set=position_set, round=round, job=job)
     except BaseException:
         # The half-written set is not current; remove it now (the next run would do it too).
         try:
@@ -396,23 +396,35 @@ def _write_rollups(position_set: PositionSet, rollups: dict, reasons: dict) -> N
 
 
 @transaction.atomic
-def _publish(*, position_set: PositionSet, round: DemandRound, actor) -> dict:
+def _publish(*, position_set: PositionSet, round: DemandRound, job: Job) -> dict:
     """Make ``position_set`` its round's current set (the old one stops being current in the
-    same transaction) and mark the round aggregated."""
+    same transaction) and mark the round aggregated.
+
+    Only a run whose job is still running publishes: a run given up as stale (its job failed, so
+    a newer run may have started and removed this run's set) must not replace newer positions or
+    leave the round without a current set.
+    """
     round = DemandRound.objects.select_for_update().get(pk=round.pk)
     if round.state not in AGGREGATABLE_STATES:
         raise StateConflict(
             _("The round was reopened while its positions were computed; nothing was published.")
         )
+    given_up = StateConflict(
+        _("This run was given up while it worked (a newer run replaces it); nothing was published.")
+    )
+    if not Job.objects.select_for_update().filter(pk=job.pk, state=JobState.RUNNING).exists():
+        raise given_up
     previous = (
         PositionSet.objects.filter(round=round, is_current=True)
         .values_list("pk", flat=True)
         .first()
     )
     PositionSet.objects.filter(round=round, is_current=True).update(is_current=False)
-    PositionSet.objects.filter(pk=position_set.pk).update(
+    if not PositionSet.objects.filter(pk=position_set.pk).update(
         is_current=True, published_at=timezone.now()
-    )
+    ):
+        raise given_up  # a newer run removed this set; the old one stays current (rollback)
+    actor = job.created_by
     cells = PositionCell.objects.filter(position_set=position_set)
     summary = {
         "position_set": position_set.pk,

@@ -311,6 +311,52 @@ def test_a_failure_in_the_middle_leaves_the_old_positions_current(
     assert cell(r, "lithium-hydroxide", "2027-Q1").demand_t == D("99")
 
 
+def test_a_run_given_up_as_stale_does_not_publish(
+    make_round, firms, add_line, aggregate, monkeypatch
+):
+    """A run whose job was marked failed while it worked (its worker seemed dead, so a newer run
+    may have started) must not replace the positions, nor report success."""
+    r = make_round()
+    line = add_line(r, firms[0], "lithium-hydroxide", "2027-Q1", "10")
+    aggregate(r)
+    old = current(r)
+    line.quantity = line.quantity_t = D("99")
+    line.save()
+    write_rollups = services._write_rollups
+
+    def given_up_meanwhile(position_set, *args, **kwargs):
+        write_rollups(position_set, *args, **kwargs)
+        Job.objects.filter(pk=position_set.job_id).update(state="failed", error="stale")
+
+    monkeypatch.setattr(services, "_write_rollups", given_up_meanwhile)
+    job = aggregate(r)
+
+    assert job.state == "failed" and "nothing was published" in job.error
+    assert current(r).pk == old.pk
+    assert cell(r, "lithium-hydroxide", "2027-Q1").demand_t == D("10")
+    assert PositionSet.objects.filter(round=r).count() == 1  # its unfinished set is gone
+
+
+def test_a_run_whose_set_was_removed_by_a_newer_run_keeps_the_old_positions_current(
+    make_round, firms, add_line, aggregate, monkeypatch
+):
+    r = make_round()
+    add_line(r, firms[0], "lithium-hydroxide", "2027-Q1", "10")
+    aggregate(r)
+    old = current(r)
+    write_rollups = services._write_rollups
+
+    def removed_meanwhile(position_set, *args, **kwargs):
+        write_rollups(position_set, *args, **kwargs)
+        services._delete_sets(PositionSet.objects.filter(pk=position_set.pk))
+
+    monkeypatch.setattr(services, "_write_rollups", removed_meanwhile)
+    job = aggregate(r)
+
+    assert job.state == "failed" and "nothing was published" in job.error
+    assert current(r).pk == old.pk
+
+
 def test_a_round_reopened_before_the_job_runs_fails_the_job_readably(
     make_round, firms, add_line, django_capture_on_commit_callbacks, desk
 ):
