@@ -688,6 +688,8 @@ def line_exclude(*, line: DemandLine, actor: User, reason: str) -> DemandLine:
         raise ValidationError({"reason": _("Give the reason: the firm will see it.")})
     _lock_round_for_screening(line.round, actor)
     locked = DemandLine.objects.select_for_update().get(pk=line.pk)
+    if locked.withdrawn_at is not None:
+        raise StateConflict(_("The firm withdrew this line; it does not count anyway."))
     if locked.excluded:
         raise StateConflict(_("This line is excluded already."))
     now = timezone.now()

@@ -449,3 +449,16 @@ def test_mails_are_plain_text_not_html_escaped(
     tasks.send_deadline_reminders()
     reminder = mail.outbox[-1]
     assert title in reminder.subject and title in reminder.body
+
+
+def test_a_withdrawn_line_is_not_excluded(login, open_round, line_a, member_a, desk, enter):
+    """The screening page offers no exclusion for a withdrawn line and the API answers 404; a
+    direct POST must not exclude it either (re-entered later, it would come back excluded)."""
+    services.line_withdraw(line=line_a, actor=member_a)
+    with pytest.raises(StateConflict):
+        services.line_exclude(line=line_a, actor=desk, reason="zu hoch")
+    login(desk).post(
+        f"/rounds/{open_round.pk}/screening/{line_a.pk}/exclude/", {"reason": "zu hoch"}
+    )
+    again, _ = enter(open_round, member_a)
+    assert again.pk == line_a.pk and not again.excluded
