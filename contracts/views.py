@@ -8,11 +8,10 @@ import io
 from collections import defaultdict
 from decimal import Decimal
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Sum
+from django.db.models import Count
 from django.http import FileResponse, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -997,32 +996,9 @@ def overview(request):
             "chart": chart,
             "per_country": per_country,
             "country_chart": _stacked_bar(per_country, "country_name"),
-            "min_firms": settings.DISCLOSURE_MIN_FIRMS,
-            "allocated": _allocated_by_material(request.user),
+            "allocated": [
+                {**row, "name": _material_label(row)}
+                for row in selectors.confirmed_allocations_by_material(user=request.user)
+            ],
         },
     )
-
-
-def _allocated_by_material(user):
-    from .models import Allocation, AllocationState
-
-    if not (user.is_desk or user.is_agency or user.is_ministry):
-        return []
-    rows = list(
-        Allocation.objects.filter(
-            state=AllocationState.CONFIRMED, contract__state__in=("signed", "active")
-        )
-        .values(
-            "contract__material__code", "contract__material__name_de", "contract__material__name_en"
-        )
-        .annotate(tonnes=Sum("quantity_t"), firms=Count("organisation", distinct=True))
-        .order_by("contract__material__code")
-    )
-    # Confirmed allocations follow firm demand: like positions, a total of fewer firms than the
-    # disclosure minimum would show what single firms take, so it is withheld.
-    for row in rows:
-        row["name"] = _material_label(row)
-        row["disclosed"] = row["firms"] >= settings.DISCLOSURE_MIN_FIRMS
-        if not row["disclosed"]:
-            row["tonnes"] = row["firms"] = None
-    return rows

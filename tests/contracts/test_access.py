@@ -100,6 +100,29 @@ def test_ministry_sees_aggregates_only(login, ministry, released, member_a, firm
     assert "withheld" in page or "zurückgehalten" in page
 
 
+@pytest.mark.parametrize("largest,disclosed", [(D("96"), False), (D("1"), True)])
+def test_ministry_gets_no_allocation_total_a_single_firm_dominates(
+    login, ministry, make_contract, sign, desk, positions, firms, lioh, largest, disclosed
+):
+    """Five firms are enough firms, but when one takes nearly everything the total is its share
+    (the p% rule of disclosure control, as for position cells)."""
+    demand = {firm: D("1") for firm in firms}
+    demand[firms[0]] = largest
+    positions(demand, lioh, [Q1, Q1 + 1, Q1 + 2, Q1 + 3])
+    draft = services.allocation_preview(
+        contract=sign(make_contract(annual_volume_t=D("400"))), actor=desk
+    )
+    respond_by = timezone.now() + datetime.timedelta(days=5)
+    services.allocation_release(allocation_round=draft, actor=desk, respond_by=respond_by)
+    services.allocations_deem_confirmed(now=respond_by + datetime.timedelta(hours=1))
+    [row] = login(ministry).get("/contracts/overview/").context["allocated"]
+    assert row["disclosed"] is disclosed
+    if disclosed:
+        assert (row["tonnes"], row["firms"]) == (D("20"), 5)
+    else:
+        assert row["tonnes"] is None and row["firms"] is None
+
+
 def test_agency_reads_but_does_not_write(api, login, analyst, released, desk):
     contract = released.contract
     client = login(analyst)
