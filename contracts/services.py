@@ -744,7 +744,10 @@ def remaining_demand(
     contract: OfftakeContract, quarters: list[int]
 ) -> dict[int, dict[int, Decimal]]:
     """quarter -> {organisation id -> firm demand still uncovered} before this contract: the firm
-    part of the current positions minus what earlier-signed contracts allocated (not declined)."""
+    part of the current positions minus what the round's other live contracts of the material
+    have allocated (released, not declined). Those are the earlier-signed ones
+    (``_check_allocatable``), and also a later-signed one already allocated when this contract's
+    signing date was entered as earlier: a firm never gets more than it asked for in total."""
     from tradinghouse.models import FirmPosition
 
     position_set = _current_position_set(contract.round)
@@ -758,10 +761,13 @@ def remaining_demand(
         demand[q][org] = firm_t
     taken = (
         Allocation.objects.filter(
-            contract__in=_earlier_contracts(contract),
+            contract__round_id=contract.round_id,
+            contract__material_id=contract.material_id,
+            contract__state__in=SUPPLY_STATES,
             quarter__in=quarters,
             allocation_round__state__in=LIVE_ROUND_STATES,
         )
+        .exclude(contract=contract)
         .exclude(state=AllocationState.DECLINED)
         .values("organisation_id", "quarter")
         .annotate(t=Sum("quantity_t"))

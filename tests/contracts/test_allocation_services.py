@@ -83,6 +83,27 @@ def test_earlier_signed_contract_goes_first(
     assert second.allocations.get(quarter=Q1, organisation=firms[0]).requested_t == D("7")
 
 
+def test_a_contract_signed_earlier_but_allocated_later_never_exceeds_demand(
+    make_contract, sign, desk, positions, firms, lioh
+):
+    """The signing date is entered by the desk and can lie before that of a contract allocated
+    already: the firms' remaining demand then still counts what that contract gave them."""
+    positions({firms[0]: D("10"), firms[1]: D("10")}, lioh, QUARTERS_2027)
+    first = sign(make_contract(annual_volume_t=D("40")), signed_on=datetime.date(2026, 3, 1))
+    released = services.allocation_preview(contract=first, actor=desk)
+    services.allocation_release(
+        allocation_round=released,
+        actor=desk,
+        respond_by=timezone.now() + datetime.timedelta(days=5),
+    )
+    assert split(released) == {firms[0].pk: D("5"), firms[1].pk: D("5")}
+    backdated = sign(make_contract(annual_volume_t=D("80")), signed_on=datetime.date(2026, 2, 1))
+    draft = services.allocation_preview(contract=backdated, actor=desk)
+    # 5 t each are left of the 10 t each asked for; the other 10 t of 20 stay unallocated.
+    assert split(draft) == {firms[0].pk: D("5"), firms[1].pk: D("5")}
+    assert draft.allocations.get(quarter=Q1, organisation=firms[0]).requested_t == D("5")
+
+
 def test_override_with_reason_whole_lots_within_demand_and_volume(
     make_contract, sign, desk, positions, firms, lioh
 ):
