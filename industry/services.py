@@ -761,9 +761,10 @@ def upload_prepare(
     *, round: DemandRound, actor: User, data: bytes, filename: str, prefer_comma: bool = True
 ) -> DemandUpload:
     """Validate a file and keep it for the preview (nothing is written to the lines). A refused
-    file keeps only its errors; an accepted one keeps its content until it is committed."""
-    if not (actor.is_member and actor.organisation_id):
-        raise StateConflict(_("Only member firms enter demand."))
+    file keeps only its errors; an accepted one keeps its content until it is committed. Raises
+    StateConflict, and keeps nothing, when the round does not take the firm's demand now."""
+    with transaction.atomic():
+        _lock_round_for_entry(round, actor)
     parsed = read_demand_file(data, round=round, prefer_comma=prefer_comma)
     return DemandUpload.objects.create(
         round=round,

@@ -410,19 +410,20 @@ def demand_upload(request, pk):
         messages.error(request, _("Choose a CSV or XLSX file to upload."))
         return redirect("industry:demand_grid", pk=round.pk)
     uploaded = form.cleaned_data["file"]
-    if not round.is_open_for_entry:
-        messages.error(request, _("This round does not accept demand now."))
-        return redirect("industry:demand_grid", pk=round.pk)
     if uploaded.size > settings.DEMAND_FILE_MAX_BYTES:
         messages.error(request, size_error(uploaded.size)["message"])
         return redirect("industry:demand_grid", pk=round.pk)
-    upload = services.upload_prepare(
-        round=round,
-        actor=request.user,
-        data=uploaded.read(),
-        filename=uploaded.name,
-        prefer_comma=prefers_comma(),
-    )
+    try:
+        upload = services.upload_prepare(
+            round=round,
+            actor=request.user,
+            data=uploaded.read(),
+            filename=uploaded.name,
+            prefer_comma=prefers_comma(),
+        )
+    except StateConflict as exc:
+        messages.error(request, exc.message)
+        return redirect("industry:demand_grid", pk=round.pk)
     return redirect("industry:upload_preview", pk=round.pk, upload_pk=upload.pk)
 
 

@@ -468,3 +468,23 @@ def test_export_times_are_berlin_time(login, open_round, member_a, line_a):
     )
     header, row = list(csv.reader(io.StringIO(text)))
     assert row[header.index("updated_at")] == "2027-01-15T09:30:00+01:00"  # as the pages show it
+
+
+def test_upload_needs_the_terms_and_an_open_round_before_the_file_is_kept(
+    login, make_round, member_a
+):
+    round = make_round()  # member_a's firm has not accepted the terms
+    client = login(member_a)
+    data = csv_bytes("material,period,quantity,unit\nndpr-oxide,2027,4,t\n")
+    response = client.post(f"/rounds/{round.pk}/demand/upload/", {"file": io.BytesIO(data)})
+    assert response.status_code == 302 and response["Location"] == f"/rounds/{round.pk}/demand/"
+    assert not DemandUpload.objects.exists()
+    page = client.get(response["Location"]).content.decode()
+    assert "Accept the round&#x27;s participation terms" in page
+    services.terms_accept(round=round, actor=member_a)
+    DemandRound.objects.filter(pk=round.pk).update(
+        closes_at=timezone.now() - datetime.timedelta(seconds=1)
+    )
+    response = client.post(f"/rounds/{round.pk}/demand/upload/", {"file": io.BytesIO(data)})
+    assert not DemandUpload.objects.exists()
+    assert "closed at" in client.get(response["Location"]).content.decode()
