@@ -6,7 +6,6 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.conf import settings
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -29,6 +28,7 @@ from rohstoff.core.units import Unit, parse_decimal
 
 from . import selectors, services
 from .demand_file import COMMITMENT_WORDS, size_error
+from .forms import prefers_comma
 from .models import Commitment, DemandLine, DemandRound
 
 CONFLICT = OpenApiResponse(
@@ -493,7 +493,7 @@ class DemandLineViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scoped
             actor=request.user,
             data=data,
             filename=uploaded.name,
-            prefer_comma=(get_language() or "de").startswith("de"),
+            prefer_comma=prefers_comma(),
         )
         if result.errors:
             return Response({"errors": result.errors}, status=status.HTTP_400_BAD_REQUEST)

@@ -525,7 +525,6 @@ def _apply(line: DemandLine, values: LineValues, *, actor, now) -> None:
 class LineOutcome:
     CREATED = "created"
     REPLACED = "replaced"
-    UPDATED = "updated"
 
 
 def _editor_name(line: DemandLine) -> str:
