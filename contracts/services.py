@@ -79,6 +79,8 @@ CONTRACT_FIELDS = [
     "project",
 ]
 EDITABLE_STATES = (ContractState.DRAFT, ContractState.NEGOTIATING)
+# Allocation rounds whose shares the members have been given.
+LIVE_ROUND_STATES = (AllocationRound.State.RELEASED, AllocationRound.State.CLOSED)
 
 
 # ---- positions -------------------------------------------------------------------------------
@@ -383,20 +385,23 @@ def schedule_set(
     new = {q: str(t) for q, t in entries.items()}
     if old == new:
         return list(contract.schedule.all())
-    if contract.allocation_rounds.exclude(state=AllocationRound.State.DRAFT).exists():
-        for q, t in entries.items():
-            allocated = (
-                contract.allocations.filter(quarter=q)
-                .exclude(state=AllocationState.DECLINED)
-                .aggregate(s=Sum("quantity_t"))["s"]
-            )
-            if allocated and t < allocated:
-                raise ValidationError(
-                    _(
-                        "%(period)s: %(allocated)s t are already allocated to members; the schedule cannot go below that."
-                    )
-                    % {"period": Quarter.from_index(q), "allocated": allocated}
+    # Released shares stay: no quarter, including one left out of the new schedule, may drop
+    # below what its shares hold.
+    allocated = (
+        contract.allocations.filter(allocation_round__state__in=LIVE_ROUND_STATES)
+        .exclude(state=AllocationState.DECLINED)
+        .values_list("quarter")
+        .annotate(t=Sum("quantity_t"))
+        .order_by("quarter")
+    )
+    for q, allocated_t in allocated:
+        if allocated_t and entries.get(q, Decimal(0)) < allocated_t:
+            raise ValidationError(
+                _(
+                    "%(period)s: %(allocated)s t are already allocated to members; the schedule cannot go below that."
                 )
+                % {"period": Quarter.from_index(q), "allocated": allocated_t}
+            )
     contract.allocation_rounds.filter(state=AllocationRound.State.DRAFT).delete()
     contract.schedule.all().delete()
     rows = ScheduleEntry.objects.bulk_create(
@@ -709,8 +714,6 @@ def fx_rate_set(*, actor, currency: str, date: datetime.date, per_eur: Decimal) 
 
 
 # ---- allocation ------------------------------------------------------------------------------
-
-LIVE_ROUND_STATES = (AllocationRound.State.RELEASED, AllocationRound.State.CLOSED)
 
 
 def _current_position_set(round):

@@ -149,6 +149,23 @@ def released(make_contract, sign, desk, positions, firms, lioh, demand):
     )
 
 
+def test_the_schedule_cannot_drop_a_quarter_whose_volume_is_allocated(
+    make_contract, sign, desk, positions, firms, lioh
+):
+    positions({firms[0]: D("10"), firms[1]: D("10")}, lioh, QUARTERS_2027)
+    contract = sign(make_contract(annual_volume_t=D("40")))
+    draft = services.allocation_preview(contract=contract, actor=desk)
+    services.allocation_release(
+        allocation_round=draft, actor=desk, respond_by=timezone.now() + datetime.timedelta(days=5)
+    )
+    # The year still adds up to 40 t, but 2027-Q1 (10 t released to the firms) is left out.
+    moved = {Q1 + 1: D("13.4"), Q1 + 2: D("13.3"), Q1 + 3: D("13.3")}
+    with pytest.raises(ValidationError) as exc:
+        services.schedule_set(contract=contract, actor=desk, entries=moved)
+    assert "2027-Q1: 10.000000 t are already allocated" in exc.value.messages[0]
+    assert contract.schedule.get(quarter=Q1).quantity_t == D("10")
+
+
 def test_members_confirm_and_decline_and_declined_volume_goes_to_firms_still_answering(
     make_contract, sign, desk, positions, firms, lioh, member_users
 ):
