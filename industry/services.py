@@ -442,10 +442,9 @@ def check_line_values(
         errors["quantity"] = _("Enter a quantity.")
     elif quantity <= 0:
         errors["quantity"] = _("The quantity must be greater than zero.")
-    elif (
-        -quantity.as_tuple().exponent > MAX_DECIMAL_PLACES
-        or quantity.adjusted() >= MAX_INTEGER_DIGITS
-    ):
+    elif quantity.adjusted() >= MAX_INTEGER_DIGITS or quantity != quantity.quantize(
+        Decimal(1).scaleb(-MAX_DECIMAL_PLACES)
+    ):  # trailing zeros are no decimal places (40.0000000 is 40), as in a demand file
         errors["quantity"] = _(
             "Use at most 6 decimal places and 14 digits before the decimal point."
         )

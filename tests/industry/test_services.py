@@ -462,3 +462,11 @@ def test_a_withdrawn_line_is_not_excluded(login, open_round, line_a, member_a, d
     )
     again, _ = enter(open_round, member_a)
     assert again.pk == line_a.pk and not again.excluded
+
+
+def test_trailing_zeros_are_not_decimal_places(open_round, member_a, enter):
+    """As in a demand file: 40.0000000 is 40, not a number with seven decimal places."""
+    line, _ = enter(open_round, member_a, quantity="40.0000000")
+    assert line.quantity == Decimal("40") and line.quantity_t == Decimal("40")
+    with pytest.raises(ValidationError):
+        enter(open_round, member_a, quantity="40.0000001")
