@@ -746,6 +746,15 @@ class FxRateSerializer(serializers.ModelSerializer):
         fields = ["currency", "date", "per_eur"]
 
 
+class FxRateInput(serializers.Serializer):
+    """Not the model serializer: its unique-together check on (currency, date) would refuse the
+    correction of a day's rate, which the service allows."""
+
+    currency = serializers.ChoiceField(choices=Currency.choices)
+    date = serializers.DateField()
+    per_eur = serializers.DecimalField(max_digits=16, decimal_places=6)
+
+
 @extend_schema_view(
     list=extend_schema(
         summary="Price indices",
@@ -822,7 +831,7 @@ class PriceIndexViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scoped
     ),
     create=extend_schema(
         summary="Enter (or correct) a rate (desk)",
-        request=FxRateSerializer,
+        request=FxRateInput,
         responses={201: FxRateSerializer, 400: BAD_REQUEST, 401: UNAUTHORISED, 403: FORBIDDEN},
     ),
 )
@@ -835,7 +844,7 @@ class FxRateViewSet(mixins.ListModelMixin, ScopedViewSet):
         return selectors.fx_rates_visible_to(self.request.user).order_by("-date", "currency")
 
     def create(self, request):
-        data = FxRateSerializer(data=request.data)
+        data = FxRateInput(data=request.data)
         data.is_valid(raise_exception=True)
         rate = services.fx_rate_set(actor=request.user, **data.validated_data)
         return Response(FxRateSerializer(rate).data, status=status.HTTP_201_CREATED)

@@ -239,6 +239,16 @@ def test_prices_and_fx_through_the_api(api, desk, analyst, lioh):
         == 201
     )
     assert api(analyst).get("/api/v1/fx-rates/").json()["results"][0]["per_eur"] == "1.085000"
+    # The same day again corrects the rate, as the summary says.
+    corrected = client.post(
+        "/api/v1/fx-rates/",
+        {"currency": "USD", "date": "2026-01-05", "per_eur": "1.0900"},
+        format="json",
+    )
+    assert corrected.status_code == 201 and corrected.json()["per_eur"] == "1.090000"
+    assert [r["per_eur"] for r in api(analyst).get("/api/v1/fx-rates/").json()["results"]] == [
+        "1.090000"
+    ]
 
 
 def test_schema_documents_every_endpoint_and_status(client, db):
