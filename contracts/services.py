@@ -542,10 +542,6 @@ def delivery_update(*, delivery: Delivery, actor, **data) -> Delivery:
         before={k: v for k, v in before.items() if after[k] != v},
         after={k: v for k, v in after.items() if before[k] != v},
     )
-    # A delivery that makes up a short or late quarter clears its flag.
-    ScheduleFlag.objects.filter(
-        entry__contract=delivery.contract, entry__quarter=delivery.quarter
-    ).delete()
     return delivery
 
 

@@ -206,6 +206,22 @@ def test_late_and_short_are_flagged_once_and_the_desk_is_told(
     assert list(ScheduleFlag.objects.values_list("status", flat=True)) == ["late"]
 
 
+def test_correcting_a_delivery_of_a_short_quarter_does_not_alert_the_desk_again(
+    make_contract, sign, desk, django_capture_on_commit_callbacks
+):
+    contract = flag_setup(make_contract, sign, desk)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.deliveries_flag(today=datetime.date(2027, 10, 2))
+    assert len(mail.outbox) == 1
+    # The final invoice of the short quarter's delivery arrives; the quarter is still short.
+    short = contract.deliveries.get(quarter=Quarter(2027, 2).index)
+    services.delivery_update(delivery=short, actor=desk, final_price=D("12500"))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.deliveries_flag(today=datetime.date(2027, 10, 3)) == []
+    assert len(mail.outbox) == 1
+    assert sorted(ScheduleFlag.objects.values_list("status", flat=True)) == ["late", "short"]
+
+
 def test_nothing_is_flagged_before_a_quarter_is_over(make_contract, sign, desk):
     flag_setup(make_contract, sign, desk)
     assert services.deliveries_flag(today=datetime.date(2027, 6, 30)) == []
