@@ -76,6 +76,12 @@ class PositionFilter:
     def active(self) -> bool:
         return bool(self.material or self.family or self.quarters)
 
+    @property
+    def key(self) -> str:
+        """The filter as short canonical text: equal for filters that select the same cells."""
+        quarters = ",".join(map(str, self.quarters or ()))
+        return f"{self.material.pk if self.material else ''}:{self.family}:{quarters}"
+
 
 class FilterError(ValueError):
     def __init__(self, errors: dict):

@@ -67,10 +67,9 @@ def round_dashboard(request, pk):
         return render(request, "tradinghouse/dashboard_empty.html", context)
     # A position set never changes once published (a re-aggregation publishes a new one), so what
     # a kind of reader sees of it can be kept: keyed by the set, the reader's view of it, the
-    # language (names, number formats) and the filter.
-    key = dashboard_cache_key(
-        position_set.pk, _reader_view(user), get_language() or "", request.GET.urlencode()
-    )
+    # language (names, number formats) and the parsed filter (not the query string: parameters
+    # that select nothing must not add entries).
+    key = dashboard_cache_key(position_set.pk, _reader_view(user), get_language() or "", flt)
     data = cache.get(key)
     if data is None:
         data = _dashboard_data(user=user, round=round, position_set=position_set, flt=flt)
@@ -81,24 +80,30 @@ def round_dashboard(request, pk):
     return render(request, context.pop("template"), context)
 
 
-DASHBOARD_CACHE_VERSION = 1  # raise it when what the dashboards show changes
+DASHBOARD_CACHE_VERSION = 2  # raise it when what the dashboards show changes
 DASHBOARD_CACHE_SECONDS = 60 * 60
 
 
-def dashboard_cache_key(position_set_id: int, reader_view: str, language: str, query: str) -> str:
+def dashboard_cache_key(
+    position_set_id: int, reader_view: str, language: str, flt: selectors.PositionFilter
+) -> str:
     return (
-        f"dashboard:v{DASHBOARD_CACHE_VERSION}:{position_set_id}:{reader_view}:{language}:{query}"
+        f"dashboard:v{DASHBOARD_CACHE_VERSION}:{position_set_id}:{reader_view}:{language}:{flt.key}"
     )
 
 
 def _reader_view(user) -> str:
     """Readers who see the same of a position set: the desk; the agency; each member firm (its
-    own demand); the ministry."""
+    own demand); the ministry. Any other reader shares nothing (it never gets trustee data)."""
     if user.is_member:
         return f"member-{user.organisation_id}"
     if user.is_ministry:
         return "ministry"
-    return "desk" if user.is_desk else "agency"
+    if user.is_desk:
+        return "desk"
+    if user.is_agency:
+        return "agency"
+    return f"user-{user.pk}"
 
 
 def _dashboard_data(*, user, round, position_set, flt) -> dict:

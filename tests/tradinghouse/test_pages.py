@@ -354,3 +354,21 @@ def test_a_published_position_set_is_rendered_once_per_kind_of_reader(
     _grow(rich_round, add_line, rich_round.firms, 30)
     aggregate(rich_round)
     assert page() != before
+
+
+def test_the_dashboard_is_kept_per_filter_not_per_query_string(login, rich_round, desk):
+    """Parameters that select nothing (or another spelling of the same filter) reuse the kept
+    dashboard instead of adding an entry to the cache for every query string."""
+    from django.core.cache import cache
+
+    def kept_dashboards():  # the test cache is Django's local-memory cache
+        return {key for key in cache._cache if ":dashboard:" in key}
+
+    client = login(desk)
+    client.get("/positions/")
+    client.get(dashboard(rich_round), {"material": "terbium-oxide"})
+    client.get(dashboard(rich_round), {"period": "2028"})
+    kept = kept_dashboards()
+    client.get(dashboard(rich_round), {"material": "terbium-oxide", "utm_source": "mail"})
+    client.get(dashboard(rich_round), {"period": " 2028 ", "page": "2"})
+    assert len(kept) == 2 and kept_dashboards() == kept

@@ -32,6 +32,7 @@ from industry.models import DemandLine, DemandRound, RoundState
 from rohstoff.core.jobs import job_start
 from rohstoff.core.models import Material, Organisation, OrganisationKind, Role, User
 from rohstoff.core.periods import Quarter
+from tradinghouse.selectors import PositionFilter
 from tradinghouse.views import dashboard_cache_key
 
 TITLE = "Benchmark scratch round (benchmark_aggregation)"
@@ -403,7 +404,10 @@ class Command(BaseCommand):
             for _i in range(renders):
                 if cold:  # as right after publishing: nothing of this position set kept yet
                     cache.delete_many(
-                        [dashboard_cache_key(set_id, "desk", lang, "") for lang in ("de", "en")]
+                        [
+                            dashboard_cache_key(set_id, "desk", lang, PositionFilter())
+                            for lang in ("de", "en")
+                        ]
                     )
                 started = time.perf_counter()
                 client.get(url, secure=secure)
