@@ -17,6 +17,7 @@ from django.db.models import Count, F, Max, Q, QuerySet, Sum
 from django.http import Http404
 
 from rohstoff.core.periods import Quarter
+from rohstoff.core.units import quantize_tonnes
 from tradinghouse.disclosure import PartStats, primary_reason
 
 from . import pricing
@@ -606,7 +607,7 @@ def pass_through(allocations: list[Allocation]) -> dict[int, dict]:
                 {
                     "delivery": d,
                     "date": d.delivered_on,
-                    "share_t": pricing.money(d.quantity_t * ratio).quantize(Decimal("0.000001")),
+                    "share_t": quantize_tonnes(d.quantity_t * ratio),
                     "assay": d.assay,
                     "invoice_state": d.invoice_state,
                 }

@@ -166,6 +166,27 @@ def test_the_schedule_cannot_drop_a_quarter_whose_volume_is_allocated(
     assert contract.schedule.get(quarter=Q1).quantity_t == D("10")
 
 
+def test_a_members_part_of_a_delivery_is_in_tonnes_to_the_gram(
+    make_contract, sign, desk, positions, firms, lioh
+):
+    from contracts.selectors import pass_through
+
+    positions({firms[0]: D("10"), firms[1]: D("20")}, lioh, QUARTERS_2027)
+    contract = sign(make_contract(annual_volume_t=D("120")))
+    draft = services.allocation_preview(contract=contract, actor=desk)
+    services.delivery_record(
+        contract=contract,
+        actor=desk,
+        quarter=Q1,
+        delivered_on=datetime.date(2026, 2, 1),
+        quantity_t=D("1"),
+    )
+    own = draft.allocations.get(quarter=Q1, organisation=firms[0])  # 10 of the 30 t scheduled
+    detail = pass_through([own])[own.pk]
+    assert [p["share_t"] for p in detail["deliveries"]] == [D("0.333333")]
+    assert detail["delivered_t"] == D("0.333333")
+
+
 def test_members_confirm_and_decline_and_declined_volume_goes_to_firms_still_answering(
     make_contract, sign, desk, positions, firms, lioh, member_users
 ):
