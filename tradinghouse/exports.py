@@ -15,6 +15,9 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from .disclosure import CellView, ElementView
+from .selectors import MemberRow
+
+SHARE_PLACES = Decimal("0.0001")
 
 
 def _columns(*, trustee: bool, member: bool, by_element: bool) -> list[tuple[str, str]]:
@@ -48,7 +51,7 @@ def _columns(*, trustee: bool, member: bool, by_element: bool) -> list[tuple[str
     return cols
 
 
-def _rows(items, *, by_element: bool, own: dict | None) -> list[dict]:
+def _rows(items, *, by_element: bool, member: bool) -> list[dict]:
     rows = []
     for item in items:
         if by_element:
@@ -62,30 +65,26 @@ def _rows(items, *, by_element: bool, own: dict | None) -> list[dict]:
                 "hidden_reason": item.get_hidden_reason_display(),
             }
         else:
-            item: CellView
+            cell: CellView = item.cell if member else item
             row = {
-                "material": item.material.code,
-                "material_name": item.material.name,
-                "period": item.period,
-                "disclosed": item.disclosed,
-                "demand_t": item.demand_t,
-                "demand_firm_t": item.demand_firm_t,
-                "demand_indicative_t": item.demand_indicative_t,
-                "contributors": item.contributors,
-                "contracted_t": item.contracted_t,
-                "allocated_t": item.allocated_t,
-                "open_t": item.open_t,
-                "coverage": item.coverage,
-                "hidden_reason": item.get_hidden_reason_display(),
+                "material": cell.material.code,
+                "material_name": cell.material.name,
+                "period": cell.period,
+                "disclosed": cell.disclosed,
+                "demand_t": cell.demand_t,
+                "demand_firm_t": cell.demand_firm_t,
+                "demand_indicative_t": cell.demand_indicative_t,
+                "contributors": cell.contributors,
+                "contracted_t": cell.contracted_t,
+                "allocated_t": cell.allocated_t,
+                "open_t": cell.open_t,
+                "coverage": cell.coverage,
+                "hidden_reason": cell.get_hidden_reason_display(),
             }
-            if own is not None:
-                own_t = own.get((item.material.pk, item.quarter), Decimal(0))
-                row["own_t"] = own_t
-                row["share"] = (
-                    (own_t / item.demand_t).quantize(Decimal("0.0001"))
-                    if item.visible and item.demand_t
-                    else None
-                )
+            if member:
+                item: MemberRow
+                row["own_t"] = item.own_t
+                row["share"] = None if item.share is None else item.share.quantize(SHARE_PLACES)
         rows.append(row)
     return rows
 
@@ -101,32 +100,35 @@ def _text(value, decimal_comma: bool) -> str:
     return str(value)
 
 
-def to_csv(items, *, trustee: bool, by_element: bool, own: dict | None = None) -> bytes:
+def to_csv(items, *, trustee: bool, by_element: bool, member: bool = False) -> bytes:
+    """``items``: ElementViews (``by_element``), a member's MemberRows (``member``, its own demand
+    and share beside each cell) or CellViews."""
     decimal_comma = (get_language() or "de").startswith("de")
-    cols = _columns(trustee=trustee, member=own is not None, by_element=by_element)
+    cols = _columns(trustee=trustee, member=member, by_element=by_element)
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";" if decimal_comma else ",", lineterminator="\r\n")
     writer.writerow([label for _key, label in cols])
-    for row in _rows(items, by_element=by_element, own=own):
+    for row in _rows(items, by_element=by_element, member=member):
         writer.writerow([_text(row.get(key), decimal_comma) for key, _label in cols])
     # A byte-order mark, so that Excel reads the umlauts of material names as UTF-8.
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
 def to_xlsx(
-    items, *, trustee: bool, by_element: bool, own: dict | None = None, title: str = ""
+    items, *, trustee: bool, by_element: bool, member: bool = False, title: str = ""
 ) -> bytes:
+    """The same rows as :func:`to_csv`, as a workbook with number formats."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
-    cols = _columns(trustee=trustee, member=own is not None, by_element=by_element)
+    cols = _columns(trustee=trustee, member=member, by_element=by_element)
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = (_("Elements") if by_element else _("Positions"))[:31]
     sheet.append([label for _key, label in cols])
     for cell in sheet[1]:
         cell.font = Font(bold=True)
-    for row in _rows(items, by_element=by_element, own=own):
+    for row in _rows(items, by_element=by_element, member=member):
         values = []
         for key, _label in cols:
             value = row.get(key)

@@ -256,7 +256,7 @@ class MaterialShare:
 
 
 def member_view(
-    *, user: User, round: DemandRound, position_set: PositionSet, cells: list[CellView]
+    *, user: User, position_set: PositionSet, cells: list[CellView]
 ) -> tuple[list[MemberRow], list[MaterialShare]]:
     """A member's own demand against the disclosed pool: per cell, and per material over the
     disclosed quarters only (a share of a hidden cell would give the pool away)."""

@@ -126,9 +126,7 @@ def _dashboard_data(*, user, round, position_set, flt) -> dict:
     }
     rendered = {"elements": tables.element_rows(elements, trustee=trustee)}
     if user.is_member:
-        rows, shares = selectors.member_view(
-            user=user, round=round, position_set=position_set, cells=cells
-        )
+        rows, shares = selectors.member_view(user=user, position_set=position_set, cells=cells)
         rendered.update(member=tables.member_rows(rows), public=tables.public_rows(cells))
         data.update(
             {
@@ -174,28 +172,27 @@ def round_export(request, pk, fmt):
     by_element = request.GET.get("by") == "element"
     trustee = is_trustee(user)
     position_set = selectors.current_set(round)
-    own = None
+    member = False
     if by_element:
         items = selectors.element_cells(user=user, round=round, flt=flt, position_set=position_set)
     else:
         items = selectors.position_cells(user=user, round=round, flt=flt, position_set=position_set)
         if user.is_member and position_set is not None:
-            own = {
-                key: fp.demand_t
-                for key, fp in selectors.own_firm_positions(
-                    user=user, position_set=position_set
-                ).items()
-            }
+            # The member's own demand and share beside each cell, as on its dashboard.
+            items, _shares = selectors.member_view(
+                user=user, position_set=position_set, cells=items
+            )
+            member = True
     name = f"positions-{slugify(round.title)[:40] or round.pk}{'-elements' if by_element else ''}"
     if fmt == "xlsx":
         body = exports.to_xlsx(
-            items, trustee=trustee, by_element=by_element, own=own, title=round.title
+            items, trustee=trustee, by_element=by_element, member=member, title=round.title
         )
         response = HttpResponse(
             body, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
         )
     else:
-        body = exports.to_csv(items, trustee=trustee, by_element=by_element, own=own)
+        body = exports.to_csv(items, trustee=trustee, by_element=by_element, member=member)
         response = HttpResponse(body, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
     return response

@@ -192,6 +192,8 @@ def test_member_csv_has_empty_quantities_in_hidden_cells_and_its_own_demand(
     assert tb["Bedarf Ihrer Firma (t)"] == "45,000000"
     q3 = next(r for r in rows if r["Quartal"] == "2027-Q3")
     assert q3["Nachfrage (t)"] == "94,000000" and q3["Verbindlich (t)"] == "60,000000"
+    assert q3["Bedarf Ihrer Firma (t)"] == "18,000000" and q3["Ihr Anteil"] == "0,1915"
+    assert tb["Ihr Anteil"] == ""  # no share of a hidden cell
     assert "Warum verborgen" not in rows[0]
 
 
