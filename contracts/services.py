@@ -372,7 +372,14 @@ def schedule_set(
             _("The schedule of a %(state)s contract cannot change.")
             % {"state": contract.get_state_display()}
         )
-    problems = schedule_rules.check(
+    problems = []
+    for q, t in sorted(entries.items()):
+        # What the column holds (6 decimal places): refused here, not rounded by the database.
+        try:
+            ScheduleEntry(quarter=q, quantity_t=t).clean_fields(exclude=["contract"])
+        except ValidationError as exc:
+            problems.append(f"{Quarter.from_index(q)}: {' '.join(exc.messages)}")
+    problems += schedule_rules.check(
         contract.start_quarter,
         contract.end_quarter,
         contract.annual_volume_t,
@@ -663,12 +670,11 @@ def index_value_set(*, actor, index: PriceIndex, date: datetime.date, value: Dec
         raise ValidationError({"date": _("Index values are entered for days that have passed.")})
     existing = IndexValue.objects.select_for_update().filter(index=index, date=date).first()
     before = {"value": existing.value} if existing else None
-    if existing:
-        existing.value, existing.entered_by = value, actor
-        existing.save(update_fields=["value", "entered_by"])
-        obj = existing
-    else:
-        obj = IndexValue.objects.create(index=index, date=date, value=value, entered_by=actor)
+    obj = existing or IndexValue(index=index, date=date)
+    obj.value, obj.entered_by = value, actor
+    # Refuses what the column cannot hold (more than 4 decimal places, too large) by field.
+    obj.full_clean(exclude=["index", "entered_by"])
+    obj.save()
     audit_record(
         actor=actor,
         action="price_index.value",
@@ -691,14 +697,11 @@ def fx_rate_set(*, actor, currency: str, date: datetime.date, per_eur: Decimal) 
         raise ValidationError({"date": _("Rates are entered for days that have passed.")})
     existing = FxRate.objects.select_for_update().filter(currency=currency, date=date).first()
     before = {"per_eur": existing.per_eur} if existing else None
-    if existing:
-        existing.per_eur, existing.entered_by = per_eur, actor
-        existing.save(update_fields=["per_eur", "entered_by"])
-        rate = existing
-    else:
-        rate = FxRate.objects.create(
-            currency=currency, date=date, per_eur=per_eur, entered_by=actor
-        )
+    rate = existing or FxRate(currency=currency, date=date)
+    rate.per_eur, rate.entered_by = per_eur, actor
+    # Refuses an unknown currency and what the column cannot hold (more than 6 decimal places).
+    rate.full_clean(exclude=["entered_by"])
+    rate.save()
     audit_record(
         actor=actor,
         action="fx_rate.set",

@@ -9,7 +9,7 @@ from django.core import mail
 from django.core.exceptions import ValidationError
 
 from contracts import services
-from contracts.models import ContractState, OfftakeContract, PriceIndex, ScheduleFlag
+from contracts.models import ContractState, FxRate, OfftakeContract, PriceIndex, ScheduleFlag
 from rohstoff.core.errors import StateConflict
 from rohstoff.core.models import AuditEvent
 from rohstoff.core.periods import Quarter
@@ -265,3 +265,46 @@ def test_fx_and_index_values_are_entered_by_the_desk(desk, lioh):
             actor=desk, currency="USD", date=datetime.date(2026, 1, 5), per_eur=D("0")
         )
     assert AuditEvent.objects.filter(action="price_index.value").count() == 2
+
+
+def test_numbers_the_columns_cannot_hold_are_refused_not_rounded_or_a_500(
+    login, desk, lioh, make_contract
+):
+    index = services.index_create(
+        actor=desk,
+        code="demo",
+        name="Demo",
+        provider="Demo",
+        material=lioh,
+        currency="USD",
+        unit="t",
+    )
+    day = datetime.date(2026, 1, 5)
+    for value in (D("11.123456"), D("1e30")):
+        with pytest.raises(ValidationError) as exc:
+            services.index_value_set(actor=desk, index=index, date=day, value=value)
+        assert "value" in exc.value.message_dict
+    for per_eur in (D("1.12345678"), D("1e30")):
+        with pytest.raises(ValidationError) as exc:
+            services.fx_rate_set(actor=desk, currency="USD", date=day, per_eur=per_eur)
+        assert "per_eur" in exc.value.message_dict
+    assert not index.values.exists() and not FxRate.objects.exists()
+    contract = make_contract()
+    entries = {q: D("10") for q in range(contract.start_quarter, contract.end_quarter + 1)}
+    entries[contract.start_quarter] = D("10.0000004")
+    with pytest.raises(ValidationError) as exc:
+        services.schedule_set(contract=contract, actor=desk, entries=entries)
+    assert exc.value.messages[0].startswith("2027-Q1: ")
+    assert not contract.schedule.exists()
+    # The pages say so next to the form instead of failing.
+    client = login(desk)
+    response = client.post(
+        f"/contracts/prices/indices/{index.pk}/values/",
+        {"date": "2026-01-05", "value": "1e30"},
+        follow=True,
+    )
+    assert response.status_code == 200 and list(response.context["messages"])
+    response = client.post(
+        "/contracts/prices/fx/", {"currency": "USD", "date": "2026-01-05", "per_eur": "1e30"}
+    )
+    assert response.status_code == 302
