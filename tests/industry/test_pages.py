@@ -488,3 +488,22 @@ def test_upload_needs_the_terms_and_an_open_round_before_the_file_is_kept(
     response = client.post(f"/rounds/{round.pk}/demand/upload/", {"file": io.BytesIO(data)})
     assert not DemandUpload.objects.exists()
     assert "closed at" in client.get(response["Location"]).content.decode()
+
+
+def test_screening_pages_load_only_the_lines_shown(login, open_round, member_a, desk):
+    rows = "".join(
+        f"ndpr-oxide,{year}-Q{quarter},{year - 2026},t,spec {grade}\n"
+        for year in range(2027, 2032)
+        for quarter in (1, 2, 3, 4)
+        for grade in range(6)
+    )  # 120 lines
+    data = csv_bytes("material,period,quantity,unit,grade\n" + rows + "ndpr-oxide,2031,900,t,\n")
+    assert services.demand_import(round=open_round, actor=member_a, data=data).created == 121
+    client = login(desk)
+    url = f"/rounds/{open_round.pk}/screening/"
+    last = client.get(url + "?page=2").content.decode()
+    assert "121 lines" in last and last.count('<tr id="screen-') == 21
+    assert "Page 2 of 2" in last
+    flagged = client.get(url + "?flagged=1&sort=-quantity_t").content.decode()
+    assert flagged.count('<tr id="screen-') == 1 and "1 line" in flagged
+    assert flagged.count('data-testid="outlier-flag"') == 1
