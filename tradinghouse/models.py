@@ -50,7 +50,26 @@ class PositionSet(models.Model):
         return f"{self.round} #{self.pk}{' (current)' if self.is_current else ''}"
 
 
-class PositionCell(models.Model):
+class CellFigures:
+    """The figures derived from a cell's demand and contracted tonnes (DESIGN.md), for stored
+    cells and for the plain rows dashboards read."""
+
+    __slots__ = ()
+
+    @property
+    def open_t(self) -> Decimal:
+        """demand - contracted (negative: surplus)."""
+        return self.demand_t - self.contracted_t
+
+    @property
+    def coverage(self) -> Decimal | None:
+        """contracted / demand at 4 places; None without demand."""
+        if not self.demand_t:
+            return None
+        return (self.contracted_t / self.demand_t).quantize(Decimal("0.0001"))
+
+
+class PositionCell(CellFigures, models.Model):
     """Round x material x quarter; exists only where demand > 0."""
 
     position_set = models.ForeignKey(PositionSet, on_delete=models.CASCADE, related_name="cells")
@@ -84,16 +103,6 @@ class PositionCell(models.Model):
     @property
     def period(self) -> Quarter:
         return Quarter.from_index(self.quarter)
-
-    @property
-    def open_t(self) -> Decimal:
-        return self.demand_t - self.contracted_t
-
-    @property
-    def coverage(self) -> Decimal | None:
-        if not self.demand_t:
-            return None
-        return (self.contracted_t / self.demand_t).quantize(Decimal("0.0001"))
 
 
 class FirmPosition(models.Model):

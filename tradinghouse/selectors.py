@@ -16,7 +16,7 @@ from rohstoff.core.models import Material, User
 from rohstoff.core.periods import Period, PeriodError
 
 from .disclosure import CellView, ElementView, is_trustee, present_cell, present_element
-from .models import ElementCell, FirmPosition, PositionCell, PositionSet
+from .models import CellFigures, ElementCell, FirmPosition, PositionCell, PositionSet
 
 
 def rounds_visible_to(user: User) -> QuerySet[DemandRound]:
@@ -132,7 +132,7 @@ _CELL_FIELDS = (
 )
 
 
-class StoredCell:
+class StoredCell(CellFigures):
     """A position cell as read for a dashboard: plain values, without model instances (a round
     has hundreds of cells, and each page shows them all)."""
 
@@ -142,16 +142,6 @@ class StoredCell:
         for name, value in zip(_CELL_FIELDS, values, strict=True):
             setattr(self, name, value)
         self.material = materials[self.material_id]
-
-    @property
-    def open_t(self) -> Decimal:
-        return self.demand_t - self.contracted_t
-
-    @property
-    def coverage(self) -> Decimal | None:
-        if not self.demand_t:
-            return None
-        return (self.contracted_t / self.demand_t).quantize(Decimal("0.0001"))
 
 
 def _filtered_cells(position_set: PositionSet, flt: PositionFilter) -> list[StoredCell]:
