@@ -75,8 +75,8 @@ def round_dashboard(request, pk):
         data = _dashboard_data(user=user, round=round, position_set=position_set, flt=flt)
         cache.set(key, data, DASHBOARD_CACHE_SECONDS)
     context.update(data)
-    if not (user.is_member or user.is_ministry):
-        context["latest_job"] = services.latest_job(round) if user.is_desk else None
+    if user.is_desk:
+        context["latest_job"] = services.latest_job(round)
     return render(request, context.pop("template"), context)
 
 
