@@ -574,22 +574,7 @@ class DeliverySerializer(serializers.ModelSerializer):
 
     def _amounts(self, obj) -> dict:
         if not hasattr(obj, "_amounts"):
-            provisional = final = None
-            if obj.provisional_price is not None:
-                provisional = pricing.money(
-                    pricing.amount(obj.quantity_t, obj.provisional_price, obj.contract.price_unit)
-                    * obj.provisional_pct
-                    / 100
-                )
-            if obj.final_price is not None:
-                final = pricing.amount(obj.quantity_t, obj.final_price, obj.contract.price_unit)
-            obj._amounts = {
-                "provisional": provisional,
-                "final": final,
-                "difference": final - provisional
-                if final is not None and provisional is not None
-                else None,
-            }
+            obj._amounts = pricing.delivery_amounts(obj, obj.contract.price_unit)
         return obj._amounts
 
     @extend_schema_field(serializers.DecimalField(**MONEY, allow_null=True))

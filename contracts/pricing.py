@@ -167,6 +167,24 @@ def amount(quantity_t: Decimal, price: Decimal, unit: str) -> Decimal:
     return money(quantity_t * convert_unit(price, unit, "t"))
 
 
+def delivery_amounts(delivery, price_unit: str) -> dict[str, Decimal | None]:
+    """The invoices of a delivery in the contract currency: provisional (quantity x provisional
+    price x provisional share), final (quantity x final price) and the difference the final
+    invoice settles; None where a price is missing."""
+    provisional = final = difference = None
+    if delivery.provisional_price is not None:
+        provisional = money(
+            amount(delivery.quantity_t, delivery.provisional_price, price_unit)
+            * delivery.provisional_pct
+            / 100
+        )
+    if delivery.final_price is not None:
+        final = amount(delivery.quantity_t, delivery.final_price, price_unit)
+        if provisional is not None:
+            difference = final - provisional
+    return {"provisional": provisional, "final": final, "difference": difference}
+
+
 @dataclass(frozen=True)
 class MarkToMarket:
     open_t: Decimal

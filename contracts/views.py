@@ -26,7 +26,7 @@ from rohstoff.core.forms import add_service_errors
 from rohstoff.core.models import Material
 from rohstoff.core.periods import Quarter
 
-from . import selectors, services
+from . import pricing, selectors, services
 from .forms import (
     ContractForm,
     CounterpartyForm,
@@ -150,12 +150,18 @@ def contract_detail(request, pk):
     for row in rows:
         price = prices.get(row["quarter"])
         row["price"] = price if not isinstance(price, Exception) else None
-        row["b2b"] = services_back_to_back(contract, row["price"])
+        row["b2b"] = (
+            pricing.back_to_back(
+                row["price"].price, fee_type=contract.fee_type, fee_value=contract.fee_value
+            )
+            if row["price"] is not None
+            else None
+        )
     deliveries = list(
         contract.deliveries.select_related("recorded_by").order_by("-delivered_on", "-pk")
     )
     for d in deliveries:
-        d.amounts = _delivery_amounts(contract, d)
+        d.amounts = pricing.delivery_amounts(d, contract.price_unit)
     allocation_round = contract.allocation_rounds.order_by("-created_at").first()
     transitions = [
         (s, ContractState(s).label) for s in CONTRACT_TRANSITIONS[ContractState(contract.state)]
@@ -180,31 +186,6 @@ def contract_detail(request, pk):
             "editable": contract.state in services.EDITABLE_STATES,
         },
     )
-
-
-def services_back_to_back(contract, price):
-    from .pricing import back_to_back
-
-    if price is None:
-        return None
-    return back_to_back(price.price, fee_type=contract.fee_type, fee_value=contract.fee_value)
-
-
-def _delivery_amounts(contract, delivery) -> dict:
-    from .pricing import amount, money
-
-    out = {"provisional": None, "final": None, "difference": None}
-    if delivery.provisional_price is not None:
-        out["provisional"] = money(
-            amount(delivery.quantity_t, delivery.provisional_price, contract.price_unit)
-            * delivery.provisional_pct
-            / 100
-        )
-    if delivery.final_price is not None:
-        out["final"] = amount(delivery.quantity_t, delivery.final_price, contract.price_unit)
-        if out["provisional"] is not None:
-            out["difference"] = out["final"] - out["provisional"]
-    return out
 
 
 @allow(DESK)
@@ -277,11 +258,10 @@ def schedule_edit(request, pk):
 @require_http_methods(["GET", "POST"])
 def delivery_create(request, pk):
     contract = selectors.contract_get(user=request.user, pk=pk)
-    from .pricing import quarter_of
-
     today = timezone.localdate()
+    current = pricing.quarter_of(today).index
     quarters = list(contract.schedule.values_list("quarter", flat=True))
-    default_q = min(quarters, key=lambda q: abs(q - quarter_of(today).index)) if quarters else None
+    default_q = min(quarters, key=lambda q: abs(q - current)) if quarters else None
     initial = {"delivered_on": today, "quarter": default_q, "provisional_pct": Decimal("90")}
     if default_q is not None:
         price = selectors.quarter_prices(contract, [default_q]).get(default_q)
@@ -328,7 +308,7 @@ def delivery_edit(request, pk):
             "contract": contract,
             "form": form,
             "delivery": delivery,
-            "amounts": _delivery_amounts(contract, delivery),
+            "amounts": pricing.delivery_amounts(delivery, contract.price_unit),
         },
     )
 
