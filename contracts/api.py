@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import (
     OpenApiResponse,
     extend_schema,
@@ -51,7 +53,7 @@ MONEY = {"max_digits": 20, "decimal_places": 4}
 class QuarterField(serializers.Field):
     """A quarter as ``2027-Q3``."""
 
-    default_error_messages = {"invalid": "Write a quarter such as 2027-Q1."}
+    default_error_messages = {"invalid": gettext_lazy("Write a quarter such as 2027-Q1.")}
 
     def to_representation(self, value):
         return str(Quarter.from_index(value))
@@ -416,7 +418,13 @@ class ContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVi
         for row in data.validated_data["entries"]:
             if row["period"] in entries:
                 return Response(
-                    {"entries": [f"{Quarter.from_index(row['period'])} appears twice."]}, status=400
+                    {
+                        "entries": [
+                            _("%(period)s appears twice.")
+                            % {"period": Quarter.from_index(row["period"])}
+                        ]
+                    },
+                    status=400,
                 )
             entries[row["period"]] = row["quantity_t"]
         services.schedule_set(contract=contract, actor=request.user, entries=entries)
@@ -541,7 +549,7 @@ class ContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVi
         data.is_valid(raise_exception=True)
         draft = contract.allocation_rounds.filter(state=AllocationRound.State.DRAFT).first()
         if draft is None:
-            raise StateConflict("There is no draft allocation to release; compute one first.")
+            raise StateConflict(_("There is no draft allocation to release; compute one first."))
         released = services.allocation_release(
             allocation_round=draft, actor=request.user, respond_by=data.validated_data["respond_by"]
         )

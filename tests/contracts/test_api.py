@@ -323,9 +323,11 @@ def test_schedule_with_a_quarter_twice_is_refused(api, desk, payload):
     client = api(desk)
     cid = client.post("/api/v1/contracts/", payload, format="json").json()["id"]
     entries = [{"period": "2027-Q1", "quantity_t": "20"}, {"period": "2027-Q1", "quantity_t": "20"}]
-    assert (
-        client.put(
-            f"/api/v1/contracts/{cid}/schedule/", {"entries": entries}, format="json"
-        ).status_code
-        == 400
+    response = client.put(
+        f"/api/v1/contracts/{cid}/schedule/",
+        {"entries": entries},
+        format="json",
+        HTTP_ACCEPT_LANGUAGE="de",
     )
+    assert response.status_code == 400
+    assert response.json() == {"entries": ["2027-Q1 kommt doppelt vor."]}  # the user's language
