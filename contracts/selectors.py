@@ -15,6 +15,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db.models import Count, F, Max, Q, QuerySet, Sum
 from django.http import Http404
+from django.utils import timezone
 
 from rohstoff.core.periods import Quarter
 from rohstoff.core.units import quantize_tonnes
@@ -238,7 +239,7 @@ def schedule_rows(contract: OfftakeContract, *, today: datetime.date | None = No
     """Each scheduled quarter with what was delivered and its status on ``today``."""
     from .schedule import bounds, status
 
-    today = today or datetime.date.today()
+    today = today or timezone.localdate()
     delivered = dict(
         Delivery.objects.filter(contract=contract)
         .values("quarter")
@@ -273,7 +274,7 @@ def due_overview(*, user, today: datetime.date | None = None) -> list[dict]:
 
     if not _reads_contracts(user):
         return []
-    today = today or datetime.date.today()
+    today = today or timezone.localdate()
     current = pricing.quarter_of(today).index
     entries = (
         ScheduleEntry.objects.filter(
@@ -397,12 +398,11 @@ def latest_index_values(index_ids) -> dict[int, tuple[datetime.date, Decimal]]:
     return latest
 
 
-def mark_to_market(*, user, today: datetime.date | None = None) -> dict:
+def mark_to_market(*, user) -> dict:
     """Open volume of every live contract valued at the latest index values: per contract (in
     its currency and in EUR) and per material (in EUR)."""
     if not _reads_contracts(user):
         return {"contracts": [], "materials": []}
-    today = today or datetime.date.today()
     contracts = list(
         OfftakeContract.objects.filter(state__in=SUPPLY_STATES)
         .select_related("counterparty", "material", "index")

@@ -17,7 +17,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -48,6 +48,7 @@ from .models import (
     ScheduleEntry,
     ScheduleFlag,
 )
+from .pricing import quarter_of
 
 log = logging.getLogger(__name__)
 
@@ -501,8 +502,6 @@ def delivery_record(
     if contract.state not in SUPPLY_STATES:
         raise StateConflict(_("Deliveries are recorded against signed or active contracts only."))
     if quarter is None:
-        from .pricing import quarter_of
-
         quarter = quarter_of(delivered_on).index
     delivery = Delivery(
         contract=contract,
@@ -731,8 +730,6 @@ def _current_position_set(round):
 
 def _earlier_contracts(contract: OfftakeContract):
     """Live contracts of the same round and material signed before this one (ties: lower id)."""
-    from django.db.models import Q
-
     return OfftakeContract.objects.filter(
         round_id=contract.round_id,
         material_id=contract.material_id,
@@ -1140,8 +1137,6 @@ def deliveries_flag(*, today: datetime.date | None = None) -> list[ScheduleFlag]
     below the tolerance) and e-mail the desk once about each new finding. Safe to run twice:
     a quarter already reported with the same finding is not reported again; a flag whose
     quarter has been made up is removed."""
-    from .pricing import quarter_of
-
     today = today or timezone.localdate()
     current = quarter_of(today).index
     new_flags = []
