@@ -1,7 +1,7 @@
 """Reads of agency projects. The agency and the trading desk read projects (the desk links its
 offtakes to them); nobody else sees them."""
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 
 from .models import Project
@@ -27,7 +27,7 @@ def project_list(
 ) -> QuerySet[Project]:
     qs = projects_visible_to(user)
     if search:
-        qs = qs.filter(name__icontains=search) | qs.filter(operator__icontains=search)
+        qs = qs.filter(Q(name__icontains=search) | Q(operator__icontains=search))
     if stage:
         qs = qs.filter(stage=stage)
     if country:

@@ -29,6 +29,8 @@ def test_agency_and_desk_read_projects(login, analyst, desk, projects):
     assert login(analyst).get("/agency/projects/999999/").status_code == 404
     filtered = login(analyst).get("/agency/projects/?stage=recycling").content.decode()
     assert "Great Lakes" in filtered and "Salar Andino Lithium" not in filtered
+    by_operator = login(analyst).get("/agency/projects/?q=Litio").context["projects"]
+    assert [p.name for p in by_operator] == ["Salar Andino Lithium"]
 
 
 def test_members_and_ministry_do_not(login, member_a, ministry, projects):
