@@ -9,7 +9,6 @@ import logging
 from celery import shared_task
 from django.conf import settings
 from django.core.mail import get_connection, send_mail
-from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -81,28 +80,35 @@ def _send_to_members(template: str, round: DemandRound) -> int:
     return len(recipients)
 
 
+def _claim_and_send(round_id: int, field: str, template: str, **due) -> int | None:
+    """Mark the notice as sent with a compare-and-set, then mail it (the number of mails); None
+    when another run has it or it is not due. The round's row is not locked meanwhile: every line
+    save locks it, and mailing all member users can take a while. A failed sending clears the
+    mark, so that the next beat run tries again."""
+    now = timezone.now()
+    claimed = DemandRound.objects.filter(
+        pk=round_id, state=RoundState.OPEN, closes_at__gt=now, **{f"{field}__isnull": True}, **due
+    ).update(**{field: now})
+    if not claimed:
+        return None
+    try:
+        return _send_to_members(template, DemandRound.objects.get(pk=round_id))
+    except Exception:
+        DemandRound.objects.filter(pk=round_id, **{field: now}).update(**{field: None})
+        raise
+
+
 @shared_task
 def send_round_opened_notice(round_id: int) -> int:
     """Tell member users that a round is open, once (nothing if it opens later: the reminder task
     sends the notice when ``opens_at`` has come)."""
-    now = timezone.now()
-    with transaction.atomic():
-        round = (
-            DemandRound.objects.select_for_update(skip_locked=True)
-            .filter(
-                pk=round_id,
-                state=RoundState.OPEN,
-                opens_at__lte=now,
-                closes_at__gt=now,
-                opened_notice_sent_at__isnull=True,
-            )
-            .first()
-        )
-        if round is None:
-            return 0
-        sent = _send_to_members("industry/email/round_opened.txt", round)
-        DemandRound.objects.filter(pk=round.pk).update(opened_notice_sent_at=now)
-    return sent
+    sent = _claim_and_send(
+        round_id,
+        "opened_notice_sent_at",
+        "industry/email/round_opened.txt",
+        opens_at__lte=timezone.now(),
+    )
+    return sent or 0
 
 
 @shared_task
@@ -120,7 +126,6 @@ def send_deadline_reminders() -> dict:
     )
     for pk in opened:
         send_round_opened_notice(pk)
-    reminded = []
     due = DemandRound.objects.filter(
         state=RoundState.OPEN,
         reminder_sent_at__isnull=True,
@@ -128,18 +133,17 @@ def send_deadline_reminders() -> dict:
         closes_at__lte=now + REMINDER_BEFORE,
         opens_at__lte=now,
     ).values_list("pk", flat=True)
-    for pk in list(due):
-        with transaction.atomic():
-            round = (
-                DemandRound.objects.select_for_update(skip_locked=True)
-                .filter(pk=pk, state=RoundState.OPEN, reminder_sent_at__isnull=True)
-                .first()
-            )
-            if round is None:
-                continue
-            _send_to_members("industry/email/round_reminder.txt", round)
-            DemandRound.objects.filter(pk=pk).update(reminder_sent_at=now)
-            reminded.append(pk)
+    reminded = [
+        pk
+        for pk in list(due)
+        if _claim_and_send(
+            pk,
+            "reminder_sent_at",
+            "industry/email/round_reminder.txt",
+            closes_at__lte=now + REMINDER_BEFORE,
+        )
+        is not None
+    ]
     return {"opened": opened, "reminded": reminded}
 
 

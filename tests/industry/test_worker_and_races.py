@@ -1,6 +1,7 @@
 """What needs the real machinery: the worker that sends the e-mails, PostgreSQL's row locks in the
 deadline race and between colleagues, and the benchmark command."""
 
+import datetime
 import threading
 from decimal import Decimal
 from io import StringIO
@@ -8,8 +9,8 @@ from io import StringIO
 import pytest
 from django.core import mail
 from django.core.management import CommandError, call_command
-from django.db import connection, connections
-from django.utils import translation
+from django.db import connection, connections, transaction
+from django.utils import timezone, translation
 
 from industry import services
 from industry.models import DemandLine, DemandRound, RoundState
@@ -26,7 +27,7 @@ def test_the_worker_sends_the_round_opened_mail(
     round = make_round(state="draft")
     mail.outbox.clear()
     services.round_open(round=round, actor=desk)  # on commit: the task goes to Redis
-    wait_for(lambda: DemandRound.objects.get(pk=round.pk).opened_notice_sent_at is not None)
+    wait_for(lambda: mail.outbox)  # the notice is marked as sent before the mail goes out
     assert [m.to for m in mail.outbox] == [[member_a.email]]
 
 
@@ -157,3 +158,63 @@ def test_benchmark_import_refuses_sqlite(db, monkeypatch):
     monkeypatch.setattr(connection, "vendor", "sqlite")
     with pytest.raises(CommandError, match="SQLite"):
         call_command("benchmark_import", "--rows", "10")
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_mailing_the_members_does_not_hold_the_rounds_lock(make_round, member_a, monkeypatch):
+    """Every line save locks the round's row; sending the opened notice and the reminder to all
+    member users (slow with many of them) must not hold that lock meanwhile."""
+    from django.db import OperationalError
+
+    from industry import tasks
+
+    round = make_round(closes_at=timezone.now() + datetime.timedelta(days=2))
+    DemandRound.objects.filter(pk=round.pk).update(
+        opened_notice_sent_at=None, reminder_sent_at=None
+    )
+    seen = []
+
+    def round_is_free():
+        try:
+            with transaction.atomic():
+                DemandRound.objects.select_for_update(nowait=True).get(pk=round.pk)
+            seen.append("free")
+        except OperationalError:
+            seen.append("locked")
+        finally:
+            connections.close_all()
+
+    def send_mail(subject, body, sender, recipients, connection=None):
+        thread = threading.Thread(target=round_is_free)  # another connection, as a request has
+        thread.start()
+        thread.join(10)
+        return 1
+
+    monkeypatch.setattr(tasks, "send_mail", send_mail)
+    result = tasks.send_deadline_reminders()
+    assert result == {"opened": [round.pk], "reminded": [round.pk]}
+    assert seen == ["free", "free"]  # one member: the notice, then the reminder
+    assert tasks.send_deadline_reminders() == {"opened": [], "reminded": []}
+    assert seen == ["free", "free"]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_notice_that_failed_is_sent_again(make_round, member_a, monkeypatch):
+    from industry import tasks
+
+    round = make_round()
+    DemandRound.objects.filter(pk=round.pk).update(opened_notice_sent_at=None)
+
+    def broken(*args, **kwargs):
+        raise OSError("mail server away")
+
+    monkeypatch.setattr(tasks, "send_mail", broken)
+    with pytest.raises(OSError):
+        tasks.send_round_opened_notice(round.pk)
+    assert DemandRound.objects.get(pk=round.pk).opened_notice_sent_at is None
+    monkeypatch.undo()
+    mail.outbox.clear()
+    assert tasks.send_round_opened_notice(round.pk) == 1
+    assert [m.to for m in mail.outbox] == [[member_a.email]]
