@@ -142,16 +142,22 @@ def job_running(job_id: str):
         log.exception("Job %s (%s) failed", job.pk, job.kind)
         _record_failure(job.pk, readable_error(exc))
         return
-    Job.objects.filter(pk=job.pk).update(
+    # Only a job that is still running finishes here: one given up meanwhile (its worker seemed
+    # dead and the job was failed, perhaps restarted) keeps what was recorded for it.
+    if not Job.objects.filter(pk=job.pk, state=JobState.RUNNING).update(
         state=JobState.SUCCEEDED, progress=1.0, finished_at=timezone.now(), result=job.result
-    )
+    ):
+        log.warning(
+            "Job %s (%s) finished after it had been given up; left as it is.", job.pk, job.kind
+        )
 
 
 def _record_failure(job_id, message: str) -> None:
     fields = {"state": JobState.FAILED, "error": message[:2000], "finished_at": timezone.now()}
+    running = Job.objects.filter(pk=job_id, state=JobState.RUNNING)
     try:
-        Job.objects.filter(pk=job_id).update(**fields)
+        running.update(**fields)
     except DatabaseError:
         # The failure may have broken the connection itself; retry once on a fresh one.
         connection.close()
-        Job.objects.filter(pk=job_id).update(**fields)
+        running.update(**fields)

@@ -65,6 +65,21 @@ def test_job_running_records_progress_and_success(subject):
     assert job.started_at and job.finished_at and job.error == ""
 
 
+def test_a_job_given_up_while_it_ran_keeps_its_recorded_failure(subject, settings):
+    """Its worker seemed dead, so the job was failed (and may have been restarted); when the
+    slow worker finishes after all, it must not turn the job into a success."""
+    job, _ = start(subject)
+    with job_running(str(job.pk)) as reporter:
+        long_ago = timezone.now() - datetime.timedelta(seconds=settings.JOB_STALE_AFTER_SECONDS + 5)
+        Job.objects.filter(pk=job.pk).update(heartbeat_at=long_ago)
+        assert job_fail_stale(Job.objects.get(pk=job.pk))
+        given_up = Job.objects.get(pk=job.pk).error
+        reporter.job.result = {"cells": 12}
+    job.refresh_from_db()
+    assert job.state == JobState.FAILED and job.error == given_up != ""
+    assert job.result == {}
+
+
 def test_job_running_records_a_readable_failure(subject):
     job, _ = start(subject)
     with job_running(str(job.pk)):
