@@ -1088,7 +1088,10 @@ def allocation_respond(*, allocation: Allocation, actor, accept: bool) -> Alloca
         },
     )
     _close_if_answered(allocation_round)
-    _refresh_positions(round=allocation.contract.round, actor=actor)
+    if accept:
+        # Positions count confirmed shares only; a decline (and its redistribution among shares
+        # still open) changes none of them.
+        _refresh_positions(round=allocation.contract.round, actor=actor)
     return allocation
 
 

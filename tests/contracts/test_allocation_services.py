@@ -376,6 +376,11 @@ def test_positions_are_refreshed_after_changes_commit(
             allocation=allocation, actor=desk, quantity_t=D("5"), reason="Korrektur"
         )
     assert len(calls) == 3
+    # A decline changes no confirmed share: no new aggregation run.
+    declined = Allocation.objects.filter(allocation_round=draft, state="proposed").first()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.allocation_respond(allocation=declined, actor=member, accept=False)
+    assert len(calls) == 3
 
 
 def test_terminating_a_contract_closes_its_open_allocation(
