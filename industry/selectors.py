@@ -201,6 +201,9 @@ class Screening(Sequence):
     def __len__(self) -> int:
         return len(self._rows)
 
+    def __iter__(self):  # one load for all, not one per line through __getitem__
+        return iter(self[:])
+
     def __getitem__(self, index):
         if not isinstance(index, slice):
             return self[index : index + 1 or None][0]
