@@ -335,3 +335,12 @@ def test_openapi_documents_every_status(client, db):
         "409",
     }
     assert set(paths["/api/v1/rounds/"]["post"]["responses"]) >= {"201", "400", "401", "403"}
+
+
+def test_a_quantity_sent_as_a_json_number_keeps_every_digit(api, open_round, member_a):
+    """JSON numbers are read as Decimal, never through float (which keeps ~15 digits)."""
+    body = b'{"material": "lithium-hydroxide", "period": "2027", "quantity": 12345678901234.123456, "unit": "kg"}'
+    response = api(member_a).post(url(open_round, "demand"), body, content_type="application/json")
+    assert response.status_code == 201, response.content
+    assert response.json()["quantity"] == "12345678901234.123456"
+    assert response.json()["quantity_t"] == "12345678901.234123"
