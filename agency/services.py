@@ -2,20 +2,11 @@
 
 from django.db import transaction
 
-from rohstoff.core.audit import audit_record
-from rohstoff.core.audit import snapshot as _snapshot
+from rohstoff.core.audit import audit_record, snapshot
 
 from .models import Project
 
 FIELDS = ["name", "operator", "country", "stage", "description"]
-
-
-def snapshot(instance, fields: list[str]) -> dict:
-    """The audit snapshot, with countries as their ISO codes (JSON has no Country type)."""
-    return {
-        k: (v.code if hasattr(v, "code") and hasattr(v, "flag") else v)
-        for k, v in _snapshot(instance, fields).items()
-    }
 
 
 @transaction.atomic

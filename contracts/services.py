@@ -21,8 +21,7 @@ from django.db.models import Q, Sum
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from rohstoff.core.audit import audit_record
-from rohstoff.core.audit import snapshot as _snapshot
+from rohstoff.core.audit import audit_record, snapshot
 from rohstoff.core.errors import StateConflict
 from rohstoff.core.models import Role, User
 from rohstoff.core.periods import Quarter
@@ -104,14 +103,6 @@ def _refresh_positions(*, round, actor) -> None:
 
 
 # ---- counterparties --------------------------------------------------------------------------
-
-
-def snapshot(instance, fields: list[str]) -> dict:
-    """The audit snapshot, with countries as their ISO codes (JSON has no Country type)."""
-    return {
-        k: (v.code if hasattr(v, "code") and hasattr(v, "flag") else v)
-        for k, v in _snapshot(instance, fields).items()
-    }
 
 
 @transaction.atomic

@@ -16,6 +16,7 @@ from uuid import UUID
 
 from django.db import connection, models, transaction
 from django.utils import timezone
+from django_countries.fields import Country
 
 from .models import AuditEvent
 
@@ -31,6 +32,8 @@ def to_json_value(value):
         return value.isoformat()
     if isinstance(value, UUID):
         return str(value)
+    if isinstance(value, Country):
+        return value.code
     if isinstance(value, models.Model):
         return value.pk
     if isinstance(value, dict):

@@ -268,3 +268,9 @@ def test_the_admin_shows_audit_events_read_only(login, staff, events):
     )
     event.refresh_from_db()
     assert event.action == "test.step1"
+
+
+def test_a_snapshot_stores_countries_as_their_iso_code(firm_a):
+    from rohstoff.core.audit import snapshot
+
+    assert snapshot(firm_a, ["name", "country"]) == {"name": "Firm A GmbH", "country": "DE"}
