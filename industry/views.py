@@ -26,6 +26,7 @@ from .forms import ExcludeForm, LineForm, ReopenForm, RoundForm, UploadForm, pre
 from .models import Commitment, RoundState, UploadState
 
 PREVIEW_ROWS = 50
+LINES_PER_PAGE = 100
 ERRORS_SHOWN = 200
 
 
@@ -223,9 +224,14 @@ def _period_choices(round) -> list[str]:
 
 def _grid_context(request, round, *, new_form=None, notice=None, notice_level="success") -> dict:
     lines = selectors.lines_visible_to(request.user, round=round)
+    # A firm that uploads a large file has many thousand lines: the grid shows them a page at a
+    # time (every row action keeps the page, ``?page=`` in its URL); totals cover all of them.
+    page = Paginator(lines, LINES_PER_PAGE).get_page(request.GET.get("page"))
     return {
         "round": round,
-        "lines": lines,
+        "lines": page.object_list,
+        "lines_page": page,
+        "page_query": f"?page={page.number}" if page.number > 1 else "",
         "totals": selectors.material_totals(lines),
         "materials": round.materials.all(),
         "periods": _period_choices(round),
