@@ -19,6 +19,7 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Q, Sum
 from django.utils import timezone, translation
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from rohstoff.core.audit import audit_record, snapshot
@@ -969,7 +970,7 @@ def allocation_release(
             ) % {
                 "reference": contract.reference,
                 "material": contract.material.name_de,
-                "deadline": timezone.localtime(respond_by).strftime("%d.%m.%Y %H:%M"),
+                "deadline": date_format(timezone.localtime(respond_by), "SHORT_DATETIME_FORMAT"),
                 "url": settings.SITE_URL + "/contracts/allocations/",
             }
         _send_bcc(subject, body, recipients)

@@ -18,6 +18,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone, translation
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django_countries import countries
 
@@ -369,12 +370,12 @@ def _lock_round_for_entry(round: DemandRound, actor: User) -> DemandRound:
     if now >= locked.closes_at:
         raise StateConflict(
             _("The round closed at %(time)s: demand can no longer be entered or changed.")
-            % {"time": timezone.localtime(locked.closes_at).strftime("%d.%m.%Y %H:%M")}
+            % {"time": date_format(timezone.localtime(locked.closes_at), "SHORT_DATETIME_FORMAT")}
         )
     if now < locked.opens_at:
         raise StateConflict(
             _("The round opens at %(time)s.")
-            % {"time": timezone.localtime(locked.opens_at).strftime("%d.%m.%Y %H:%M")}
+            % {"time": date_format(timezone.localtime(locked.opens_at), "SHORT_DATETIME_FORMAT")}
         )
     if not has_accepted_terms(round=locked, organisation_id=actor.organisation_id):
         raise StateConflict(
