@@ -6,6 +6,7 @@ import datetime
 from decimal import Decimal
 
 from django import forms
+from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
@@ -274,9 +275,15 @@ class DocumentForm(forms.Form):
     kind = forms.ChoiceField(label=_("Kind"), choices=DocumentKind.choices)
     file = forms.FileField(
         label=_("File"),
-        help_text=_("PDF, XLSX or DOCX, up to 20 MB."),
         widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.xlsx,.docx"}),
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        limit = settings.CONTRACT_DOCUMENT_MAX_BYTES // (1024 * 1024)
+        self.fields["file"].help_text = _("PDF, XLSX or DOCX, up to %(limit)s MB.") % {
+            "limit": limit
+        }
 
 
 class IndexForm(forms.ModelForm):

@@ -423,6 +423,10 @@ class AllocationRound(models.Model):
         RELEASED = "released", _("released to members")
         CLOSED = "closed", _("closed")
 
+    # Released to the members (answered or not): these shares are visible to their firms and
+    # count against later contracts of the same round.
+    RELEASED_STATES = (State.RELEASED, State.CLOSED)
+
     contract = models.ForeignKey(
         OfftakeContract, on_delete=models.CASCADE, related_name="allocation_rounds"
     )

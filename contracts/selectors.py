@@ -477,8 +477,6 @@ def mark_to_market(*, user) -> dict:
 
 # ---- allocations -----------------------------------------------------------------------------
 
-VISIBLE_ROUND_STATES = (AllocationRound.State.RELEASED, AllocationRound.State.CLOSED)
-
 
 def allocations_visible_to(user) -> QuerySet[Allocation]:
     """Desk: every allocation, drafts included. Member: its own firm's released ones. Everyone
@@ -494,7 +492,8 @@ def allocations_visible_to(user) -> QuerySet[Allocation]:
         return qs
     if user.is_member and user.organisation_id:
         return qs.filter(
-            organisation_id=user.organisation_id, allocation_round__state__in=VISIBLE_ROUND_STATES
+            organisation_id=user.organisation_id,
+            allocation_round__state__in=AllocationRound.RELEASED_STATES,
         )
     return qs.none()
 

@@ -81,7 +81,6 @@ CONTRACT_FIELDS = [
 ]
 EDITABLE_STATES = (ContractState.DRAFT, ContractState.NEGOTIATING)
 # Allocation rounds whose shares the members have been given.
-LIVE_ROUND_STATES = (AllocationRound.State.RELEASED, AllocationRound.State.CLOSED)
 
 
 # ---- positions -------------------------------------------------------------------------------
@@ -388,7 +387,7 @@ def schedule_set(
     # Released shares stay: no quarter, including one left out of the new schedule, may drop
     # below what its shares hold.
     allocated = (
-        contract.allocations.filter(allocation_round__state__in=LIVE_ROUND_STATES)
+        contract.allocations.filter(allocation_round__state__in=AllocationRound.RELEASED_STATES)
         .exclude(state=AllocationState.DECLINED)
         .values_list("quarter")
         .annotate(t=Sum("quantity_t"))
@@ -756,7 +755,7 @@ def remaining_demand(
             contract__material_id=contract.material_id,
             contract__state__in=SUPPLY_STATES,
             quarter__in=quarters,
-            allocation_round__state__in=LIVE_ROUND_STATES,
+            allocation_round__state__in=AllocationRound.RELEASED_STATES,
         )
         .exclude(contract=contract)
         .exclude(state=AllocationState.DECLINED)
@@ -777,7 +776,7 @@ def _check_allocatable(contract: OfftakeContract) -> None:
         raise StateConflict(_("Only signed or active contracts are allocated to members."))
     pending = (
         _earlier_contracts(contract)
-        .exclude(allocation_rounds__state__in=LIVE_ROUND_STATES)
+        .exclude(allocation_rounds__state__in=AllocationRound.RELEASED_STATES)
         .filter(schedule__quantity_t__gt=0)
         .distinct()
         .order_by("signed_on", "pk")
@@ -800,7 +799,7 @@ def allocation_preview(*, contract: OfftakeContract, actor) -> AllocationRound:
         OfftakeContract.objects.select_for_update().select_related("round").get(pk=contract.pk)
     )
     _check_allocatable(contract)
-    if contract.allocation_rounds.filter(state__in=LIVE_ROUND_STATES).exists():
+    if contract.allocation_rounds.filter(state__in=AllocationRound.RELEASED_STATES).exists():
         raise StateConflict(_("This contract's volume has been released to the members already."))
     schedule = dict(contract.schedule.filter(quantity_t__gt=0).values_list("quarter", "quantity_t"))
     demand = remaining_demand(contract, list(schedule))
