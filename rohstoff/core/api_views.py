@@ -1,14 +1,11 @@
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics, mixins, serializers
 
 from .access import LOGGED_IN
 from .api import ScopedViewSet
 from .models import Job, Material
+from .openapi import FORBIDDEN, NOT_FOUND, UNAUTHORISED  # noqa: F401  (re-exported for the apps)
 from .selectors import job_get
-
-UNAUTHORISED = OpenApiResponse(description="No or invalid credentials.")
-FORBIDDEN = OpenApiResponse(description="Your role may not use this endpoint.")
-NOT_FOUND = OpenApiResponse(description="No such object, or not one you may see.")
 
 
 class MaterialSerializer(serializers.ModelSerializer):
