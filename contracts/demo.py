@@ -18,6 +18,7 @@ from agency.models import Project
 from industry.models import DemandRound
 from rohstoff.core.models import Material
 
+from . import policy
 from .allocations import services as allocation_services
 from .counterparties import services as counterparty_services
 from .deliveries import services as delivery_services
@@ -326,7 +327,9 @@ def seed_allocations(context: dict) -> dict:
             actor=desk,
             respond_by=timezone.now() + datetime.timedelta(days=10),
         )
-        users = {u.organisation_id: u for u in context["users"].values() if u.is_member}
+        users = {
+            u.organisation_id: u for u in context["users"].values() if policy.answers_allocations(u)
+        }
         allocations = list(
             released.allocations.filter(quantity_t__gt=0).order_by("quarter", "organisation_id")
         )

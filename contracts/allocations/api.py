@@ -15,6 +15,7 @@ from rohstoff.core.access import DESK, MEMBERS
 from rohstoff.core.api import ScopedViewSet
 from rohstoff.core.api_views import FORBIDDEN, NOT_FOUND, UNAUTHORISED
 
+from .. import policy
 from ..api_fields import BAD_REQUEST, CONFLICT, QuarterField, T
 from ..models import (
     AllocationRound,
@@ -114,7 +115,7 @@ class AllocationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scoped
     filterset_fields = ["contract", "state"]
 
     def scoped_queryset(self):
-        return selectors.allocations_visible_to(self.request.user).order_by(
+        return policy.allocations_visible_to(self.request.user).order_by(
             "contract_id", "quarter", "organisation_id"
         )
 

@@ -7,12 +7,12 @@ from collections import defaultdict
 from decimal import Decimal
 
 from django.db.models import Count, Q, QuerySet, Sum
-from django.http import Http404
 
 from rohstoff.core.periods import Quarter
+from rohstoff.core.shortcuts import get_visible_or_404
 from rohstoff.core.units import quantize_tonnes
 
-from .. import pricing
+from .. import policy, pricing
 from ..models import (
     Allocation,
     AllocationRound,
@@ -21,35 +21,11 @@ from ..models import (
     IndexValue,
     ScheduleEntry,
 )
-from ..offtakes.selectors import _reads_contracts
 from ..prices.selectors import latest_fx
 
 
-def allocations_visible_to(user) -> QuerySet[Allocation]:
-    """Desk: every allocation, drafts included. Member: its own firm's released ones. Everyone
-    else none: a firm's share and its remaining firm demand are that firm's forward demand, which
-    only the trading house (as trustee) and the firm itself see; the agency reads the quarter
-    totals of an allocation (``allocation_summary``)."""
-    qs = Allocation.objects.select_related(
-        "contract", "contract__material", "allocation_round", "organisation"
-    )
-    if not (user and user.is_authenticated):
-        return qs.none()
-    if user.is_desk:
-        return qs
-    if user.is_member and user.organisation_id:
-        return qs.filter(
-            organisation_id=user.organisation_id,
-            allocation_round__state__in=AllocationRound.RELEASED_STATES,
-        )
-    return qs.none()
-
-
 def allocation_get(*, user, pk) -> Allocation:
-    try:
-        return allocations_visible_to(user).get(pk=pk)
-    except (Allocation.DoesNotExist, ValueError, TypeError):
-        raise Http404 from None
+    return get_visible_or_404(policy.allocations_visible_to(user), pk=pk)
 
 
 # What only the trading desk may read in an explanation: the pooled remaining firm demand of all
@@ -70,7 +46,7 @@ def explanation_for(user, allocation: Allocation) -> dict:
     """How a share was computed, as the user may see it. A member gets its own numbers and the
     fill rate of its demand, never the pool's total, the number of firms or the volume shared."""
     explanation = allocation.explanation or {}
-    if user.is_desk or user.is_agency:
+    if policy.reads_pooled_demand(user):
         return explanation
 
     def own(entry: dict) -> dict:
@@ -91,18 +67,15 @@ def explanation_for(user, allocation: Allocation) -> dict:
 
 
 def allocation_round_get(*, user, pk) -> AllocationRound:
-    if not _reads_contracts(user):
-        raise Http404
-    try:
-        return AllocationRound.objects.select_related("contract").get(pk=pk)
-    except (AllocationRound.DoesNotExist, ValueError, TypeError):
-        raise Http404 from None
+    return get_visible_or_404(
+        policy.allocation_rounds_visible_to(user).select_related("contract"), pk=pk
+    )
 
 
 def member_allocations(*, user) -> QuerySet[Allocation]:
     """A member firm's own allocations, newest contract first, with the price basis."""
     return (
-        allocations_visible_to(user)
+        policy.allocations_visible_to(user)
         .select_related("contract__index", "contract__counterparty")
         .order_by("-allocation_round__released_at", "contract__reference", "quarter")
     )

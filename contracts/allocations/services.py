@@ -17,10 +17,10 @@ from django.utils.translation import gettext as _
 
 from rohstoff.core.audit import audit_record
 from rohstoff.core.errors import StateConflict
-from rohstoff.core.models import Role, User
 from rohstoff.core.periods import Quarter
 
 from .. import allocation as allocation_rule
+from .. import policy
 from ..models import (
     SUPPLY_STATES,
     Allocation,
@@ -277,11 +277,7 @@ def allocation_release(
     contract = allocation_round.contract
 
     def notify():
-        recipients = list(
-            User.objects.filter(
-                organisation_id__in=firms, role__in=[Role.MEMBER, Role.MEMBER_ADMIN], is_active=True
-            ).values_list("email", flat=True)
-        )
+        recipients = list(policy.members_of(firms).values_list("email", flat=True))
         if not recipients:
             return
         with translation.override("de"):
@@ -374,7 +370,7 @@ def allocation_respond(*, allocation: Allocation, actor, accept: bool) -> Alloca
     allocation = Allocation.objects.select_related(
         "allocation_round", "contract", "contract__round"
     ).get(pk=allocation.pk)
-    if not (actor.is_member and actor.organisation_id == allocation.organisation_id):
+    if not policy.answers_for(actor, allocation):
         raise StateConflict(_("Only the firm itself answers for its share."))
     allocation_round = allocation.allocation_round
     if allocation.contract.state not in SUPPLY_STATES:

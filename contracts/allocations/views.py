@@ -20,9 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 from rohstoff.core.access import CONTRACT_READERS, DESK, MEMBERS, allow
 from rohstoff.core.errors import StateConflict
 
-from ..models import (
-    AllocationRound,
-)
+from .. import policy
 from ..offtakes import selectors as offtake_selectors
 from . import selectors, services
 from .forms import OverrideForm, ReleaseForm
@@ -34,17 +32,15 @@ ALLOCATIONS_PAGE_SIZE = 50
 @require_GET
 def allocation(request, pk):
     contract = offtake_selectors.contract_get(user=request.user, pk=pk)
-    rounds = contract.allocation_rounds.all()
-    if not request.user.is_desk:
-        rounds = rounds.exclude(state=AllocationRound.State.DRAFT)
+    rounds = policy.allocation_rounds_visible_to(request.user).filter(contract=contract)
     current = rounds.order_by("-created_at").first()
     allocations, summary = [], []
     if current is not None:
-        if request.user.is_desk:  # firms' shares are their forward demand: the trustee only
+        if policy.reads_firm_shares(request.user):
             allocations = list(
-                current.allocations.select_related("organisation").order_by(
-                    "quarter", "organisation__name"
-                )
+                policy.allocations_visible_to(request.user)
+                .filter(allocation_round=current)
+                .order_by("quarter", "organisation__name")
             )
         summary = selectors.allocation_summary(current)
     by_quarter = defaultdict(list)

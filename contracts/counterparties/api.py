@@ -14,11 +14,12 @@ from rohstoff.core.access import CONTRACT_READERS, DESK
 from rohstoff.core.api import ScopedViewSet
 from rohstoff.core.api_views import FORBIDDEN, NOT_FOUND, UNAUTHORISED
 
+from .. import policy
 from ..api_fields import BAD_REQUEST
 from ..models import (
     Counterparty,
 )
-from . import selectors, services
+from . import services
 
 
 class CounterpartySerializer(serializers.ModelSerializer):
@@ -61,7 +62,7 @@ class CounterpartyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scop
     serializer_class = CounterpartySerializer
 
     def scoped_queryset(self):
-        return selectors.counterparties_visible_to(self.request.user).order_by("name")
+        return policy.counterparties_visible_to(self.request.user).order_by("name")
 
     def create(self, request):
         data = CounterpartyInput(data=request.data)

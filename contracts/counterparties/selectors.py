@@ -3,23 +3,13 @@ to what that user may see; anything else raises Http404, exactly like something 
 
 from __future__ import annotations
 
-from django.db.models import Count, QuerySet
-from django.http import Http404
+from rohstoff.core.shortcuts import get_visible_or_404
 
+from .. import policy
 from ..models import (
     Counterparty,
 )
-from ..offtakes.selectors import _reads_contracts
-
-
-def counterparties_visible_to(user) -> QuerySet[Counterparty]:
-    if not _reads_contracts(user):
-        return Counterparty.objects.none()
-    return Counterparty.objects.annotate(contract_count=Count("contracts"))
 
 
 def counterparty_get(*, user, pk) -> Counterparty:
-    try:
-        return counterparties_visible_to(user).get(pk=pk)
-    except (Counterparty.DoesNotExist, ValueError, TypeError):
-        raise Http404 from None
+    return get_visible_or_404(policy.counterparties_visible_to(user), pk=pk)

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from rohstoff.core.access import CONTRACT_READERS, DESK, allow
 from rohstoff.core.forms import add_service_errors
 
+from .. import policy
 from . import selectors, services
 from .forms import CounterpartyForm
 
@@ -22,7 +23,7 @@ def counterparty_list(request):
         request,
         "contracts/counterparty_list.html",
         {
-            "counterparties": selectors.counterparties_visible_to(request.user).order_by("name"),
+            "counterparties": policy.counterparties_visible_to(request.user).order_by("name"),
         },
     )
 

@@ -10,18 +10,18 @@ from django.db.models import Count, Sum
 
 from tradinghouse.disclosure import PartStats, primary_reason
 
+from .. import policy
 from ..models import (
     SUPPLY_STATES,
     Allocation,
     AllocationState,
     ScheduleEntry,
 )
-from ..offtakes.selectors import _reads_contracts
 
 
 def book_by_counterparty(*, user) -> list[dict]:
     """Scheduled tonnes of live contracts (signed, active) per counterparty and material."""
-    if not _reads_contracts(user):
+    if not policy.reads_contracts(user):
         return []
     rows = (
         ScheduleEntry.objects.filter(contract__state__in=SUPPLY_STATES)
@@ -41,9 +41,7 @@ def book_by_counterparty(*, user) -> list[dict]:
 def book_by_country(*, user) -> list[dict]:
     """Scheduled tonnes of live contracts per country of the counterparty and material; the
     ministry may read this (an aggregate, no contract or counterparty)."""
-    if not (
-        user and user.is_authenticated and (user.is_desk or user.is_agency or user.is_ministry)
-    ):
+    if not policy.reads_book_totals(user):
         return []
     rows = (
         ScheduleEntry.objects.filter(contract__state__in=SUPPLY_STATES)
@@ -61,9 +59,7 @@ def book_by_country(*, user) -> list[dict]:
 
 def book_by_material_quarter(*, user) -> list[dict]:
     """Contracted tonnes per material and quarter over all live contracts (ministry: aggregates)."""
-    if not (
-        user and user.is_authenticated and (user.is_desk or user.is_agency or user.is_ministry)
-    ):
+    if not policy.reads_book_totals(user):
         return []
     return list(
         ScheduleEntry.objects.filter(contract__state__in=SUPPLY_STATES)
@@ -84,9 +80,7 @@ def confirmed_allocations_by_material(*, user) -> list[dict]:
     offtake overview (ministry: aggregates). Allocations follow firm demand, so a total passes the
     same disclosure rule as a position cell (enough firms, no dominant firm) or is withheld: its
     ``tonnes`` and ``firms`` are then None."""
-    if not (
-        user and user.is_authenticated and (user.is_desk or user.is_agency or user.is_ministry)
-    ):
+    if not policy.reads_book_totals(user):
         return []
     per_firm = (
         Allocation.objects.filter(

@@ -17,7 +17,7 @@ from rohstoff.core.access import CONTRACT_READERS, DESK
 from rohstoff.core.api import ScopedViewSet
 from rohstoff.core.api_views import FORBIDDEN, NOT_FOUND, UNAUTHORISED
 
-from .. import pricing
+from .. import policy, pricing
 from ..api_fields import BAD_REQUEST, CONFLICT, MONEY, QuarterField, T
 from ..models import (
     Delivery,
@@ -156,7 +156,7 @@ class DeliveryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVi
     filterset_fields = ["contract"]
 
     def scoped_queryset(self):
-        return selectors.deliveries_visible_to(self.request.user).order_by(
+        return policy.deliveries_visible_to(self.request.user).order_by(
             "contract_id", "delivered_on", "pk"
         )
 

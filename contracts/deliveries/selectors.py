@@ -6,39 +6,30 @@ from __future__ import annotations
 import datetime
 from decimal import Decimal
 
-from django.db.models import F, Q, QuerySet, Sum
-from django.http import Http404
+from django.db.models import F, Q, Sum
 from django.utils import timezone
 
-from .. import pricing
+from rohstoff.core.shortcuts import get_visible_or_404
+
+from .. import policy, pricing
 from ..models import (
     SUPPLY_STATES,
     Delivery,
     ScheduleEntry,
 )
-from ..offtakes.selectors import _reads_contracts, contracts_visible_to
 
 
 def delivery_get(*, user, pk) -> Delivery:
-    try:
-        return Delivery.objects.select_related(
-            "contract", "contract__counterparty", "contract__index"
-        ).get(pk=pk, contract__in=contracts_visible_to(user).values("pk"))
-    except (Delivery.DoesNotExist, ValueError, TypeError):
-        raise Http404 from None
-
-
-def deliveries_visible_to(user) -> QuerySet[Delivery]:
-    if not _reads_contracts(user):
-        return Delivery.objects.none()
-    return Delivery.objects.select_related("contract", "contract__counterparty")
+    return get_visible_or_404(
+        policy.deliveries_visible_to(user).select_related("contract__index"), pk=pk
+    )
 
 
 def due_overview(*, user, today: datetime.date | None = None) -> list[dict]:
     """Scheduled quarters of live contracts that are due now, late or short on ``today``."""
     from ..schedule import bounds, status
 
-    if not _reads_contracts(user):
+    if not policy.reads_contracts(user):
         return []
     today = today or timezone.localdate()
     current = pricing.quarter_of(today).index

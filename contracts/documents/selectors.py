@@ -3,18 +3,13 @@ to what that user may see; anything else raises Http404, exactly like something 
 
 from __future__ import annotations
 
-from django.http import Http404
+from rohstoff.core.shortcuts import get_visible_or_404
 
+from .. import policy
 from ..models import (
     ContractDocument,
 )
-from ..offtakes.selectors import contracts_visible_to
 
 
 def document_get(*, user, pk) -> ContractDocument:
-    try:
-        return ContractDocument.objects.select_related("contract").get(
-            pk=pk, contract__in=contracts_visible_to(user).values("pk")
-        )
-    except (ContractDocument.DoesNotExist, ValueError, TypeError):
-        raise Http404 from None
+    return get_visible_or_404(policy.documents_visible_to(user).select_related("contract"), pk=pk)

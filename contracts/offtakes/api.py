@@ -23,7 +23,7 @@ from rohstoff.core.errors import StateConflict
 from rohstoff.core.models import Material
 from rohstoff.core.periods import Quarter
 
-from .. import pricing
+from .. import policy, pricing
 from ..allocations import services as allocation_services
 from ..allocations.api import AllocationRoundSerializer, ReleaseInput
 from ..api_fields import BAD_REQUEST, CONFLICT, MONEY, QuarterField, T
@@ -223,7 +223,7 @@ class ContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVi
     filterset_fields = ["state", "round"]
 
     def scoped_queryset(self):
-        return selectors.contracts_visible_to(self.request.user).order_by("reference")
+        return policy.contracts_visible_to(self.request.user).order_by("reference")
 
     def _contract(self) -> OfftakeContract:
         return selectors.contract_get(user=self.request.user, pk=self.kwargs["pk"])
@@ -391,9 +391,7 @@ class ContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVi
     @action(detail=True, methods=["get"])
     def allocation(self, request, pk=None):
         contract = self._contract()
-        rounds = contract.allocation_rounds.all()
-        if not request.user.is_desk:
-            rounds = rounds.exclude(state=AllocationRound.State.DRAFT)
+        rounds = policy.allocation_rounds_visible_to(request.user).filter(contract=contract)
         current = rounds.order_by("-created_at").first()
         if current is None:
             return Response({"detail": "Not allocated yet."}, status=status.HTTP_404_NOT_FOUND)

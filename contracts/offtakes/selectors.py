@@ -6,10 +6,12 @@ from __future__ import annotations
 import datetime
 from decimal import Decimal
 
-from django.db.models import Q, QuerySet, Sum
-from django.http import Http404
+from django.db.models import Q, Sum
 from django.utils import timezone
 
+from rohstoff.core.shortcuts import get_visible_or_404
+
+from .. import policy
 from ..models import (
     Delivery,
     OfftakeContract,
@@ -17,29 +19,14 @@ from ..models import (
 )
 
 
-def _reads_contracts(user) -> bool:
-    return bool(user and user.is_authenticated and (user.is_desk or user.is_agency))
-
-
-def contracts_visible_to(user) -> QuerySet[OfftakeContract]:
-    if not _reads_contracts(user):
-        return OfftakeContract.objects.none()
-    return OfftakeContract.objects.select_related(
-        "counterparty", "material", "round", "index", "project"
-    )
-
-
 def contract_get(*, user, pk) -> OfftakeContract:
-    try:
-        return contracts_visible_to(user).get(pk=pk)
-    except (OfftakeContract.DoesNotExist, ValueError, TypeError):
-        raise Http404 from None
+    return get_visible_or_404(policy.contracts_visible_to(user), pk=pk)
 
 
 def contract_book(
     *, user, state: str = "", material: str = "", counterparty: str = "", search: str = ""
 ):
-    qs = contracts_visible_to(user).annotate(
+    qs = policy.contracts_visible_to(user).annotate(
         scheduled_t=Sum("schedule__quantity_t"),
     )
     if state:

@@ -18,7 +18,7 @@ from rohstoff.core.errors import StateConflict
 from rohstoff.core.forms import add_service_errors
 from rohstoff.core.models import Material
 
-from .. import pricing
+from .. import policy, pricing
 from ..documents.forms import DocumentForm
 from ..models import (
     CONTRACT_TRANSITIONS,
@@ -42,7 +42,7 @@ def book(request):
     )
     page = Paginator(contracts, BOOK_PAGE_SIZE).get_page(request.GET.get("page"))
     counts = dict(
-        selectors.contracts_visible_to(request.user)
+        policy.contracts_visible_to(request.user)
         .values_list("state")
         .annotate(n=Count("pk"))
         .order_by()

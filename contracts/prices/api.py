@@ -16,6 +16,7 @@ from rohstoff.core.api import ScopedViewSet
 from rohstoff.core.api_views import FORBIDDEN, NOT_FOUND, UNAUTHORISED
 from rohstoff.core.models import Material
 
+from .. import policy
 from ..api_fields import BAD_REQUEST
 from ..models import (
     Currency,
@@ -81,7 +82,7 @@ class PriceIndexViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scoped
     serializer_class = PriceIndexSerializer
 
     def scoped_queryset(self):
-        return selectors.indices_visible_to(self.request.user).order_by("code")
+        return policy.indices_visible_to(self.request.user).order_by("code")
 
     def create(self, request):
         data = PriceIndexSerializer(data=request.data)
@@ -141,7 +142,7 @@ class FxRateViewSet(mixins.ListModelMixin, ScopedViewSet):
     filterset_fields = ["currency"]
 
     def scoped_queryset(self):
-        return selectors.fx_rates_visible_to(self.request.user).order_by("-date", "currency")
+        return policy.fx_rates_visible_to(self.request.user).order_by("-date", "currency")
 
     def create(self, request):
         data = FxRateInput(data=request.data)

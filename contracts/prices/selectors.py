@@ -7,12 +7,10 @@ import datetime
 from collections import defaultdict
 from decimal import Decimal
 
-from django.db.models import Max, QuerySet
-from django.http import Http404
-
 from rohstoff.core.periods import Quarter
+from rohstoff.core.shortcuts import get_visible_or_404
 
-from .. import pricing
+from .. import policy, pricing
 from ..models import (
     SUPPLY_STATES,
     Delivery,
@@ -22,26 +20,10 @@ from ..models import (
     PriceIndex,
     ScheduleEntry,
 )
-from ..offtakes.selectors import _reads_contracts
-
-
-def indices_visible_to(user) -> QuerySet[PriceIndex]:
-    if not _reads_contracts(user):
-        return PriceIndex.objects.none()
-    return PriceIndex.objects.select_related("material").annotate(last_date=Max("values__date"))
 
 
 def index_get(*, user, pk) -> PriceIndex:
-    try:
-        return indices_visible_to(user).get(pk=pk)
-    except (PriceIndex.DoesNotExist, ValueError, TypeError):
-        raise Http404 from None
-
-
-def fx_rates_visible_to(user) -> QuerySet[FxRate]:
-    if not _reads_contracts(user):
-        return FxRate.objects.none()
-    return FxRate.objects.all()
+    return get_visible_or_404(policy.indices_visible_to(user), pk=pk)
 
 
 def latest_fx(on: datetime.date | None = None) -> dict[str, Decimal]:
@@ -113,7 +95,7 @@ def latest_index_values(index_ids) -> dict[int, tuple[datetime.date, Decimal]]:
 def mark_to_market(*, user) -> dict:
     """Open volume of every live contract valued at the latest index values: per contract (in
     its currency and in EUR) and per material (in EUR)."""
-    if not _reads_contracts(user):
+    if not policy.reads_contracts(user):
         return {"contracts": [], "materials": []}
     contracts = list(
         OfftakeContract.objects.filter(state__in=SUPPLY_STATES)

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from rohstoff.core.access import CONTRACT_READERS, DESK, allow
 from rohstoff.core.forms import add_service_errors
 
+from .. import policy
 from ..models import (
     Currency,
     IndexValue,
@@ -23,12 +24,12 @@ from .forms import FxRateForm, IndexForm, IndexValueForm
 @allow(CONTRACT_READERS)
 @require_GET
 def prices(request):
-    fx = selectors.fx_rates_visible_to(request.user).order_by("-date", "currency")[:30]
+    fx = policy.fx_rates_visible_to(request.user).order_by("-date", "currency")[:30]
     return render(
         request,
         "contracts/prices.html",
         {
-            "indices": selectors.indices_visible_to(request.user).order_by("code"),
+            "indices": policy.indices_visible_to(request.user).order_by("code"),
             "fx_rates": fx,
             "fx_form": FxRateForm(initial={"date": timezone.localdate()}),
             "latest_fx": sorted(selectors.latest_fx().items()),

@@ -4,7 +4,7 @@ selectors (scoped to the user), with a fixed number of queries."""
 from django.db.models import Count, Min, Q
 from django.utils import timezone
 
-from contracts.allocations import selectors as allocation_selectors
+from contracts import policy as contract_policy
 from contracts.deliveries import selectors as delivery_selectors
 from contracts.models import AllocationRound, AllocationState
 from industry import selectors as round_selectors
@@ -33,7 +33,7 @@ def member_work(request) -> dict:
         )
         .order_by("closes_at")
     )
-    waiting = allocation_selectors.allocations_visible_to(user).filter(
+    waiting = contract_policy.allocations_visible_to(user).filter(
         state=AllocationState.PROPOSED, allocation_round__state=AllocationRound.State.RELEASED
     )
     answer = waiting.aggregate(count=Count("pk"), earliest=Min("allocation_round__respond_by"))
@@ -61,7 +61,7 @@ def desk_work(request) -> dict:
         state=JobState.FAILED,
         finished_at__gte=timezone.now() - timezone.timedelta(days=7),
     ).count()
-    waiting = allocation_selectors.allocations_visible_to(user).filter(
+    waiting = contract_policy.allocations_visible_to(user).filter(
         state=AllocationState.PROPOSED, allocation_round__state=AllocationRound.State.RELEASED
     )
     return {

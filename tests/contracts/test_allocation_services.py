@@ -286,7 +286,7 @@ def test_members_cannot_answer_after_the_deadline_and_silence_counts_as_confirme
 
 
 def test_members_never_see_drafts(make_contract, sign, desk, positions, firms, lioh, member_users):
-    from contracts.allocations.selectors import allocations_visible_to
+    from contracts.policy import allocations_visible_to
 
     positions({firms[0]: D("6")}, lioh, QUARTERS_2027)
     contract = sign(make_contract())
