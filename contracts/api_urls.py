@@ -2,14 +2,11 @@
 
 from rest_framework.routers import SimpleRouter
 
-from .api import (
-    AllocationViewSet,
-    ContractViewSet,
-    CounterpartyViewSet,
-    DeliveryViewSet,
-    FxRateViewSet,
-    PriceIndexViewSet,
-)
+from .allocations.api import AllocationViewSet
+from .counterparties.api import CounterpartyViewSet
+from .deliveries.api import DeliveryViewSet
+from .offtakes.api import ContractViewSet
+from .prices.api import FxRateViewSet, PriceIndexViewSet
 
 router = SimpleRouter()
 router.register("counterparties", CounterpartyViewSet, basename="counterparty")

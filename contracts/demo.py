@@ -18,8 +18,13 @@ from agency.models import Project
 from industry.models import DemandRound
 from rohstoff.core.models import Material
 
-from . import services
+from . import policy
+from .allocations import services as allocation_services
+from .counterparties import services as counterparty_services
+from .deliveries import services as delivery_services
 from .models import AllocationRound, Counterparty, FxRate, OfftakeContract, PriceIndex
+from .offtakes import services as offtake_services
+from .prices import services as price_services
 from .pricing import quarter_dates, quarter_of
 
 DESK = "desk@handelshaus.example"
@@ -88,7 +93,7 @@ def _prices(desk, today):
     for code, name, provider, material, currency, unit, base in INDICES:
         index = PriceIndex.objects.filter(code=code).first()
         if index is None:
-            index = services.index_create(
+            index = price_services.index_create(
                 actor=desk,
                 code=code,
                 name=name,
@@ -100,7 +105,7 @@ def _prices(desk, today):
             # Weekly values over the last nine months, a gentle made-up wave around the base.
             for n, day in enumerate(_weekdays(today - datetime.timedelta(days=270), today)):
                 wave = Decimal((n % 12) - 6) / 100
-                services.index_value_set(
+                price_services.index_value_set(
                     actor=desk,
                     index=index,
                     date=day,
@@ -111,7 +116,7 @@ def _prices(desk, today):
         for n, day in enumerate(_weekdays(today - datetime.timedelta(days=120), today, step=14)):
             if FxRate.objects.filter(currency=currency, date=day).exists():
                 continue
-            services.fx_rate_set(
+            price_services.fx_rate_set(
                 actor=desk,
                 currency=currency,
                 date=day,
@@ -123,21 +128,23 @@ def _prices(desk, today):
 def _contract(desk, reference, **terms):
     contract = OfftakeContract.objects.filter(reference=reference).first()
     if contract is None:
-        contract = services.contract_create(actor=desk, reference=reference, **terms)
+        contract = offtake_services.contract_create(actor=desk, reference=reference, **terms)
     return contract
 
 
 def _sign(desk, contract, *, signed_on, activate=False):
     if contract.state == "draft":
-        contract = services.contract_transition(
+        contract = offtake_services.contract_transition(
             contract=contract, actor=desk, to_state="negotiating"
         )
     if contract.state == "negotiating":
-        contract = services.contract_transition(
+        contract = offtake_services.contract_transition(
             contract=contract, actor=desk, to_state="signed", signed_on=signed_on
         )
     if activate and contract.state == "signed":
-        contract = services.contract_transition(contract=contract, actor=desk, to_state="active")
+        contract = offtake_services.contract_transition(
+            contract=contract, actor=desk, to_state="active"
+        )
     return contract
 
 
@@ -154,7 +161,7 @@ def seed(context: dict) -> dict:
     for name, kind, country, notes in COUNTERPARTIES:
         counterparties[country] = Counterparty.objects.filter(
             name=name
-        ).first() or services.counterparty_save(
+        ).first() or counterparty_services.counterparty_save(
             actor=desk, name=name, kind=kind, country=country, notes=notes
         )
     indices = _prices(desk, today)
@@ -196,13 +203,13 @@ def seed(context: dict) -> dict:
         project=projects.get("Salar Andino Lithium"),
     )
     if not lioh.schedule.exists():
-        services.schedule_generate(contract=lioh, actor=desk)
+        offtake_services.schedule_generate(contract=lioh, actor=desk)
     lioh = _sign(desk, lioh, signed_on=today - datetime.timedelta(days=200), activate=True)
     if not lioh.deliveries.exists():
         # start quarter: nothing arrived (late); the next one: 12 of 20 t (short).
         short_q = start + 1
         _first, last = quarter_dates(short_q)
-        services.delivery_record(
+        delivery_services.delivery_record(
             contract=lioh,
             actor=desk,
             quarter=short_q.index,
@@ -237,7 +244,7 @@ def seed(context: dict) -> dict:
         project=projects.get("Great Lakes Black Mass Recycling"),
     )
     if not li2co3.schedule.exists():
-        services.schedule_generate(contract=li2co3, actor=desk)
+        offtake_services.schedule_generate(contract=li2co3, actor=desk)
     li2co3 = _sign(desk, li2co3, signed_on=today - datetime.timedelta(days=60))
 
     ndpr = _contract(
@@ -268,7 +275,7 @@ def seed(context: dict) -> dict:
         project=projects.get("Yilgarn Rare Earths Project"),
     )
     if not ndpr.schedule.exists():
-        services.schedule_generate(contract=ndpr, actor=desk)
+        offtake_services.schedule_generate(contract=ndpr, actor=desk)
     ndpr = _sign(desk, ndpr, signed_on=today - datetime.timedelta(days=30))
 
     terbium = _contract(
@@ -295,7 +302,9 @@ def seed(context: dict) -> dict:
         project=projects.get("Yilgarn Rare Earths Project"),
     )
     if terbium.state == "draft":
-        terbium = services.contract_transition(contract=terbium, actor=desk, to_state="negotiating")
+        terbium = offtake_services.contract_transition(
+            contract=terbium, actor=desk, to_state="negotiating"
+        )
     context["contracts"] = {"lioh": lioh, "li2co3": li2co3, "ndpr": ndpr, "terbium": terbium}
     return context
 
@@ -312,13 +321,15 @@ def seed_allocations(context: dict) -> dict:
     if lioh is None or not PositionSet.objects.filter(round=lioh.round, is_current=True).exists():
         return context
     if not lioh.allocation_rounds.exists():
-        draft = services.allocation_preview(contract=lioh, actor=desk)
-        released = services.allocation_release(
+        draft = allocation_services.allocation_preview(contract=lioh, actor=desk)
+        released = allocation_services.allocation_release(
             allocation_round=draft,
             actor=desk,
             respond_by=timezone.now() + datetime.timedelta(days=10),
         )
-        users = {u.organisation_id: u for u in context["users"].values() if u.is_member}
+        users = {
+            u.organisation_id: u for u in context["users"].values() if policy.answers_allocations(u)
+        }
         allocations = list(
             released.allocations.filter(quantity_t__gt=0).order_by("quarter", "organisation_id")
         )
@@ -329,16 +340,16 @@ def seed_allocations(context: dict) -> dict:
             if user is None:
                 continue
             if a.quarter == first_quarter and a.organisation_id == firms[-1]:
-                services.allocation_respond(allocation=a, actor=user, accept=False)
+                allocation_services.allocation_respond(allocation=a, actor=user, accept=False)
             elif a.organisation_id == firms[0] and a.quarter < first_quarter + 8:
                 a.refresh_from_db()
                 if a.state == "proposed":
-                    services.allocation_respond(allocation=a, actor=user, accept=True)
+                    allocation_services.allocation_respond(allocation=a, actor=user, accept=True)
     if (
         li2co3 is not None
         and not li2co3.allocation_rounds.filter(
             state__in=[AllocationRound.State.DRAFT, AllocationRound.State.RELEASED]
         ).exists()
     ):
-        services.allocation_preview(contract=li2co3, actor=desk)
+        allocation_services.allocation_preview(contract=li2co3, actor=desk)
     return context

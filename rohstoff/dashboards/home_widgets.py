@@ -4,7 +4,8 @@ selectors (scoped to the user), with a fixed number of queries."""
 from django.db.models import Count, Min, Q
 from django.utils import timezone
 
-from contracts import selectors as contract_selectors
+from contracts import policy as contract_policy
+from contracts.deliveries import selectors as delivery_selectors
 from contracts.models import AllocationRound, AllocationState
 from industry import selectors as round_selectors
 from industry.models import RoundState
@@ -32,7 +33,7 @@ def member_work(request) -> dict:
         )
         .order_by("closes_at")
     )
-    waiting = contract_selectors.allocations_visible_to(user).filter(
+    waiting = contract_policy.allocations_visible_to(user).filter(
         state=AllocationState.PROPOSED, allocation_round__state=AllocationRound.State.RELEASED
     )
     answer = waiting.aggregate(count=Count("pk"), earliest=Min("allocation_round__respond_by"))
@@ -54,13 +55,13 @@ def desk_work(request) -> dict:
             filter=Q(lines__withdrawn_at__isnull=True, lines__excluded=False),
         ),
     ).order_by("closes_at")
-    due = contract_selectors.due_overview(user=user)
+    due = delivery_selectors.due_overview(user=user)
     failed_jobs = Job.objects.filter(
         kind=AGGREGATION_JOB,
         state=JobState.FAILED,
         finished_at__gte=timezone.now() - timezone.timedelta(days=7),
     ).count()
-    waiting = contract_selectors.allocations_visible_to(user).filter(
+    waiting = contract_policy.allocations_visible_to(user).filter(
         state=AllocationState.PROPOSED, allocation_round__state=AllocationRound.State.RELEASED
     )
     return {

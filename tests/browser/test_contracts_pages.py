@@ -19,7 +19,11 @@ def book(desk, analyst, firm_a, firm_b, make_org):
     """An aggregated round, a signed index-linked contract with a delivery, index values, FX
     rates, a project, and an allocation released to two firms."""
     from agency.services import project_save
-    from contracts import services
+    from contracts.allocations import services as allocation_services
+    from contracts.counterparties import services as counterparty_services
+    from contracts.deliveries import services as delivery_services
+    from contracts.offtakes import services as offtake_services
+    from contracts.prices import services as price_services
     from contracts.pricing import quarter_of
     from industry.models import DemandLine, DemandRound
     from rohstoff.core.models import Material
@@ -63,10 +67,10 @@ def book(desk, analyst, firm_a, firm_b, make_org):
         stage="construction",
         materials=[lioh],
     )
-    counterparty = services.counterparty_save(
+    counterparty = counterparty_services.counterparty_save(
         actor=desk, name="Salar Andino Litio SpA", kind="producer", country="CL"
     )
-    index = services.index_create(
+    index = price_services.index_create(
         actor=desk,
         code="demo-lioh",
         name="LiOH CIF Europa (Demo)",
@@ -76,14 +80,16 @@ def book(desk, analyst, firm_a, firm_b, make_org):
         unit="kg",
     )
     for days in range(0, 200, 7):
-        services.index_value_set(
+        price_services.index_value_set(
             actor=desk,
             index=index,
             date=timezone.localdate() - datetime.timedelta(days=days),
             value=D("11.5"),
         )
-    services.fx_rate_set(actor=desk, currency="USD", date=timezone.localdate(), per_eur=D("1.08"))
-    contract = services.contract_create(
+    price_services.fx_rate_set(
+        actor=desk, currency="USD", date=timezone.localdate(), per_eur=D("1.08")
+    )
+    contract = offtake_services.contract_create(
         actor=desk,
         reference="OFF-SEITEN-1",
         counterparty=counterparty,
@@ -109,10 +115,10 @@ def book(desk, analyst, firm_a, firm_b, make_org):
         fee_value=D("1.5"),
         project=project,
     )
-    services.schedule_generate(contract=contract, actor=desk)
-    services.contract_transition(contract=contract, actor=desk, to_state="negotiating")
-    services.contract_transition(contract=contract, actor=desk, to_state="signed")
-    delivery = services.delivery_record(
+    offtake_services.schedule_generate(contract=contract, actor=desk)
+    offtake_services.contract_transition(contract=contract, actor=desk, to_state="negotiating")
+    offtake_services.contract_transition(contract=contract, actor=desk, to_state="signed")
+    delivery = delivery_services.delivery_record(
         contract=contract,
         actor=desk,
         quarter=first.index,
@@ -120,8 +126,8 @@ def book(desk, analyst, firm_a, firm_b, make_org):
         quantity_t=D("6"),
         provisional_price=D("12400"),
     )
-    draft = services.allocation_preview(contract=contract, actor=desk)
-    services.allocation_release(
+    draft = allocation_services.allocation_preview(contract=contract, actor=desk)
+    allocation_services.allocation_release(
         allocation_round=draft, actor=desk, respond_by=now + datetime.timedelta(days=7)
     )
     own = draft.allocations.filter(organisation=firm_a).order_by("quarter").first()

@@ -100,7 +100,7 @@ def counterparty(db):
 @pytest.fixture
 def make_contract(desk, counterparty, demand_round, lioh):
     """make_contract(**terms): a draft fixed-price lithium hydroxide contract for 2027 (40 t/y)."""
-    from contracts import services
+    from contracts.offtakes import services as offtake_services
 
     counter = {"n": 0}
 
@@ -127,7 +127,7 @@ def make_contract(desk, counterparty, demand_round, lioh):
             "fee_value": Decimal("2"),
         }
         data.update(terms)
-        return services.contract_create(actor=desk, **data)
+        return offtake_services.contract_create(actor=desk, **data)
 
     return make
 
@@ -135,22 +135,22 @@ def make_contract(desk, counterparty, demand_round, lioh):
 @pytest.fixture
 def sign(desk):
     """sign(contract, signed_on=None, schedule=None): schedule (even by default), negotiate and sign."""
-    from contracts import services
+    from contracts.offtakes import services as offtake_services
 
     def do(contract, signed_on=None, schedule=None, activate=False):
         if schedule is None:
-            services.schedule_generate(contract=contract, actor=desk)
+            offtake_services.schedule_generate(contract=contract, actor=desk)
         else:
-            services.schedule_set(contract=contract, actor=desk, entries=schedule)
-        services.contract_transition(contract=contract, actor=desk, to_state="negotiating")
-        contract = services.contract_transition(
+            offtake_services.schedule_set(contract=contract, actor=desk, entries=schedule)
+        offtake_services.contract_transition(contract=contract, actor=desk, to_state="negotiating")
+        contract = offtake_services.contract_transition(
             contract=contract,
             actor=desk,
             to_state="signed",
             signed_on=signed_on or datetime.date(2026, 1, 15),
         )
         if activate:
-            contract = services.contract_transition(
+            contract = offtake_services.contract_transition(
                 contract=contract, actor=desk, to_state="active"
             )
         return contract

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from contracts import services
+from contracts.allocations import services as allocation_services
 from rohstoff.core.periods import Quarter
 
 D = Decimal
@@ -18,8 +18,8 @@ Q1 = Quarter(2027, 1).index
 def released(make_contract, sign, desk, positions, firm_a, firm_b, lioh):
     positions({firm_a: D("6"), firm_b: D("4")}, lioh, [Q1, Q1 + 1, Q1 + 2, Q1 + 3])
     contract = sign(make_contract())
-    draft = services.allocation_preview(contract=contract, actor=desk)
-    return services.allocation_release(
+    draft = allocation_services.allocation_preview(contract=contract, actor=desk)
+    return allocation_services.allocation_release(
         allocation_round=draft, actor=desk, respond_by=timezone.now() + datetime.timedelta(days=5)
     )
 
@@ -87,7 +87,7 @@ def test_members_and_ministry_may_not_read_contracts(api, login, member_a, minis
 
 
 def test_ministry_sees_aggregates_only(login, ministry, released, member_a, firm_a):
-    services.allocation_respond(
+    allocation_services.allocation_respond(
         allocation=released.allocations.filter(organisation=firm_a).first(),
         actor=member_a,
         accept=True,
@@ -109,12 +109,14 @@ def test_ministry_gets_no_allocation_total_a_single_firm_dominates(
     demand = {firm: D("1") for firm in firms}
     demand[firms[0]] = largest
     positions(demand, lioh, [Q1, Q1 + 1, Q1 + 2, Q1 + 3])
-    draft = services.allocation_preview(
+    draft = allocation_services.allocation_preview(
         contract=sign(make_contract(annual_volume_t=D("400"))), actor=desk
     )
     respond_by = timezone.now() + datetime.timedelta(days=5)
-    services.allocation_release(allocation_round=draft, actor=desk, respond_by=respond_by)
-    services.allocations_deem_confirmed(now=respond_by + datetime.timedelta(hours=1))
+    allocation_services.allocation_release(
+        allocation_round=draft, actor=desk, respond_by=respond_by
+    )
+    allocation_services.allocations_deem_confirmed(now=respond_by + datetime.timedelta(hours=1))
     [row] = login(ministry).get("/contracts/overview/").context["allocated"]
     assert row["disclosed"] is disclosed
     if disclosed:
@@ -281,8 +283,8 @@ def test_a_member_sees_its_fill_rate_in_scarcity(
     login, make_contract, sign, desk, positions, firm_a, firm_b, lioh, member_a
 ):
     positions({firm_a: D("15"), firm_b: D("5")}, lioh, [Q1, Q1 + 1, Q1 + 2, Q1 + 3])
-    draft = services.allocation_preview(contract=sign(make_contract()), actor=desk)
-    services.allocation_release(
+    draft = allocation_services.allocation_preview(contract=sign(make_contract()), actor=desk)
+    allocation_services.allocation_release(
         allocation_round=draft, actor=desk, respond_by=timezone.now() + datetime.timedelta(days=5)
     )
     own = draft.allocations.get(organisation=firm_a, quarter=Q1)
@@ -303,13 +305,13 @@ def test_a_member_cannot_work_out_the_pool_or_another_firms_share(
     the volume shared, it gives the pool's total back, and with two firms the other firm's demand.
     A declined share redistributed to the firm is another firm's share."""
     positions({firm_a: D("15"), firm_b: D("5")}, lioh, [Q1, Q1 + 1, Q1 + 2, Q1 + 3])
-    draft = services.allocation_preview(contract=sign(make_contract()), actor=desk)
-    services.allocation_release(
+    draft = allocation_services.allocation_preview(contract=sign(make_contract()), actor=desk)
+    allocation_services.allocation_release(
         allocation_round=draft, actor=desk, respond_by=timezone.now() + datetime.timedelta(days=5)
     )
     own = draft.allocations.get(organisation=firm_a, quarter=Q1)
     other = draft.allocations.get(organisation=firm_b, quarter=Q1)
-    services.allocation_respond(allocation=other, actor=member_b, accept=False)
+    allocation_services.allocation_respond(allocation=other, actor=member_b, accept=False)
     assert "volume_t" in own.explanation  # the desk has it
     data = api(member_a).get(f"/api/v1/allocations/{own.pk}/").json()["explanation"]
     for entry in (data, *data["redistributed"]):

@@ -8,8 +8,10 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from contracts import services
+from contracts.allocations import services as allocation_services
+from contracts.deliveries import services as delivery_services
 from contracts.models import Allocation, AllocationRound
+from contracts.offtakes import services as offtake_services
 from contracts.supply import supply_for_round
 from rohstoff.core.errors import StateConflict
 from rohstoff.core.models import AuditEvent
@@ -32,14 +34,14 @@ def member_users(make_user, firms):
 def test_allocation_needs_positions(make_contract, sign, desk):
     contract = sign(make_contract())
     with pytest.raises(StateConflict) as exc:
-        services.allocation_preview(contract=contract, actor=desk)
+        allocation_services.allocation_preview(contract=contract, actor=desk)
     assert "no positions yet" in str(exc.value)
 
 
 def test_only_signed_contracts_are_allocated(make_contract, desk, positions, firms, lioh):
     positions({firms[0]: D("10")}, lioh, QUARTERS_2027)
     with pytest.raises(StateConflict):
-        services.allocation_preview(contract=make_contract(), actor=desk)
+        allocation_services.allocation_preview(contract=make_contract(), actor=desk)
 
 
 def test_preview_splits_by_firm_demand_only(make_contract, sign, desk, positions, firms, lioh):
@@ -47,7 +49,7 @@ def test_preview_splits_by_firm_demand_only(make_contract, sign, desk, positions
     positions({firms[0]: D("10"), firms[1]: D("8.125"), firms[2]: D("8.75")}, lioh, QUARTERS_2027)
     positions({firms[3]: D("0")}, lioh, QUARTERS_2027, indicative=D("50"))
     contract = sign(make_contract(annual_volume_t=D("40")))
-    draft = services.allocation_preview(contract=contract, actor=desk)
+    draft = allocation_services.allocation_preview(contract=contract, actor=desk)
     # 10 lots: 3.72 / 3.02 / 3.26 -> 3, 3, 3 and one leftover lot to the largest remainder (.72).
     assert split(draft) == {firms[0].pk: D("4"), firms[1].pk: D("3"), firms[2].pk: D("3")}
     allocation = draft.allocations.get(quarter=Q1, organisation=firms[0])
@@ -59,7 +61,7 @@ def test_preview_splits_by_firm_demand_only(make_contract, sign, desk, positions
 def test_surplus_stays_unallocated(make_contract, sign, desk, positions, firms, lioh):
     positions({firms[0]: D("2.5"), firms[1]: D("3")}, lioh, QUARTERS_2027)
     contract = sign(make_contract(annual_volume_t=D("40"), lot_size_t=D("0.5")))
-    draft = services.allocation_preview(contract=contract, actor=desk)
+    draft = allocation_services.allocation_preview(contract=contract, actor=desk)
     assert split(draft) == {firms[0].pk: D("2.5"), firms[1].pk: D("3")}
 
 
@@ -70,14 +72,14 @@ def test_earlier_signed_contract_goes_first(
     late = sign(make_contract(annual_volume_t=D("40")), signed_on=datetime.date(2026, 3, 1))
     early = sign(make_contract(annual_volume_t=D("24")), signed_on=datetime.date(2026, 2, 1))
     with pytest.raises(StateConflict) as exc:
-        services.allocation_preview(contract=late, actor=desk)
+        allocation_services.allocation_preview(contract=late, actor=desk)
     assert early.reference in str(exc.value)
-    first = services.allocation_preview(contract=early, actor=desk)
+    first = allocation_services.allocation_preview(contract=early, actor=desk)
     assert split(first) == {firms[0].pk: D("3"), firms[1].pk: D("3")}
-    services.allocation_release(
+    allocation_services.allocation_release(
         allocation_round=first, actor=desk, respond_by=timezone.now() + datetime.timedelta(days=5)
     )
-    second = services.allocation_preview(contract=late, actor=desk)
+    second = allocation_services.allocation_preview(contract=late, actor=desk)
     # Remaining firm demand is 7 t each; 10 t: 5 and 5.
     assert split(second) == {firms[0].pk: D("5"), firms[1].pk: D("5")}
     assert second.allocations.get(quarter=Q1, organisation=firms[0]).requested_t == D("7")
@@ -90,15 +92,15 @@ def test_a_contract_signed_earlier_but_allocated_later_never_exceeds_demand(
     already: the firms' remaining demand then still counts what that contract gave them."""
     positions({firms[0]: D("10"), firms[1]: D("10")}, lioh, QUARTERS_2027)
     first = sign(make_contract(annual_volume_t=D("40")), signed_on=datetime.date(2026, 3, 1))
-    released = services.allocation_preview(contract=first, actor=desk)
-    services.allocation_release(
+    released = allocation_services.allocation_preview(contract=first, actor=desk)
+    allocation_services.allocation_release(
         allocation_round=released,
         actor=desk,
         respond_by=timezone.now() + datetime.timedelta(days=5),
     )
     assert split(released) == {firms[0].pk: D("5"), firms[1].pk: D("5")}
     backdated = sign(make_contract(annual_volume_t=D("80")), signed_on=datetime.date(2026, 2, 1))
-    draft = services.allocation_preview(contract=backdated, actor=desk)
+    draft = allocation_services.allocation_preview(contract=backdated, actor=desk)
     # 5 t each are left of the 10 t each asked for; the other 10 t of 20 stay unallocated.
     assert split(draft) == {firms[0].pk: D("5"), firms[1].pk: D("5")}
     assert draft.allocations.get(quarter=Q1, organisation=firms[0]).requested_t == D("5")
@@ -109,25 +111,27 @@ def test_override_with_reason_whole_lots_within_demand_and_volume(
 ):
     positions({firms[0]: D("10"), firms[1]: D("10")}, lioh, QUARTERS_2027)
     contract = sign(make_contract(annual_volume_t=D("40")))
-    draft = services.allocation_preview(contract=contract, actor=desk)
+    draft = allocation_services.allocation_preview(contract=contract, actor=desk)
     a, b = draft.allocations.filter(quarter=Q1).order_by("organisation_id")
     with pytest.raises(ValidationError) as exc:
-        services.allocation_override(allocation=a, actor=desk, quantity_t=D("6"), reason="")
+        allocation_services.allocation_override(
+            allocation=a, actor=desk, quantity_t=D("6"), reason=""
+        )
     assert "reason" in exc.value.message_dict
     with pytest.raises(ValidationError) as exc:
-        services.allocation_override(
+        allocation_services.allocation_override(
             allocation=a, actor=desk, quantity_t=D("5.5"), reason="Vorrang Pilotlinie"
         )
     assert "whole lots" in exc.value.messages[0]
     with pytest.raises(ValidationError) as exc:
-        services.allocation_override(
+        allocation_services.allocation_override(
             allocation=a, actor=desk, quantity_t=D("6"), reason="Vorrang Pilotlinie"
         )
     assert "Only 5" in exc.value.messages[0]  # b holds 5 of the 10 t
-    services.allocation_override(
+    allocation_services.allocation_override(
         allocation=b, actor=desk, quantity_t=D("3"), reason="Werk B im Umbau"
     )
-    a = services.allocation_override(
+    a = allocation_services.allocation_override(
         allocation=a, actor=desk, quantity_t=D("7"), reason="Vorrang Pilotlinie"
     )
     assert (a.quantity_t, a.computed_t, a.override_reason) == (D("7"), D("5"), "Vorrang Pilotlinie")
@@ -137,14 +141,16 @@ def test_override_with_reason_whole_lots_within_demand_and_volume(
         "override_reason": "Vorrang Pilotlinie",
     }
     with pytest.raises(ValidationError):
-        services.allocation_override(allocation=a, actor=desk, quantity_t=D("11"), reason="mehr")
+        allocation_services.allocation_override(
+            allocation=a, actor=desk, quantity_t=D("11"), reason="mehr"
+        )
 
 
 def released(make_contract, sign, desk, positions, firms, lioh, demand):
     positions(demand, lioh, QUARTERS_2027)
     contract = sign(make_contract(annual_volume_t=D("40")))
-    draft = services.allocation_preview(contract=contract, actor=desk)
-    return services.allocation_release(
+    draft = allocation_services.allocation_preview(contract=contract, actor=desk)
+    return allocation_services.allocation_release(
         allocation_round=draft, actor=desk, respond_by=timezone.now() + datetime.timedelta(days=7)
     )
 
@@ -154,14 +160,14 @@ def test_the_schedule_cannot_drop_a_quarter_whose_volume_is_allocated(
 ):
     positions({firms[0]: D("10"), firms[1]: D("10")}, lioh, QUARTERS_2027)
     contract = sign(make_contract(annual_volume_t=D("40")))
-    draft = services.allocation_preview(contract=contract, actor=desk)
-    services.allocation_release(
+    draft = allocation_services.allocation_preview(contract=contract, actor=desk)
+    allocation_services.allocation_release(
         allocation_round=draft, actor=desk, respond_by=timezone.now() + datetime.timedelta(days=5)
     )
     # The year still adds up to 40 t, but 2027-Q1 (10 t released to the firms) is left out.
     moved = {Q1 + 1: D("13.4"), Q1 + 2: D("13.3"), Q1 + 3: D("13.3")}
     with pytest.raises(ValidationError) as exc:
-        services.schedule_set(contract=contract, actor=desk, entries=moved)
+        offtake_services.schedule_set(contract=contract, actor=desk, entries=moved)
     assert "2027-Q1: 10.000000 t are already allocated" in exc.value.messages[0]
     assert contract.schedule.get(quarter=Q1).quantity_t == D("10")
 
@@ -169,12 +175,12 @@ def test_the_schedule_cannot_drop_a_quarter_whose_volume_is_allocated(
 def test_a_members_part_of_a_delivery_is_in_tonnes_to_the_gram(
     make_contract, sign, desk, positions, firms, lioh
 ):
-    from contracts.selectors import pass_through
+    from contracts.allocations.selectors import pass_through
 
     positions({firms[0]: D("10"), firms[1]: D("20")}, lioh, QUARTERS_2027)
     contract = sign(make_contract(annual_volume_t=D("120")))
-    draft = services.allocation_preview(contract=contract, actor=desk)
-    services.delivery_record(
+    draft = allocation_services.allocation_preview(contract=contract, actor=desk)
+    delivery_services.delivery_record(
         contract=contract,
         actor=desk,
         quarter=Q1,
@@ -203,8 +209,12 @@ def test_members_confirm_and_decline_and_declined_volume_goes_to_firms_still_ans
     )
     assert split(round_) == {firms[0].pk: D("4"), firms[1].pk: D("4"), firms[2].pk: D("2")}
     a0, a1, a2 = round_.allocations.filter(quarter=Q1).order_by("organisation_id")
-    services.allocation_respond(allocation=a2, actor=member_users[firms[2].pk], accept=True)
-    services.allocation_respond(allocation=a0, actor=member_users[firms[0].pk], accept=False)
+    allocation_services.allocation_respond(
+        allocation=a2, actor=member_users[firms[2].pk], accept=True
+    )
+    allocation_services.allocation_respond(
+        allocation=a0, actor=member_users[firms[0].pk], accept=False
+    )
     # Firm 0's 4 t go to those still answering: only firm 1, which lacks 2 t: it gets 2, 2 t stay over.
     a1.refresh_from_db()
     a2.refresh_from_db()
@@ -212,9 +222,11 @@ def test_members_confirm_and_decline_and_declined_volume_goes_to_firms_still_ans
     assert a2.quantity_t == D("2")
     assert a1.explanation["redistributed"][0]["from_declined_t"] == "4.000000"
     with pytest.raises(StateConflict):
-        services.allocation_respond(allocation=a0, actor=member_users[firms[0].pk], accept=True)
+        allocation_services.allocation_respond(
+            allocation=a0, actor=member_users[firms[0].pk], accept=True
+        )
     with pytest.raises(StateConflict):
-        services.allocation_respond(
+        allocation_services.allocation_respond(
             allocation=a1, actor=member_users[firms[0].pk], accept=True
         )  # not its firm
 
@@ -239,7 +251,9 @@ def test_redistribution_uses_the_same_rule(
         firms[3].pk: D("2"),
     }
     a0 = round_.allocations.get(quarter=Q1, organisation=firms[0])
-    services.allocation_respond(allocation=a0, actor=member_users[firms[0].pk], accept=False)
+    allocation_services.allocation_respond(
+        allocation=a0, actor=member_users[firms[0].pk], accept=False
+    )
     # 4 t among firms lacking 3 / 3 / 3 t: 1.33 each -> 1, 1, 1 and the leftover lot to the lowest id.
     assert split(round_) == {
         firms[0].pk: D("4"),
@@ -261,22 +275,24 @@ def test_members_cannot_answer_after_the_deadline_and_silence_counts_as_confirme
         respond_by=timezone.now() - datetime.timedelta(minutes=1)
     )
     with pytest.raises(StateConflict):
-        services.allocation_respond(allocation=a0, actor=member_users[firms[0].pk], accept=True)
-    assert services.allocations_deem_confirmed(now=later) == 8
-    assert services.allocations_deem_confirmed(now=later) == 0
+        allocation_services.allocation_respond(
+            allocation=a0, actor=member_users[firms[0].pk], accept=True
+        )
+    assert allocation_services.allocations_deem_confirmed(now=later) == 8
+    assert allocation_services.allocations_deem_confirmed(now=later) == 0
     round_.refresh_from_db()
     assert round_.state == "closed"
     assert set(round_.allocations.values_list("state", "deemed_confirmed")) == {("confirmed", True)}
 
 
 def test_members_never_see_drafts(make_contract, sign, desk, positions, firms, lioh, member_users):
-    from contracts.selectors import allocations_visible_to
+    from contracts.policy import allocations_visible_to
 
     positions({firms[0]: D("6")}, lioh, QUARTERS_2027)
     contract = sign(make_contract())
-    draft = services.allocation_preview(contract=contract, actor=desk)
+    draft = allocation_services.allocation_preview(contract=contract, actor=desk)
     assert not allocations_visible_to(member_users[firms[0].pk]).exists()
-    services.allocation_release(
+    allocation_services.allocation_release(
         allocation_round=draft, actor=desk, respond_by=timezone.now() + datetime.timedelta(days=1)
     )
     assert allocations_visible_to(member_users[firms[0].pk]).count() == 4
@@ -295,28 +311,28 @@ def test_release_needs_a_future_deadline_and_happens_once(
     from django.core import mail
 
     positions({firms[0]: D("6")}, lioh, QUARTERS_2027)
-    draft = services.allocation_preview(contract=sign(make_contract()), actor=desk)
+    draft = allocation_services.allocation_preview(contract=sign(make_contract()), actor=desk)
     with pytest.raises(ValidationError):
-        services.allocation_release(
+        allocation_services.allocation_release(
             allocation_round=draft,
             actor=desk,
             respond_by=timezone.now() - datetime.timedelta(hours=1),
         )
     with django_capture_on_commit_callbacks(execute=True):
-        services.allocation_release(
+        allocation_services.allocation_release(
             allocation_round=draft,
             actor=desk,
             respond_by=timezone.now() + datetime.timedelta(days=3),
         )
     assert len(mail.outbox) == 1 and mail.outbox[0].bcc == [member_users[firms[0].pk].email]
     with pytest.raises(StateConflict):
-        services.allocation_release(
+        allocation_services.allocation_release(
             allocation_round=draft,
             actor=desk,
             respond_by=timezone.now() + datetime.timedelta(days=3),
         )
     with pytest.raises(StateConflict):
-        services.allocation_preview(contract=draft.contract, actor=desk)
+        allocation_services.allocation_preview(contract=draft.contract, actor=desk)
 
 
 def test_supply_provider_counts_signed_schedules_and_confirmed_allocations(
@@ -329,9 +345,13 @@ def test_supply_provider_counts_signed_schedules_and_confirmed_allocations(
     supply = supply_for_round(demand_round.pk)
     assert supply[(lioh.pk, Q1)] == (D("10"), D("0"))
     a0 = round_.allocations.get(quarter=Q1, organisation=firms[0])
-    services.allocation_respond(allocation=a0, actor=member_users[firms[0].pk], accept=True)
+    allocation_services.allocation_respond(
+        allocation=a0, actor=member_users[firms[0].pk], accept=True
+    )
     assert supply_for_round(demand_round.pk)[(lioh.pk, Q1)] == (D("10"), D("5"))
-    services.contract_transition(contract=round_.contract, actor=desk, to_state="terminated")
+    offtake_services.contract_transition(
+        contract=round_.contract, actor=desk, to_state="terminated"
+    )
     assert (lioh.pk, Q1) not in supply_for_round(demand_round.pk)
 
 
@@ -357,29 +377,29 @@ def test_positions_are_refreshed_after_changes_commit(
     )
     positions({firms[0]: D("6")}, lioh, QUARTERS_2027)
     contract = make_contract()
-    services.schedule_generate(contract=contract, actor=desk)
-    services.contract_transition(contract=contract, actor=desk, to_state="negotiating")
+    offtake_services.schedule_generate(contract=contract, actor=desk)
+    offtake_services.contract_transition(contract=contract, actor=desk, to_state="negotiating")
     with django_capture_on_commit_callbacks(execute=True):
-        services.contract_transition(contract=contract, actor=desk, to_state="signed")
+        offtake_services.contract_transition(contract=contract, actor=desk, to_state="signed")
     assert calls == [(contract.round_id, desk.pk)]
-    draft = services.allocation_preview(contract=contract, actor=desk)
-    services.allocation_release(
+    draft = allocation_services.allocation_preview(contract=contract, actor=desk)
+    allocation_services.allocation_release(
         allocation_round=draft, actor=desk, respond_by=timezone.now() + datetime.timedelta(days=3)
     )
     allocation = Allocation.objects.filter(allocation_round=draft).first()
     member = member_users[firms[0].pk]
     with django_capture_on_commit_callbacks(execute=True):
-        services.allocation_respond(allocation=allocation, actor=member, accept=True)
+        allocation_services.allocation_respond(allocation=allocation, actor=member, accept=True)
     assert calls[-1] == (contract.round_id, member.pk)
     with django_capture_on_commit_callbacks(execute=True):
-        services.allocation_override(
+        allocation_services.allocation_override(
             allocation=allocation, actor=desk, quantity_t=D("5"), reason="Korrektur"
         )
     assert len(calls) == 3
     # A decline changes no confirmed share: no new aggregation run.
     declined = Allocation.objects.filter(allocation_round=draft, state="proposed").first()
     with django_capture_on_commit_callbacks(execute=True):
-        services.allocation_respond(allocation=declined, actor=member, accept=False)
+        allocation_services.allocation_respond(allocation=declined, actor=member, accept=False)
     assert len(calls) == 3
 
 
@@ -390,17 +410,24 @@ def test_terminating_a_contract_closes_its_open_allocation(
         make_contract, sign, desk, positions, firms, lioh, {firms[0]: D("6"), firms[1]: D("6")}
     )
     confirmed = round_.allocations.get(quarter=Q1, organisation=firms[0])
-    services.allocation_respond(allocation=confirmed, actor=member_users[firms[0].pk], accept=True)
-    services.contract_transition(contract=round_.contract, actor=desk, to_state="terminated")
+    allocation_services.allocation_respond(
+        allocation=confirmed, actor=member_users[firms[0].pk], accept=True
+    )
+    offtake_services.contract_transition(
+        contract=round_.contract, actor=desk, to_state="terminated"
+    )
     round_.refresh_from_db()
     assert round_.state == "closed"
     pending = round_.allocations.get(quarter=Q1, organisation=firms[1])
     with pytest.raises(StateConflict):
-        services.allocation_respond(
+        allocation_services.allocation_respond(
             allocation=pending, actor=member_users[firms[1].pk], accept=True
         )
     assert (
-        services.allocations_deem_confirmed(now=timezone.now() + datetime.timedelta(days=30)) == 0
+        allocation_services.allocations_deem_confirmed(
+            now=timezone.now() + datetime.timedelta(days=30)
+        )
+        == 0
     )
     confirmed.refresh_from_db()
     assert confirmed.state == "confirmed"

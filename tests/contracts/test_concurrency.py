@@ -20,7 +20,7 @@ Q1 = Quarter(2027, 1).index
 
 
 def test_simultaneous_declines(desk, make_contract, sign, demand_round, firms, lioh, make_user):
-    from contracts import services
+    from contracts.allocations import services as allocation_services
     from contracts.models import Allocation
     from industry.models import DemandLine
     from tradinghouse.services import aggregation_start
@@ -44,8 +44,8 @@ def test_simultaneous_declines(desk, make_contract, sign, demand_round, firms, l
     demand_round.save(update_fields=["state"])
     aggregation_start(round=demand_round, actor=desk)  # runs at once: autocommit, in-process
     contract = sign(make_contract(annual_volume_t=D("40")))
-    draft = services.allocation_preview(contract=contract, actor=desk)
-    services.allocation_release(
+    draft = allocation_services.allocation_preview(contract=contract, actor=desk)
+    allocation_services.allocation_release(
         allocation_round=draft, actor=desk, respond_by=timezone.now() + datetime.timedelta(days=3)
     )
     members = {firm.pk: make_user("member", org=firm) for firm in firms[:2]}
@@ -58,7 +58,7 @@ def test_simultaneous_declines(desk, make_contract, sign, demand_round, firms, l
     def decline(allocation):
         try:
             barrier.wait(timeout=10)
-            services.allocation_respond(
+            allocation_services.allocation_respond(
                 allocation=allocation, actor=members[allocation.organisation_id], accept=False
             )
         except Exception as exc:  # noqa: BLE001 - reported below

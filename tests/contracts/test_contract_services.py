@@ -8,8 +8,10 @@ import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
 
-from contracts import services
+from contracts.deliveries import services as delivery_services
 from contracts.models import ContractState, FxRate, OfftakeContract, PriceIndex, ScheduleFlag
+from contracts.offtakes import services as offtake_services
+from contracts.prices import services as price_services
 from rohstoff.core.errors import StateConflict
 from rohstoff.core.models import AuditEvent
 from rohstoff.core.periods import Quarter
@@ -69,12 +71,14 @@ def test_last_quarter_before_first(make_contract):
 def test_every_transition_is_audit_logged_and_order_is_enforced(make_contract, desk, sign):
     contract = make_contract()
     with pytest.raises(StateConflict):
-        services.contract_transition(contract=contract, actor=desk, to_state="active")
+        offtake_services.contract_transition(contract=contract, actor=desk, to_state="active")
     contract = sign(contract, signed_on=datetime.date(2026, 3, 1), activate=True)
     assert contract.state == ContractState.ACTIVE and contract.signed_on == datetime.date(
         2026, 3, 1
     )
-    contract = services.contract_transition(contract=contract, actor=desk, to_state="completed")
+    contract = offtake_services.contract_transition(
+        contract=contract, actor=desk, to_state="completed"
+    )
     actions = list(
         AuditEvent.objects.filter(
             object_type="contracts.offtakecontract", object_id=str(contract.pk)
@@ -93,29 +97,29 @@ def test_every_transition_is_audit_logged_and_order_is_enforced(make_contract, d
     signed = AuditEvent.objects.get(action="contract.signed", object_id=str(contract.pk))
     assert signed.before["state"] == "negotiating" and signed.after["state"] == "signed"
     with pytest.raises(StateConflict):
-        services.contract_transition(contract=contract, actor=desk, to_state="terminated")
+        offtake_services.contract_transition(contract=contract, actor=desk, to_state="terminated")
 
 
 def test_signing_needs_a_schedule_that_adds_up(make_contract, desk):
     contract = make_contract()
-    services.contract_transition(contract=contract, actor=desk, to_state="negotiating")
+    offtake_services.contract_transition(contract=contract, actor=desk, to_state="negotiating")
     with pytest.raises(StateConflict) as exc:
-        services.contract_transition(contract=contract, actor=desk, to_state="signed")
+        offtake_services.contract_transition(contract=contract, actor=desk, to_state="signed")
     assert "schedule" in str(exc.value)
 
 
 def test_signed_terms_are_fixed(make_contract, sign, desk):
     contract = sign(make_contract())
     with pytest.raises(StateConflict):
-        services.contract_update(contract=contract, actor=desk, annual_volume_t=D("50"))
+        offtake_services.contract_update(contract=contract, actor=desk, annual_volume_t=D("50"))
 
 
 def test_schedule_set_refuses_what_does_not_add_up_and_changes_nothing(make_contract, desk):
     contract = make_contract()
-    services.schedule_generate(contract=contract, actor=desk)
+    offtake_services.schedule_generate(contract=contract, actor=desk)
     q = Quarter(2027, 1).index
     with pytest.raises(ValidationError) as exc:
-        services.schedule_set(
+        offtake_services.schedule_set(
             contract=contract,
             actor=desk,
             entries={q: D("30"), q + 1: D("10"), q + 2: D("10"), q + 3: D("10")},
@@ -127,17 +131,17 @@ def test_schedule_set_refuses_what_does_not_add_up_and_changes_nothing(make_cont
 def test_deliveries_need_a_signed_contract_and_a_scheduled_quarter(make_contract, sign, desk):
     contract = make_contract()
     with pytest.raises(StateConflict):
-        services.delivery_record(
+        delivery_services.delivery_record(
             contract=contract, actor=desk, delivered_on=datetime.date(2026, 1, 5), quantity_t=D("5")
         )
     contract = sign(contract)
     with pytest.raises(ValidationError) as exc:
-        services.delivery_record(
+        delivery_services.delivery_record(
             contract=contract, actor=desk, delivered_on=datetime.date(2026, 1, 5), quantity_t=D("5")
         )
     assert "quarter" in exc.value.message_dict  # 2026-Q1 is not scheduled
     with pytest.raises(ValidationError):
-        services.delivery_record(
+        delivery_services.delivery_record(
             contract=contract,
             actor=desk,
             quarter=Quarter(2027, 1).index,
@@ -148,7 +152,7 @@ def test_deliveries_need_a_signed_contract_and_a_scheduled_quarter(make_contract
 
 def test_invoice_state_follows_the_prices(make_contract, sign, desk):
     contract = sign(make_contract())
-    delivery = services.delivery_record(
+    delivery = delivery_services.delivery_record(
         contract=contract,
         actor=desk,
         quarter=Quarter(2027, 1).index,
@@ -157,21 +161,23 @@ def test_invoice_state_follows_the_prices(make_contract, sign, desk):
         provisional_price=D("12000"),
     )
     assert delivery.invoice_state == "provisional"
-    delivery = services.delivery_update(delivery=delivery, actor=desk, final_price=D("12500"))
+    delivery = delivery_services.delivery_update(
+        delivery=delivery, actor=desk, final_price=D("12500")
+    )
     assert delivery.invoice_state == "final"
 
 
 def flag_setup(make_contract, sign, desk):
     """Three past quarters on 2027-10-02: Q1 complete, Q2 short (15 of 20, tolerance 5 %), Q3 late."""
     contract = sign(make_contract(annual_volume_t=D("80")))
-    services.delivery_record(
+    delivery_services.delivery_record(
         contract=contract,
         actor=desk,
         quarter=Quarter(2027, 1).index,
         delivered_on=datetime.date(2026, 2, 1),
         quantity_t=D("19.5"),
     )
-    services.delivery_record(
+    delivery_services.delivery_record(
         contract=contract,
         actor=desk,
         quarter=Quarter(2027, 2).index,
@@ -186,23 +192,23 @@ def test_late_and_short_are_flagged_once_and_the_desk_is_told(
 ):
     contract = flag_setup(make_contract, sign, desk)
     with django_capture_on_commit_callbacks(execute=True):
-        flags = services.deliveries_flag(today=datetime.date(2027, 10, 2))
+        flags = delivery_services.deliveries_flag(today=datetime.date(2027, 10, 2))
     assert sorted((f.entry.period.quarter, f.status) for f in flags) == [(2, "short"), (3, "late")]
     assert len(mail.outbox) == 1 and mail.outbox[0].to == [settings.TRADING_DESK_EMAIL]
     assert "OFF-T-001" in mail.outbox[0].body and "2027-Q3" in mail.outbox[0].body
     # The next day: nothing new, no second e-mail.
     with django_capture_on_commit_callbacks(execute=True):
-        assert services.deliveries_flag(today=datetime.date(2027, 10, 3)) == []
+        assert delivery_services.deliveries_flag(today=datetime.date(2027, 10, 3)) == []
     assert len(mail.outbox) == 1
     # The short quarter is made up: its flag goes away.
-    services.delivery_record(
+    delivery_services.delivery_record(
         contract=contract,
         actor=desk,
         quarter=Quarter(2027, 2).index,
         delivered_on=datetime.date(2026, 2, 3),
         quantity_t=D("4.5"),
     )
-    services.deliveries_flag(today=datetime.date(2027, 10, 4))
+    delivery_services.deliveries_flag(today=datetime.date(2027, 10, 4))
     assert list(ScheduleFlag.objects.values_list("status", flat=True)) == ["late"]
 
 
@@ -211,20 +217,20 @@ def test_correcting_a_delivery_of_a_short_quarter_does_not_alert_the_desk_again(
 ):
     contract = flag_setup(make_contract, sign, desk)
     with django_capture_on_commit_callbacks(execute=True):
-        services.deliveries_flag(today=datetime.date(2027, 10, 2))
+        delivery_services.deliveries_flag(today=datetime.date(2027, 10, 2))
     assert len(mail.outbox) == 1
     # The final invoice of the short quarter's delivery arrives; the quarter is still short.
     short = contract.deliveries.get(quarter=Quarter(2027, 2).index)
-    services.delivery_update(delivery=short, actor=desk, final_price=D("12500"))
+    delivery_services.delivery_update(delivery=short, actor=desk, final_price=D("12500"))
     with django_capture_on_commit_callbacks(execute=True):
-        assert services.deliveries_flag(today=datetime.date(2027, 10, 3)) == []
+        assert delivery_services.deliveries_flag(today=datetime.date(2027, 10, 3)) == []
     assert len(mail.outbox) == 1
     assert sorted(ScheduleFlag.objects.values_list("status", flat=True)) == ["late", "short"]
 
 
 def test_nothing_is_flagged_before_a_quarter_is_over(make_contract, sign, desk):
     flag_setup(make_contract, sign, desk)
-    assert services.deliveries_flag(today=datetime.date(2027, 6, 30)) == []
+    assert delivery_services.deliveries_flag(today=datetime.date(2027, 6, 30)) == []
 
 
 def test_the_beat_task_runs_the_check(make_contract, sign, desk, monkeypatch):
@@ -240,7 +246,7 @@ def test_the_beat_task_runs_the_check(make_contract, sign, desk, monkeypatch):
 
 
 def test_fx_and_index_values_are_entered_by_the_desk(desk, lioh):
-    index = services.index_create(
+    index = price_services.index_create(
         actor=desk,
         code="demo-lioh",
         name="LiOH",
@@ -249,19 +255,19 @@ def test_fx_and_index_values_are_entered_by_the_desk(desk, lioh):
         currency="USD",
         unit="kg",
     )
-    services.index_value_set(
+    price_services.index_value_set(
         actor=desk, index=index, date=datetime.date(2026, 1, 5), value=D("11.5")
     )
-    services.index_value_set(
+    price_services.index_value_set(
         actor=desk, index=index, date=datetime.date(2026, 1, 5), value=D("11.7")
     )
     assert list(index.values.values_list("value", flat=True)) == [D("11.7")]
     with pytest.raises(ValidationError):
-        services.fx_rate_set(
+        price_services.fx_rate_set(
             actor=desk, currency="EUR", date=datetime.date(2026, 1, 5), per_eur=D("1")
         )
     with pytest.raises(ValidationError):
-        services.fx_rate_set(
+        price_services.fx_rate_set(
             actor=desk, currency="USD", date=datetime.date(2026, 1, 5), per_eur=D("0")
         )
     assert AuditEvent.objects.filter(action="price_index.value").count() == 2
@@ -270,7 +276,7 @@ def test_fx_and_index_values_are_entered_by_the_desk(desk, lioh):
 def test_numbers_the_columns_cannot_hold_are_refused_not_rounded_or_a_500(
     login, desk, lioh, make_contract
 ):
-    index = services.index_create(
+    index = price_services.index_create(
         actor=desk,
         code="demo",
         name="Demo",
@@ -282,18 +288,18 @@ def test_numbers_the_columns_cannot_hold_are_refused_not_rounded_or_a_500(
     day = datetime.date(2026, 1, 5)
     for value in (D("11.123456"), D("1e30")):
         with pytest.raises(ValidationError) as exc:
-            services.index_value_set(actor=desk, index=index, date=day, value=value)
+            price_services.index_value_set(actor=desk, index=index, date=day, value=value)
         assert "value" in exc.value.message_dict
     for per_eur in (D("1.12345678"), D("1e30")):
         with pytest.raises(ValidationError) as exc:
-            services.fx_rate_set(actor=desk, currency="USD", date=day, per_eur=per_eur)
+            price_services.fx_rate_set(actor=desk, currency="USD", date=day, per_eur=per_eur)
         assert "per_eur" in exc.value.message_dict
     assert not index.values.exists() and not FxRate.objects.exists()
     contract = make_contract()
     entries = {q: D("10") for q in range(contract.start_quarter, contract.end_quarter + 1)}
     entries[contract.start_quarter] = D("10.0000004")
     with pytest.raises(ValidationError) as exc:
-        services.schedule_set(contract=contract, actor=desk, entries=entries)
+        offtake_services.schedule_set(contract=contract, actor=desk, entries=entries)
     assert exc.value.messages[0].startswith("2027-Q1: ")
     assert not contract.schedule.exists()
     # The pages say so next to the form instead of failing.

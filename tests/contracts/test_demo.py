@@ -1,8 +1,9 @@
 """The demo offtakes: contracts serving the closed demo round, one quarter late and one short,
 allocations confirmed, declined and awaiting an answer, prices to compute with."""
 
-from contracts import selectors
 from contracts.models import Allocation, AllocationRound, OfftakeContract
+from contracts.offtakes import selectors as offtake_selectors
+from contracts.prices import selectors as price_selectors
 
 
 def test_demo_offtakes(db, desk, django_capture_on_commit_callbacks):
@@ -21,7 +22,7 @@ def test_demo_offtakes(db, desk, django_capture_on_commit_callbacks):
         "OFF-2027-004": "negotiating",
     }
     lioh = OfftakeContract.objects.get(reference="OFF-2026-001")
-    rows = selectors.schedule_rows(lioh)
+    rows = offtake_selectors.schedule_rows(lioh)
     assert [row["status"] for row in rows[:3]] == ["late", "short", "due"]
     assert {"confirmed", "declined", "proposed"} <= set(
         Allocation.objects.filter(contract=lioh).values_list("state", flat=True)
@@ -29,9 +30,9 @@ def test_demo_offtakes(db, desk, django_capture_on_commit_callbacks):
     assert AllocationRound.objects.filter(
         contract__reference="OFF-2026-002", state="draft"
     ).exists()
-    prices = selectors.quarter_prices(lioh, [row["quarter"] for row in rows[:3]])
+    prices = price_selectors.quarter_prices(lioh, [row["quarter"] for row in rows[:3]])
     assert all(not isinstance(p, Exception) for p in prices.values())
-    assert selectors.mark_to_market(user=desk)["contracts"][0]["mtm"] is not None
+    assert price_selectors.mark_to_market(user=desk)["contracts"][0]["mtm"] is not None
     # Safe to run twice.
     for _label, step in STEPS:
         with django_capture_on_commit_callbacks(execute=True):

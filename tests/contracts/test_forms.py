@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 from django.utils import translation
 
-from contracts.forms import LocalDecimalField
+from contracts.form_fields import LocalDecimalField
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,8 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from contracts import services
+from contracts.allocations import services as allocation_services
+from contracts.offtakes import services as offtake_services
 from industry.models import DemandLine
 from rohstoff.core.periods import Period, Quarter
 from rohstoff.core.units import to_tonnes
@@ -68,30 +69,30 @@ def test_signing_and_confirming_fill_the_positions(
     before = cell(demand_round, lioh, Q1)
     assert (before.demand_t, before.contracted_t, before.coverage) == (D("40"), D("0"), D("0"))
     contract = make_contract(annual_volume_t=D("40"))
-    services.schedule_generate(contract=contract, actor=desk)
-    services.contract_transition(contract=contract, actor=desk, to_state="negotiating")
+    offtake_services.schedule_generate(contract=contract, actor=desk)
+    offtake_services.contract_transition(contract=contract, actor=desk, to_state="negotiating")
     with django_capture_on_commit_callbacks(execute=True):
-        services.contract_transition(contract=contract, actor=desk, to_state="signed")
+        offtake_services.contract_transition(contract=contract, actor=desk, to_state="signed")
     after = cell(demand_round, lioh, Q1)
     assert (after.contracted_t, after.open_t, after.coverage) == (D("10"), D("30"), D("0.2500"))
-    draft = services.allocation_preview(contract=contract, actor=desk)
+    draft = allocation_services.allocation_preview(contract=contract, actor=desk)
     # 10 lots of 1 t among five firms with 8 t each: 2 each.
     assert (
         sorted(draft.allocations.filter(quarter=Q1).values_list("quantity_t", flat=True))
         == [D("2")] * 5
     )
-    services.allocation_release(
+    allocation_services.allocation_release(
         allocation_round=draft, actor=desk, respond_by=timezone.now() + datetime.timedelta(days=3)
     )
     member = make_user("member", org=firms[0])
     with django_capture_on_commit_callbacks(execute=True):
-        services.allocation_respond(
+        allocation_services.allocation_respond(
             allocation=draft.allocations.get(quarter=Q1, organisation=firms[0]),
             actor=member,
             accept=True,
         )
     assert cell(demand_round, lioh, Q1).allocated_t == D("2")
     with django_capture_on_commit_callbacks(execute=True):
-        services.contract_transition(contract=contract, actor=desk, to_state="terminated")
+        offtake_services.contract_transition(contract=contract, actor=desk, to_state="terminated")
     gone = cell(demand_round, lioh, Q1)
     assert (gone.contracted_t, gone.allocated_t) == (D("0"), D("0"))

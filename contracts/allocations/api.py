@@ -1,0 +1,184 @@
+"""REST API of allocation of a contract's volume to the member firms: separate input and output serializers; every write goes
+through a service."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import (
+    extend_schema,
+    extend_schema_view,
+)
+from rest_framework import mixins, serializers
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from rohstoff.core.access import DESK, MEMBERS
+from rohstoff.core.api import ScopedViewSet
+from rohstoff.core.api_views import FORBIDDEN, NOT_FOUND, UNAUTHORISED
+
+from .. import policy
+from ..api_fields import BAD_REQUEST, CONFLICT, QuarterField, T
+from ..models import (
+    AllocationRound,
+)
+from . import selectors, services
+
+
+class AllocationRoundSerializer(serializers.ModelSerializer):
+    quarters = serializers.SerializerMethodField()
+
+    class Meta:
+        model = AllocationRound
+        fields = [
+            "id",
+            "contract",
+            "state",
+            "respond_by",
+            "created_at",
+            "released_at",
+            "closed_at",
+            "quarters",
+        ]
+
+    def get_quarters(self, obj) -> list[dict]:
+        return [
+            {
+                "period": str(s["period"]),
+                "scheduled_t": str(s["scheduled_t"]),
+                "allocated_t": str(s["allocated_t"]),
+                "unallocated_t": str(s["surplus_t"]),
+                "firms": s["firms"],
+                "pending": s["pending"],
+            }
+            for s in selectors.allocation_summary(obj)
+        ]
+
+
+class ReleaseInput(serializers.Serializer):
+    respond_by = serializers.DateTimeField()
+
+
+class AllocationSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    contract = serializers.IntegerField(source="contract_id")
+    contract_reference = serializers.CharField(source="contract.reference")
+    material = serializers.CharField(source="contract.material.code")
+    period = QuarterField(source="quarter")
+    organisation = serializers.IntegerField(source="organisation_id")
+    organisation_name = serializers.CharField(source="organisation.name")
+    requested_t = serializers.DecimalField(
+        **T, help_text="remaining firm demand when the share was computed"
+    )
+    computed_t = serializers.DecimalField(**T)
+    quantity_t = serializers.DecimalField(**T)
+    redistributed_t = serializers.DecimalField(**T)
+    state = serializers.CharField()
+    deemed_confirmed = serializers.BooleanField()
+    override_reason = serializers.CharField()
+    respond_by = serializers.DateTimeField(source="allocation_round.respond_by", allow_null=True)
+    released = serializers.SerializerMethodField()
+    explanation = serializers.SerializerMethodField(
+        help_text="How the share was computed. Members get their own numbers and the fill rate of their demand; "
+        "the pooled demand of all firms, their number and the volume shared are for the desk only."
+    )
+
+    def get_released(self, obj) -> bool:
+        return obj.allocation_round.state != AllocationRound.State.DRAFT
+
+    def get_explanation(self, obj) -> dict:
+        return selectors.explanation_for(self.context["request"].user, obj)
+
+
+class OverrideInput(serializers.Serializer):
+    quantity_t = serializers.DecimalField(**T)
+    reason = serializers.CharField(max_length=500)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Allocations: a member sees its own firm's released shares; the desk all",
+        responses={200: AllocationSerializer(many=True), 401: UNAUTHORISED, 403: FORBIDDEN},
+    ),
+    retrieve=extend_schema(
+        summary="One allocation with how it was computed",
+        responses={200: AllocationSerializer, 401: UNAUTHORISED, 403: FORBIDDEN, 404: NOT_FOUND},
+    ),
+)
+class AllocationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
+    access_policies = {
+        "list": MEMBERS | DESK,
+        "retrieve": MEMBERS | DESK,
+        "confirm": MEMBERS,
+        "decline": MEMBERS,
+        "override": DESK,
+    }
+    serializer_class = AllocationSerializer
+    filterset_fields = ["contract", "state"]
+
+    def scoped_queryset(self):
+        return policy.allocations_visible_to(self.request.user).order_by(
+            "contract_id", "quarter", "organisation_id"
+        )
+
+    def _respond(self, request, pk, accept):
+        allocation = selectors.allocation_get(user=request.user, pk=pk)
+        allocation = services.allocation_respond(
+            allocation=allocation, actor=request.user, accept=accept
+        )
+        allocation = selectors.allocation_get(user=request.user, pk=allocation.pk)
+        return Response(AllocationSerializer(allocation, context={"request": request}).data)
+
+    @extend_schema(
+        summary="Confirm your firm's share (member, by the deadline)",
+        request=None,
+        responses={
+            200: AllocationSerializer,
+            401: UNAUTHORISED,
+            403: FORBIDDEN,
+            404: NOT_FOUND,
+            409: CONFLICT,
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def confirm(self, request, pk=None):
+        return self._respond(request, pk, True)
+
+    @extend_schema(
+        summary="Decline your firm's share (member, by the deadline); it goes to the firms that have not answered",
+        request=None,
+        responses={
+            200: AllocationSerializer,
+            401: UNAUTHORISED,
+            403: FORBIDDEN,
+            404: NOT_FOUND,
+            409: CONFLICT,
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def decline(self, request, pk=None):
+        return self._respond(request, pk, False)
+
+    @extend_schema(
+        summary="Override a firm's share with a reason (desk)",
+        request=OverrideInput,
+        responses={
+            200: AllocationSerializer,
+            400: BAD_REQUEST,
+            401: UNAUTHORISED,
+            403: FORBIDDEN,
+            404: NOT_FOUND,
+            409: CONFLICT,
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def override(self, request, pk=None):
+        allocation = selectors.allocation_get(user=request.user, pk=pk)
+        data = OverrideInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.allocation_override(
+            allocation=allocation, actor=request.user, **data.validated_data
+        )
+        return Response(
+            AllocationSerializer(
+                selectors.allocation_get(user=request.user, pk=pk), context={"request": request}
+            ).data
+        )

@@ -1,0 +1,31 @@
+"""Forms of allocation of a contract's volume to the member firms: parse and check single fields; the rules live in the services."""
+
+from __future__ import annotations
+
+import datetime
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from ..form_fields import LocalDecimalField
+
+
+class OverrideForm(forms.Form):
+    quantity_t = LocalDecimalField(label=_("New share (t)"))
+    reason = forms.CharField(label=_("Reason"), max_length=500, help_text=_("The firm sees it."))
+
+
+class ReleaseForm(forms.Form):
+    respond_by = forms.DateTimeField(
+        label=_("Members answer by"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        default = timezone.localtime() + datetime.timedelta(days=14)
+        self.fields["respond_by"].initial = default.replace(
+            hour=17, minute=0, second=0, microsecond=0
+        )

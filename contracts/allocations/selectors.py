@@ -1,0 +1,200 @@
+"""Reads of allocation of a contract's volume to the member firms that have rules. Every function that takes the acting user scopes
+to what that user may see; anything else raises Http404, exactly like something missing."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from decimal import Decimal
+
+from django.db.models import Count, Q, QuerySet, Sum
+
+from rohstoff.core.periods import Quarter
+from rohstoff.core.shortcuts import get_visible_or_404
+from rohstoff.core.units import quantize_tonnes
+
+from .. import policy, pricing
+from ..models import (
+    Allocation,
+    AllocationRound,
+    AllocationState,
+    Delivery,
+    IndexValue,
+    ScheduleEntry,
+)
+from ..prices.selectors import latest_fx
+
+
+def allocation_get(*, user, pk) -> Allocation:
+    return get_visible_or_404(policy.allocations_visible_to(user), pk=pk)
+
+
+# What only the trading desk may read in an explanation: the pooled remaining firm demand of all
+# firms, their number, and every figure that gives them back. The volume that was shared (the
+# contract's quarter, or another firm's declined share) is one: with it, the member's own pro-rata
+# ratio would give the pool's total (volume / ratio), and with two firms the other firm's demand.
+POOL_FIELDS = (
+    "total_remaining_demand_t",
+    "firms",
+    "unallocated_t",
+    "volume_t",
+    "lots_available",
+    "from_declined_t",
+)
+
+
+def explanation_for(user, allocation: Allocation) -> dict:
+    """How a share was computed, as the user may see it. A member gets its own numbers and the
+    fill rate of its demand, never the pool's total, the number of firms or the volume shared."""
+    explanation = allocation.explanation or {}
+    if policy.reads_pooled_demand(user):
+        return explanation
+
+    def own(entry: dict) -> dict:
+        data = {k: v for k, v in entry.items() if k not in POOL_FIELDS}
+        try:
+            demand = Decimal(entry["remaining_demand_t"])
+            exact = Decimal(entry["pro_rata_lots"]) * Decimal(entry["lot_t"])
+            data["fill_pct"] = (
+                str((exact / demand * 100).quantize(Decimal("0.1"))) if demand else None
+            )
+        except (KeyError, ArithmeticError, ValueError):
+            data["fill_pct"] = None
+        return data
+
+    result = own(explanation)
+    result["redistributed"] = [own(r) for r in explanation.get("redistributed", [])]
+    return result
+
+
+def allocation_round_get(*, user, pk) -> AllocationRound:
+    return get_visible_or_404(
+        policy.allocation_rounds_visible_to(user).select_related("contract"), pk=pk
+    )
+
+
+def member_allocations(*, user) -> QuerySet[Allocation]:
+    """A member firm's own allocations, newest contract first, with the price basis."""
+    return (
+        policy.allocations_visible_to(user)
+        .select_related("contract__index", "contract__counterparty")
+        .order_by("-allocation_round__released_at", "contract__reference", "quarter")
+    )
+
+
+def pass_through(allocations: list[Allocation]) -> dict[int, dict]:
+    """For each allocation: its share of the quarter's deliveries (in proportion to its share of
+    the scheduled volume, so no other firm's share can be read from it), and the contract and
+    back-to-back price of its quarter. Four queries whatever the number of allocations."""
+    if not allocations:
+        return {}
+    keys = {(a.contract_id, a.quarter) for a in allocations}
+    contract_ids = {c for c, _q in keys}
+    quarters = {q for _c, q in keys}
+    scheduled = {
+        (c, q): t
+        for c, q, t in ScheduleEntry.objects.filter(
+            contract_id__in=contract_ids, quarter__in=quarters
+        ).values_list("contract_id", "quarter", "quantity_t")
+    }
+    deliveries = defaultdict(list)
+    for d in Delivery.objects.filter(contract_id__in=contract_ids, quarter__in=quarters).order_by(
+        "delivered_on", "pk"
+    ):
+        deliveries[(d.contract_id, d.quarter)].append(d)
+    per_eur = latest_fx()
+    index_ids = {a.contract.index_id for a in allocations if a.contract.index_id}
+    values_by_index = defaultdict(list)
+    if index_ids:
+        windows = [
+            pricing.quotational_window(a.contract.quotational_period or "Q", a.period)
+            for a in allocations
+            if a.contract.index_id
+        ]
+        first, last = min(w[0] for w in windows), max(w[1] for w in windows)
+        for index_id, date, value in IndexValue.objects.filter(
+            index_id__in=index_ids, date__gte=first, date__lte=last
+        ).values_list("index_id", "date", "value"):
+            values_by_index[index_id].append((date, value))
+    result = {}
+    for a in allocations:
+        c = a.contract
+        sched = scheduled.get((a.contract_id, a.quarter)) or Decimal(0)
+        ratio = (a.quantity_t / sched) if sched else Decimal(0)
+        passed = []
+        for d in deliveries.get((a.contract_id, a.quarter), []):
+            passed.append(
+                {
+                    "delivery": d,
+                    "date": d.delivered_on,
+                    "share_t": quantize_tonnes(d.quantity_t * ratio),
+                    "assay": d.assay,
+                    "invoice_state": d.invoice_state,
+                }
+            )
+        values = None
+        if c.pricing_type == "index" and c.index_id:
+            start, end = pricing.quotational_window(c.quotational_period or "Q", a.period)
+            values = [v for dt, v in values_by_index[c.index_id] if start <= dt <= end]
+        try:
+            price = pricing.contract_price(c, a.period, index_values=values, per_eur=per_eur)
+            b2b = pricing.back_to_back(price.price, fee_type=c.fee_type, fee_value=c.fee_value)
+        except pricing.MissingPrice:
+            price, b2b = None, None
+        delivered_share = sum((p["share_t"] for p in passed), Decimal(0))
+        result[a.pk] = {
+            "deliveries": passed,
+            "delivered_t": delivered_share,
+            "price": price,
+            "b2b_price": b2b,
+            "b2b_amount": pricing.amount(a.quantity_t, b2b, c.price_unit)
+            if b2b is not None
+            else None,
+            "delivered_pct": (delivered_share / a.quantity_t * 100).quantize(Decimal("0.1"))
+            if a.quantity_t
+            else None,
+        }
+    return result
+
+
+def allocation_summary(allocation_round: AllocationRound) -> list[dict]:
+    """Per quarter of a draft or released allocation: scheduled, allocated, surplus, firms."""
+    rows = (
+        Allocation.objects.filter(allocation_round=allocation_round)
+        .values("quarter")
+        .annotate(
+            allocated_t=Sum("quantity_t", filter=~Q(state=AllocationState.DECLINED)),
+            declined_t=Sum("quantity_t", filter=Q(state=AllocationState.DECLINED)),
+            confirmed_t=Sum("quantity_t", filter=Q(state=AllocationState.CONFIRMED)),
+            requested_t=Sum("requested_t"),
+            firms=Count("pk"),
+            pending=Count("pk", filter=Q(state=AllocationState.PROPOSED)),
+        )
+        .order_by("quarter")
+    )
+    scheduled = dict(
+        ScheduleEntry.objects.filter(
+            contract_id=allocation_round.contract_id, quantity_t__gt=0
+        ).values_list("quarter", "quantity_t")
+    )
+    by_quarter = {row["quarter"]: row for row in rows}
+    out = []
+    for quarter, sched in sorted(scheduled.items()):
+        row = by_quarter.get(quarter) or {
+            "quarter": quarter,
+            "requested_t": Decimal(0),
+            "firms": 0,
+            "pending": 0,
+        }
+        allocated = row.get("allocated_t") or Decimal(0)
+        out.append(
+            {
+                **row,
+                "period": Quarter.from_index(quarter),
+                "scheduled_t": sched,
+                "allocated_t": allocated,
+                "surplus_t": sched - allocated,
+                "declined_t": row.get("declined_t") or Decimal(0),
+                "confirmed_t": row.get("confirmed_t") or Decimal(0),
+            }
+        )
+    return out

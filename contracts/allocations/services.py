@@ -1,0 +1,445 @@
+"""Writes of allocation of a contract's volume to the member firms: keyword-only functions, atomic, audit-logged; side effects run after
+commit. ``ValidationError`` for bad input (400 in the API), ``StateConflict`` when the state
+forbids the change (409)."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q, Sum
+from django.utils import timezone, translation
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+
+from rohstoff.core.audit import audit_record
+from rohstoff.core.errors import StateConflict
+from rohstoff.core.periods import Quarter
+
+from .. import allocation as allocation_rule
+from .. import policy
+from ..models import (
+    SUPPLY_STATES,
+    Allocation,
+    AllocationRound,
+    AllocationState,
+    OfftakeContract,
+)
+from ..positions import refresh_positions
+
+
+def _current_position_set(round):
+    from tradinghouse.models import PositionSet
+
+    position_set = PositionSet.objects.filter(round=round, is_current=True).first()
+    if position_set is None:
+        raise StateConflict(
+            _(
+                "The round “%(round)s” has no positions yet. Close it and let it aggregate before you allocate."
+            )
+            % {"round": round.title}
+        )
+    return position_set
+
+
+def _earlier_contracts(contract: OfftakeContract):
+    """Live contracts of the same round and material signed before this one (ties: lower id)."""
+    return OfftakeContract.objects.filter(
+        round_id=contract.round_id,
+        material_id=contract.material_id,
+        state__in=SUPPLY_STATES,
+    ).filter(
+        Q(signed_on__lt=contract.signed_on) | Q(signed_on=contract.signed_on, pk__lt=contract.pk)
+    )
+
+
+def remaining_demand(
+    contract: OfftakeContract, quarters: list[int]
+) -> dict[int, dict[int, Decimal]]:
+    """quarter -> {organisation id -> firm demand still uncovered} before this contract: the firm
+    part of the current positions minus what the round's other live contracts of the material
+    have allocated (released, not declined). Those are the earlier-signed ones
+    (``_check_allocatable``), and also a later-signed one already allocated when this contract's
+    signing date was entered as earlier: a firm never gets more than it asked for in total."""
+    from tradinghouse.models import FirmPosition
+
+    position_set = _current_position_set(contract.round)
+    demand: dict[int, dict[int, Decimal]] = {q: {} for q in quarters}
+    for org, q, firm_t in FirmPosition.objects.filter(
+        position_set=position_set,
+        material_id=contract.material_id,
+        quarter__in=quarters,
+        demand_firm_t__gt=0,
+    ).values_list("organisation_id", "quarter", "demand_firm_t"):
+        demand[q][org] = firm_t
+    taken = (
+        Allocation.objects.filter(
+            contract__round_id=contract.round_id,
+            contract__material_id=contract.material_id,
+            contract__state__in=SUPPLY_STATES,
+            quarter__in=quarters,
+            allocation_round__state__in=AllocationRound.RELEASED_STATES,
+        )
+        .exclude(contract=contract)
+        .exclude(state=AllocationState.DECLINED)
+        .values("organisation_id", "quarter")
+        .annotate(t=Sum("quantity_t"))
+    )
+    for row in taken:
+        firms = demand[row["quarter"]]
+        if row["organisation_id"] in firms:
+            firms[row["organisation_id"]] = max(
+                firms[row["organisation_id"]] - row["t"], Decimal(0)
+            )
+    return demand
+
+
+def _check_allocatable(contract: OfftakeContract) -> None:
+    if contract.state not in SUPPLY_STATES:
+        raise StateConflict(_("Only signed or active contracts are allocated to members."))
+    pending = (
+        _earlier_contracts(contract)
+        .exclude(allocation_rounds__state__in=AllocationRound.RELEASED_STATES)
+        .filter(schedule__quantity_t__gt=0)
+        .distinct()
+        .order_by("signed_on", "pk")
+        .first()
+    )
+    if pending is not None:
+        raise StateConflict(
+            _(
+                "Allocate %(reference)s first: it serves the same round and material and was signed earlier."
+            )
+            % {"reference": pending.reference}
+        )
+
+
+@transaction.atomic
+def allocation_preview(*, contract: OfftakeContract, actor) -> AllocationRound:
+    """Compute (or recompute) the draft allocation of every scheduled quarter of the contract by
+    the DESIGN.md rule. Overrides of an earlier draft are discarded."""
+    contract = (
+        OfftakeContract.objects.select_for_update().select_related("round").get(pk=contract.pk)
+    )
+    _check_allocatable(contract)
+    if contract.allocation_rounds.filter(state__in=AllocationRound.RELEASED_STATES).exists():
+        raise StateConflict(_("This contract's volume has been released to the members already."))
+    schedule = dict(contract.schedule.filter(quantity_t__gt=0).values_list("quarter", "quantity_t"))
+    demand = remaining_demand(contract, list(schedule))
+    contract.allocation_rounds.filter(state=AllocationRound.State.DRAFT).delete()
+    draft = AllocationRound.objects.create(contract=contract, created_by=actor)
+    rows = []
+    totals = {}
+    for quarter, volume in sorted(schedule.items()):
+        result = allocation_rule.allocate(volume, contract.lot_size_t, demand[quarter])
+        totals[str(Quarter.from_index(quarter))] = {
+            "volume_t": str(volume),
+            "allocated_t": str(result.allocated_t),
+            "firms": len(result.shares),
+        }
+        for share in result.shares:
+            rows.append(
+                Allocation(
+                    allocation_round=draft,
+                    contract=contract,
+                    organisation_id=share.organisation_id,
+                    quarter=quarter,
+                    requested_t=share.demand_t,
+                    computed_t=result.quantity_t(share),
+                    quantity_t=result.quantity_t(share),
+                    explanation=result.explanation(share),
+                )
+            )
+    Allocation.objects.bulk_create(rows, batch_size=2000)
+    audit_record(
+        actor=actor,
+        action="allocation.preview",
+        obj=draft,
+        after={"contract": contract.pk, "quarters": totals},
+    )
+    return draft
+
+
+def _lot_check(contract: OfftakeContract, quantity: Decimal) -> None:
+    lot = allocation_rule.to_micro(contract.lot_size_t)
+    try:
+        micro = allocation_rule.to_micro(quantity)
+    except ValueError:
+        raise ValidationError({"quantity_t": _("At most 6 decimal places (grams).")}) from None
+    if micro % lot:
+        raise ValidationError(
+            {"quantity_t": _("Allocate whole lots of %(lot)s t.") % {"lot": contract.lot_size_t}}
+        )
+
+
+@transaction.atomic
+def allocation_override(
+    *, allocation: Allocation, actor, quantity_t: Decimal, reason: str
+) -> Allocation:
+    """The desk sets a firm's share by hand, with a reason the firm sees. Whole lots, never more
+    than the firm's remaining demand, never more than the quarter's scheduled volume in total."""
+    allocation = (
+        Allocation.objects.select_for_update()
+        .select_related("contract", "allocation_round", "contract__round")
+        .get(pk=allocation.pk)
+    )
+    contract = allocation.contract
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError(
+            {"reason": _("Say why you change the computed share; the firm will see it.")}
+        )
+    if (
+        allocation.allocation_round.state == AllocationRound.State.CLOSED
+        and allocation.state != AllocationState.CONFIRMED
+    ):
+        raise StateConflict(_("This allocation round is closed."))
+    if allocation.state == AllocationState.DECLINED:
+        raise StateConflict(_("The firm declined this share; it cannot be changed any more."))
+    if quantity_t is None or quantity_t < 0:
+        raise ValidationError({"quantity_t": _("The quantity cannot be negative.")})
+    _lot_check(contract, quantity_t)
+    if quantity_t > allocation.requested_t:
+        raise ValidationError(
+            {
+                "quantity_t": _("The firm asked for %(requested)s t; a share cannot be larger.")
+                % {"requested": allocation.requested_t}
+            }
+        )
+    scheduled = contract.schedule.filter(quarter=allocation.quarter).values_list(
+        "quantity_t", flat=True
+    ).first() or Decimal(0)
+    others = Allocation.objects.select_for_update().filter(
+        allocation_round=allocation.allocation_round, quarter=allocation.quarter
+    ).exclude(pk=allocation.pk).exclude(state=AllocationState.DECLINED).aggregate(
+        s=Sum("quantity_t")
+    )["s"] or Decimal(0)
+    if others + quantity_t > scheduled:
+        raise ValidationError(
+            {
+                "quantity_t": _("Only %(free)s t of %(period)s are not allocated to other firms.")
+                % {"free": scheduled - others, "period": allocation.period}
+            }
+        )
+    before = {"quantity_t": allocation.quantity_t, "override_reason": allocation.override_reason}
+    allocation.quantity_t = quantity_t
+    allocation.override_reason = reason
+    allocation.overridden_by, allocation.overridden_at = actor, timezone.now()
+    allocation.save(
+        update_fields=["quantity_t", "override_reason", "overridden_by", "overridden_at"]
+    )
+    audit_record(
+        actor=actor,
+        action="allocation.override",
+        obj=allocation,
+        organisation=allocation.organisation_id,
+        before=before,
+        after={"quantity_t": quantity_t, "override_reason": reason},
+    )
+    if allocation.state == AllocationState.CONFIRMED:
+        refresh_positions(round=contract.round, actor=actor)
+    return allocation
+
+
+@transaction.atomic
+def allocation_release(
+    *, allocation_round: AllocationRound, actor, respond_by: datetime.datetime
+) -> AllocationRound:
+    """Release the draft to the member firms, who confirm or decline their shares by ``respond_by``."""
+    allocation_round = (
+        AllocationRound.objects.select_for_update()
+        .select_related("contract", "contract__round")
+        .get(pk=allocation_round.pk)
+    )
+    if allocation_round.state != AllocationRound.State.DRAFT:
+        raise StateConflict(_("This allocation has been released already."))
+    _check_allocatable(allocation_round.contract)
+    if respond_by is None or respond_by <= timezone.now():
+        raise ValidationError({"respond_by": _("The deadline must lie in the future.")})
+    allocation_round.state = AllocationRound.State.RELEASED
+    allocation_round.respond_by = respond_by
+    allocation_round.released_at = timezone.now()
+    allocation_round.save(update_fields=["state", "respond_by", "released_at"])
+    firms = list(allocation_round.allocations.values_list("organisation_id", flat=True).distinct())
+    audit_record(
+        actor=actor,
+        action="allocation.release",
+        obj=allocation_round,
+        after={
+            "contract": allocation_round.contract_id,
+            "respond_by": respond_by,
+            "firms": len(firms),
+        },
+    )
+    contract = allocation_round.contract
+
+    def notify():
+        recipients = list(policy.members_of(firms).values_list("email", flat=True))
+        if not recipients:
+            return
+        with translation.override("de"):
+            subject = _("[Rohstoff] New allocation from offtake %(reference)s") % {
+                "reference": contract.reference
+            }
+            body = _(
+                "The trading house has allocated volume of the offtake contract %(reference)s (%(material)s) to "
+                "your firm. Please confirm or decline your share by %(deadline)s on the platform: %(url)s\n\n"
+                "Shares not answered by then count as confirmed (your firm demand commits you to take them)."
+            ) % {
+                "reference": contract.reference,
+                "material": contract.material.name_de,
+                "deadline": date_format(timezone.localtime(respond_by), "SHORT_DATETIME_FORMAT"),
+                "url": settings.SITE_URL + "/contracts/allocations/",
+            }
+        _send_bcc(subject, body, recipients)
+
+    transaction.on_commit(notify)
+    return allocation_round
+
+
+def _send_bcc(subject: str, body: str, recipients: list[str]) -> None:
+    from django.core.mail import EmailMessage
+
+    EmailMessage(
+        subject=subject, body=body, to=[settings.DEFAULT_FROM_EMAIL], bcc=recipients
+    ).send()
+
+
+def _close_if_answered(allocation_round: AllocationRound) -> None:
+    if not allocation_round.allocations.filter(state=AllocationState.PROPOSED).exists():
+        AllocationRound.objects.filter(
+            pk=allocation_round.pk, state=AllocationRound.State.RELEASED
+        ).update(state=AllocationRound.State.CLOSED, closed_at=timezone.now())
+
+
+def _redistribute(allocation: Allocation, actor) -> dict[int, Decimal]:
+    """Give a declined share to the firms of the same quarter that have not answered yet, by the
+    same rule (pro rata to what they still lack, whole lots, largest remainder). Firms that have
+    confirmed keep exactly what they confirmed. Returns organisation id -> tonnes received."""
+    pending = list(
+        Allocation.objects.select_for_update()
+        .filter(
+            allocation_round=allocation.allocation_round,
+            quarter=allocation.quarter,
+            state=AllocationState.PROPOSED,
+        )
+        .exclude(pk=allocation.pk)
+        .order_by("organisation_id")
+    )
+    lacking = {a.organisation_id: a.requested_t - a.quantity_t for a in pending}
+    result = allocation_rule.allocate(
+        allocation.quantity_t, allocation.contract.lot_size_t, lacking
+    )
+    received = {}
+    by_org = {a.organisation_id: a for a in pending}
+    for share in result.shares:
+        extra = result.quantity_t(share)
+        if not extra:
+            continue
+        a = by_org[share.organisation_id]
+        a.quantity_t += extra
+        a.redistributed_t += extra
+        a.explanation = {
+            **a.explanation,
+            "redistributed": a.explanation.get("redistributed", [])
+            + [{**result.explanation(share), "from_declined_t": str(allocation.quantity_t)}],
+        }
+        received[a.organisation_id] = extra
+    Allocation.objects.bulk_update(
+        [by_org[o] for o in received], ["quantity_t", "redistributed_t", "explanation"]
+    )
+    return received
+
+
+@transaction.atomic
+def allocation_respond(*, allocation: Allocation, actor, accept: bool) -> Allocation:
+    """A member confirms or declines its firm's share by the deadline. A declined share goes to
+    the firms that have not answered yet, by the same rule.
+
+    Locks every share of the same quarter, in id order, before reading any: two firms answering
+    at once then wait for each other instead of deadlocking over the redistribution."""
+    list(
+        Allocation.objects.select_for_update()
+        .filter(allocation_round_id=allocation.allocation_round_id, quarter=allocation.quarter)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    allocation = Allocation.objects.select_related(
+        "allocation_round", "contract", "contract__round"
+    ).get(pk=allocation.pk)
+    if not policy.answers_for(actor, allocation):
+        raise StateConflict(_("Only the firm itself answers for its share."))
+    allocation_round = allocation.allocation_round
+    if allocation.contract.state not in SUPPLY_STATES:
+        raise StateConflict(_("The contract is no longer live; its shares cannot be answered."))
+    if allocation_round.state != AllocationRound.State.RELEASED:
+        raise StateConflict(_("This allocation is no longer open for answers."))
+    if allocation.state != AllocationState.PROPOSED:
+        raise StateConflict(
+            _("Your firm has answered already (%(state)s).")
+            % {"state": allocation.get_state_display()}
+        )
+    if allocation_round.respond_by and timezone.now() > allocation_round.respond_by:
+        raise StateConflict(_("The deadline for answers has passed."))
+    allocation.state = AllocationState.CONFIRMED if accept else AllocationState.DECLINED
+    allocation.responded_by, allocation.responded_at = actor, timezone.now()
+    allocation.save(update_fields=["state", "responded_by", "responded_at"])
+    received = {} if accept else _redistribute(allocation, actor)
+    audit_record(
+        actor=actor,
+        action="allocation.confirm" if accept else "allocation.decline",
+        obj=allocation,
+        organisation=allocation.organisation_id,
+        before={"state": AllocationState.PROPOSED},
+        after={
+            "state": allocation.state,
+            "quantity_t": allocation.quantity_t,
+            "redistributed": {str(k): v for k, v in received.items()},
+        },
+    )
+    _close_if_answered(allocation_round)
+    if accept:
+        # Positions count confirmed shares only; a decline (and its redistribution among shares
+        # still open) changes none of them.
+        refresh_positions(round=allocation.contract.round, actor=actor)
+    return allocation
+
+
+@transaction.atomic
+def allocations_deem_confirmed(*, now: datetime.datetime | None = None) -> int:
+    """Shares not answered by the deadline count as confirmed: the firm entered that demand as
+    firm, and the round's terms commit it to take back-to-back allocations within it. Closes the
+    allocation rounds concerned. Safe to run twice. Returns the number of shares concerned."""
+    now = now or timezone.now()
+    due = list(
+        AllocationRound.objects.select_for_update(skip_locked=True)
+        .filter(state=AllocationRound.State.RELEASED, respond_by__lt=now)
+        .select_related("contract", "contract__round")
+    )
+    count = 0
+    rounds = {}
+    for allocation_round in due:
+        ids = list(
+            allocation_round.allocations.filter(state=AllocationState.PROPOSED).values_list(
+                "pk", flat=True
+            )
+        )
+        Allocation.objects.filter(pk__in=ids).update(
+            state=AllocationState.CONFIRMED, deemed_confirmed=True, responded_at=now
+        )
+        allocation_round.state, allocation_round.closed_at = AllocationRound.State.CLOSED, now
+        allocation_round.save(update_fields=["state", "closed_at"])
+        audit_record(
+            actor=None,
+            action="allocation.deadline",
+            obj=allocation_round,
+            after={"deemed_confirmed": len(ids), "respond_by": allocation_round.respond_by},
+        )
+        count += len(ids)
+        rounds[allocation_round.contract.round_id] = allocation_round.contract.round
+    for round in rounds.values():
+        refresh_positions(round=round, actor=None)
+    return count

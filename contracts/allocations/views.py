@@ -1,0 +1,298 @@
+"""Pages of allocation of a contract's volume to the member firms. Thin: parse, call a selector or service, render."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import defaultdict
+from decimal import Decimal
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from rohstoff.core.access import CONTRACT_READERS, DESK, MEMBERS, allow
+from rohstoff.core.errors import StateConflict
+
+from .. import policy
+from ..offtakes import selectors as offtake_selectors
+from . import selectors, services
+from .forms import OverrideForm, ReleaseForm
+
+ALLOCATIONS_PAGE_SIZE = 50
+
+
+@allow(CONTRACT_READERS)
+@require_GET
+def allocation(request, pk):
+    contract = offtake_selectors.contract_get(user=request.user, pk=pk)
+    rounds = policy.allocation_rounds_visible_to(request.user).filter(contract=contract)
+    current = rounds.order_by("-created_at").first()
+    allocations, summary = [], []
+    if current is not None:
+        if policy.reads_firm_shares(request.user):
+            allocations = list(
+                policy.allocations_visible_to(request.user)
+                .filter(allocation_round=current)
+                .order_by("quarter", "organisation__name")
+            )
+        summary = selectors.allocation_summary(current)
+    by_quarter = defaultdict(list)
+    for a in allocations:
+        by_quarter[a.quarter].append(a)
+    quarters = [{"summary": s, "allocations": by_quarter[s["quarter"]]} for s in summary]
+    return render(
+        request,
+        "contracts/allocation.html",
+        {
+            "contract": contract,
+            "allocation_round": current,
+            "quarters": quarters,
+            "release_form": ReleaseForm(),
+            "override_form": OverrideForm(),
+            "can_allocate": contract.state in ("signed", "active"),
+        },
+    )
+
+
+@allow(DESK)
+@require_POST
+def allocation_preview(request, pk):
+    contract = offtake_selectors.contract_get(user=request.user, pk=pk)
+    try:
+        services.allocation_preview(contract=contract, actor=request.user)
+    except StateConflict as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request,
+            _(
+                "Allocation computed. Check it, override a share if needed, then release it to the members."
+            ),
+        )
+    return redirect("contracts:allocation", pk=pk)
+
+
+@allow(DESK)
+@require_POST
+def allocation_override(request, pk):
+    allocation = selectors.allocation_get(user=request.user, pk=pk)
+    form = OverrideForm(request.POST)
+    if form.is_valid():
+        try:
+            services.allocation_override(
+                allocation=allocation, actor=request.user, **form.cleaned_data
+            )
+        except (ValidationError, StateConflict) as exc:
+            messages.error(
+                request, exc.message if isinstance(exc, StateConflict) else " ".join(exc.messages)
+            )
+        else:
+            messages.success(
+                request,
+                _("Share of %(firm)s in %(period)s set to %(t)s t.")
+                % {
+                    "firm": allocation.organisation.name,
+                    "period": allocation.period,
+                    "t": form.cleaned_data["quantity_t"],
+                },
+            )
+    else:
+        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+    return redirect(
+        reverse("contracts:allocation", args=[allocation.contract_id]) + f"#q{allocation.quarter}"
+    )
+
+
+@allow(DESK)
+@require_POST
+def allocation_release(request, pk):
+    allocation_round = selectors.allocation_round_get(user=request.user, pk=pk)
+    form = ReleaseForm(request.POST)
+    if form.is_valid():
+        try:
+            services.allocation_release(
+                allocation_round=allocation_round,
+                actor=request.user,
+                respond_by=form.cleaned_data["respond_by"],
+            )
+        except (ValidationError, StateConflict) as exc:
+            messages.error(
+                request, exc.message if isinstance(exc, StateConflict) else " ".join(exc.messages)
+            )
+        else:
+            messages.success(
+                request, _("Released: the member firms have been told and answer by the deadline.")
+            )
+    else:
+        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+    return redirect("contracts:allocation", pk=allocation_round.contract_id)
+
+
+@allow(MEMBERS)
+@require_GET
+def my_allocations(request):
+    page = Paginator(
+        selectors.member_allocations(user=request.user), ALLOCATIONS_PAGE_SIZE
+    ).get_page(request.GET.get("page"))
+    items = list(page.object_list)
+    details = selectors.pass_through(items)
+    rows = [{"allocation": a, **details.get(a.pk, {})} for a in items]
+    pending = (
+        selectors.member_allocations(user=request.user)
+        .filter(state="proposed", allocation_round__state="released")
+        .count()
+    )
+    return render(
+        request, "contracts/my_allocations.html", {"page": page, "rows": rows, "pending": pending}
+    )
+
+
+@allow(MEMBERS)
+@require_GET
+def my_allocation_detail(request, pk):
+    allocation = selectors.allocation_get(user=request.user, pk=pk)
+    detail = selectors.pass_through([allocation]).get(allocation.pk, {})
+    return render(
+        request,
+        "contracts/my_allocation_detail.html",
+        {
+            "allocation": allocation,
+            **detail,
+            "explanation": _numbers(selectors.explanation_for(request.user, allocation)),
+            "can_answer": allocation.state == "proposed"
+            and allocation.allocation_round.state == "released"
+            and (
+                allocation.allocation_round.respond_by is None
+                or allocation.allocation_round.respond_by > timezone.now()
+            ),
+        },
+    )
+
+
+def _numbers(entry):
+    """Decimal strings of an explanation as Decimals, so that templates format them per language."""
+    if isinstance(entry, list):
+        return [_numbers(e) for e in entry]
+    if isinstance(entry, dict):
+        return {k: _numbers(v) for k, v in entry.items()}
+    if isinstance(entry, str):
+        try:
+            value = Decimal(entry)
+        except ArithmeticError:
+            return entry
+        # 7.500000 -> 7.5 and 20.000000 -> 20 (never 2E+1).
+        return (
+            value.quantize(Decimal(1)) if value == value.to_integral_value() else value.normalize()
+        )
+    return entry
+
+
+@allow(MEMBERS)
+@require_POST
+def my_allocation_respond(request, pk):
+    allocation = selectors.allocation_get(user=request.user, pk=pk)
+    accept = request.POST.get("answer") == "confirm"
+    if request.POST.get("answer") not in ("confirm", "decline"):
+        messages.error(request, _("Choose confirm or decline."))
+        return redirect("contracts:my_allocation", pk=pk)
+    try:
+        services.allocation_respond(allocation=allocation, actor=request.user, accept=accept)
+    except StateConflict as exc:
+        messages.error(request, exc.message)
+    else:
+        if accept:
+            messages.success(
+                request,
+                _("You confirmed %(t)s t in %(period)s.")
+                % {"t": allocation.quantity_t, "period": allocation.period},
+            )
+        else:
+            messages.success(request, _("You declined the share; it goes to the other firms."))
+    return redirect("contracts:my_allocation", pk=pk)
+
+
+EXPORT_COLUMNS = [
+    ("contract", "Contract"),
+    ("material", "Material"),
+    ("period", "Quarter"),
+    ("state", "State"),
+    ("remaining_demand_t", "Remaining firm demand (t)"),
+    ("computed_t", "Computed share (t)"),
+    ("allocated_t", "Allocated (t)"),
+    ("override_reason", "Override reason"),
+    ("respond_by", "Answer by"),
+    ("currency", "Currency"),
+    ("price_unit", "Price unit"),
+    ("contract_price", "Contract price"),
+    ("back_to_back_price", "Back-to-back price"),
+    ("back_to_back_amount", "Back-to-back amount"),
+    ("delivered_t", "Delivered to you (t)"),
+]
+
+
+def _export_rows(user):
+    allocations = list(selectors.member_allocations(user=user)[:20000])
+    details = selectors.pass_through(allocations)
+    for a in allocations:
+        d = details.get(a.pk, {})
+        price = d.get("price")
+        yield {
+            "contract": a.contract.reference,
+            "material": a.contract.material.code,
+            "period": str(a.period),
+            "state": a.state,
+            "remaining_demand_t": a.requested_t,
+            "computed_t": a.computed_t,
+            "allocated_t": a.quantity_t,
+            "override_reason": a.override_reason,
+            "respond_by": timezone.localtime(a.allocation_round.respond_by).strftime(
+                "%Y-%m-%d %H:%M"
+            )
+            if a.allocation_round.respond_by
+            else "",
+            "currency": a.contract.currency,
+            "price_unit": a.contract.price_unit,
+            "contract_price": price.price if price else None,
+            "back_to_back_price": d.get("b2b_price"),
+            "back_to_back_amount": d.get("b2b_amount"),
+            "delivered_t": d.get("delivered_t"),
+        }
+
+
+@allow(MEMBERS)
+@require_GET
+def my_allocations_export(request, fmt):
+    stamp = timezone.localdate().isoformat()
+    if fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow([key for key, _label in EXPORT_COLUMNS])
+        for row in _export_rows(request.user):
+            writer.writerow(["" if row[k] is None else str(row[k]) for k, _label in EXPORT_COLUMNS])
+        response = HttpResponse(
+            "\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8"
+        )
+        response["Content-Disposition"] = f'attachment; filename="allocations-{stamp}.csv"'
+        return response
+    from openpyxl import Workbook
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("allocations")
+    sheet.append([key for key, _label in EXPORT_COLUMNS])
+    for row in _export_rows(request.user):
+        sheet.append([row[k] if row[k] is not None else None for k, _label in EXPORT_COLUMNS])
+    out = io.BytesIO()
+    workbook.save(out)
+    response = HttpResponse(
+        out.getvalue(),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response["Content-Disposition"] = f'attachment; filename="allocations-{stamp}.xlsx"'
+    return response

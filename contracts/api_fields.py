@@ -1,0 +1,39 @@
+"""Serializer fields and OpenAPI pieces shared by the contracts API modules."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy
+from drf_spectacular.utils import (
+    OpenApiResponse,
+    extend_schema_field,
+)
+from rest_framework import serializers
+
+from rohstoff.core.periods import PeriodError, Quarter
+
+BAD_REQUEST = OpenApiResponse(description="Invalid input: `{field: [messages]}`.")
+
+
+CONFLICT = OpenApiResponse(description="The current state does not allow this change.")
+
+
+T = {"max_digits": 22, "decimal_places": 6}
+
+
+MONEY = {"max_digits": 20, "decimal_places": 4}
+
+
+@extend_schema_field({"type": "string", "pattern": r"^\d{4}-Q[1-4]$", "example": "2027-Q1"})
+class QuarterField(serializers.Field):
+    """A quarter as ``2027-Q3``."""
+
+    default_error_messages = {"invalid": gettext_lazy("Write a quarter such as 2027-Q1.")}
+
+    def to_representation(self, value):
+        return str(Quarter.from_index(value))
+
+    def to_internal_value(self, data):
+        try:
+            return Quarter.parse(str(data)).index
+        except PeriodError:
+            self.fail("invalid")

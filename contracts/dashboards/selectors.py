@@ -1,0 +1,130 @@
+"""Reads of the offtake book's dashboard and the aggregate overview that have rules. Every function that takes the acting user scopes
+to what that user may see; anything else raises Http404, exactly like something missing."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db.models import Count, Sum
+
+from tradinghouse.disclosure import PartStats, primary_reason
+
+from .. import policy
+from ..models import (
+    SUPPLY_STATES,
+    Allocation,
+    AllocationState,
+    ScheduleEntry,
+)
+
+
+def book_by_counterparty(*, user) -> list[dict]:
+    """Scheduled tonnes of live contracts (signed, active) per counterparty and material."""
+    if not policy.reads_contracts(user):
+        return []
+    rows = (
+        ScheduleEntry.objects.filter(contract__state__in=SUPPLY_STATES)
+        .values(
+            "contract__counterparty__name",
+            "contract__counterparty__country",
+            "contract__material__code",
+            "contract__material__name_de",
+            "contract__material__name_en",
+        )
+        .annotate(tonnes=Sum("quantity_t"), contracts=Count("contract", distinct=True))
+        .order_by("contract__counterparty__name", "contract__material__code")
+    )
+    return list(rows)
+
+
+def book_by_country(*, user) -> list[dict]:
+    """Scheduled tonnes of live contracts per country of the counterparty and material; the
+    ministry may read this (an aggregate, no contract or counterparty)."""
+    if not policy.reads_book_totals(user):
+        return []
+    rows = (
+        ScheduleEntry.objects.filter(contract__state__in=SUPPLY_STATES)
+        .values(
+            "contract__counterparty__country",
+            "contract__material__code",
+            "contract__material__name_de",
+            "contract__material__name_en",
+        )
+        .annotate(tonnes=Sum("quantity_t"), contracts=Count("contract", distinct=True))
+        .order_by("contract__counterparty__country", "contract__material__code")
+    )
+    return list(rows)
+
+
+def book_by_material_quarter(*, user) -> list[dict]:
+    """Contracted tonnes per material and quarter over all live contracts (ministry: aggregates)."""
+    if not policy.reads_book_totals(user):
+        return []
+    return list(
+        ScheduleEntry.objects.filter(contract__state__in=SUPPLY_STATES)
+        .values(
+            "contract__material__code",
+            "contract__material__name_de",
+            "contract__material__name_en",
+            "contract__material__sort_order",
+            "quarter",
+        )
+        .annotate(tonnes=Sum("quantity_t"), contracts=Count("contract", distinct=True))
+        .order_by("contract__material__sort_order", "contract__material__code", "quarter")
+    )
+
+
+def confirmed_allocations_by_material(*, user) -> list[dict]:
+    """Confirmed tonnes allocated to member firms per material over all live contracts, for the
+    offtake overview (ministry: aggregates). Allocations follow firm demand, so a total passes the
+    same disclosure rule as a position cell (enough firms, no dominant firm) or is withheld: its
+    ``tonnes`` and ``firms`` are then None."""
+    if not policy.reads_book_totals(user):
+        return []
+    per_firm = (
+        Allocation.objects.filter(
+            state=AllocationState.CONFIRMED, contract__state__in=SUPPLY_STATES
+        )
+        .values_list(
+            "contract__material__code",
+            "contract__material__name_de",
+            "contract__material__name_en",
+            "organisation_id",
+        )
+        .annotate(tonnes=Sum("quantity_t"))
+        .order_by("contract__material__code")
+    )
+    by_material: dict[str, dict] = {}
+    for code, name_de, name_en, _org, tonnes in per_firm:
+        row = by_material.setdefault(
+            code,
+            {
+                "contract__material__code": code,
+                "contract__material__name_de": name_de,
+                "contract__material__name_en": name_en,
+                "per_firm": [],
+            },
+        )
+        row["per_firm"].append(tonnes)
+    rows = []
+    for row in by_material.values():
+        per_firm_t = sorted(row.pop("per_firm"), reverse=True)
+        part = PartStats(
+            total=sum(per_firm_t, Decimal(0)),
+            largest=per_firm_t[0],
+            second=per_firm_t[1] if len(per_firm_t) > 1 else Decimal(0),
+            contributors=len(per_firm_t),
+        )
+        disclosed = not primary_reason(
+            part, min_firms=settings.DISCLOSURE_MIN_FIRMS, p=Decimal(settings.DISCLOSURE_P)
+        )
+        rows.append(
+            {
+                **row,
+                "disclosed": disclosed,
+                "tonnes": part.total if disclosed else None,
+                "firms": part.contributors if disclosed else None,
+            }
+        )
+    return rows
