@@ -3,7 +3,8 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from .api import DemandLineViewSet, RoundViewSet
+from .lines.api import DemandLineViewSet
+from .rounds.api import RoundViewSet
 
 router = SimpleRouter()
 router.register("rounds", RoundViewSet, basename="round")

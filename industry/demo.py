@@ -12,8 +12,9 @@ from django.utils import timezone
 from rohstoff.core.models import Material
 from rohstoff.core.periods import Quarter
 
-from . import services
+from .lines import services as line_services
 from .models import DemandRound
+from .rounds import services as round_services
 
 CLOSED_TITLE = "Nachfragerunde 2026/I – Batterie- und Magnetrohstoffe"
 OPEN_TITLE = "Nachfragerunde 2026/II – Gallium, Germanium, Graphit, Lithium"
@@ -98,8 +99,8 @@ def _firm_user(users, index):
 def _enter(round, users, lines):
     for index, code, period, quantity, unit, commitment in lines:
         user = _firm_user(users, index)
-        services.terms_accept(round=round, actor=user)
-        services.line_enter(
+        round_services.terms_accept(round=round, actor=user)
+        line_services.line_enter(
             round=round,
             actor=user,
             material=Material.objects.get(code=code),
@@ -114,7 +115,7 @@ def _enter(round, users, lines):
 
 def _quiet_open(round, desk):
     """Open a round without mailing every demo member (the notice counts as sent)."""
-    round = services.round_open(round=round, actor=desk)
+    round = round_services.round_open(round=round, actor=desk)
     DemandRound.objects.filter(pk=round.pk).update(opened_notice_sent_at=timezone.now())
     return round
 
@@ -127,7 +128,7 @@ def seed(context: dict) -> dict:
 
     closed = DemandRound.objects.filter(title=CLOSED_TITLE).first()
     if closed is None:
-        closed = services.round_create(
+        closed = round_services.round_create(
             actor=desk,
             title=CLOSED_TITLE,
             description="Bündelung des Bedarfs an Lithium, NdPr, Dysprosium, Terbium und Kobalt für Lieferungen 2027–2031.",
@@ -147,12 +148,12 @@ def seed(context: dict) -> dict:
         )
         closed = _quiet_open(closed, desk)
         _enter(closed, users, CLOSED_LINES)
-        closed = services.round_close(round=closed, actor=desk)
+        closed = round_services.round_close(round=closed, actor=desk)
     rounds["closed"] = closed
 
     open_round = DemandRound.objects.filter(title=OPEN_TITLE).first()
     if open_round is None:
-        open_round = services.round_create(
+        open_round = round_services.round_create(
             actor=desk,
             title=OPEN_TITLE,
             description="Gallium, Germanium und Naturgraphit (Exportkontrollen seit 2023) sowie Lithium für 2028–2032.",
@@ -176,7 +177,7 @@ def seed(context: dict) -> dict:
 
     draft = DemandRound.objects.filter(title=DRAFT_TITLE).first()
     if draft is None:
-        draft = services.round_create(
+        draft = round_services.round_create(
             actor=desk,
             title=DRAFT_TITLE,
             description="Schwere Seltene Erden für Magnethersteller.",

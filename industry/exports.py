@@ -12,11 +12,12 @@ import csv
 import io
 from decimal import Decimal
 
+from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .demand_file import COLUMNS
 from .forms import prefers_comma
+from .upload.validation import COLUMNS
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 CSV_TYPE = "text/csv; charset=utf-8"
@@ -151,3 +152,10 @@ def errors_csv(errors: list[dict]) -> bytes:
             for e in errors
         ],
     )
+
+
+def download(content: bytes, filename: str, content_type: str) -> HttpResponse:
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "private, no-store"
+    return response

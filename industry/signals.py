@@ -2,6 +2,6 @@
 
 from django.dispatch import Signal
 
-# Sent by industry.services.round_close (after the state change, inside its transaction) with
+# Sent by industry.rounds.services.round_close (after the state change, inside its transaction) with
 # ``round`` and ``actor``. tradinghouse starts the aggregation job on commit.
 round_closed = Signal()

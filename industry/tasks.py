@@ -16,8 +16,8 @@ from django.utils import timezone, translation
 from rohstoff.core.errors import StateConflict
 from rohstoff.core.models import Role, User
 
-from . import services
 from .models import DemandRound, RoundState
+from .upload import services as upload_services
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +27,7 @@ REMINDER_BEFORE = datetime.timedelta(days=3)
 @shared_task
 def close_due_rounds() -> list[int]:
     """Beat, every minute: close every open round whose ``closes_at`` has passed."""
-    from .services import round_close
+    from .rounds.services import round_close
 
     closed = []
     due = DemandRound.objects.filter(
@@ -151,4 +151,4 @@ def send_deadline_reminders() -> dict:
 def purge_stale_uploads() -> int:
     """Daily (beat): delete previews that were never committed after two days, with the file
     they kept; committed and refused uploads keep only their counts and errors already."""
-    return services.upload_purge_stale()
+    return upload_services.upload_purge_stale()

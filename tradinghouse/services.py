@@ -443,7 +443,7 @@ def _publish(*, position_set: PositionSet, round: DemandRound, job: Job) -> dict
         before={"position_set": previous},
         after=summary,
     )
-    from industry.services import round_mark_aggregated
+    from industry.rounds.services import round_mark_aggregated
 
     round_mark_aggregated(round=round, actor=actor)
     return summary

@@ -7,8 +7,8 @@ from django.utils import timezone
 from contracts import policy as contract_policy
 from contracts.deliveries import selectors as delivery_selectors
 from contracts.models import AllocationRound, AllocationState
-from industry import selectors as round_selectors
 from industry.models import RoundState
+from industry.rounds import selectors as round_selectors
 from rohstoff.core.access import AGENCY, DESK, MEMBERS, MINISTRY
 from rohstoff.core.models import Job, JobState
 from tradinghouse import selectors as position_selectors

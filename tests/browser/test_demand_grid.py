@@ -22,12 +22,12 @@ FIXED_CSV = BAD_CSV.replace(b"2029-Q1;0;t", b"2029-Q1;12,5;t")
 
 @pytest.fixture
 def demand_round(desk):
-    from industry import services
+    from industry.rounds import services as round_services
     from rohstoff.core.models import Material
     from rohstoff.core.periods import Quarter
 
     now = timezone.now()
-    round = services.round_create(
+    round = round_services.round_create(
         actor=desk,
         title="Bedarfsrunde Browser",
         materials=list(
@@ -40,7 +40,7 @@ def demand_round(desk):
         opens_at=now - datetime.timedelta(hours=1),
         closes_at=now + datetime.timedelta(days=14),
     )
-    return services.round_open(round=round, actor=desk)
+    return round_services.round_open(round=round, actor=desk)
 
 
 def add_line(page, material, period, quantity, unit="t"):
@@ -139,11 +139,12 @@ def test_member_enters_lines_uploads_fixes_and_sees_totals(
 def test_desk_pages_pass_axe(
     live_server, browser_login, desk, demand_round, member_a, assert_accessible
 ):
-    from industry import services
+    from industry.lines import services as line_services
+    from industry.rounds import services as round_services
     from rohstoff.core.models import Material
 
-    services.terms_accept(round=demand_round, actor=member_a)
-    services.line_enter(
+    round_services.terms_accept(round=demand_round, actor=member_a)
+    line_services.line_enter(
         round=demand_round,
         actor=member_a,
         material=Material.objects.get(code="ndpr-oxide"),

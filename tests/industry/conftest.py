@@ -28,7 +28,7 @@ def materials(db):
 @pytest.fixture
 def make_round(desk, materials):
     """make_round(state="open", **overrides): a round from 2027-Q1 to 2031-Q4 made by the services."""
-    from industry import services
+    from industry.rounds import services as round_services
 
     def make(state="open", min_quantity_t=Decimal("0"), first=FIRST, last=LAST, **overrides):
         now = timezone.now()
@@ -42,13 +42,13 @@ def make_round(desk, materials):
             "min_quantity_t": min_quantity_t,
         }
         values.update(overrides)
-        round = services.round_create(actor=desk, **values)
+        round = round_services.round_create(actor=desk, **values)
         if state in ("open", "closed", "aggregated"):
-            round = services.round_open(round=round, actor=desk)
+            round = round_services.round_open(round=round, actor=desk)
         if state in ("closed", "aggregated"):
-            round = services.round_close(round=round, actor=desk)
+            round = round_services.round_close(round=round, actor=desk)
         if state == "aggregated":
-            round = services.round_mark_aggregated(round=round)
+            round = round_services.round_mark_aggregated(round=round)
         return round
 
     return make
@@ -56,18 +56,18 @@ def make_round(desk, materials):
 
 @pytest.fixture
 def open_round(make_round, member_a, member_b):
-    from industry import services
+    from industry.rounds import services as round_services
 
     round = make_round()
-    services.terms_accept(round=round, actor=member_a)
-    services.terms_accept(round=round, actor=member_b)
+    round_services.terms_accept(round=round, actor=member_a)
+    round_services.terms_accept(round=round, actor=member_b)
     return round
 
 
 @pytest.fixture
 def enter(materials):
     """enter(round, user, material="lithium-hydroxide", period="2027", quantity="40", unit="t", ...)"""
-    from industry import services
+    from industry.lines import services as line_services
 
     def do(
         round,
@@ -80,7 +80,7 @@ def enter(materials):
         grade="",
         delivery_country="DE",
     ):
-        return services.line_enter(
+        return line_services.line_enter(
             round=round,
             actor=user,
             material=materials[material],

@@ -8,8 +8,10 @@ from decimal import Decimal
 import pytest
 from django.utils import translation
 
-from industry import services
+from industry.lines import services as line_services
 from industry.models import DemandLine
+from industry.rounds import services as round_services
+from industry.upload import services as upload_services
 from rohstoff.core.periods import Quarter
 
 from .conftest import csv_bytes, xlsx_bytes
@@ -29,7 +31,9 @@ ndpr-oxide;2029;12.000;kg;;;
 
 def upload(round, user, data, language="de"):
     with translation.override(language):
-        return services.demand_import(round=round, actor=user, data=data, filename="demand.csv")
+        return upload_services.demand_import(
+            round=round, actor=user, data=data, filename="demand.csv"
+        )
 
 
 def lines(round, user):
@@ -207,7 +211,7 @@ def test_bad_row(open_round, member_a, row, column, words):
 
 def test_quantity_below_the_minimum(make_round, member_a):
     round = make_round(min_quantity_t=Decimal("0.5"))
-    services.terms_accept(round=round, actor=member_a)
+    round_services.terms_accept(round=round, actor=member_a)
     errors = refused(round, member_a, one_bad_row("ndpr-oxide,2027,400,kg"))
     assert (
         errors[0]["row"] == 3
@@ -218,7 +222,7 @@ def test_quantity_below_the_minimum(make_round, member_a):
 
 def test_year_only_partly_inside_the_window(make_round, member_a):
     round = make_round(first=Quarter(2027, 3))
-    services.terms_accept(round=round, actor=member_a)
+    round_services.terms_accept(round=round, actor=member_a)
     errors = refused(
         round,
         member_a,
@@ -327,7 +331,7 @@ def test_both_write_paths_create_replace_and_keep_history(
     )
     cobalt = DemandLine.objects.get(material__code="cobalt-sulphate")
     assert cobalt.quantity_t == Decimal("0.000454") and cobalt.first_quarter == 2028 * 4 + 1
-    services.line_withdraw(line=cobalt, actor=member_a)
+    line_services.line_withdraw(line=cobalt, actor=member_a)
     second = csv_bytes(
         f"material,period,quantity,unit,grade\nndpr-oxide,2027,6,t,{tricky}\ncobalt-sulphate,2028-Q2,2,t,\n"
         "lithium-hydroxide,2029,3,t,\n"

@@ -1,6 +1,6 @@
 """The member's grid shows a firm's lines a page at a time; row actions keep the page."""
 
-from industry.views import LINES_PER_PAGE
+from industry.lines.views import LINES_PER_PAGE
 
 
 def test_many_lines_are_shown_a_page_at_a_time_and_actions_keep_the_page(

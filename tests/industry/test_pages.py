@@ -8,8 +8,10 @@ import io
 import pytest
 from django.utils import timezone
 
-from industry import services
+from industry.lines import services as line_services
 from industry.models import DemandLine, DemandRound, DemandUpload, RoundState
+from industry.rounds import services as round_services
+from industry.upload import services as upload_services
 
 from .conftest import csv_bytes
 
@@ -178,7 +180,7 @@ def test_grid_edit_and_conflict_with_a_colleague(
     assert f'<form id="edit-line-{line_a.pk}"' in edit_row and "is-editing" in edit_row
     stale = edit_data(line_a, quantity="41")
     # the colleague saves first
-    services.line_update(
+    line_services.line_update(
         line=line_a,
         actor=colleague_a,
         expected_version=1,
@@ -233,7 +235,7 @@ def test_grid_after_the_deadline_shows_a_clear_message(login, open_round, member
 
 
 def test_member_sees_the_exclusion_and_its_reason(login, open_round, line_a, desk, member_a):
-    services.line_exclude(line=line_a, actor=desk, reason="Unplausibel hoch")
+    line_services.line_exclude(line=line_a, actor=desk, reason="Unplausibel hoch")
     page = login(member_a).get(f"/rounds/{open_round.pk}/demand/").content.decode()
     assert "Unplausibel hoch" in page and "badge--excluded" in page
 
@@ -353,7 +355,7 @@ def test_screening_filters_flags_and_excludes(
 ):
     others = [make_user("member", org=make_org(f"Firma {i}")) for i in range(3)]
     for user in others:
-        services.terms_accept(round=open_round, actor=user)
+        round_services.terms_accept(round=open_round, actor=user)
         enter(open_round, user, quantity="10")
     enter(open_round, member_a, quantity="400")  # 40 times the median
     line_b, _ = enter(open_round, member_b, quantity="12")
@@ -392,7 +394,7 @@ def test_outsiders_get_404_or_403_on_a_firms_line_and_upload(
     login, open_round, member_a, line_a, outsider, request
 ):
     user = request.getfixturevalue(outsider)
-    upload = services.upload_prepare(
+    upload = upload_services.upload_prepare(
         round=open_round,
         actor=member_a,
         data=csv_bytes("material,period,quantity,unit\nxx,2027,1,t\n"),
@@ -433,7 +435,7 @@ def _queries(client, path):
 def test_query_counts_do_not_grow_with_the_lines(login, open_round, member_a, desk, enter):
     enter(open_round, member_a, period="2027")
     line, _ = enter(open_round, member_a, period="2028")
-    services.line_exclude(line=line, actor=desk, reason="Prüfen")
+    line_services.line_exclude(line=line, actor=desk, reason="Prüfen")
     member = login(member_a)
     grid = f"/rounds/{open_round.pk}/demand/"
     screening = f"/rounds/{open_round.pk}/screening/"
@@ -449,7 +451,7 @@ def test_query_counts_do_not_grow_with_the_lines(login, open_round, member_a, de
                 period=f"{year}-Q{quarter}",
                 quantity="2",
             )
-    services.line_restore(line=line, actor=desk)
+    line_services.line_restore(line=line, actor=desk)
     member = login(member_a)
     assert _queries(member, grid) == before_grid
     trustee = login(desk)
@@ -481,7 +483,7 @@ def test_upload_needs_the_terms_and_an_open_round_before_the_file_is_kept(
     assert not DemandUpload.objects.exists()
     page = client.get(response["Location"]).content.decode()
     assert "Accept the round&#x27;s participation terms" in page
-    services.terms_accept(round=round, actor=member_a)
+    round_services.terms_accept(round=round, actor=member_a)
     DemandRound.objects.filter(pk=round.pk).update(
         closes_at=timezone.now() - datetime.timedelta(seconds=1)
     )
@@ -498,7 +500,7 @@ def test_screening_pages_load_only_the_lines_shown(login, open_round, member_a, 
         for grade in range(6)
     )  # 120 lines
     data = csv_bytes("material,period,quantity,unit,grade\n" + rows + "ndpr-oxide,2031,900,t,\n")
-    assert services.demand_import(round=open_round, actor=member_a, data=data).created == 121
+    assert upload_services.demand_import(round=open_round, actor=member_a, data=data).created == 121
     client = login(desk)
     url = f"/rounds/{open_round.pk}/screening/"
     last = client.get(url + "?page=2").content.decode()

@@ -9,8 +9,11 @@ from django.core import mail
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from industry import services, signals, tasks
+from industry import signals, tasks
+from industry.lines import services as line_services
 from industry.models import DemandLine, DemandLineHistory, DemandRound, RoundState
+from industry.rounds import services as round_services
+from industry.upload import services as upload_services
 from rohstoff.core.audit import audit_verify
 from rohstoff.core.errors import StateConflict
 from rohstoff.core.models import AuditEvent
@@ -31,11 +34,11 @@ def actions(obj):
 def test_round_lifecycle_is_audit_logged(make_round, desk):
     round = make_round(state="draft")
     assert round.state == RoundState.DRAFT and round.first_period == Quarter(2027, 1)
-    round = services.round_open(round=round, actor=desk)
-    round = services.round_close(round=round, actor=desk)
-    round = services.round_reopen(round=round, actor=desk)
-    round = services.round_close(round=round, actor=desk)
-    round = services.round_mark_aggregated(round=round)
+    round = round_services.round_open(round=round, actor=desk)
+    round = round_services.round_close(round=round, actor=desk)
+    round = round_services.round_reopen(round=round, actor=desk)
+    round = round_services.round_close(round=round, actor=desk)
+    round = round_services.round_mark_aggregated(round=round)
     assert round.state == RoundState.AGGREGATED
     assert actions(round) == [
         "round.create",
@@ -60,7 +63,7 @@ def test_round_close_sends_the_signal_inside_its_transaction(make_round, desk):
     signals.round_closed.connect(receiver)
     try:
         round = make_round()
-        services.round_close(round=round, actor=desk)
+        round_services.round_close(round=round, actor=desk)
     finally:
         signals.round_closed.disconnect(receiver)
     assert received == [(DemandRound, RoundState.CLOSED, desk)]
@@ -82,17 +85,17 @@ def test_round_close_sends_the_signal_inside_its_transaction(make_round, desk):
 def test_transitions_out_of_order_are_refused(make_round, desk, state, transition):
     round = make_round(state=state)
     with pytest.raises(StateConflict):
-        getattr(services, transition)(round=round, actor=desk)
+        getattr(round_services, transition)(round=round, actor=desk)
     assert DemandRound.objects.get(pk=round.pk).state == state
 
 
 def test_mark_aggregated_is_a_no_op_when_aggregated_and_refused_when_open(make_round):
     round = make_round(state="aggregated")
     before = AuditEvent.objects.count()
-    assert services.round_mark_aggregated(round=round).state == RoundState.AGGREGATED
+    assert round_services.round_mark_aggregated(round=round).state == RoundState.AGGREGATED
     assert AuditEvent.objects.count() == before
     with pytest.raises(StateConflict):
-        services.round_mark_aggregated(round=make_round(state="open"))
+        round_services.round_mark_aggregated(round=make_round(state="open"))
 
 
 def test_reopen_needs_a_deadline_in_the_future(make_round, desk):
@@ -101,15 +104,15 @@ def test_reopen_needs_a_deadline_in_the_future(make_round, desk):
         closes_at=timezone.now() - datetime.timedelta(minutes=1)
     )
     with pytest.raises(ValidationError):
-        services.round_reopen(round=round, actor=desk)
+        round_services.round_reopen(round=round, actor=desk)
     later = timezone.now() + datetime.timedelta(days=3)
-    round = services.round_reopen(round=round, actor=desk, closes_at=later)
+    round = round_services.round_reopen(round=round, actor=desk, closes_at=later)
     assert round.state == RoundState.OPEN and round.closes_at == later
 
 
 def test_only_drafts_are_edited_and_bad_values_change_nothing(make_round, desk, materials):
     round = make_round(state="draft")
-    services.round_update(
+    round_services.round_update(
         round=round,
         actor=desk,
         title="Neu",
@@ -120,19 +123,19 @@ def test_only_drafts_are_edited_and_bad_values_change_nothing(make_round, desk, 
     assert round.title == "Neu" and list(round.materials.all()) == [materials["ndpr-oxide"]]
     assert round.last_period == Quarter(2030, 4)
     with pytest.raises(ValidationError) as exc:
-        services.round_update(round=round, actor=desk, last_period=Quarter(2026, 1))
+        round_services.round_update(round=round, actor=desk, last_period=Quarter(2026, 1))
     assert "last_period" in exc.value.message_dict
     round.refresh_from_db()
     assert round.last_period == Quarter(2030, 4)
-    opened = services.round_open(round=round, actor=desk)
+    opened = round_services.round_open(round=round, actor=desk)
     with pytest.raises(StateConflict):
-        services.round_update(round=opened, actor=desk, title="Zu spät")
+        round_services.round_update(round=opened, actor=desk, title="Zu spät")
 
 
 def test_round_create_validates(desk, materials):
     now = timezone.now()
     with pytest.raises(ValidationError) as exc:
-        services.round_create(
+        round_services.round_create(
             actor=desk,
             title=" ",
             materials=[],
@@ -159,8 +162,8 @@ def test_terms_are_needed_before_the_first_line(make_round, member_a, enter):
     round = make_round()
     with pytest.raises(StateConflict, match="terms"):
         enter(round, member_a)
-    acceptance = services.terms_accept(round=round, actor=member_a)
-    assert services.terms_accept(round=round, actor=member_a) == acceptance  # once per firm
+    acceptance = round_services.terms_accept(round=round, actor=member_a)
+    assert round_services.terms_accept(round=round, actor=member_a) == acceptance  # once per firm
     line, outcome = enter(round, member_a)
     assert outcome == "created" and line.entered_by == member_a
 
@@ -226,7 +229,7 @@ def test_material_outside_the_round_is_refused(open_round, member_a):
     from rohstoff.core.models import Material
 
     with pytest.raises(ValidationError) as exc:
-        services.line_enter(
+        line_services.line_enter(
             round=open_round,
             actor=member_a,
             material=Material.objects.get(code="gallium"),
@@ -239,7 +242,7 @@ def test_material_outside_the_round_is_refused(open_round, member_a):
 
 def test_minimum_quantity_compares_tonnes(make_round, member_a, enter):
     round = make_round(min_quantity_t=Decimal("0.5"))
-    services.terms_accept(round=round, actor=member_a)
+    round_services.terms_accept(round=round, actor=member_a)
     with pytest.raises(ValidationError):
         enter(round, member_a, quantity="499", unit="kg")
     assert enter(round, member_a, quantity="500", unit="kg")[0].quantity_t == Decimal("0.5")
@@ -257,11 +260,11 @@ def test_update_with_a_stale_version_says_who_changed_it(
         "grade": "",
         "delivery_country": "DE",
     }
-    services.line_update(
+    line_services.line_update(
         line=line, actor=colleague_a, expected_version=1, quantity=Decimal("45"), **values
     )
     with pytest.raises(StateConflict) as exc:
-        services.line_update(
+        line_services.line_update(
             line=line, actor=member_a, expected_version=1, quantity=Decimal("50"), **values
         )
     assert colleague_a.get_full_name() in str(exc.value.message) and "meanwhile" in str(
@@ -276,7 +279,7 @@ def test_update_to_the_key_of_another_line_is_refused(open_round, member_a, mate
     line, _ = enter(open_round, member_a, period="2027")
     enter(open_round, member_a, period="2028")
     with pytest.raises(ValidationError):
-        services.line_update(
+        line_services.line_update(
             line=line,
             actor=member_a,
             material=materials["lithium-hydroxide"],
@@ -288,21 +291,21 @@ def test_update_to_the_key_of_another_line_is_refused(open_round, member_a, mate
 
 def test_withdraw_keeps_history_and_reentering_revives(open_round, member_a, enter):
     line, _ = enter(open_round, member_a)
-    services.line_withdraw(line=line, actor=member_a, expected_version=1)
+    line_services.line_withdraw(line=line, actor=member_a, expected_version=1)
     line.refresh_from_db()
     assert line.withdrawn_at is not None and not line.is_active
     assert line.history.get().change == "withdrawn"
     with pytest.raises(StateConflict):
-        services.line_withdraw(line=line, actor=member_a)
+        line_services.line_withdraw(line=line, actor=member_a)
     again, outcome = enter(open_round, member_a, quantity="41")
     assert outcome == "created" and again.pk == line.pk and again.withdrawn_at is None
 
 
 def test_another_firm_cannot_change_a_line(line_a, member_b, materials):
     with pytest.raises(StateConflict):
-        services.line_withdraw(line=line_a, actor=member_b)
+        line_services.line_withdraw(line=line_a, actor=member_b)
     with pytest.raises(StateConflict):
-        services.line_update(
+        line_services.line_update(
             line=line_a,
             actor=member_b,
             material=materials["ndpr-oxide"],
@@ -322,45 +325,47 @@ def test_deadline_is_enforced_by_the_server(open_round, member_a, enter, line_a)
     with pytest.raises(StateConflict, match="closed at"):
         enter(open_round, member_a, period="2028")
     with pytest.raises(StateConflict):
-        services.line_withdraw(line=line_a, actor=member_a)
+        line_services.line_withdraw(line=line_a, actor=member_a)
     result_round = DemandRound.objects.get(pk=open_round.pk)
     with pytest.raises(StateConflict):
-        services.demand_import(
+        upload_services.demand_import(
             round=result_round, actor=member_a, data=b"material,period,quantity,unit\n"
         )
     assert DemandLine.objects.filter(round=open_round).count() == 1
 
 
 def test_no_entry_in_closed_rounds(open_round, desk, member_a, enter):
-    services.round_close(round=open_round, actor=desk)
+    round_services.round_close(round=open_round, actor=desk)
     with pytest.raises(StateConflict):
         enter(open_round, member_a)
 
 
 def test_desk_excludes_with_a_reason_and_restores(open_round, line_a, desk, member_a):
     with pytest.raises(ValidationError):
-        services.line_exclude(line=line_a, actor=desk, reason="  ")
-    line = services.line_exclude(line=line_a, actor=desk, reason="Zehnfache Menge der Vorrunde")
+        line_services.line_exclude(line=line_a, actor=desk, reason="  ")
+    line = line_services.line_exclude(
+        line=line_a, actor=desk, reason="Zehnfache Menge der Vorrunde"
+    )
     assert (
         line.excluded
         and line.exclusion_reason == "Zehnfache Menge der Vorrunde"
         and line.excluded_by == desk
     )
     with pytest.raises(StateConflict):
-        services.line_exclude(line=line, actor=desk, reason="again")
-    line = services.line_restore(line=line, actor=desk)
+        line_services.line_exclude(line=line, actor=desk, reason="again")
+    line = line_services.line_restore(line=line, actor=desk)
     assert not line.excluded and line.exclusion_reason == ""
     assert [h.change for h in line.history.order_by("pk")] == ["excluded", "restored"]
     assert actions(line)[-2:] == ["demand_line.exclude", "demand_line.restore"]
     with pytest.raises(StateConflict):
-        services.line_exclude(line=line, actor=member_a, reason="mine")
+        line_services.line_exclude(line=line, actor=member_a, reason="mine")
 
 
 def test_no_screening_after_aggregation(open_round, line_a, desk):
-    services.round_close(round=open_round, actor=desk)
-    services.round_mark_aggregated(round=open_round)
+    round_services.round_close(round=open_round, actor=desk)
+    round_services.round_mark_aggregated(round=open_round)
     with pytest.raises(StateConflict):
-        services.line_exclude(line=line_a, actor=desk, reason="late")
+        line_services.line_exclude(line=line_a, actor=desk, reason="late")
 
 
 # ---- beat tasks and e-mail -------------------------------------------------------------------
@@ -396,7 +401,7 @@ def test_opening_mails_every_member_once(
 ):
     round = make_round(state="draft")
     with django_capture_on_commit_callbacks(execute=True):
-        services.round_open(round=round, actor=desk)
+        round_services.round_open(round=round, actor=desk)
     recipients = sorted(m.to[0] for m in mail.outbox)
     assert recipients == sorted([member_a.email, member_b.email])  # not the desk
     assert all(len(m.to) == 1 for m in mail.outbox)  # members do not learn of each other
@@ -439,7 +444,7 @@ def test_mails_are_plain_text_not_html_escaped(
     title = 'Lithium & Graphit "2027" <Los 1>'
     round = make_round(state="draft", title=title)
     with django_capture_on_commit_callbacks(execute=True):
-        services.round_open(round=round, actor=desk)
+        round_services.round_open(round=round, actor=desk)
     opened = mail.outbox[-1]
     assert title in opened.subject and title in opened.body
     assert "&amp;" not in opened.body + opened.subject and "&quot;" not in opened.body
@@ -454,9 +459,9 @@ def test_mails_are_plain_text_not_html_escaped(
 def test_a_withdrawn_line_is_not_excluded(login, open_round, line_a, member_a, desk, enter):
     """The screening page offers no exclusion for a withdrawn line and the API answers 404; a
     direct POST must not exclude it either (re-entered later, it would come back excluded)."""
-    services.line_withdraw(line=line_a, actor=member_a)
+    line_services.line_withdraw(line=line_a, actor=member_a)
     with pytest.raises(StateConflict):
-        services.line_exclude(line=line_a, actor=desk, reason="zu hoch")
+        line_services.line_exclude(line=line_a, actor=desk, reason="zu hoch")
     login(desk).post(
         f"/rounds/{open_round.pk}/screening/{line_a.pk}/exclude/", {"reason": "zu hoch"}
     )

@@ -12,8 +12,9 @@ from django.core.management import CommandError, call_command
 from django.db import connection, connections, transaction
 from django.utils import timezone, translation
 
-from industry import services
+from industry.lines import services as line_services
 from industry.models import DemandLine, DemandRound, RoundState
+from industry.rounds import services as round_services
 from rohstoff.core.errors import StateConflict
 
 from ..conftest import wait_for
@@ -26,7 +27,7 @@ def test_the_worker_sends_the_round_opened_mail(
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     round = make_round(state="draft")
     mail.outbox.clear()
-    services.round_open(round=round, actor=desk)  # on commit: the task goes to Redis
+    round_services.round_open(round=round, actor=desk)  # on commit: the task goes to Redis
     wait_for(lambda: mail.outbox)  # the notice is marked as sent before the mail goes out
     assert [m.to for m in mail.outbox] == [[member_a.email]]
 
@@ -39,7 +40,7 @@ def test_deadline_race_a_save_waiting_for_the_close_gets_a_conflict(
     """The desk's close holds the round's row lock; a save that arrives meanwhile waits for it
     and is then refused, although it started while the round was open."""
     round = make_round()
-    services.terms_accept(round=round, actor=member_a)
+    round_services.terms_accept(round=round, actor=member_a)
     closing = threading.Event()
     release = threading.Event()
     outcome = {}
@@ -54,14 +55,14 @@ def test_deadline_race_a_save_waiting_for_the_close_gets_a_conflict(
 
     def desk_closes():
         try:
-            services.round_close(round=DemandRound.objects.get(pk=round.pk), actor=desk)
+            round_services.round_close(round=DemandRound.objects.get(pk=round.pk), actor=desk)
         finally:
             connections.close_all()
 
     def member_saves():
         translation.activate("en")  # threads start in the default language
         try:
-            services.line_enter(
+            line_services.line_enter(
                 round=DemandRound.objects.get(pk=round.pk),
                 actor=member_a,
                 material=materials["ndpr-oxide"],
@@ -100,8 +101,8 @@ def test_two_colleagues_saving_the_same_version_at_once(
     make_round, member_a, colleague_a, materials
 ):
     round = make_round()
-    services.terms_accept(round=round, actor=member_a)
-    line, _ = services.line_enter(
+    round_services.terms_accept(round=round, actor=member_a)
+    line, _ = line_services.line_enter(
         round=round,
         actor=member_a,
         material=materials["ndpr-oxide"],
@@ -115,7 +116,7 @@ def test_two_colleagues_saving_the_same_version_at_once(
     def save(user, quantity):
         barrier.wait(5)
         try:
-            services.line_update(
+            line_services.line_update(
                 line=DemandLine.objects.get(pk=line.pk),
                 actor=user,
                 expected_version=1,

@@ -400,7 +400,7 @@ def test_refresh_while_a_job_is_active_follows_up_once_it_has_finished(
 def test_closing_a_round_through_industry_starts_the_aggregation(
     make_round, firms, add_line, desk, django_capture_on_commit_callbacks
 ):
-    from industry.services import round_close
+    from industry.rounds.services import round_close
 
     r = make_round(state=RoundState.OPEN)
     add_line(r, firms[0], "lithium-hydroxide", "2027-Q1", "10")

@@ -14,8 +14,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from django.utils import timezone
 
-from industry import services
-from industry.demand_file import COLUMNS
+from industry.rounds import services as round_services
+from industry.upload import services as upload_services
+from industry.upload.validation import COLUMNS
 from rohstoff.core.models import Material, Organisation, OrganisationKind, Role, User
 from rohstoff.core.periods import Quarter
 
@@ -105,7 +106,7 @@ class Command(BaseCommand):
         now = timezone.now()
         rounds = []
         for run in range(RUNS):
-            round = services.round_create(
+            round = round_services.round_create(
                 actor=desk,
                 title=f"Benchmark {run + 1}",
                 materials=materials,
@@ -114,14 +115,14 @@ class Command(BaseCommand):
                 opens_at=now - datetime.timedelta(hours=1),
                 closes_at=now + datetime.timedelta(days=1),
             )
-            round = services.round_open(round=round, actor=desk)
-            services.terms_accept(round=round, actor=member)
+            round = round_services.round_open(round=round, actor=desk)
+            round_services.terms_accept(round=round, actor=member)
             rounds.append(round)
 
         import_times = []
         for round in rounds:  # a fresh round each time: every run creates all N lines
             started = time.perf_counter()
-            result = services.demand_import(
+            result = upload_services.demand_import(
                 round=round, actor=member, data=data, filename="benchmark.csv"
             )
             import_times.append(time.perf_counter() - started)

@@ -1,10 +1,4 @@
-"""Reads of rounds and lines with their rules. Every function takes the acting user; an object the
-user may not see raises Http404, exactly like one that does not exist.
-
-Who sees what (DESIGN.md): the desk sees every round and every line (trustee); a member sees the
-rounds that are not drafts and only its own firm's lines; agency and ministry see rounds that are
-not drafts and no line at all.
-"""
+"""Reads of demand lines: the lines a user sees, totals per material, and the desk's screening."""
 
 from __future__ import annotations
 
@@ -14,7 +8,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.core.exceptions import ValidationError
 from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 from django.http import Http404
 from django.utils.formats import number_format
@@ -22,35 +15,17 @@ from django.utils.translation import gettext as _
 
 from rohstoff.core.models import Material, User
 
-from .models import (
+from ..models import (
     DemandLine,
     DemandLineHistory,
     DemandRound,
-    DemandUpload,
     RoundState,
-    TermsAcceptance,
 )
 
 # Screening: a line is flagged when its tonnes per quarter exceed this multiple of the material's
 # median in the round, or of the firm's own average for the material in its earlier rounds.
 OUTLIER_FACTOR = Decimal("3")
 OUTLIER_MIN_LINES = 3  # a median of fewer lines says little
-
-
-def rounds_visible_to(user: User) -> QuerySet[DemandRound]:
-    qs = DemandRound.objects.all()
-    if user.is_desk:
-        return qs
-    if user.is_member or user.is_agency or user.is_ministry:
-        return qs.exclude(state=RoundState.DRAFT)
-    return qs.none()
-
-
-def round_get(*, user: User, pk) -> DemandRound:
-    try:
-        return rounds_visible_to(user).get(pk=pk)
-    except (DemandRound.DoesNotExist, ValueError, TypeError):
-        raise Http404 from None
 
 
 def lines_visible_to(
@@ -81,25 +56,6 @@ def own_line_get(*, user: User, round: DemandRound, pk) -> DemandLine:
     if not user.is_member:
         raise Http404
     return line_get(user=user, round=round, pk=pk)
-
-
-def upload_get(*, user: User, round: DemandRound, pk) -> DemandUpload:
-    if not (user.is_member and user.organisation_id):
-        raise Http404
-    try:
-        return DemandUpload.objects.get(pk=pk, round=round, organisation_id=user.organisation_id)
-    except (DemandUpload.DoesNotExist, ValueError, TypeError, ValidationError):
-        raise Http404 from None
-
-
-def terms_accepted(*, user: User, round: DemandRound) -> TermsAcceptance | None:
-    if not (user.is_member and user.organisation_id):
-        return None
-    return (
-        TermsAcceptance.objects.filter(round=round, organisation_id=user.organisation_id)
-        .select_related("accepted_by")
-        .first()
-    )
 
 
 @dataclass
@@ -303,7 +259,7 @@ def _ratio(a: Decimal, b: Decimal) -> str:
 
 
 def _tonnes(value: Decimal) -> str:
-    from .templatetags.industry_tags import qty
+    from ..templatetags.industry_tags import qty
 
     return qty(value, 3)
 

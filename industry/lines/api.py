@@ -1,0 +1,241 @@
+"""REST API of demand lines, as DESIGN.md fixes it: a member its own firm's lines, the desk all."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    extend_schema,
+    extend_schema_field,
+    extend_schema_view,
+)
+from rest_framework import mixins, serializers, status
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from rohstoff.core.access import DESK, MEMBERS
+from rohstoff.core.api import ScopedViewSet
+from rohstoff.core.api_views import FORBIDDEN, NOT_FOUND, UNAUTHORISED
+from rohstoff.core.models import Material
+from rohstoff.core.units import Unit, parse_decimal
+
+from ..lines.rules import COMMITMENT_WORDS
+from ..models import Commitment, DemandLine, DemandRound
+from ..rounds.api import BAD_REQUEST, CONFLICT
+from ..rounds.selectors import round_get
+from ..upload.api import DemandUploadMixin
+from . import selectors, services
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class QuantityField(serializers.Field):
+    """A decimal string ("1500.5") or a JSON number; never read through a float."""
+
+    default_error_messages = {"invalid": _("Enter a number such as 1500.5.")}
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool):
+            self.fail("invalid")
+        if isinstance(data, int):
+            return Decimal(data)
+        if isinstance(data, float):
+            return Decimal(repr(data))
+        try:
+            return parse_decimal(str(data), decimal_comma=False)
+        except ValueError:
+            self.fail("invalid")
+
+    def to_representation(self, value):
+        return str(value)
+
+
+class LineSerializer(serializers.ModelSerializer):
+    material = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    quantity = serializers.DecimalField(max_digits=20, decimal_places=6)
+    quantity_t = serializers.DecimalField(max_digits=20, decimal_places=6)
+    delivery_country = serializers.CharField()
+    firm = serializers.CharField(source="organisation.name", help_text="desk only")
+    entered_by = serializers.SerializerMethodField()
+
+    class Meta:
+        model = DemandLine
+        fields = [
+            "id",
+            "material",
+            "period",
+            "quantity",
+            "unit",
+            "quantity_t",
+            "commitment",
+            "grade",
+            "delivery_country",
+            "firm",
+            "excluded",
+            "exclusion_reason",
+            "version",
+            "entered_by",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if not (request and request.user.is_desk):
+            self.fields.pop("firm")  # a member sees only its own lines; the firm name is the desk's
+
+    def get_entered_by(self, obj) -> str:
+        return obj.entered_by.get_full_name() if obj.entered_by_id else ""
+
+
+class LineInputSerializer(serializers.Serializer):
+    material = serializers.SlugRelatedField(slug_field="code", queryset=Material.objects.all())
+    period = serializers.CharField(max_length=10, help_text="2027 or 2027-Q3")
+    quantity = QuantityField()
+    unit = serializers.ChoiceField(choices=Unit.values)
+    commitment = serializers.CharField(
+        required=False,
+        default=Commitment.INDICATIVE,
+        help_text="indicative (default) or firm; indikativ / verbindlich too",
+    )
+    grade = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
+    delivery_country = serializers.CharField(required=False, default="DE", max_length=2)
+    version = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        help_text="PUT: the version you read; a newer one on the server answers 409",
+    )
+
+    def validate_commitment(self, value):
+        mapped = COMMITMENT_WORDS.get(str(value).strip().lower())
+        if not mapped:
+            raise serializers.ValidationError(_("Use indicative or firm."))
+        return mapped
+
+
+class ExcludeSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000)
+
+
+LINE_RESPONSES = {401: UNAUTHORISED, 403: FORBIDDEN, 404: NOT_FOUND}
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Lines of a round: a member its own firm's, the desk all (with firm)",
+        responses={200: LineSerializer(many=True), **LINE_RESPONSES},
+    ),
+    retrieve=extend_schema(summary="One line", responses={200: LineSerializer, **LINE_RESPONSES}),
+)
+class DemandLineViewSet(
+    DemandUploadMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet
+):
+    access_policies = {
+        "list": MEMBERS | DESK,
+        "retrieve": MEMBERS | DESK,
+        "create": MEMBERS,
+        "update": MEMBERS,
+        "destroy": MEMBERS,
+        "exclude": DESK,
+        "restore": DESK,
+        "upload": MEMBERS,
+    }
+    serializer_class = LineSerializer
+
+    def round(self) -> DemandRound:
+        if not hasattr(self, "_round"):
+            self._round = round_get(user=self.request.user, pk=self.kwargs["round_pk"])
+        return self._round
+
+    def scoped_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # drf-spectacular reads the model only
+            return DemandLine.objects.none()
+        return selectors.lines_visible_to(self.request.user, round=self.round()).order_by(
+            "material__sort_order", "first_quarter", "is_year", "pk"
+        )
+
+    def get_object(self):
+        return selectors.line_get(user=self.request.user, round=self.round(), pk=self.kwargs["pk"])
+
+    def _values(self, data) -> dict:
+        values = dict(data)
+        values.pop("version", None)
+        return values
+
+    @extend_schema(
+        summary="Add a line; a line with the same key is replaced (200)",
+        request=LineInputSerializer,
+        responses={
+            201: LineSerializer,
+            200: LineSerializer,
+            400: BAD_REQUEST,
+            409: CONFLICT,
+            **LINE_RESPONSES,
+        },
+    )
+    def create(self, request, round_pk=None):
+        data = LineInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        line, outcome = services.line_enter(
+            round=self.round(), actor=request.user, **self._values(data.validated_data)
+        )
+        code = (
+            status.HTTP_201_CREATED
+            if outcome == services.LineOutcome.CREATED
+            else status.HTTP_200_OK
+        )
+        return Response(LineSerializer(line, context={"request": request}).data, status=code)
+
+    @extend_schema(
+        summary="Change a line of your firm",
+        request=LineInputSerializer,
+        responses={200: LineSerializer, 400: BAD_REQUEST, 409: CONFLICT, **LINE_RESPONSES},
+    )
+    def update(self, request, round_pk=None, pk=None):
+        line = selectors.own_line_get(user=request.user, round=self.round(), pk=pk)
+        data = LineInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        line = services.line_update(
+            line=line,
+            actor=request.user,
+            expected_version=data.validated_data.get("version"),
+            **self._values(data.validated_data),
+        )
+        return Response(LineSerializer(line, context={"request": request}).data)
+
+    @extend_schema(
+        summary="Withdraw a line of your firm (its history is kept)",
+        request=None,
+        responses={204: None, 409: CONFLICT, **LINE_RESPONSES},
+    )
+    def destroy(self, request, round_pk=None, pk=None):
+        line = selectors.own_line_get(user=request.user, round=self.round(), pk=pk)
+        services.line_withdraw(line=line, actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        summary="Exclude a line from pooling, with a reason the firm sees (desk)",
+        request=ExcludeSerializer,
+        responses={200: LineSerializer, 400: BAD_REQUEST, 409: CONFLICT, **LINE_RESPONSES},
+    )
+    @action(detail=True, methods=["post"])
+    def exclude(self, request, round_pk=None, pk=None):
+        line = self.get_object()
+        data = ExcludeSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        line = services.line_exclude(
+            line=line, actor=request.user, reason=data.validated_data["reason"]
+        )
+        return Response(LineSerializer(line, context={"request": request}).data)
+
+    @extend_schema(
+        summary="Restore an excluded line (desk)",
+        request=None,
+        responses={200: LineSerializer, 409: CONFLICT, **LINE_RESPONSES},
+    )
+    @action(detail=True, methods=["post"])
+    def restore(self, request, round_pk=None, pk=None):
+        line = services.line_restore(line=self.get_object(), actor=request.user)
+        return Response(LineSerializer(line, context={"request": request}).data)

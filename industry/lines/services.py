@@ -1,0 +1,441 @@
+"""Every write of demand rounds and demand lines: keyword-only, atomic, audit-logged.
+
+Locking: a service that changes lines first locks the round row (``lock_round``); closing a
+round locks the same row, so a line save and the close of its round are serialised and a save
+that arrives after ``closes_at`` (or after the close) is refused with StateConflict.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django_countries import countries
+
+from rohstoff.core.audit import audit_record, snapshot
+from rohstoff.core.errors import StateConflict
+from rohstoff.core.models import Material, User
+from rohstoff.core.periods import Period, PeriodError
+from rohstoff.core.units import Unit, to_tonnes
+
+from ..models import (
+    Commitment,
+    DemandLine,
+    DemandLineHistory,
+    DemandRound,
+    LineChange,
+    RoundState,
+)
+from ..rounds.services import has_accepted_terms, lock_round
+from .rules import GRADE_MAX_LENGTH, MAX_DECIMAL_PLACES, MAX_INTEGER_DIGITS
+
+LINE_FIELDS = [
+    "material",
+    "grade",
+    "period",
+    "quantity",
+    "unit",
+    "quantity_t",
+    "commitment",
+    "delivery_country",
+    "version",
+    "withdrawn_at",
+    "excluded",
+    "exclusion_reason",
+]
+
+
+def lock_round_for_entry(round: DemandRound, actor: User) -> DemandRound:
+    """Lock the round and check that the actor's firm may enter demand now."""
+    if not actor.is_member or not actor.organisation_id:
+        raise StateConflict(_("Only member firms enter demand."))
+    locked = lock_round(round)
+    if locked.state != RoundState.OPEN:
+        raise StateConflict(
+            _("This round is %(state)s: demand can no longer be entered or changed.")
+            % {"state": locked.get_state_display()}
+        )
+    now = timezone.now()
+    if now >= locked.closes_at:
+        raise StateConflict(
+            _("The round closed at %(time)s: demand can no longer be entered or changed.")
+            % {"time": date_format(timezone.localtime(locked.closes_at), "SHORT_DATETIME_FORMAT")}
+        )
+    if now < locked.opens_at:
+        raise StateConflict(
+            _("The round opens at %(time)s.")
+            % {"time": date_format(timezone.localtime(locked.opens_at), "SHORT_DATETIME_FORMAT")}
+        )
+    if not has_accepted_terms(round=locked, organisation_id=actor.organisation_id):
+        raise StateConflict(
+            _("Accept the round's participation terms before you enter your first line.")
+        )
+    return locked
+
+
+@dataclass(frozen=True)
+class LineValues:
+    material: Material
+    period: str
+    first_quarter: int
+    is_year: bool
+    quantity: Decimal
+    unit: str
+    quantity_t: Decimal
+    commitment: str
+    grade: str
+    delivery_country: str
+
+
+def check_line_values(
+    *,
+    round: DemandRound,
+    material: Material | None,
+    period: str,
+    quantity: Decimal | None,
+    unit: str,
+    commitment: str = Commitment.INDICATIVE,
+    grade: str = "",
+    delivery_country: str = "DE",
+) -> LineValues:
+    """The domain rules of one line (the file parser applies the same rules, vectorised)."""
+    errors: dict[str, str] = {}
+    if material is None:
+        errors["material"] = _("Choose a material.")
+    elif not round.materials.filter(pk=material.pk).exists():
+        errors["material"] = _("%(name)s is not one of this round's materials.") % {
+            "name": material.name
+        }
+    parsed = None
+    try:
+        parsed = Period.parse(period or "")
+    except PeriodError:
+        errors["period"] = _("Write a year (2027) or a quarter (2027-Q3).")
+    if parsed is not None and not round.covers(parsed):
+        window = {"first": str(round.first_period), "last": str(round.last_period)}
+        partly = (
+            parsed.is_year
+            and parsed.last.index >= round.first_quarter
+            and parsed.first.index <= round.last_quarter
+        )
+        errors["period"] = (
+            _(
+                "The year %(value)s lies only partly inside the round's window (%(first)s to %(last)s); enter quarters instead."
+            )
+            if partly
+            else _("%(value)s is outside the round's window (%(first)s to %(last)s).")
+        ) % {"value": str(parsed), **window}
+    if unit not in Unit.values:
+        errors["unit"] = _("Choose t, kg or lb.")
+    tonnes = None
+    if quantity is None:
+        errors["quantity"] = _("Enter a quantity.")
+    elif quantity <= 0:
+        errors["quantity"] = _("The quantity must be greater than zero.")
+    elif quantity.adjusted() >= MAX_INTEGER_DIGITS or quantity != quantity.quantize(
+        Decimal(1).scaleb(-MAX_DECIMAL_PLACES)
+    ):  # trailing zeros are no decimal places (40.0000000 is 40), as in a demand file
+        errors["quantity"] = _(
+            "Use at most 6 decimal places and 14 digits before the decimal point."
+        )
+    elif "unit" not in errors:
+        tonnes = to_tonnes(quantity, unit)
+        if tonnes < round.min_quantity_t:
+            errors["quantity"] = _("This is below the round's minimum of %(min)s t per line.") % {
+                "min": format(round.min_quantity_t.normalize(), "f")
+            }
+    if commitment not in Commitment.values:
+        errors["commitment"] = _("Choose indicative or firm.")
+    grade = (grade or "").strip()
+    if len(grade) > GRADE_MAX_LENGTH:
+        errors["grade"] = _("The grade may have at most 200 characters.")
+    delivery_country = (delivery_country or "DE").strip().upper()
+    if delivery_country not in dict(countries):
+        errors["delivery_country"] = _("Choose a country (ISO 3166 code such as DE).")
+    if errors:
+        raise ValidationError(errors)
+    return LineValues(
+        material=material,
+        period=str(parsed),
+        first_quarter=parsed.first.index,
+        is_year=parsed.is_year,
+        quantity=quantity,
+        unit=unit,
+        quantity_t=tonnes,
+        commitment=commitment,
+        grade=grade,
+        delivery_country=delivery_country,
+    )
+
+
+def _line_state(line: DemandLine) -> dict:
+    state = snapshot(line, [f for f in LINE_FIELDS if f != "delivery_country"])
+    state["delivery_country"] = str(line.delivery_country)
+    return state
+
+
+def history_entry(line: DemandLine, *, change: str, actor, now) -> DemandLineHistory:
+    return DemandLineHistory(
+        line=line,
+        change=change,
+        changed_by=actor,
+        changed_at=now,
+        version=line.version,
+        quantity=line.quantity,
+        unit=line.unit,
+        quantity_t=line.quantity_t,
+        commitment=line.commitment,
+        withdrawn=line.withdrawn_at is not None,
+        excluded=line.excluded,
+        material_id=line.material_id,
+        grade=line.grade,
+        period=line.period,
+        delivery_country=str(line.delivery_country),
+        exclusion_reason=line.exclusion_reason,
+    )
+
+
+def _apply(line: DemandLine, values: LineValues, *, actor, now) -> None:
+    line.material = values.material
+    line.period, line.first_quarter, line.is_year = (
+        values.period,
+        values.first_quarter,
+        values.is_year,
+    )
+    line.quantity, line.unit, line.quantity_t = values.quantity, values.unit, values.quantity_t
+    line.commitment, line.grade, line.delivery_country = (
+        values.commitment,
+        values.grade,
+        values.delivery_country,
+    )
+    line.entered_by, line.updated_at = actor, now
+
+
+class LineOutcome:
+    CREATED = "created"
+    REPLACED = "replaced"
+
+
+def _editor_name(line: DemandLine) -> str:
+    return line.entered_by.get_full_name() if line.entered_by_id else _("someone")
+
+
+@transaction.atomic
+def line_enter(*, round: DemandRound, actor: User, **values) -> tuple[DemandLine, str]:
+    """Add a line, or replace the firm's line with the same key (material, grade, period,
+    delivery country). Returns the line and ``created`` or ``replaced``."""
+    locked = lock_round_for_entry(round, actor)
+    checked = check_line_values(round=locked, **values)
+    now = timezone.now()
+    line = (
+        DemandLine.objects.select_for_update()
+        .filter(
+            round=locked,
+            organisation_id=actor.organisation_id,
+            material=checked.material,
+            grade=checked.grade,
+            period=checked.period,
+            delivery_country=checked.delivery_country,
+        )
+        .first()
+    )
+    if line is None:
+        line = DemandLine(round=locked, organisation_id=actor.organisation_id, created_at=now)
+        _apply(line, checked, actor=actor, now=now)
+        line.save()
+        outcome = LineOutcome.CREATED
+        audit_record(actor=actor, action="demand_line.create", obj=line, after=_line_state(line))
+        return line, outcome
+    before = _line_state(line)
+    outcome = LineOutcome.CREATED if line.withdrawn_at else LineOutcome.REPLACED
+    history_entry(line, change=LineChange.REPLACED, actor=actor, now=now).save()
+    _apply(line, checked, actor=actor, now=now)
+    line.withdrawn_at = None
+    line.version = F("version") + 1
+    line.save()
+    line.refresh_from_db()
+    audit_record(
+        actor=actor,
+        action=f"demand_line.{'replace' if outcome == LineOutcome.REPLACED else 'create'}",
+        obj=line,
+        before=before,
+        after=_line_state(line),
+    )
+    return line, outcome
+
+
+def _lock_line(line: DemandLine, expected_version: int | None) -> DemandLine:
+    locked = DemandLine.objects.select_for_update().select_related("entered_by").get(pk=line.pk)
+    if locked.withdrawn_at is not None:
+        raise StateConflict(
+            _("%(name)s withdrew this line meanwhile.") % {"name": _editor_name(locked)}
+        )
+    if expected_version is not None and locked.version != expected_version:
+        raise StateConflict(
+            _(
+                "%(name)s changed this line meanwhile (at %(time)s). Check the current values and save again."
+            )
+            % {
+                "name": _editor_name(locked),
+                "time": timezone.localtime(locked.updated_at).strftime("%H:%M:%S"),
+            }
+        )
+    return locked
+
+
+@transaction.atomic
+def line_update(
+    *, line: DemandLine, actor: User, expected_version: int | None = None, **values
+) -> DemandLine:
+    """Change a line. ``expected_version`` is the version the editor started from: when a colleague
+    saved in between, the change is refused with "changed by X meanwhile" (StateConflict)."""
+    if line.organisation_id != actor.organisation_id:
+        raise StateConflict(_("Only the line's firm changes it."))
+    locked_round = lock_round_for_entry(line.round, actor)
+    locked = _lock_line(line, expected_version)
+    checked = check_line_values(round=locked_round, **values)
+    clash = (
+        DemandLine.objects.filter(
+            round=locked_round,
+            organisation_id=locked.organisation_id,
+            material=checked.material,
+            grade=checked.grade,
+            period=checked.period,
+            delivery_country=checked.delivery_country,
+        )
+        .exclude(pk=locked.pk)
+        .first()
+    )
+    if clash is not None:
+        raise ValidationError(
+            {
+                "period": _(
+                    "Your firm already has a line for this material, grade, period and delivery country%(withdrawn)s. "
+                    "Change that line instead."
+                )
+                % {"withdrawn": _(" (withdrawn)") if clash.withdrawn_at else ""}
+            }
+        )
+    now = timezone.now()
+    before = _line_state(locked)
+    history_entry(locked, change=LineChange.UPDATED, actor=actor, now=now).save()
+    _apply(locked, checked, actor=actor, now=now)
+    locked.version = F("version") + 1
+    locked.save()
+    locked.refresh_from_db()
+    audit_record(
+        actor=actor,
+        action="demand_line.update",
+        obj=locked,
+        before=before,
+        after=_line_state(locked),
+    )
+    return locked
+
+
+@transaction.atomic
+def line_withdraw(
+    *, line: DemandLine, actor: User, expected_version: int | None = None
+) -> DemandLine:
+    if line.organisation_id != actor.organisation_id:
+        raise StateConflict(_("Only the line's firm withdraws it."))
+    lock_round_for_entry(line.round, actor)
+    locked = _lock_line(line, expected_version)
+    now = timezone.now()
+    history_entry(locked, change=LineChange.WITHDRAWN, actor=actor, now=now).save()
+    locked.withdrawn_at, locked.updated_at, locked.entered_by = now, now, actor
+    locked.version = F("version") + 1
+    locked.save(update_fields=["withdrawn_at", "updated_at", "entered_by", "version"])
+    locked.refresh_from_db()
+    audit_record(
+        actor=actor,
+        action="demand_line.withdraw",
+        obj=locked,
+        after={"withdrawn_at": now.isoformat()},
+    )
+    return locked
+
+
+def _lock_round_for_screening(round: DemandRound, actor: User) -> DemandRound:
+    if not actor.is_desk:
+        raise StateConflict(_("Only the trading desk screens lines."))
+    locked = lock_round(round)
+    if locked.state not in (RoundState.OPEN, RoundState.CLOSED):
+        raise StateConflict(
+            _("Lines can be screened while the round is open or closed, not when it is %(state)s.")
+            % {"state": locked.get_state_display()}
+        )
+    return locked
+
+
+@transaction.atomic
+def line_exclude(*, line: DemandLine, actor: User, reason: str) -> DemandLine:
+    """The desk leaves a line out of the pool; the member sees that it was excluded and why."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("Give the reason: the firm will see it.")})
+    _lock_round_for_screening(line.round, actor)
+    locked = DemandLine.objects.select_for_update().get(pk=line.pk)
+    if locked.withdrawn_at is not None:
+        raise StateConflict(_("The firm withdrew this line; it does not count anyway."))
+    if locked.excluded:
+        raise StateConflict(_("This line is excluded already."))
+    now = timezone.now()
+    history_entry(locked, change=LineChange.EXCLUDED, actor=actor, now=now).save()
+    locked.excluded, locked.exclusion_reason, locked.excluded_by, locked.excluded_at = (
+        True,
+        reason,
+        actor,
+        now,
+    )
+    locked.version = F("version") + 1
+    locked.save(
+        update_fields=["excluded", "exclusion_reason", "excluded_by", "excluded_at", "version"]
+    )
+    locked.refresh_from_db()
+    audit_record(
+        actor=actor,
+        action="demand_line.exclude",
+        obj=locked,
+        organisation=locked.organisation_id,
+        before={"excluded": False},
+        after={"excluded": True, "reason": reason},
+    )
+    return locked
+
+
+@transaction.atomic
+def line_restore(*, line: DemandLine, actor: User) -> DemandLine:
+    _lock_round_for_screening(line.round, actor)
+    locked = DemandLine.objects.select_for_update().get(pk=line.pk)
+    if not locked.excluded:
+        raise StateConflict(_("This line is not excluded."))
+    now = timezone.now()
+    history_entry(locked, change=LineChange.RESTORED, actor=actor, now=now).save()
+    reason = locked.exclusion_reason
+    locked.excluded, locked.exclusion_reason, locked.excluded_by, locked.excluded_at = (
+        False,
+        "",
+        None,
+        None,
+    )
+    locked.version = F("version") + 1
+    locked.save(
+        update_fields=["excluded", "exclusion_reason", "excluded_by", "excluded_at", "version"]
+    )
+    locked.refresh_from_db()
+    audit_record(
+        actor=actor,
+        action="demand_line.restore",
+        obj=locked,
+        organisation=locked.organisation_id,
+        before={"excluded": True, "reason": reason},
+        after={"excluded": False},
+    )
+    return locked

@@ -1,0 +1,1 @@
+"""Demand files: reading and validating a CSV or XLSX file, the preview, and the bulk commit."""

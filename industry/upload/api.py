@@ -1,0 +1,96 @@
+"""REST API of demand files: the upload of a whole file, all rows or none."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import (
+    OpenApiResponse,
+    extend_schema,
+    inline_serializer,
+)
+from rest_framework import serializers, status
+from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.response import Response
+
+from rohstoff.core.api_views import FORBIDDEN, NOT_FOUND, UNAUTHORISED
+
+from ..forms import prefers_comma
+from ..rounds.api import CONFLICT
+from . import services
+from .reading import size_error
+
+
+class UploadSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text="CSV or XLSX as DESIGN.md's demand file")
+
+
+UPLOAD_ERRORS = inline_serializer(
+    "UploadErrors",
+    {
+        "errors": serializers.ListField(
+            child=inline_serializer(
+                "UploadError",
+                {
+                    "row": serializers.IntegerField(allow_null=True),
+                    "column": serializers.CharField(allow_null=True),
+                    "message": serializers.CharField(),
+                },
+            )
+        )
+    },
+)
+UPLOAD_OK = inline_serializer(
+    "UploadResult", {"created": serializers.IntegerField(), "replaced": serializers.IntegerField()}
+)
+LINE_RESPONSES = {401: UNAUTHORISED, 403: FORBIDDEN, 404: NOT_FOUND}
+
+
+# The ``upload`` action of the demand-line viewset, which supplies ``round()``. A comment, not a
+# docstring: drf-spectacular would print a docstring into every operation of the viewset.
+class DemandUploadMixin:
+    @extend_schema(
+        summary="Upload a demand file (CSV or XLSX): all rows or none",
+        request={"multipart/form-data": UploadSerializer},
+        responses={
+            201: UPLOAD_OK,
+            400: OpenApiResponse(UPLOAD_ERRORS, description="Every error by row and column"),
+            409: CONFLICT,
+            **LINE_RESPONSES,
+        },
+    )
+    @action(detail=False, methods=["post"], parser_classes=[MultiPartParser, FormParser])
+    def upload(self, request, round_pk=None):
+        round = self.round()
+        uploaded = request.FILES.get("file")
+        if uploaded is None:
+            return Response(
+                {
+                    "errors": [
+                        {
+                            "row": None,
+                            "column": None,
+                            "message": _("Send the file in the multipart field “file”."),
+                        }
+                    ]
+                },
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        if uploaded.size > settings.DEMAND_FILE_MAX_BYTES:
+            return Response(
+                {"errors": [size_error(uploaded.size)]}, status=status.HTTP_400_BAD_REQUEST
+            )
+        data = uploaded.read()
+        result = services.demand_import(
+            round=round,
+            actor=request.user,
+            data=data,
+            filename=uploaded.name,
+            prefer_comma=prefers_comma(),
+        )
+        if result.errors:
+            return Response({"errors": result.errors}, status=status.HTTP_400_BAD_REQUEST)
+        return Response(
+            {"created": result.created, "replaced": result.replaced}, status=status.HTTP_201_CREATED
+        )
