@@ -147,6 +147,23 @@ def test_desk_and_agency_see_every_cell_with_its_reason(request, login, rich_rou
     assert ('data-testid="reaggregate"' in html) == (who == "desk")
 
 
+def test_figures_read_in_the_readers_language_in_tables_and_charts(login, rich_round, desk):
+    """Tonnes with their unit and no trailing zeros; the chart's separators and every tooltip
+    follow the reader's language (German: decimal comma, thousands dot)."""
+    de = login(desk).get(dashboard(rich_round), HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    assert re.search(r'data-testid="cell-terbium-oxide-[^"]+".*?>46,6\u00a0t<', de, re.S)
+    assert "46,600" not in de and "46.600" not in de
+    chart = figure(de, "demand-figure")
+    assert chart["layout"]["separators"] == ",."
+    for trace in chart["data"]:
+        assert "%{y:,.3~f}\u00a0t" in trace["hovertemplate"], trace["hovertemplate"]
+    top = figure(de, "open-figure")
+    assert top["layout"]["separators"] == ",." and "%{x:,.3~f}" in top["data"][0]["hovertemplate"]
+    en = login(desk).get(dashboard(rich_round), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert figure(en, "demand-figure")["layout"]["separators"] == ".,"
+    assert ">46.6\u00a0t<" in en
+
+
 def test_dashboard_filter_and_bad_filter(login, rich_round, desk):
     client = login(desk)
     html = client.get(
