@@ -297,6 +297,8 @@ TIME_ZONE = "Europe/Berlin"
 USE_I18N = True
 USE_TZ = True
 USE_THOUSAND_SEPARATOR = True
+# Our date forms (never month first in English); figures use rohstoff.core.formatting.
+FORMAT_MODULE_PATH = ["rohstoff.core.formats"]
 
 # --- Static files -----------------------------------------------------------------------------
 STATIC_URL = "/static/"

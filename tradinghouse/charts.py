@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from rohstoff.core.formatting import plotly_separators, plotly_tonnes
 from rohstoff.core.periods import Quarter
 
 PRIMARY = "#123d63"
@@ -22,6 +22,10 @@ OWN = "#0f6b61"
 CONTRACTED = "#b7791f"
 HIDDEN = "#6b4fa0"
 PANEL_HEIGHT = 140
+# Tooltip figures: grouped, at most 3 decimals, no trailing zeros; the layout's separators
+# write them in the reader's language.
+Y_TONNES = plotly_tonnes("y")
+X_TONNES = plotly_tonnes("x")
 
 
 def _num(value):
@@ -29,9 +33,9 @@ def _num(value):
 
 
 def _layout(**extra) -> dict:
-    de = (get_language() or "de").startswith("de")
     layout = {
-        "separators": ",." if de else ".,",
+        # The reader's decimal mark and thousands separator, for the axes and every tooltip.
+        "separators": plotly_separators(),
         "font": {
             "family": "system-ui, -apple-system, Segoe UI, Roboto, Arial, sans-serif",
             "size": 12,
@@ -144,13 +148,13 @@ def demand_figure(cells, *, trustee: bool) -> dict:
                 "marker": {"color": colour},
                 "legendgroup": name,
                 "showlegend": i == 1,
-                "hovertemplate": f"{material.name} %{{x}}<br>{name}: %{{y:,.3f}} t<extra></extra>",
+                "hovertemplate": f"{material.name} %{{x}}<br>{name}: {Y_TONNES}<extra></extra>",
             }
             if trustee:
                 trace["marker"]["pattern"] = {"shape": pattern, "fgcolor": HIDDEN, "solidity": 0.35}
                 trace["customdata"] = text
                 trace["hovertemplate"] = (
-                    f"{material.name} %{{x}}<br>{name}: %{{y:,.3f}} t"
+                    f"{material.name} %{{x}}<br>{name}: {Y_TONNES}"
                     f"<br>%{{customdata}}<extra></extra>"
                 )
             data.append(trace)
@@ -163,7 +167,7 @@ def demand_figure(cells, *, trustee: bool) -> dict:
                     "marker": {"color": UNSPLIT},
                     "legendgroup": "unsplit",
                     "showlegend": True,
-                    "hovertemplate": f"{material.name} %{{x}}<br>%{{y:,.3f}} t<extra></extra>",
+                    "hovertemplate": f"{material.name} %{{x}}<br>{Y_TONNES}<extra></extra>",
                 }
             )
     return {"data": data, "layout": layout}
@@ -196,7 +200,7 @@ def member_figure(rows_by_cell) -> dict:
                 "legendgroup": "pool",
                 "y": [_num(c.demand_t) for c in mcells],
                 "marker": {"color": PRIMARY},
-                "hovertemplate": f"{material.name} %{{x}}<br>{pool_label}: %{{y:,.3f}} t<extra></extra>",
+                "hovertemplate": f"{material.name} %{{x}}<br>{pool_label}: {Y_TONNES}<extra></extra>",
             }
         )
         data.append(
@@ -206,7 +210,7 @@ def member_figure(rows_by_cell) -> dict:
                 "legendgroup": "own",
                 "y": [_num(own.get((material.pk, c.quarter))) for c in mcells],
                 "marker": {"color": OWN},
-                "hovertemplate": f"{material.name} %{{x}}<br>{own_label}: %{{y:,.3f}} t<extra></extra>",
+                "hovertemplate": f"{material.name} %{{x}}<br>{own_label}: {Y_TONNES}<extra></extra>",
             }
         )
     return {"data": data, "layout": layout}
@@ -240,7 +244,7 @@ def coverage_figure(cells) -> dict:
                 "legendgroup": "demand",
                 "marker": {"color": PRIMARY},
                 "y": [_num(c.demand_t) for c in mcells],
-                "hovertemplate": f"{material.name} %{{x}}<br>{demand_label}: %{{y:,.3f}} t<extra></extra>",
+                "hovertemplate": f"{material.name} %{{x}}<br>{demand_label}: {Y_TONNES}<extra></extra>",
             }
         )
         data.append(
@@ -250,7 +254,7 @@ def coverage_figure(cells) -> dict:
                 "legendgroup": "contracted",
                 "marker": {"color": CONTRACTED},
                 "y": [_num(c.contracted_t) for c in mcells],
-                "hovertemplate": f"{material.name} %{{x}}<br>{contracted_label}: %{{y:,.3f}} t<extra></extra>",
+                "hovertemplate": f"{material.name} %{{x}}<br>{contracted_label}: {Y_TONNES}<extra></extra>",
             }
         )
     return {"data": data, "layout": layout}
@@ -282,7 +286,7 @@ def top_open_figure(top_cells) -> dict:
                 "x": values,
                 "y": labels,
                 "marker": {"color": colours},
-                "hovertemplate": f"%{{y}}<br>{name}: %{{x:,.3f}} t<extra></extra>",
+                "hovertemplate": f"%{{y}}<br>{name}: {X_TONNES}<extra></extra>",
             }
         ],
         "layout": layout,

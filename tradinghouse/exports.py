@@ -11,8 +11,9 @@ import csv
 import io
 from decimal import Decimal
 
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+
+from rohstoff.core.language import uses_decimal_comma
 
 from .disclosure import CellView, ElementView
 from .selectors import MemberRow
@@ -103,7 +104,7 @@ def _text(value, decimal_comma: bool) -> str:
 def to_csv(items, *, trustee: bool, by_element: bool, member: bool = False) -> bytes:
     """``items``: ElementViews (``by_element``), a member's MemberRows (``member``, its own demand
     and share beside each cell) or CellViews."""
-    decimal_comma = (get_language() or "de").startswith("de")
+    decimal_comma = uses_decimal_comma()
     cols = _columns(trustee=trustee, member=member, by_element=by_element)
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";" if decimal_comma else ",", lineterminator="\r\n")

@@ -2,47 +2,30 @@
 
 A round has a few hundred cells and each row a dozen figures; through the template engine that
 is thousands of nodes and filters, which made the dashboard many times slower than a plain page.
-Here each row is one format string, numbers are formatted with the reader's separators looked up
-once, and every text is escaped. The tables' headers, captions and structure stay in the
+Here each row is one format string, numbers go through the core formatters bound once to the
+reader's language (``rohstoff.core.formatting.Numbers``), and every text is escaped. The tables' headers, captions and structure stay in the
 templates; what a reader may see is decided before (``CellView``), never here.
 """
 
 from __future__ import annotations
 
-from decimal import Decimal
-
-from django.utils.formats import get_format
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
+from rohstoff.core import formatting
 
-class Numbers:
-    """Tonnes and percentages in the active language (1.234,500 t / 1,234.500 t), and the few
+
+class Numbers(formatting.Numbers):
+    """Tonnes and percentages in the reader's language (1.234,5 t / 1,234.5 t), and the few
     texts every row repeats, looked up and escaped once per table."""
 
     def __init__(self):
-        thousands, decimal = get_format("THOUSAND_SEPARATOR"), get_format("DECIMAL_SEPARATOR")
-        self._table = (
-            None
-            if (thousands, decimal) == (",", ".")
-            else str.maketrans({",": thousands, ".": decimal})
-        )
+        super().__init__()
         self._names: dict[int, str] = {}
         self._badges = {"": f'<span class="badge badge--open">{escape(_("disclosed"))}</span>'}
         self.hidden = escape(_("hidden"))
         self.not_disclosed = escape(_("not disclosed"))
-
-    def _local(self, text: str) -> str:
-        return text if self._table is None else text.translate(self._table)
-
-    def tonnes(self, value: Decimal | None) -> str:
-        return "" if value is None else self._local(f"{value:,.3f}")
-
-    def percent(self, value: Decimal | None, places: int = 1) -> str:
-        if value is None:
-            return "–"
-        return self._local(f"{value * 100:,.{places}f}") + "\u00a0%"
 
     def name(self, material) -> str:
         name = self._names.get(material.pk)
@@ -174,7 +157,7 @@ def element_rows(elements, *, trustee: bool) -> SafeString:
     for e in elements:
         head = f'<tr><th scope="row">{escape(e.element)}</th><td>{e.period}</td>'
         if e.visible:
-            lce = n.tonnes(e.demand_lce_t) if e.demand_lce_t is not None else "–"
+            lce = n.tonnes(e.demand_lce_t)
             body = f'<td class="num">{n.tonnes(e.demand_t)}</td><td class="num">{lce}</td>'
         else:
             body = f'<td class="num cell-hidden" colspan="2">{not_disclosed}</td>'

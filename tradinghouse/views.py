@@ -11,13 +11,13 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.text import slugify
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseStopPolling
 
 from rohstoff.core.access import DESK, POSITION_READERS, allow
 from rohstoff.core.errors import StateConflict
+from rohstoff.core.language import reader_language
 from rohstoff.core.models import MaterialFamily
 
 from . import charts, exports, selectors, services, tables
@@ -69,7 +69,9 @@ def round_dashboard(request, pk):
     # a kind of reader sees of it can be kept: keyed by the set, the reader's view of it, the
     # language (names, number formats) and the parsed filter (not the query string: parameters
     # that select nothing must not add entries).
-    key = dashboard_cache_key(position_set.pk, _reader_view(user), get_language() or "", flt)
+    key = dashboard_cache_key(
+        position_set.pk, _reader_view(user), reader_language(request=request), flt
+    )
     data = cache.get(key)
     if data is None:
         data = _dashboard_data(user=user, round=round, position_set=position_set, flt=flt)
@@ -80,7 +82,7 @@ def round_dashboard(request, pk):
     return render(request, context.pop("template"), context)
 
 
-DASHBOARD_CACHE_VERSION = 2  # raise it when what the dashboards show changes
+DASHBOARD_CACHE_VERSION = 3  # raise it when what the dashboards show changes
 DASHBOARD_CACHE_SECONDS = 60 * 60
 
 

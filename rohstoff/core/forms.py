@@ -1,9 +1,14 @@
+from decimal import Decimal
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.forms.renderers import TemplatesSetting
 from django.utils.translation import gettext_lazy as _
 
+from .language import uses_decimal_comma
 from .models import ROLES_BY_KIND, AccessibilityFeedback, Organisation, Role
+from .periods import PeriodError, Quarter
+from .units import parse_decimal
 
 
 def add_service_errors(form, exc: ValidationError) -> None:
@@ -20,6 +25,69 @@ class FormRenderer(TemplatesSetting):
 
     form_template_name = "forms/div.html"
     field_template_name = "forms/field.html"
+
+
+class LocalDecimalField(forms.DecimalField):
+    """A number as people type it in the reader's language: 1.500,5 or 1500,5 in German,
+    1,500.5 or 1500.5 in English (``parse_decimal``; "1.500" is fifteen hundred to a German
+    reader and one and a half to an English one). ``max_digits``, ``decimal_places`` and the
+    bounds of Django's DecimalField apply. A value is shown back as the reader writes it,
+    without grouping: 0,001 in German, 0.001 in English."""
+
+    default_error_messages = {"invalid": _("Enter a number, e.g. 1,500.5 or 1500.5.")}
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault(
+            "widget", forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"})
+        )
+        super().__init__(*args, **kwargs)
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        if isinstance(value, Decimal):
+            return value
+        try:
+            return parse_decimal(str(value), prefer_comma=uses_decimal_comma())
+        except ValueError:
+            raise ValidationError(self.error_messages["invalid"], code="invalid") from None
+
+    def prepare_value(self, value):
+        if isinstance(value, int | Decimal) and not isinstance(value, bool):
+            text = format(Decimal(value), "f")
+            if "." in text:
+                text = text.rstrip("0").rstrip(".")
+            return text.replace(".", ",") if uses_decimal_comma() else text
+        return value
+
+
+class QuarterField(forms.CharField):
+    """A delivery quarter written ``2027-Q3`` (``2027Q3`` and lower case too), read as a
+    :class:`~rohstoff.core.periods.Quarter` (its ``index`` is what models store)."""
+
+    default_error_messages = {"invalid": _("Write a quarter such as 2027-Q1.")}
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("help_text", _("e.g. 2027-Q1"))
+        super().__init__(*args, **kwargs)
+        self.widget.attrs.update({"maxlength": "7", "placeholder": "2027-Q1"})
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value in self.empty_values:
+            return None
+        try:
+            return Quarter.parse(value)
+        except PeriodError:
+            raise ValidationError(self.error_messages["invalid"], code="invalid") from None
+
+    def prepare_value(self, value):
+        """A stored quarter index (an int) or a Quarter shows as 2027-Q3."""
+        if isinstance(value, int) and not isinstance(value, bool):
+            return str(Quarter.from_index(value))
+        if isinstance(value, Quarter):
+            return str(value)
+        return value
 
 
 class InvitationForm(forms.Form):

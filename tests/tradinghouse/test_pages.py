@@ -15,7 +15,8 @@ from industry.models import RoundState
 from rohstoff.core.models import Job
 from tradinghouse.services import AGGREGATION_JOB
 
-HIDDEN_FIGURES = ["46,600", "46.600", "15,000", "15.000"]  # terbium total; 2028-Q1 lithium total
+# terbium total 46.6 t; 2028-Q1 lithium total 15 t, as the pages write them in either language
+HIDDEN_FIGURES = ["46,6\u00a0t", "46.6\u00a0t", ">15\u00a0t<"]
 
 
 def dashboard(round):
@@ -84,10 +85,10 @@ def test_a_member_sees_its_own_demand_a_colleague_the_same_an_outsider_only_its_
     assert "Ihre Firma hat in dieser Runde (oder in dieser Auswahl) keinen Bedarf." in outsider
     # firm A's own 2027-Q2 demand (10 t) is in its row; firm B's row shows zero
     assert re.search(
-        r'data-testid="row-lithium-hydroxide-2027-Q2".*?<td class="num">10[.,]000</td>', own, re.S
+        r'data-testid="row-lithium-hydroxide-2027-Q2".*?<td class="num">10\u00a0t</td>', own, re.S
     )
     assert re.search(
-        r'data-testid="row-lithium-hydroxide-2027-Q2".*?<td class="num">0[.,]000</td>',
+        r'data-testid="row-lithium-hydroxide-2027-Q2".*?<td class="num">0\u00a0t</td>',
         outsider,
         re.S,
     )
@@ -101,11 +102,11 @@ def test_member_view_shows_the_share_where_allowed_and_hides_the_rest(login, ric
     html = response.content.decode()
     # own 38 t (10 + 18 + 10) of the disclosed pool 250 t (78 + 94 + 78) = 15.2 %
     assert "Your share of the pooled Lithium hydroxide monohydrate is 15.2\u00a0%." in html
-    assert "38.000 t of 250.000 t, over the 3 disclosed quarters." in html
+    assert "38\u00a0t of 250\u00a0t, over the 3 disclosed quarters." in html
     hidden_row = re.search(
         r'data-testid="row-lithium-hydroxide-2028-Q1">(.*?)</tr>', html, re.S
     ).group(1)
-    assert "not disclosed" in hidden_row and "5.000" in hidden_row  # its own 5 t, never the pool
+    assert "not disclosed" in hidden_row and "5\u00a0t" in hidden_row  # its own 5 t, never the pool
     for figure_text in HIDDEN_FIGURES:
         assert figure_text not in html
     chart = figure(html, "member-figure")
@@ -137,13 +138,30 @@ def test_desk_and_agency_see_every_cell_with_its_reason(request, login, rich_rou
         .get(dashboard(rich_round), HTTP_ACCEPT_LANGUAGE="en")
         .content.decode()
     )
-    assert "one firm dominates (p% rule)" in html and "46.600" in html
+    assert "one firm dominates (p% rule)" in html and "46.6\u00a0t" in html
     assert "hidden so that the row total does not reveal another cell" in html
     chart = figure(html, "demand-figure")
     firm = next(t for t in chart["data"] if t["name"] == "firm" and "2028-Q3" in t["x"])
     assert firm["marker"]["pattern"]["shape"] == ["/"]  # hatched: hidden from members
     assert ("Largest firm" in html) == (who == "desk")  # the largest share is for the desk only
     assert ('data-testid="reaggregate"' in html) == (who == "desk")
+
+
+def test_figures_read_in_the_readers_language_in_tables_and_charts(login, rich_round, desk):
+    """Tonnes with their unit and no trailing zeros; the chart's separators and every tooltip
+    follow the reader's language (German: decimal comma, thousands dot)."""
+    de = login(desk).get(dashboard(rich_round), HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    assert re.search(r'data-testid="cell-terbium-oxide-[^"]+".*?>46,6\u00a0t<', de, re.S)
+    assert "46,600" not in de and "46.600" not in de
+    chart = figure(de, "demand-figure")
+    assert chart["layout"]["separators"] == ",."
+    for trace in chart["data"]:
+        assert "%{y:,.3~f}\u00a0t" in trace["hovertemplate"], trace["hovertemplate"]
+    top = figure(de, "open-figure")
+    assert top["layout"]["separators"] == ",." and "%{x:,.3~f}" in top["data"][0]["hovertemplate"]
+    en = login(desk).get(dashboard(rich_round), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert figure(en, "demand-figure")["layout"]["separators"] == ".,"
+    assert ">46.6\u00a0t<" in en
 
 
 def test_dashboard_filter_and_bad_filter(login, rich_round, desk):
