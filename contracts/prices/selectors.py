@@ -37,14 +37,6 @@ def latest_fx(on: datetime.date | None = None) -> dict[str, Decimal]:
     return rates
 
 
-def index_values_between(index_id: int, start: datetime.date, end: datetime.date) -> list[Decimal]:
-    return list(
-        IndexValue.objects.filter(index_id=index_id, date__gte=start, date__lte=end).values_list(
-            "value", flat=True
-        )
-    )
-
-
 def quarter_prices(
     contract: OfftakeContract, quarters: list[int]
 ) -> dict[int, pricing.QuarterPrice | pricing.MissingPrice]:
