@@ -1,5 +1,5 @@
-"""REST API of allocation of a contract's volume to the member firms: separate input and output serializers; every write goes
-through a service."""
+"""REST API of allocation of a contract's volume to the member firms: separate input and output
+serializers; every write goes through a service."""
 
 from __future__ import annotations
 

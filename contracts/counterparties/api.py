@@ -1,5 +1,5 @@
-"""REST API of counterparties (the suppliers the trading house contracts with): separate input and output serializers; every write goes
-through a service."""
+"""REST API of counterparties (the suppliers the trading house contracts with): separate input and
+output serializers; every write goes through a service."""
 
 from __future__ import annotations
 

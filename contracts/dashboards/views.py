@@ -1,4 +1,5 @@
-"""Pages of the offtake book's dashboard and the aggregate overview. Thin: parse, call a selector or service, render."""
+"""Pages of the offtake book's dashboard and the aggregate overview. Thin: parse, call a selector or
+service, render."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""REST API of deliveries against a contract's schedule: separate input and output serializers; every write goes
-through a service."""
+"""REST API of deliveries against a contract's schedule: separate input and output serializers;
+every write goes through a service."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""REST API of offtake contracts and their delivery schedules: separate input and output serializers; every write goes
-through a service."""
+"""REST API of offtake contracts and their delivery schedules: separate input and output
+serializers; every write goes through a service."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""REST API of price indices, FX rates and contract prices: separate input and output serializers; every write goes
-through a service."""
+"""REST API of price indices, FX rates and contract prices: separate input and output serializers;
+every write goes through a service."""
 
 from __future__ import annotations
 
