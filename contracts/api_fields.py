@@ -1,25 +1,14 @@
-"""Serializer fields and OpenAPI pieces shared by the contracts API modules."""
+"""Serializer fields shared by the contracts API modules."""
 
 from __future__ import annotations
 
 from django.utils.translation import gettext_lazy
-from drf_spectacular.utils import (
-    OpenApiResponse,
-    extend_schema_field,
-)
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from rohstoff.core.periods import PeriodError, Quarter
 
-BAD_REQUEST = OpenApiResponse(description="Invalid input: `{field: [messages]}`.")
-
-
-CONFLICT = OpenApiResponse(description="The current state does not allow this change.")
-
-
 T = {"max_digits": 22, "decimal_places": 6}
-
-
 MONEY = {"max_digits": 20, "decimal_places": 4}
 
 

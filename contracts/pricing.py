@@ -89,10 +89,6 @@ class QuarterPrice:
     index_values: int = 0
     window: tuple[datetime.date, datetime.date] | None = None
 
-    @property
-    def per_t(self) -> Decimal:
-        return convert_unit(self.price, self.unit, "t")
-
 
 def clamp(price: Decimal, floor: Decimal | None, cap: Decimal | None) -> tuple[Decimal, str | None]:
     if floor is not None and price < floor:

@@ -269,3 +269,42 @@ def member_view(
         if p and o
     ]
     return rows, shares
+
+
+@dataclass(frozen=True)
+class TotalView:
+    """A total over member firms' figures as one reader may see it: for members and the ministry
+    a withheld total has ``total_t`` and ``contributors`` None, like a hidden position cell."""
+
+    disclosed: bool
+    total_t: Decimal | None
+    contributors: int | None
+
+    @property
+    def visible(self) -> bool:
+        return self.total_t is not None
+
+
+def firm_total(*, user: User, per_firm: list[Decimal]) -> TotalView:
+    """A total that no position set stores (e.g. the confirmed allocations of a material over all
+    rounds) from each contributing firm's figure, as ``user`` may see it. Such a figure follows
+    firm demand, so it passes the rule of a position cell (enough firms, no dominant firm) and is
+    shown like one: trustees (``is_trustee``) see it whatever the outcome, everyone else only a
+    disclosed total."""
+    from django.conf import settings
+
+    from .disclosure import PartStats, primary_reason
+
+    ranked = sorted(per_firm, reverse=True)
+    part = PartStats(
+        total=sum(ranked, Decimal(0)),
+        largest=ranked[0] if ranked else Decimal(0),
+        second=ranked[1] if len(ranked) > 1 else Decimal(0),
+        contributors=len(ranked),
+    )
+    disclosed = not primary_reason(
+        part, min_firms=settings.DISCLOSURE_MIN_FIRMS, p=Decimal(settings.DISCLOSURE_P)
+    )
+    if disclosed or is_trustee(user):
+        return TotalView(disclosed=disclosed, total_t=part.total, contributors=part.contributors)
+    return TotalView(disclosed=False, total_t=None, contributors=None)

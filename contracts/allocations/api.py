@@ -1,5 +1,5 @@
-"""REST API of allocation of a contract's volume to the member firms: separate input and output serializers; every write goes
-through a service."""
+"""REST API of allocation of a contract's volume to the member firms: separate input and output
+serializers; every write goes through a service."""
 
 from __future__ import annotations
 
@@ -13,10 +13,10 @@ from rest_framework.response import Response
 
 from rohstoff.core.access import DESK, MEMBERS
 from rohstoff.core.api import ScopedViewSet
-from rohstoff.core.api_views import FORBIDDEN, NOT_FOUND, UNAUTHORISED
+from rohstoff.core.openapi import with_errors
 
 from .. import policy
-from ..api_fields import BAD_REQUEST, CONFLICT, QuarterField, T
+from ..api_fields import QuarterField, T
 from ..models import (
     AllocationRound,
 )
@@ -96,11 +96,11 @@ class OverrideInput(serializers.Serializer):
 @extend_schema_view(
     list=extend_schema(
         summary="Allocations: a member sees its own firm's released shares; the desk all",
-        responses={200: AllocationSerializer(many=True), 401: UNAUTHORISED, 403: FORBIDDEN},
+        responses=with_errors(AllocationSerializer(many=True)),
     ),
     retrieve=extend_schema(
         summary="One allocation with how it was computed",
-        responses={200: AllocationSerializer, 401: UNAUTHORISED, 403: FORBIDDEN, 404: NOT_FOUND},
+        responses=with_errors(AllocationSerializer, 404),
     ),
 )
 class AllocationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
@@ -130,13 +130,7 @@ class AllocationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scoped
     @extend_schema(
         summary="Confirm your firm's share (member, by the deadline)",
         request=None,
-        responses={
-            200: AllocationSerializer,
-            401: UNAUTHORISED,
-            403: FORBIDDEN,
-            404: NOT_FOUND,
-            409: CONFLICT,
-        },
+        responses=with_errors(AllocationSerializer, 404, 409),
     )
     @action(detail=True, methods=["post"])
     def confirm(self, request, pk=None):
@@ -145,13 +139,7 @@ class AllocationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scoped
     @extend_schema(
         summary="Decline your firm's share (member, by the deadline); it goes to the firms that have not answered",
         request=None,
-        responses={
-            200: AllocationSerializer,
-            401: UNAUTHORISED,
-            403: FORBIDDEN,
-            404: NOT_FOUND,
-            409: CONFLICT,
-        },
+        responses=with_errors(AllocationSerializer, 404, 409),
     )
     @action(detail=True, methods=["post"])
     def decline(self, request, pk=None):
@@ -160,14 +148,7 @@ class AllocationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scoped
     @extend_schema(
         summary="Override a firm's share with a reason (desk)",
         request=OverrideInput,
-        responses={
-            200: AllocationSerializer,
-            400: BAD_REQUEST,
-            401: UNAUTHORISED,
-            403: FORBIDDEN,
-            404: NOT_FOUND,
-            409: CONFLICT,
-        },
+        responses=with_errors(AllocationSerializer, 400, 404, 409),
     )
     @action(detail=True, methods=["post"])
     def override(self, request, pk=None):

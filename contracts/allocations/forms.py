@@ -1,4 +1,5 @@
-"""Forms of allocation of a contract's volume to the member firms: parse and check single fields; the rules live in the services."""
+"""Forms of allocation of a contract's volume to the member firms: parse and check single fields;
+the rules live in the services."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Pages of allocation of a contract's volume to the member firms. Thin: parse, call a selector or service, render."""
+"""Pages of allocation of a contract's volume to the member firms. Thin: parse, call a selector or
+service, render."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""REST API of counterparties (the suppliers the trading house contracts with): separate input and output serializers; every write goes
-through a service."""
+"""REST API of counterparties (the suppliers the trading house contracts with): separate input and
+output serializers; every write goes through a service."""
 
 from __future__ import annotations
 
@@ -12,10 +12,9 @@ from rest_framework.response import Response
 
 from rohstoff.core.access import CONTRACT_READERS, DESK
 from rohstoff.core.api import ScopedViewSet
-from rohstoff.core.api_views import FORBIDDEN, NOT_FOUND, UNAUTHORISED
+from rohstoff.core.openapi import with_errors
 
 from .. import policy
-from ..api_fields import BAD_REQUEST
 from ..models import (
     Counterparty,
 )
@@ -40,21 +39,16 @@ class CounterpartyInput(serializers.Serializer):
 @extend_schema_view(
     list=extend_schema(
         summary="Counterparties",
-        responses={200: CounterpartySerializer(many=True), 401: UNAUTHORISED, 403: FORBIDDEN},
+        responses=with_errors(CounterpartySerializer(many=True)),
     ),
     retrieve=extend_schema(
         summary="One counterparty",
-        responses={200: CounterpartySerializer, 401: UNAUTHORISED, 403: FORBIDDEN, 404: NOT_FOUND},
+        responses=with_errors(CounterpartySerializer, 404),
     ),
     create=extend_schema(
         summary="Add a counterparty (desk)",
         request=CounterpartyInput,
-        responses={
-            201: CounterpartySerializer,
-            400: BAD_REQUEST,
-            401: UNAUTHORISED,
-            403: FORBIDDEN,
-        },
+        responses=with_errors(CounterpartySerializer, 400, ok_status=201),
     ),
 )
 class CounterpartyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):

@@ -1,4 +1,5 @@
-"""Forms of counterparties (the suppliers the trading house contracts with): parse and check single fields; the rules live in the services."""
+"""Forms of counterparties (the suppliers the trading house contracts with): parse and check single
+fields; the rules live in the services."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
-"""Writes of counterparties (the suppliers the trading house contracts with): keyword-only functions, atomic, audit-logged; side effects run after
-commit. ``ValidationError`` for bad input (400 in the API), ``StateConflict`` when the state
-forbids the change (409)."""
+"""Writes of counterparties (the suppliers the trading house contracts with): keyword-only
+functions, atomic, audit-logged; side effects run after commit. ``ValidationError`` for bad input
+(400 in the API), ``StateConflict`` when the state forbids the change (409)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Pages of counterparties (the suppliers the trading house contracts with). Thin: parse, call a selector or service, render."""
+"""Pages of counterparties (the suppliers the trading house contracts with). Thin: parse, call a
+selector or service, render."""
 
 from __future__ import annotations
 

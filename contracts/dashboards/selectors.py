@@ -1,14 +1,12 @@
-"""Reads of the offtake book's dashboard and the aggregate overview that have rules. Every function that takes the acting user scopes
-to what that user may see; anything else raises Http404, exactly like something missing."""
+"""Reads of the offtake book's dashboard and the aggregate overview that have rules. Every function
+that takes the acting user scopes to what that user may see; anything else raises Http404, exactly
+like something missing."""
 
 from __future__ import annotations
 
-from decimal import Decimal
-
-from django.conf import settings
 from django.db.models import Count, Sum
 
-from tradinghouse.disclosure import PartStats, primary_reason
+from tradinghouse import selectors as position_selectors
 
 from .. import policy
 from ..models import (
@@ -77,9 +75,9 @@ def book_by_material_quarter(*, user) -> list[dict]:
 
 def confirmed_allocations_by_material(*, user) -> list[dict]:
     """Confirmed tonnes allocated to member firms per material over all live contracts, for the
-    offtake overview (ministry: aggregates). Allocations follow firm demand, so a total passes the
-    same disclosure rule as a position cell (enough firms, no dominant firm) or is withheld: its
-    ``tonnes`` and ``firms`` are then None."""
+    offtake overview (ministry: aggregates). Allocations follow firm demand, so tradinghouse
+    decides each total by the disclosure rule of a position cell (``firm_total``): for a reader
+    who may not see a withheld total its ``tonnes`` and ``firms`` are None."""
     if not policy.reads_book_totals(user):
         return []
     per_firm = (
@@ -109,22 +107,13 @@ def confirmed_allocations_by_material(*, user) -> list[dict]:
         row["per_firm"].append(tonnes)
     rows = []
     for row in by_material.values():
-        per_firm_t = sorted(row.pop("per_firm"), reverse=True)
-        part = PartStats(
-            total=sum(per_firm_t, Decimal(0)),
-            largest=per_firm_t[0],
-            second=per_firm_t[1] if len(per_firm_t) > 1 else Decimal(0),
-            contributors=len(per_firm_t),
-        )
-        disclosed = not primary_reason(
-            part, min_firms=settings.DISCLOSURE_MIN_FIRMS, p=Decimal(settings.DISCLOSURE_P)
-        )
+        total = position_selectors.firm_total(user=user, per_firm=row.pop("per_firm"))
         rows.append(
             {
                 **row,
-                "disclosed": disclosed,
-                "tonnes": part.total if disclosed else None,
-                "firms": part.contributors if disclosed else None,
+                "disclosed": total.disclosed,
+                "tonnes": total.total_t,
+                "firms": total.contributors,
             }
         )
     return rows

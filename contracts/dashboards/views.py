@@ -1,4 +1,5 @@
-"""Pages of the offtake book's dashboard and the aggregate overview. Thin: parse, call a selector or service, render."""
+"""Pages of the offtake book's dashboard and the aggregate overview. Thin: parse, call a selector or
+service, render."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from django_countries import countries
 
 from rohstoff.core.access import CONTRACT_READERS, MINISTRY, allow
 from rohstoff.core.periods import Quarter
+from tradinghouse import selectors as position_selectors
 
 from . import selectors
 
@@ -21,11 +23,11 @@ from . import selectors
 def dashboard(request):
     """Coverage per material and quarter (from the round's current positions) and the book of
     contracts (volume by counterparty and by country), each chart with its table."""
-    from industry.models import DemandRound
-    from tradinghouse.models import PositionCell
-
     rounds = list(
-        DemandRound.objects.filter(position_sets__is_current=True).order_by("-opens_at").distinct()
+        position_selectors.rounds_visible_to(request.user)
+        .filter(position_sets__is_current=True)
+        .order_by("-opens_at")
+        .distinct()
     )
     selected = None
     wanted = request.GET.get("round", "")
@@ -36,16 +38,13 @@ def dashboard(request):
         selected = rounds[0]
     cells = []
     if selected is not None:
-        cells = list(
-            PositionCell.objects.filter(position_set__round=selected, position_set__is_current=True)
-            .select_related("material")
-            .order_by("material__sort_order", "material__code", "quarter")
-        )
+        # Through the positions selector: each cell as this reader may see it (disclosure).
+        cells = position_selectors.position_cells(user=request.user, round=selected)
     materials = {}
     for cell in cells:
-        materials.setdefault(cell.material_id, cell.material)
+        materials.setdefault(cell.material.pk, cell.material)
     quarters = sorted({c.quarter for c in cells})
-    by_cell = {(c.material_id, c.quarter): c for c in cells}
+    by_cell = {(c.material.pk, c.quarter): c for c in cells}
     coverage_chart = {
         "data": [
             {

@@ -1,5 +1,5 @@
-"""REST API of deliveries against a contract's schedule: separate input and output serializers; every write goes
-through a service."""
+"""REST API of deliveries against a contract's schedule: separate input and output serializers;
+every write goes through a service."""
 
 from __future__ import annotations
 
@@ -15,10 +15,10 @@ from rest_framework.response import Response
 
 from rohstoff.core.access import CONTRACT_READERS, DESK
 from rohstoff.core.api import ScopedViewSet
-from rohstoff.core.api_views import FORBIDDEN, NOT_FOUND, UNAUTHORISED
+from rohstoff.core.openapi import with_errors
 
 from .. import policy, pricing
-from ..api_fields import BAD_REQUEST, CONFLICT, MONEY, QuarterField, T
+from ..api_fields import MONEY, QuarterField, T
 from ..models import (
     Delivery,
 )
@@ -114,34 +114,21 @@ class DeliveryUpdate(serializers.Serializer):
 @extend_schema_view(
     list=extend_schema(
         summary="Deliveries (desk, agency); filter with ?contract=",
-        responses={200: DeliverySerializer(many=True), 401: UNAUTHORISED, 403: FORBIDDEN},
+        responses=with_errors(DeliverySerializer(many=True)),
     ),
     retrieve=extend_schema(
         summary="One delivery",
-        responses={200: DeliverySerializer, 401: UNAUTHORISED, 403: FORBIDDEN, 404: NOT_FOUND},
+        responses=with_errors(DeliverySerializer, 404),
     ),
     create=extend_schema(
         summary="Record a delivery (desk)",
         request=DeliveryInput,
-        responses={
-            201: DeliverySerializer,
-            400: BAD_REQUEST,
-            401: UNAUTHORISED,
-            403: FORBIDDEN,
-            404: NOT_FOUND,
-            409: CONFLICT,
-        },
+        responses=with_errors(DeliverySerializer, 400, 404, 409, ok_status=201),
     ),
     partial_update=extend_schema(
         summary="Correct a delivery or enter its final price (desk)",
         request=DeliveryUpdate,
-        responses={
-            200: DeliverySerializer,
-            400: BAD_REQUEST,
-            401: UNAUTHORISED,
-            403: FORBIDDEN,
-            404: NOT_FOUND,
-        },
+        responses=with_errors(DeliverySerializer, 400, 404),
     ),
 )
 class DeliveryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):

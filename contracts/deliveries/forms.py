@@ -1,4 +1,5 @@
-"""Forms of deliveries against a contract's schedule: parse and check single fields; the rules live in the services."""
+"""Forms of deliveries against a contract's schedule: parse and check single fields; the rules live
+in the services."""
 
 from __future__ import annotations
 

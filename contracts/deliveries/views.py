@@ -1,4 +1,5 @@
-"""Pages of deliveries against a contract's schedule. Thin: parse, call a selector or service, render."""
+"""Pages of deliveries against a contract's schedule. Thin: parse, call a selector or service,
+render."""
 
 from __future__ import annotations
 

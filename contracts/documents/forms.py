@@ -1,4 +1,5 @@
-"""Forms of documents stored with a contract: parse and check single fields; the rules live in the services."""
+"""Forms of documents stored with a contract: parse and check single fields; the rules live in the
+services."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
-"""Writes of documents stored with a contract: keyword-only functions, atomic, audit-logged; side effects run after
-commit. ``ValidationError`` for bad input (400 in the API), ``StateConflict`` when the state
-forbids the change (409)."""
+"""Writes of documents stored with a contract: keyword-only functions, atomic, audit-logged; side
+effects run after commit. ``ValidationError`` for bad input (400 in the API), ``StateConflict`` when
+the state forbids the change (409)."""
 
 from __future__ import annotations
 
@@ -24,8 +24,6 @@ PDF, XLSX, DOCX = (
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
 )
-
-
 EXTENSIONS = {PDF: ".pdf", XLSX: ".xlsx", DOCX: ".docx"}
 
 

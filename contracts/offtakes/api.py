@@ -1,5 +1,5 @@
-"""REST API of offtake contracts and their delivery schedules: separate input and output serializers; every write goes
-through a service."""
+"""REST API of offtake contracts and their delivery schedules: separate input and output
+serializers; every write goes through a service."""
 
 from __future__ import annotations
 
@@ -18,15 +18,15 @@ from agency.models import Project
 from industry.models import DemandRound
 from rohstoff.core.access import CONTRACT_READERS, DESK
 from rohstoff.core.api import ScopedViewSet
-from rohstoff.core.api_views import FORBIDDEN, NOT_FOUND, UNAUTHORISED
 from rohstoff.core.errors import StateConflict
 from rohstoff.core.models import Material
+from rohstoff.core.openapi import with_errors
 from rohstoff.core.periods import Quarter
 
 from .. import policy, pricing
 from ..allocations import services as allocation_services
 from ..allocations.api import AllocationRoundSerializer, ReleaseInput
-from ..api_fields import BAD_REQUEST, CONFLICT, MONEY, QuarterField, T
+from ..api_fields import MONEY, QuarterField, T
 from ..models import (
     AllocationRound,
     ContractState,
@@ -179,28 +179,21 @@ def _schedule_payload(contract):
 @extend_schema_view(
     list=extend_schema(
         summary="Offtake contracts (desk, agency)",
-        responses={200: ContractSerializer(many=True), 401: UNAUTHORISED, 403: FORBIDDEN},
+        responses=with_errors(ContractSerializer(many=True)),
     ),
     retrieve=extend_schema(
         summary="One offtake contract",
-        responses={200: ContractSerializer, 401: UNAUTHORISED, 403: FORBIDDEN, 404: NOT_FOUND},
+        responses=with_errors(ContractSerializer, 404),
     ),
     create=extend_schema(
         summary="Create a contract (desk)",
         request=ContractInput,
-        responses={201: ContractSerializer, 400: BAD_REQUEST, 401: UNAUTHORISED, 403: FORBIDDEN},
+        responses=with_errors(ContractSerializer, 400, ok_status=201),
     ),
     partial_update=extend_schema(
         summary="Change the terms of a draft or negotiating contract (desk)",
         request=ContractInput(partial=True),
-        responses={
-            200: ContractSerializer,
-            400: BAD_REQUEST,
-            401: UNAUTHORISED,
-            403: FORBIDDEN,
-            404: NOT_FOUND,
-            409: CONFLICT,
-        },
+        responses=with_errors(ContractSerializer, 400, 404, 409),
     ),
 )
 class ContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
@@ -247,14 +240,7 @@ class ContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVi
     @extend_schema(
         summary="Move the contract to another state (desk)",
         request=TransitionInput,
-        responses={
-            200: ContractSerializer,
-            400: BAD_REQUEST,
-            401: UNAUTHORISED,
-            403: FORBIDDEN,
-            404: NOT_FOUND,
-            409: CONFLICT,
-        },
+        responses=with_errors(ContractSerializer, 400, 404, 409),
     )
     @action(detail=True, methods=["post"])
     def transition(self, request, pk=None):
@@ -271,12 +257,7 @@ class ContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVi
 
     @extend_schema(
         summary="The delivery schedule with deliveries and status per quarter",
-        responses={
-            200: ScheduleRowSerializer(many=True),
-            401: UNAUTHORISED,
-            403: FORBIDDEN,
-            404: NOT_FOUND,
-        },
+        responses=with_errors(ScheduleRowSerializer(many=True), 404),
     )
     @action(detail=True, methods=["get"], pagination_class=None)
     def schedule(self, request, pk=None):
@@ -285,14 +266,7 @@ class ContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVi
     @extend_schema(
         summary="Replace the delivery schedule (desk)",
         request=ScheduleInput,
-        responses={
-            200: ScheduleRowSerializer(many=True),
-            400: BAD_REQUEST,
-            401: UNAUTHORISED,
-            403: FORBIDDEN,
-            404: NOT_FOUND,
-            409: CONFLICT,
-        },
+        responses=with_errors(ScheduleRowSerializer(many=True), 400, 404, 409),
     )
     @schedule.mapping.put
     def schedule_set(self, request, pk=None):
@@ -318,13 +292,7 @@ class ContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVi
     @extend_schema(
         summary="Generate an even schedule from the annual volume (desk)",
         request=None,
-        responses={
-            200: ScheduleRowSerializer(many=True),
-            401: UNAUTHORISED,
-            403: FORBIDDEN,
-            404: NOT_FOUND,
-            409: CONFLICT,
-        },
+        responses=with_errors(ScheduleRowSerializer(many=True), 404, 409),
     )
     @action(detail=True, methods=["post"], url_path="schedule/generate")
     def schedule_generate(self, request, pk=None):
@@ -334,12 +302,7 @@ class ContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVi
 
     @extend_schema(
         summary="Contract and back-to-back price per scheduled quarter",
-        responses={
-            200: QuarterPriceSerializer(many=True),
-            401: UNAUTHORISED,
-            403: FORBIDDEN,
-            404: NOT_FOUND,
-        },
+        responses=with_errors(QuarterPriceSerializer(many=True), 404),
     )
     @action(detail=True, methods=["get"], pagination_class=None)
     def prices(self, request, pk=None):
@@ -381,12 +344,7 @@ class ContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVi
 
     @extend_schema(
         summary="The contract's latest allocation round with its quarters",
-        responses={
-            200: AllocationRoundSerializer,
-            401: UNAUTHORISED,
-            403: FORBIDDEN,
-            404: NOT_FOUND,
-        },
+        responses=with_errors(AllocationRoundSerializer, 404),
     )
     @action(detail=True, methods=["get"])
     def allocation(self, request, pk=None):
@@ -400,13 +358,7 @@ class ContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVi
     @extend_schema(
         summary="Compute (or recompute) the draft allocation (desk)",
         request=None,
-        responses={
-            201: AllocationRoundSerializer,
-            401: UNAUTHORISED,
-            403: FORBIDDEN,
-            404: NOT_FOUND,
-            409: CONFLICT,
-        },
+        responses=with_errors(AllocationRoundSerializer, 404, 409, ok_status=201),
     )
     @action(detail=True, methods=["post"], url_path="allocation/preview")
     def allocation_preview(self, request, pk=None):
@@ -418,14 +370,7 @@ class ContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVi
     @extend_schema(
         summary="Release the draft allocation to the member firms (desk)",
         request=ReleaseInput,
-        responses={
-            200: AllocationRoundSerializer,
-            400: BAD_REQUEST,
-            401: UNAUTHORISED,
-            403: FORBIDDEN,
-            404: NOT_FOUND,
-            409: CONFLICT,
-        },
+        responses=with_errors(AllocationRoundSerializer, 400, 404, 409),
     )
     @action(detail=True, methods=["post"], url_path="allocation/release")
     def allocation_release(self, request, pk=None):

@@ -1,4 +1,5 @@
-"""Forms of offtake contracts and their delivery schedules: parse and check single fields; the rules live in the services."""
+"""Forms of offtake contracts and their delivery schedules: parse and check single fields; the rules
+live in the services."""
 
 from __future__ import annotations
 
@@ -29,7 +30,6 @@ DECIMAL_FIELDS = [
     "fee_value",
     "lot_size_t",
 ]
-
 
 # Empty means zero for these.
 OPTIONAL_ZERO = {"premium", "fee_value", "take_or_pay_pct"}

@@ -1,5 +1,6 @@
-"""Reads of offtake contracts and their delivery schedules that have rules. Every function that takes the acting user scopes
-to what that user may see; anything else raises Http404, exactly like something missing."""
+"""Reads of offtake contracts and their delivery schedules that have rules. Every function that
+takes the acting user scopes to what that user may see; anything else raises Http404, exactly like
+something missing."""
 
 from __future__ import annotations
 

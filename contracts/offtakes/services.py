@@ -1,6 +1,6 @@
-"""Writes of offtake contracts and their delivery schedules: keyword-only functions, atomic, audit-logged; side effects run after
-commit. ``ValidationError`` for bad input (400 in the API), ``StateConflict`` when the state
-forbids the change (409)."""
+"""Writes of offtake contracts and their delivery schedules: keyword-only functions, atomic, audit-
+logged; side effects run after commit. ``ValidationError`` for bad input (400 in the API),
+``StateConflict`` when the state forbids the change (409)."""
 
 from __future__ import annotations
 
@@ -57,8 +57,6 @@ CONTRACT_FIELDS = [
     "lot_size_t",
     "project",
 ]
-
-
 EDITABLE_STATES = (ContractState.DRAFT, ContractState.NEGOTIATING)
 
 

@@ -1,4 +1,5 @@
-"""Pages of offtake contracts and their delivery schedules. Thin: parse, call a selector or service, render."""
+"""Pages of offtake contracts and their delivery schedules. Thin: parse, call a selector or service,
+render."""
 
 from __future__ import annotations
 

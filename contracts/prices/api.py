@@ -1,5 +1,5 @@
-"""REST API of price indices, FX rates and contract prices: separate input and output serializers; every write goes
-through a service."""
+"""REST API of price indices, FX rates and contract prices: separate input and output serializers;
+every write goes through a service."""
 
 from __future__ import annotations
 
@@ -13,11 +13,10 @@ from rest_framework.response import Response
 
 from rohstoff.core.access import CONTRACT_READERS, DESK
 from rohstoff.core.api import ScopedViewSet
-from rohstoff.core.api_views import FORBIDDEN, NOT_FOUND, UNAUTHORISED
 from rohstoff.core.models import Material
+from rohstoff.core.openapi import with_errors
 
 from .. import policy
-from ..api_fields import BAD_REQUEST
 from ..models import (
     Currency,
     FxRate,
@@ -59,16 +58,16 @@ class FxRateInput(serializers.Serializer):
 @extend_schema_view(
     list=extend_schema(
         summary="Price indices",
-        responses={200: PriceIndexSerializer(many=True), 401: UNAUTHORISED, 403: FORBIDDEN},
+        responses=with_errors(PriceIndexSerializer(many=True)),
     ),
     retrieve=extend_schema(
         summary="One price index",
-        responses={200: PriceIndexSerializer, 401: UNAUTHORISED, 403: FORBIDDEN, 404: NOT_FOUND},
+        responses=with_errors(PriceIndexSerializer, 404),
     ),
     create=extend_schema(
         summary="Add a price index (desk)",
         request=PriceIndexSerializer,
-        responses={201: PriceIndexSerializer, 400: BAD_REQUEST, 401: UNAUTHORISED, 403: FORBIDDEN},
+        responses=with_errors(PriceIndexSerializer, 400, ok_status=201),
     ),
 )
 class PriceIndexViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
@@ -92,12 +91,7 @@ class PriceIndexViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scoped
 
     @extend_schema(
         summary="The index's values, newest first",
-        responses={
-            200: IndexValueSerializer(many=True),
-            401: UNAUTHORISED,
-            403: FORBIDDEN,
-            404: NOT_FOUND,
-        },
+        responses=with_errors(IndexValueSerializer(many=True), 404),
     )
     @action(detail=True, methods=["get"])
     def values(self, request, pk=None):
@@ -108,13 +102,7 @@ class PriceIndexViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scoped
     @extend_schema(
         summary="Enter (or correct) the value of one day (desk)",
         request=IndexValueSerializer,
-        responses={
-            201: IndexValueSerializer,
-            400: BAD_REQUEST,
-            401: UNAUTHORISED,
-            403: FORBIDDEN,
-            404: NOT_FOUND,
-        },
+        responses=with_errors(IndexValueSerializer, 400, 404, ok_status=201),
     )
     @values.mapping.post
     def value_set(self, request, pk=None):
@@ -128,12 +116,12 @@ class PriceIndexViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scoped
 @extend_schema_view(
     list=extend_schema(
         summary="FX rates (units of a currency per EUR), newest first",
-        responses={200: FxRateSerializer(many=True), 401: UNAUTHORISED, 403: FORBIDDEN},
+        responses=with_errors(FxRateSerializer(many=True)),
     ),
     create=extend_schema(
         summary="Enter (or correct) a rate (desk)",
         request=FxRateInput,
-        responses={201: FxRateSerializer, 400: BAD_REQUEST, 401: UNAUTHORISED, 403: FORBIDDEN},
+        responses=with_errors(FxRateSerializer, 400, ok_status=201),
     ),
 )
 class FxRateViewSet(mixins.ListModelMixin, ScopedViewSet):

@@ -1,4 +1,5 @@
-"""Forms of price indices, FX rates and contract prices: parse and check single fields; the rules live in the services."""
+"""Forms of price indices, FX rates and contract prices: parse and check single fields; the rules
+live in the services."""
 
 from __future__ import annotations
 

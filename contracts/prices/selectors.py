@@ -1,5 +1,6 @@
-"""Reads of price indices, FX rates and contract prices that have rules. Every function that takes the acting user scopes
-to what that user may see; anything else raises Http404, exactly like something missing."""
+"""Reads of price indices, FX rates and contract prices that have rules. Every function that takes
+the acting user scopes to what that user may see; anything else raises Http404, exactly like
+something missing."""
 
 from __future__ import annotations
 
@@ -35,14 +36,6 @@ def latest_fx(on: datetime.date | None = None) -> dict[str, Decimal]:
     for currency, per_eur in qs.order_by("currency", "-date").values_list("currency", "per_eur"):
         rates.setdefault(currency, per_eur)
     return rates
-
-
-def index_values_between(index_id: int, start: datetime.date, end: datetime.date) -> list[Decimal]:
-    return list(
-        IndexValue.objects.filter(index_id=index_id, date__gte=start, date__lte=end).values_list(
-            "value", flat=True
-        )
-    )
 
 
 def quarter_prices(

@@ -1,4 +1,5 @@
-"""Pages of price indices, FX rates and contract prices. Thin: parse, call a selector or service, render."""
+"""Pages of price indices, FX rates and contract prices. Thin: parse, call a selector or service,
+render."""
 
 from __future__ import annotations
 

@@ -2,6 +2,7 @@
 reads, the ministry only aggregates; pages render in German and English."""
 
 import datetime
+import json
 from decimal import Decimal
 
 import pytest
@@ -346,3 +347,50 @@ def test_member_downloads_its_own_allocations(login, member_a, released, firm_a,
     assert [D(str(row["allocated_t"])) for row in rows] == [D("6")] * 4
     assert D(str(rows[0]["back_to_back_price"])) == D("12240")  # 12,000 + 2 % house fee
     assert "organisation" not in rows[0]
+
+
+def test_the_coverage_dashboard_shows_cells_as_the_reader_may_see_them(
+    rf, desk, ministry, positions, firm_a, firm_b, lioh
+):
+    """The dashboard reads positions through tradinghouse's selector, so a reader who is no
+    trustee would get a hidden cell without figures even if the page's policy let them in."""
+    from contracts.dashboards.views import dashboard
+
+    position_set = positions({firm_a: D("6"), firm_b: D("4")}, lioh, [Q1])
+    position_set.cells.update(disclosed=False, hidden_reason="few_firms", contracted_t=D("5"))
+    testid = 'data-testid="coverage-lithium-hydroxide-2027-Q1">'
+    pages = {}
+    for user in (desk, ministry):
+        request = rf.get("/contracts/dashboard/")
+        request.user = user
+        pages[user] = dashboard(request).content.decode()
+    assert testid + "50 %" in pages[desk]
+    assert testid + "–" in pages[ministry]
+    charts = {
+        user: json.loads(
+            page.split('id="coverage-chart" type="application/json">')[1].split("<")[0]
+        )
+        for user, page in pages.items()
+    }
+    assert charts[desk]["data"][0]["z"] == [[0.5]]
+    assert charts[ministry]["data"][0]["z"] == [[None]]
+
+
+def test_trustees_see_a_withheld_allocation_total_marked_hidden(
+    login, desk, ministry, make_contract, sign, positions, firms, lioh
+):
+    demand = {firm: D("1") for firm in firms}
+    demand[firms[0]] = D("96")
+    positions(demand, lioh, [Q1, Q1 + 1, Q1 + 2, Q1 + 3])
+    draft = allocation_services.allocation_preview(
+        contract=sign(make_contract(annual_volume_t=D("400"))), actor=desk
+    )
+    respond_by = timezone.now() + datetime.timedelta(days=5)
+    allocation_services.allocation_release(
+        allocation_round=draft, actor=desk, respond_by=respond_by
+    )
+    allocation_services.allocations_deem_confirmed(now=respond_by + datetime.timedelta(hours=1))
+    [row] = login(desk).get("/contracts/overview/").context["allocated"]
+    assert (row["disclosed"], row["tonnes"], row["firms"]) == (False, D("400"), 5)
+    [row] = login(ministry).get("/contracts/overview/").context["allocated"]
+    assert (row["disclosed"], row["tonnes"], row["firms"]) == (False, None, None)
