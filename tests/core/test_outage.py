@@ -95,6 +95,25 @@ def test_the_round_dashboard_works_while_redis_is_down(rich_round, redis_down, l
     assert rich_round.title in response.content.decode()
 
 
+def test_closing_a_round_while_the_broker_is_down_succeeds_and_queues_its_aggregation(
+    make_round,  # noqa: F811 - the imported fixture
+    redis_down,
+    desk,
+    django_capture_on_commit_callbacks,
+):
+    from industry.services import round_close
+    from tradinghouse.services import AGGREGATION_JOB
+
+    round = make_round(state="open")
+    with django_capture_on_commit_callbacks(execute=True):
+        round_close(round=round, actor=desk)  # the aggregation is started after commit
+    round.refresh_from_db()
+    assert round.state == "closed"
+    job = Job.objects.get(kind=AGGREGATION_JOB, subject_id=str(round.pk))
+    assert job.state == JobState.QUEUED
+    assert OutboxMessage.objects.get(job=job).sent_at is None  # re-sent when Redis is back
+
+
 # ---- the outbox --------------------------------------------------------------------------------
 
 
