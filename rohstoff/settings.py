@@ -191,8 +191,14 @@ if REDIS_URL and not REDIS_URL.startswith(("redis://", "rediss://")):
     raise ImproperlyConfigured(f"REDIS_URL={REDIS_URL!r} must start with redis:// or rediss://.")
 
 if REDIS_URL:
+    # A Redis outage must not take pages or the login down: this backend serves from process
+    # memory while Redis is unreachable (docs/operations.md). Short timeouts so it notices fast.
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        "default": {
+            "BACKEND": "rohstoff.core.cache.ResilientRedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1, "RETRY_AFTER": 5},
+        }
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
@@ -206,6 +212,16 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True  # ... and tasks are written to be safe
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="rohstoff")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Publishing a task while the broker is down must not hold a request for long: a few quick
+# retries, then the outbox keeps the message and re-sends it (rohstoff.core.outbox).
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+}
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2}
 CELERY_TIMEZONE = "Europe/Berlin"
 CELERY_BEAT_SCHEDULE = {
     "audit-integrity-check": {
@@ -214,7 +230,11 @@ CELERY_BEAT_SCHEDULE = {
     },
     "fail-stale-jobs": {
         "task": "rohstoff.core.tasks.fail_stale_jobs",
-        "schedule": 5 * 60,
+        "schedule": 10,
+    },
+    "resend-outbox": {
+        "task": "rohstoff.core.tasks.resend_outbox",
+        "schedule": 30,
     },
     "close-due-rounds": {
         "task": "industry.tasks.close_due_rounds",
@@ -411,8 +431,20 @@ DISCLOSURE_P = _decimal_str("DISCLOSURE_P", "0.10")
 DEMAND_FILE_MAX_BYTES = _int("DEMAND_FILE_MAX_BYTES", 10 * 1024 * 1024)
 DEMAND_FILE_MAX_ROWS = _int("DEMAND_FILE_MAX_ROWS", 200_000)
 CONTRACT_DOCUMENT_MAX_BYTES = _int("CONTRACT_DOCUMENT_MAX_BYTES", 20 * 1024 * 1024)
-# A running job whose heartbeat is older than this is treated as lost (its worker died).
-JOB_STALE_AFTER_SECONDS = _int("JOB_STALE_AFTER_SECONDS", 600)
+# A running job beats every JOB_HEARTBEAT_SECONDS; one whose heartbeat is older than
+# JOB_STALE_AFTER_SECONDS is treated as lost (its worker died). A queued job that no worker picked
+# up for JOB_QUEUED_STALE_AFTER_SECONDS after it was sent to the broker is lost too.
+JOB_STALE_AFTER_SECONDS = _int("JOB_STALE_AFTER_SECONDS", 30)
+JOB_HEARTBEAT_SECONDS = max(1, JOB_STALE_AFTER_SECONDS // 6)
+JOB_QUEUED_STALE_AFTER_SECONDS = _int("JOB_QUEUED_STALE_AFTER_SECONDS", 600)
+if JOB_STALE_AFTER_SECONDS < 6:
+    raise ImproperlyConfigured(
+        f"JOB_STALE_AFTER_SECONDS={JOB_STALE_AFTER_SECONDS} is too short: jobs beat every few "
+        "seconds (use 6 or more; 30 is the default)."
+    )
+# Outbox messages (tasks queued after commit) not sent after this many seconds are re-sent by
+# the beat task resend_outbox.
+OUTBOX_RESEND_AFTER_SECONDS = _int("OUTBOX_RESEND_AFTER_SECONDS", 10)
 
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO").strip().upper()
 if LOG_LEVEL not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):

@@ -187,7 +187,7 @@ def aggregation_start(*, round: DemandRound, actor, follow_up: bool = False) -> 
             kind=AGGREGATION_JOB,
             subject=round,
             created_by=actor if getattr(actor, "is_authenticated", False) else None,
-            enqueue=lambda job_id: aggregate_round.delay(job_id),
+            task=aggregate_round,
         )
         if created:
             if follow_up:

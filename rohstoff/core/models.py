@@ -302,6 +302,40 @@ class Job(models.Model):
         return round(self.progress * 100)
 
 
+class OutboxMessage(models.Model):
+    """A task to hand to the broker, written in the transaction that decided on it.
+
+    After commit it is published and marked sent; one that could not be published (broker down)
+    is re-sent by the beat task ``resend_outbox``. Tasks are idempotent, so a double send is
+    harmless. See docs/operations.md.
+    """
+
+    task = models.CharField(max_length=200)
+    kwargs = models.JSONField(default=dict, blank=True)
+    # The job this message runs, if any: a queued job whose message is unsent is waiting for the
+    # broker, not lost.
+    job = models.ForeignKey(
+        Job, null=True, blank=True, on_delete=models.CASCADE, related_name="outbox_messages"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [
+            models.Index(
+                fields=["created_at"],
+                condition=Q(sent_at__isnull=True),
+                name="outbox_unsent_idx",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.task} ({'sent' if self.sent_at else 'unsent'})"
+
+
 class AuditEvent(models.Model):
     """One append-only audit entry. ``hash`` covers the entry and the hash of the one before it,
     so altering or removing any entry breaks the chain (checked by ``audit_integrity_check``).

@@ -4,6 +4,7 @@ from celery import shared_task
 from django.core.mail import mail_admins
 from django.db.models import Q
 
+from . import outbox
 from .audit import audit_verify
 from .jobs import active_job_for, job_fail_stale, job_running, job_start
 from .models import ACTIVE_JOB_STATES, Job, JobState
@@ -29,7 +30,7 @@ def audit_check_start(*, created_by=None) -> Job:
     job, _created = job_start(
         kind=AUDIT_CHECK,
         created_by=created_by,
-        enqueue=lambda job_id: run_audit_check.delay(job_id),
+        task=run_audit_check,
     )
     return job
 
@@ -62,6 +63,16 @@ def run_audit_check(job_id: str):
 
 @shared_task
 def fail_stale_jobs():
-    """Mark jobs whose worker died as failed, so that they can be started again."""
+    """Mark jobs whose worker died as failed, so that they can be started again (every few
+    seconds, so that a page polling the job shows it within about ``JOB_STALE_AFTER_SECONDS``)."""
     for job in Job.objects.filter(state__in=ACTIVE_JOB_STATES):
         job_fail_stale(job)
+
+
+@shared_task
+def resend_outbox() -> int:
+    """Publish the tasks whose dispatch after commit failed (broker down), and forget sent ones
+    after a week. Returns how many were sent."""
+    sent = outbox.resend_unsent()
+    outbox.purge_sent()
+    return sent

@@ -6,11 +6,13 @@ import uuid
 
 import pytest
 from django.db import IntegrityError
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from rohstoff.core.jobs import job_fail_stale, job_running, job_start
-from rohstoff.core.models import Job, JobState, Organisation
+from rohstoff.core.models import Job, JobState, Organisation, OutboxMessage
 from rohstoff.core.tasks import fail_stale_jobs
+
+from .job_tasks import TASK
 
 
 @pytest.fixture
@@ -18,22 +20,34 @@ def subject(firm_a):
     return firm_a
 
 
-def start(subject, user=None, enqueued=None):
-    enqueued = [] if enqueued is None else enqueued
-    return job_start(kind="test_job", subject=subject, created_by=user, enqueue=enqueued.append)
+def start(subject, user=None):
+    return job_start(kind="test_job", subject=subject, created_by=user, task=TASK)
 
 
 def test_job_start_returns_the_active_job_instead_of_a_second_one(
     subject, member_a, django_capture_on_commit_callbacks
 ):
-    enqueued = []
-    with django_capture_on_commit_callbacks(execute=True):
-        first, created = start(subject, member_a, enqueued)
-        again, created_again = start(subject, member_a, enqueued)
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        first, created = start(subject, member_a)
+        again, created_again = start(subject, member_a)
+        assert OutboxMessage.objects.filter(job=first).count() == 1  # written with the job
     assert created and not created_again and again == first
-    assert enqueued == [str(first.pk)]  # the task was queued once, after commit
+    assert len(callbacks) == 1  # the task was queued once, after commit, and ran (eager)
+    first.refresh_from_db()
+    assert first.state == JobState.SUCCEEDED and first.result == {"ran": True}
     other, created_other = start(Organisation.objects.create(name="Other", kind="member"))
     assert created_other and other != first
+
+
+def test_job_start_with_a_callable_calls_it_after_commit(
+    subject, django_capture_on_commit_callbacks
+):
+    enqueued = []
+    with django_capture_on_commit_callbacks(execute=True):
+        job, _ = job_start(kind="test_job", subject=subject, enqueue=enqueued.append)
+    assert enqueued == [str(job.pk)] and not OutboxMessage.objects.exists()
+    with pytest.raises(TypeError):
+        job_start(kind="test_job", subject=subject)
 
 
 def test_a_finished_job_does_not_block_a_new_one(subject):
@@ -140,16 +154,107 @@ def test_a_stale_job_is_failed_and_a_new_one_can_start(subject, settings):
     assert created and replacement != job
 
 
+def test_a_running_job_with_a_live_heartbeat_is_returned_not_duplicated(subject, settings):
+    job, _ = start(subject)
+    almost = timezone.now() - datetime.timedelta(seconds=settings.JOB_STALE_AFTER_SECONDS - 5)
+    Job.objects.filter(pk=job.pk).update(state=JobState.RUNNING, heartbeat_at=almost)
+    assert start(subject) == (job, False)
+    fail_stale_jobs()
+    assert Job.objects.get(pk=job.pk).state == JobState.RUNNING
+    assert Job.objects.filter(kind="test_job").count() == 1
+
+
+def test_a_dead_worker_is_seen_within_the_short_limit(subject, settings):
+    assert settings.JOB_STALE_AFTER_SECONDS <= 60  # seconds, not the ten minutes of before
+    job, _ = start(subject)
+    silent = timezone.now() - datetime.timedelta(seconds=settings.JOB_STALE_AFTER_SECONDS + 1)
+    Job.objects.filter(pk=job.pk).update(state=JobState.RUNNING, heartbeat_at=silent)
+    with translation.override("en"):
+        fail_stale_jobs()
+    job.refresh_from_db()
+    assert job.state == JobState.FAILED and "The worker stopped" in job.error
+
+
+def test_the_lost_job_error_is_translated(subject, settings):
+    job, _ = start(subject)
+    long_ago = timezone.now() - datetime.timedelta(seconds=settings.JOB_STALE_AFTER_SECONDS + 60)
+    Job.objects.filter(pk=job.pk).update(state=JobState.RUNNING, heartbeat_at=long_ago)
+    with translation.override("de"):
+        assert job_fail_stale(Job.objects.get(pk=job.pk))
+    assert "Bitte starten Sie den Vorgang erneut" in Job.objects.get(pk=job.pk).error
+
+
+def test_a_heartbeat_that_arrives_meanwhile_keeps_the_job(subject, settings):
+    """The stale check reads the job, the worker beats, then the check writes: no failure."""
+    job, _ = start(subject)
+    long_ago = timezone.now() - datetime.timedelta(seconds=settings.JOB_STALE_AFTER_SECONDS + 60)
+    Job.objects.filter(pk=job.pk).update(state=JobState.RUNNING, heartbeat_at=long_ago)
+    seen = Job.objects.get(pk=job.pk)
+    Job.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now())
+    assert not job_fail_stale(seen)
+    assert Job.objects.get(pk=job.pk).state == JobState.RUNNING
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_heartbeat_goes_on_while_the_task_waits_in_one_long_sql_statement(subject, settings):
+    import threading
+
+    from django.db import connection
+
+    settings.JOB_HEARTBEAT_SECONDS = 0.2
+    job, _ = start(subject)  # autocommit: dispatched and run in-process already
+    job = Job.objects.create(kind="test_job_2", subject_type="x", subject_id="1")
+    with job_running(str(job.pk)):
+        started = Job.objects.get(pk=job.pk).heartbeat_at
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_sleep(1.2)")  # no progress call can happen meanwhile
+        beats = Job.objects.get(pk=job.pk).heartbeat_at
+    assert (beats - started).total_seconds() >= 0.6
+    assert not [t for t in threading.enumerate() if t.name == f"job-heartbeat-{job.pk}"]
+    finished = Job.objects.get(pk=job.pk)
+    assert finished.state == JobState.SUCCEEDED
+    import time
+
+    time.sleep(0.5)  # the heartbeat has stopped with the job
+    assert Job.objects.get(pk=job.pk).heartbeat_at == finished.heartbeat_at
+
+
 def test_the_beat_task_fails_stale_jobs_only(subject, settings, make_org):
     stale, _ = start(subject)
     fresh, _ = start(make_org("Fresh GmbH"))
-    long_ago = timezone.now() - datetime.timedelta(seconds=settings.JOB_STALE_AFTER_SECONDS + 60)
-    Job.objects.filter(pk=stale.pk).update(heartbeat_at=long_ago, created_at=long_ago)
-    fail_stale_jobs()
+    OutboxMessage.objects.update(sent_at=timezone.now())  # both reached the broker
+    long_ago = timezone.now() - datetime.timedelta(
+        seconds=settings.JOB_QUEUED_STALE_AFTER_SECONDS + 60
+    )
+    Job.objects.filter(pk=stale.pk).update(created_at=long_ago)
+    OutboxMessage.objects.filter(job=stale).update(sent_at=long_ago)
+    with translation.override("en"):
+        fail_stale_jobs()
     stale.refresh_from_db()
     fresh.refresh_from_db()
     assert stale.state == JobState.FAILED and fresh.state == JobState.QUEUED
+    assert "No worker took up the job" in stale.error
     assert not job_fail_stale(fresh)
+
+
+def test_a_queued_job_waiting_for_the_broker_is_not_lost(subject, settings):
+    """Its dispatch is still in the outbox (broker down): it will be sent, so it is kept."""
+    job, _ = start(subject)
+    long_ago = timezone.now() - datetime.timedelta(
+        seconds=settings.JOB_QUEUED_STALE_AFTER_SECONDS + 60
+    )
+    Job.objects.filter(pk=job.pk).update(created_at=long_ago)
+    assert OutboxMessage.objects.get(job=job).sent_at is None
+    fail_stale_jobs()
+    assert Job.objects.get(pk=job.pk).state == JobState.QUEUED
+    assert start(subject) == (job, False)
+
+
+def test_beat_looks_for_lost_jobs_every_few_seconds(settings):
+    entry = settings.CELERY_BEAT_SCHEDULE["fail-stale-jobs"]
+    assert entry["schedule"] < settings.JOB_STALE_AFTER_SECONDS
+    assert settings.JOB_HEARTBEAT_SECONDS * 3 <= settings.JOB_STALE_AFTER_SECONDS
 
 
 # ---- the API ---------------------------------------------------------------------------------
@@ -187,5 +292,6 @@ def test_beat_runs_the_integrity_check_hourly_and_fails_stale_jobs(settings):
     }
     assert schedule["rohstoff.core.tasks.audit_integrity_check"] == 3600
     assert "rohstoff.core.tasks.fail_stale_jobs" in schedule
+    assert schedule["rohstoff.core.tasks.resend_outbox"] <= 60
     for name in schedule:  # every scheduled task exists under that name
         assert name in app.tasks, name

@@ -48,6 +48,7 @@ def manage(*args, **env_overrides) -> subprocess.CompletedProcess:
         ("DISCLOSURE_MIN_FIRMS", "five", "DISCLOSURE_MIN_FIRMS='five' is not a whole number."),
         ("DISCLOSURE_P", "ten percent", "DISCLOSURE_P='ten percent' is not a number."),
         ("JOB_STALE_AFTER_SECONDS", "1.5", "JOB_STALE_AFTER_SECONDS='1.5' is not a whole number."),
+        ("JOB_STALE_AFTER_SECONDS", "3", "JOB_STALE_AFTER_SECONDS=3 is too short"),
         ("EMAIL_URL", "pigeon://loft", "EMAIL_URL='pigeon://loft' is not an e-mail URL"),
         (
             "LOG_LEVEL",
