@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import datetime
-import hashlib
 import secrets
-from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
@@ -19,13 +17,11 @@ from django.utils.translation import gettext as _
 
 from .api_auth import token_digest
 from .audit import audit_record
-from .chemistry import element_content
 from .models import (
     ROLES_BY_KIND,
     AccessibilityFeedback,
     ApiToken,
     Invitation,
-    Material,
     Organisation,
     Role,
     User,
@@ -287,12 +283,6 @@ def api_token_revoke(*, token: ApiToken, actor: User) -> ApiToken:
     return token
 
 
-def material_content(material: Material) -> Decimal:
-    return element_content(
-        formula=material.formula, composition=material.composition, element=material.element
-    ).quantize(Decimal("0.0000000001"))
-
-
 @transaction.atomic
 def feedback_submit(
     *, message: str, contact: str, page_url: str, user=None
@@ -314,7 +304,3 @@ def feedback_submit(
         )
     )
     return feedback
-
-
-def hash_of(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()
