@@ -269,7 +269,8 @@ ACCOUNT_RATE_LIMITS = {
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Rohstoff"
 MFA_ADAPTER = "rohstoff.core.mfa.MFAAdapter"  # the roles below may not switch their factor off
-# Roles that must protect their login with a second factor before they may use any page.
+# Roles that must protect their login with a second factor before they may use any page
+# (staff admins always must, whatever this list says: docs/security.md).
 MFA_REQUIRED_ROLES = ("agency_approver", "trading_desk")
 INVITATION_VALID_DAYS = _int("INVITATION_VALID_DAYS", 14)
 

@@ -165,7 +165,9 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     @property
     def needs_mfa(self) -> bool:
-        return self.role in settings.MFA_REQUIRED_ROLES
+        """Staff admins (who read every firm's data in the audit log and the admin) and the roles
+        in ``settings.MFA_REQUIRED_ROLES`` must sign in with a second factor (docs/security.md)."""
+        return self.is_staff or self.is_superuser or self.role in settings.MFA_REQUIRED_ROLES
 
 
 class MaterialFamily(models.TextChoices):

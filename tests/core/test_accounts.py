@@ -170,6 +170,17 @@ def test_approver_cannot_switch_the_required_factor_off(client, make_user):
     assert Authenticator.objects.filter(user=approver, type=Authenticator.Type.TOTP).exists()
 
 
+def test_staff_sign_in_asks_for_the_second_factor_and_keeps_it(client, staff):
+    assert staff.totp_secret  # the fixtures give staff admins their authenticator, as the desk
+    assert sign_in(client, staff.email)["Location"] == "/accounts/2fa/authenticate/"
+    assert not client.session.get("_auth_user_id")  # not signed in before the second step
+    client.post("/accounts/2fa/authenticate/", {"code": totp_code(staff.totp_secret)})
+    assert client.get("/admin/").status_code == 200
+    client.post("/accounts/reauthenticate/", {"password": TEST_PASSWORD})
+    client.post("/accounts/2fa/totp/deactivate/", {})
+    assert Authenticator.objects.filter(user=staff, type=Authenticator.Type.TOTP).exists()
+
+
 def test_a_member_may_switch_an_optional_factor_off(client, make_user):
     from tests.conftest import enable_totp
 
