@@ -274,6 +274,10 @@ MFA_ADAPTER = "rohstoff.core.mfa.MFAAdapter"  # the roles below may not switch t
 MFA_REQUIRED_ROLES = ("agency_approver", "trading_desk")
 INVITATION_VALID_DAYS = _int("INVITATION_VALID_DAYS", 14)
 
+# Audit events about these objects are listed to staff without their before/after snapshots:
+# a firm's demand line is read only by the firm and the trading desk (docs/security.md).
+AUDIT_WITHHELD_OBJECT_TYPES = ("industry.demandline",)
+
 # --- E-mail -----------------------------------------------------------------------------------
 try:
     EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")

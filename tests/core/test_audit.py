@@ -212,6 +212,44 @@ def test_staff_read_the_audit_log_with_search_and_filter(login, staff, events, f
     assert "&quot;name&quot;: &quot;New&quot;" in page.content.decode()
 
 
+@pytest.fixture
+def line_event(staff, member_a, firm_a):
+    """A member's change to a demand line, as the demand service records it."""
+    return audit_record(
+        actor=member_a,
+        action="demand_line.update",
+        obj=firm_a,  # any object: its text stands for the line's "lithium-hydroxide 2027 1500 t"
+        object_type="industry.demandline",
+        object_id=4711,
+        before={"quantity": "1500.000000", "quantity_t": "1500.000000"},
+        after={"quantity": "2750.500000", "quantity_t": "2750.500000"},
+    )
+
+
+def test_staff_see_that_a_demand_line_changed_but_not_its_figures(login, staff, line_event):
+    page = login(staff).get("/audit/?type=industry.demandline")
+    html = page.content.decode()
+    [shown] = page.context["page"]
+    assert shown.seq == line_event.seq and shown.withheld
+    assert "demand_line.update" in html and "4711" in html and "buyer@firm-a.example" in html
+    assert "1500" not in html and "2750" not in html and "Firm A GmbH</td>" not in html
+    assert line_event.hash not in html
+    assert "nur die Firma und der Handelstisch" in html
+    # Nor can a search for a figure find the line.
+    assert not login(staff).get("/audit/?q=GmbH").context["page"].object_list
+
+
+def test_the_admin_withholds_a_demand_lines_figures_too(login, staff, line_event, firm_a):
+    client = login(staff)
+    detail = client.get(f"/admin/core/auditevent/{line_event.pk}/change/").content.decode()
+    assert "demand_line.update" in detail and "4711" in detail
+    assert "2750" not in detail and "1500" not in detail and line_event.hash not in detail
+    assert not client.get("/admin/core/auditevent/?q=GmbH").context["cl"].result_list
+    other = audit_record(actor=staff, action="organisation.rename", obj=firm_a, after={"n": 1})
+    found = client.get("/admin/core/auditevent/?q=GmbH").context["cl"].result_list
+    assert [e.pk for e in found] == [other.pk]
+
+
 def test_the_audit_log_pages_keep_their_filter(login, staff):
     for i in range(120):
         audit_record(actor=staff, action="test.many", object_type="test.thing", object_id=i)
