@@ -120,6 +120,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Responses to signed-in users and of the API are never cached (docs/security.md).
+    "rohstoff.core.middleware.NoStoreMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -127,6 +129,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     # Last, so that it sees the resolved view: every request passes the view's declared policy.
     "rohstoff.core.middleware.AccessPolicyMiddleware",
+    # A NUL character in the path, a query parameter or a form field answers 400.
+    "rohstoff.core.middleware.RefuseNulMiddleware",
 ]
 
 ROOT_URLCONF = "rohstoff.urls"
@@ -372,8 +376,8 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
         "rohstoff.core.api_parsers.DecimalJSONParser",
-        "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
+        "rohstoff.core.api_parsers.FormParser",
+        "rohstoff.core.api_parsers.MultiPartParser",
     ],
     "COERCE_DECIMAL_TO_STRING": True,
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
