@@ -68,9 +68,9 @@ class NoStoreMiddleware:
     def __call__(self, request):
         response = self.get_response(request)
         user = getattr(request, "user", None)
-        if _is_api(request) or (user is not None and user.is_authenticated):
-            if "no-store" not in response.get("Cache-Control", ""):
-                patch_cache_control(response, private=True, no_store=True)
+        confidential = _is_api(request) or (user is not None and user.is_authenticated)
+        if confidential and "no-store" not in response.get("Cache-Control", ""):
+            patch_cache_control(response, private=True, no_store=True)
         return response
 
 
