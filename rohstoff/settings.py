@@ -297,6 +297,8 @@ ACCESSIBILITY_CONTACT_EMAIL = env.str(
     "ACCESSIBILITY_CONTACT_EMAIL", default="barrierefreiheit@rohstoff.example"
 )
 TRADING_DESK_EMAIL = env.str("TRADING_DESK_EMAIL", default="desk@rohstoff.example")
+# Each audit integrity check publishes the chain head it verified to this mailbox (docs/security.md).
+AUDIT_EMAIL = env.str("AUDIT_EMAIL", default="audit@rohstoff.example")
 
 # --- Languages, time --------------------------------------------------------------------------
 LANGUAGE_CODE = "de"

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from .models import (
     AccessibilityFeedback,
     ApiToken,
+    AuditCheckpoint,
     AuditEvent,
     Invitation,
     Job,
@@ -94,6 +95,23 @@ class AuditEventAdmin(admin.ModelAdmin):
                 object_type__in=settings.AUDIT_WITHHELD_OBJECT_TYPES
             )
         return results, may_have_duplicates
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AuditCheckpoint)
+class AuditCheckpointAdmin(admin.ModelAdmin):
+    """Read-only: what each integrity check verified (append-only, like the events)."""
+
+    list_display = ["checked_at", "ok", "checked", "head_seq", "head_hash", "problem_code"]
+    list_filter = ["ok"]
 
     def has_add_permission(self, request):
         return False
