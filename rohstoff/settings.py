@@ -120,6 +120,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Responses to signed-in users and of the API are never cached (docs/security.md).
+    "rohstoff.core.middleware.NoStoreMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -127,6 +129,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     # Last, so that it sees the resolved view: every request passes the view's declared policy.
     "rohstoff.core.middleware.AccessPolicyMiddleware",
+    # A NUL character in the path, a query parameter or a form field answers 400.
+    "rohstoff.core.middleware.RefuseNulMiddleware",
 ]
 
 ROOT_URLCONF = "rohstoff.urls"
@@ -289,9 +293,14 @@ ACCOUNT_RATE_LIMITS = {
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Rohstoff"
 MFA_ADAPTER = "rohstoff.core.mfa.MFAAdapter"  # the roles below may not switch their factor off
-# Roles that must protect their login with a second factor before they may use any page.
+# Roles that must protect their login with a second factor before they may use any page
+# (staff admins always must, whatever this list says: docs/security.md).
 MFA_REQUIRED_ROLES = ("agency_approver", "trading_desk")
 INVITATION_VALID_DAYS = _int("INVITATION_VALID_DAYS", 14)
+
+# Audit events about these objects are listed to staff without their before/after snapshots:
+# a firm's demand line is read only by the firm and the trading desk (docs/security.md).
+AUDIT_WITHHELD_OBJECT_TYPES = ("industry.demandline",)
 
 # --- E-mail -----------------------------------------------------------------------------------
 try:
@@ -308,6 +317,8 @@ ACCESSIBILITY_CONTACT_EMAIL = env.str(
     "ACCESSIBILITY_CONTACT_EMAIL", default="barrierefreiheit@rohstoff.example"
 )
 TRADING_DESK_EMAIL = env.str("TRADING_DESK_EMAIL", default="desk@rohstoff.example")
+# Each audit integrity check publishes the chain head it verified to this mailbox (docs/security.md).
+AUDIT_EMAIL = env.str("AUDIT_EMAIL", default="audit@rohstoff.example")
 
 # --- Languages, time --------------------------------------------------------------------------
 LANGUAGE_CODE = "de"
@@ -389,8 +400,8 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
         "rohstoff.core.api_parsers.DecimalJSONParser",
-        "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
+        "rohstoff.core.api_parsers.FormParser",
+        "rohstoff.core.api_parsers.MultiPartParser",
     ],
     "COERCE_DECIMAL_TO_STRING": True,
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",

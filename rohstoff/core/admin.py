@@ -1,4 +1,5 @@
 from allauth.account.decorators import secure_admin_login
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
@@ -6,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from .models import (
     AccessibilityFeedback,
     ApiToken,
+    AuditCheckpoint,
     AuditEvent,
     Invitation,
     Job,
@@ -75,7 +77,41 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     list_display = ["seq", "at", "actor_label", "action", "object_type", "object_id"]
     list_filter = ["action", "object_type"]
-    search_fields = ["action", "object_repr", "actor_label"]
+    search_fields = ["action", "actor_label"]  # and object_repr, unless withheld (below)
+    # A demand line's figures are the firm's and the desk's: staff see that the event exists,
+    # who and when, and the line's id (settings.AUDIT_WITHHELD_OBJECT_TYPES, docs/security.md).
+    withheld_fields = ("object_repr", "before", "after", "prev_hash", "hash")
+
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        if obj is not None and obj.object_type in settings.AUDIT_WITHHELD_OBJECT_TYPES:
+            return [f for f in fields if f not in self.withheld_fields]
+        return fields
+
+    def get_search_results(self, request, queryset, search_term):
+        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        if search_term.strip():
+            results |= queryset.filter(object_repr__icontains=search_term.strip()).exclude(
+                object_type__in=settings.AUDIT_WITHHELD_OBJECT_TYPES
+            )
+        return results, may_have_duplicates
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AuditCheckpoint)
+class AuditCheckpointAdmin(admin.ModelAdmin):
+    """Read-only: what each integrity check verified (append-only, like the events)."""
+
+    list_display = ["checked_at", "ok", "checked", "head_seq", "head_hash", "problem_code"]
+    list_filter = ["ok"]
 
     def has_add_permission(self, request):
         return False

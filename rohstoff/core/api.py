@@ -1,6 +1,6 @@
 """API building blocks shared by every app: pagination, error shape, the scoped viewset."""
 
-from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import ImproperlyConfigured, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
@@ -10,6 +10,7 @@ from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.viewsets import GenericViewSet
 
+from .api_parsers import body_too_large_message
 from .errors import StateConflict
 
 
@@ -20,13 +21,16 @@ class Conflict(exceptions.APIException):
 
 
 def exception_handler(exc, context):
-    """DRF's handler, plus: a service's StateConflict is 409 and its ValidationError is 400."""
+    """DRF's handler, plus: a service's StateConflict is 409 and its ValidationError is 400, and
+    a body over ``DATA_UPLOAD_MAX_MEMORY_SIZE`` is a 400 that names the limit."""
     if isinstance(exc, StateConflict):
         exc = Conflict(detail=str(exc.message))
     elif isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(detail=as_serializer_error(exc))
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
+    elif isinstance(exc, RequestDataTooBig):  # Django read no more than the limit
+        exc = exceptions.ParseError(body_too_large_message())
     return drf_exception_handler(exc, context)
 
 

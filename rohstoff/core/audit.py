@@ -3,6 +3,9 @@
 Services call :func:`audit_record` inside their transaction; views never write audit events.
 Each event's hash covers its content and the previous event's hash, and events are numbered
 without gaps (``seq``), so :func:`audit_verify` finds an altered, removed or inserted event.
+Every event also moves the recorded head (``AuditHead``) forward, and every check
+(:func:`audit_check`) keeps the head it verified (``AuditCheckpoint``) and publishes it outside
+the database, so that events removed from the end of the chain are found too (docs/security.md).
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import json
+import logging
 from dataclasses import dataclass
 from decimal import Decimal
 from uuid import UUID
@@ -18,7 +22,9 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 from django_countries.fields import Country
 
-from .models import AuditEvent
+from .models import AuditCheckpoint, AuditEvent, AuditHead
+
+log = logging.getLogger(__name__)
 
 GENESIS_HASH = "0" * 64
 _LOCK_KEY = 7_311_995_001  # pg_advisory_xact_lock key that serialises audit writers
@@ -121,6 +127,9 @@ def audit_record(
         )
         event.hash = event_hash(event)
         event.save(force_insert=True)
+        head = {"seq": event.seq, "hash": event.hash, "at": event.at}
+        if not AuditHead.objects.filter(pk=1).update(**head):
+            AuditHead.objects.create(pk=1, **head)
     return event
 
 
@@ -131,6 +140,9 @@ PROBLEM_BROKEN_CHAIN = "broken_chain"
 PROBLEM_ALTERED = "altered"
 PROBLEM_TAIL_REMOVED = "tail_removed"
 PROBLEM_HEAD_CHANGED = "head_changed"
+PROBLEM_NEWEST_REMOVED = "newest_removed"
+PROBLEM_HEAD_MISMATCH = "head_mismatch"
+PROBLEM_HEAD_MISSING = "head_missing"
 
 
 @dataclass
@@ -161,8 +173,12 @@ def audit_verify(*, checkpoint: dict | None = None, progress=None) -> VerifyResu
     """Walk the whole chain and report the first event that was altered, removed or inserted.
 
     ``checkpoint`` is the head (``head_seq``, ``head_hash``) that an earlier check saw; events up
-    to it must still be there unchanged, which also catches events removed from the end.
+    to it must still be there unchanged. The head recorded by the newest event (``AuditHead``)
+    must be in the chain as well, which catches events removed from the end since they were
+    written. It is read before the walk: events written meanwhile only make the chain longer.
     """
+    recorded = AuditHead.objects.filter(pk=1).values("seq", "hash").first()
+    recorded_hash = None  # the hash of event #recorded["seq"] as the walk finds it
     total = AuditEvent.objects.count()
     expected_seq, expected_prev, checked = 1, GENESIS_HASH, 0
     head_hash = GENESIS_HASH
@@ -198,6 +214,8 @@ def audit_verify(*, checkpoint: dict | None = None, progress=None) -> VerifyResu
             )
         checked += 1
         expected_seq, expected_prev, head_hash = event.seq + 1, event.hash, event.hash
+        if recorded and event.seq == recorded["seq"]:
+            recorded_hash = event.hash
         if progress and total and checked % 5000 == 0:
             progress(checked / total)
     head_seq = expected_seq - 1
@@ -215,7 +233,77 @@ def audit_verify(*, checkpoint: dict | None = None, progress=None) -> VerifyResu
             return fail(
                 PROBLEM_HEAD_CHANGED, seq, f"Event #{seq} differs from what the last check saw."
             )
+    if recorded is None:
+        if head_seq:
+            return fail(
+                PROBLEM_HEAD_MISSING,
+                None,
+                "The recorded head of the chain is missing: the end of the chain cannot be proven.",
+            )
+    elif recorded["seq"] > head_seq:
+        return fail(
+            PROBLEM_NEWEST_REMOVED,
+            head_seq + 1,
+            f"Events #{head_seq + 1} to #{recorded['seq']}, the newest written, were removed.",
+            last_seq=recorded["seq"],
+        )
+    elif recorded_hash != recorded["hash"]:
+        return fail(
+            PROBLEM_HEAD_MISMATCH,
+            recorded["seq"],
+            f"Event #{recorded['seq']} differs from the head recorded when it was written.",
+        )
     return VerifyResult(True, checked, head_seq, head_hash)
+
+
+def audit_check(*, progress=None) -> VerifyResult:
+    """The periodic check: verify the chain against the last good checkpoint and the recorded
+    head, keep what was verified as a new checkpoint, and publish the verified head outside the
+    database (a log line, and a mail to ``settings.AUDIT_EMAIL``; a failure also goes to the
+    administrators). A published head cannot be taken back by whoever shortens the log later."""
+    last_good = AuditCheckpoint.objects.filter(ok=True).order_by("-pk").first()
+    result = audit_verify(
+        checkpoint=(
+            {"head_seq": last_good.head_seq, "head_hash": last_good.head_hash}
+            if last_good
+            else None
+        ),
+        progress=progress,
+    )
+    checkpoint = AuditCheckpoint.objects.create(
+        ok=result.ok,
+        checked=result.checked,
+        head_seq=result.head_seq,
+        head_hash=result.head_hash,
+        problem_code=result.problem_code,
+        problem=result.problem,
+    )
+    _publish(result, checkpoint)
+    return result
+
+
+def _publish(result: VerifyResult, checkpoint: AuditCheckpoint) -> None:
+    from django.conf import settings
+    from django.core.mail import mail_admins, send_mail
+
+    line = (
+        f"Audit chain head: #{result.head_seq} sha256:{result.head_hash} "
+        f"({result.checked} events checked at {checkpoint.checked_at.isoformat()})"
+    )
+    if result.ok:
+        log.info("%s: intact.", line)
+        subject = f"[Rohstoff] Audit chain head #{result.head_seq}"
+        body = f"{line}: intact.\n"
+    else:
+        log.error("%s: %s", line, result.problem)
+        subject = f"[Rohstoff] Audit chain check FAILED at #{result.head_seq}"
+        body = f"{line}: FAILED.\n{result.problem}\n"
+        mail_admins("Audit log integrity check failed", result.problem, fail_silently=True)
+    if settings.AUDIT_EMAIL:
+        try:
+            send_mail(subject, body, None, [settings.AUDIT_EMAIL])
+        except Exception:  # noqa: BLE001 - the check and its log line stand; the mail is retried next hour
+            log.exception("Could not mail the audit chain head to %s", settings.AUDIT_EMAIL)
 
 
 def describe_problem(result: dict) -> str:
@@ -232,6 +320,15 @@ def describe_problem(result: dict) -> str:
         PROBLEM_ALTERED: _("Event #%(seq)s was altered after it was written."),
         PROBLEM_TAIL_REMOVED: _("Events #%(seq)s to #%(last)s were removed since the last check."),
         PROBLEM_HEAD_CHANGED: _("Event #%(seq)s differs from what the last check saw."),
+        PROBLEM_NEWEST_REMOVED: _(
+            "Events #%(seq)s to #%(last)s, the newest written, were removed."
+        ),
+        PROBLEM_HEAD_MISMATCH: _(
+            "Event #%(seq)s differs from the head recorded when it was written."
+        ),
+        PROBLEM_HEAD_MISSING: _(
+            "The recorded head of the chain is missing: the end of the chain cannot be proven."
+        ),
     }
     template = messages.get(result.get("problem_code", ""))
     if template is None:

@@ -28,7 +28,7 @@ def unused_recovery_codes(user) -> int:
 
 class MFAAdapter(DefaultMFAAdapter):
     def can_delete_authenticator(self, authenticator: Authenticator) -> bool:
-        # Approvers and the desk must keep their authenticator app (settings.MFA_REQUIRED_ROLES);
+        # Staff, approvers and the desk must keep their authenticator app (User.needs_mfa);
         # allauth then explains on the deactivation page that it cannot be switched off.
         if authenticator.type == Authenticator.Type.TOTP and authenticator.user.needs_mfa:
             return False

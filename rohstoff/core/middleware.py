@@ -2,11 +2,14 @@ import logging
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.shortcuts import redirect
+from django.http import JsonResponse
+from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.cache import patch_cache_control
 from django_htmx.http import HttpResponseClientRedirect
 
 from .access import is_api_view, policy_of
+from .api_parsers import nul_message
 from .mfa import mfa_setup_pending
 
 log = logging.getLogger(__name__)
@@ -44,3 +47,84 @@ class AccessPolicyMiddleware:
         if not policy.mfa_exempt and mfa_setup_pending(request):
             return redirect("mfa_activate_totp")
         return None
+
+
+API_PREFIX = "/api/"
+
+
+def _is_api(request) -> bool:
+    return request.path_info.startswith(API_PREFIX)
+
+
+class NoStoreMiddleware:
+    """``Cache-Control: private, no-store`` on every response to a signed-in user and on every
+    API response: pages, exports and API answers carry confidential figures that no browser
+    cache or proxy may keep (docs/security.md). A view that already said ``no-store`` keeps its
+    header; static files are served by WhiteNoise before this runs and stay cacheable."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        confidential = _is_api(request) or (user is not None and user.is_authenticated)
+        if confidential and "no-store" not in response.get("Cache-Control", ""):
+            patch_cache_control(response, private=True, no_store=True)
+        return response
+
+
+def _field_with_nul(items) -> str | None:
+    for key, values in items:
+        if "\x00" in key or any("\x00" in value for value in values):
+            return key.replace("\x00", "")
+    return None
+
+
+class RefuseNulMiddleware:
+    """Answers 400 when the path, a query parameter or a form field contains a NUL character.
+
+    PostgreSQL cannot store or compare text with NUL, so such input would otherwise end in a 500
+    wherever it reaches a query. The path and query string are checked for every request; form
+    fields of pages after the access policy has let the request through (the CSRF check has
+    parsed them by then already). API bodies are checked by the API's parsers
+    (``rohstoff.core.api_parsers``).
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if "\x00" in request.path_info:
+            return self.refuse(request, "path")
+        field = _field_with_nul(request.GET.lists())
+        if field is not None:
+            return self.refuse(request, field)
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        if is_api_view(view_func) or request.method in ("GET", "HEAD", "OPTIONS"):
+            return None
+        content_type = request.content_type or ""
+        if content_type not in ("application/x-www-form-urlencoded", "multipart/form-data"):
+            return None
+        try:
+            fields = list(request.POST.lists())
+            files = [
+                (key, [f.name or "" for f in request.FILES.getlist(key)]) for key in request.FILES
+            ]
+        except Exception:  # noqa: BLE001 - a malformed body is the view's to answer, as before
+            return None
+        field = _field_with_nul(fields + files)
+        return None if field is None else self.refuse(request, field)
+
+    @staticmethod
+    def refuse(request, field: str):
+        if _is_api(request):
+            return JsonResponse({field or "detail": [nul_message()]}, status=400)
+        return render(
+            request,
+            "core/bad_request.html",
+            {"message": nul_message(), "field": field},
+            status=400,
+        )

@@ -165,7 +165,9 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     @property
     def needs_mfa(self) -> bool:
-        return self.role in settings.MFA_REQUIRED_ROLES
+        """Staff admins (who read every firm's data in the audit log and the admin) and the roles
+        in ``settings.MFA_REQUIRED_ROLES`` must sign in with a second factor (docs/security.md)."""
+        return self.is_staff or self.is_superuser or self.role in settings.MFA_REQUIRED_ROLES
 
 
 class MaterialFamily(models.TextChoices):
@@ -367,6 +369,43 @@ class AuditEvent(models.Model):
 
     def __str__(self):
         return f"#{self.seq} {self.action} {self.object_type}:{self.object_id}"
+
+
+class AuditHead(models.Model):
+    """The newest audit event's number and hash, one row, moved forward by every event in the
+    event's own transaction. The integrity check compares the chain with it, so events removed
+    from the end of the chain (even those written after the last check) are found."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    seq = models.PositiveBigIntegerField()
+    hash = models.CharField(max_length=64)
+    at = models.DateTimeField()
+
+    def __str__(self):
+        return f"#{self.seq} {self.hash[:12]}"
+
+
+class AuditCheckpoint(models.Model):
+    """What one integrity check verified: the chain head it saw and whether the chain was whole.
+    The next check compares the chain with the last good checkpoint; each check also publishes
+    its head outside the database (log and ``settings.AUDIT_EMAIL``). Append-only on PostgreSQL,
+    like the events."""
+
+    checked_at = models.DateTimeField(default=timezone.now)
+    ok = models.BooleanField()
+    checked = models.PositiveBigIntegerField()
+    head_seq = models.PositiveBigIntegerField()
+    head_hash = models.CharField(max_length=64)
+    problem_code = models.CharField(max_length=30, blank=True)
+    problem = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = _("audit checkpoint")
+        verbose_name_plural = _("audit checkpoints")
+
+    def __str__(self):
+        return f"{self.checked_at:%Y-%m-%d %H:%M} #{self.head_seq} {'ok' if self.ok else 'FAILED'}"
 
 
 class ApiToken(models.Model):

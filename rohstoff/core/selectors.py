@@ -1,6 +1,7 @@
 """Reads of the shared kernel that have rules: every function takes the acting user."""
 
-from django.db.models import Q, QuerySet
+from django.conf import settings
+from django.db.models import Case, CharField, F, JSONField, Q, QuerySet, Value, When
 from django.http import Http404
 from django.utils import timezone
 
@@ -80,11 +81,30 @@ def token_get(*, user: User, pk: int) -> ApiToken:
 
 
 def audit_events(*, search: str = "", object_type: str = "") -> QuerySet[AuditEvent]:
-    qs = AuditEvent.objects.select_related("actor", "organisation")
+    """Audit events for staff. An event about an object whose figures staff may not read
+    (``settings.AUDIT_WITHHELD_OBJECT_TYPES``: a firm's demand line) comes with ``withheld``
+    true and ``shown_before``, ``shown_after`` and ``shown_repr`` empty: that it happened, who
+    and when, and the object's id only (docs/security.md). Search does not look into what is
+    withheld."""
+    withheld = Q(object_type__in=settings.AUDIT_WITHHELD_OBJECT_TYPES)
+
+    def unless_withheld(field, output_field):
+        return Case(When(withheld, then=Value(None)), default=F(field), output_field=output_field)
+
+    qs = (
+        AuditEvent.objects.select_related("actor", "organisation")
+        .annotate(
+            withheld=Case(When(withheld, then=Value(True)), default=Value(False)),
+            shown_before=unless_withheld("before", JSONField()),
+            shown_after=unless_withheld("after", JSONField()),
+            shown_repr=unless_withheld("object_repr", CharField()),
+        )
+        .defer("before", "after", "object_repr")
+    )
     if search:
         qs = qs.filter(
             Q(action__icontains=search)
-            | Q(object_repr__icontains=search)
+            | (Q(object_repr__icontains=search) & ~withheld)
             | Q(actor_label__icontains=search)
         )
     if object_type:

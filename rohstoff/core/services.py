@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import datetime
-import hashlib
 import secrets
-from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
@@ -19,13 +17,11 @@ from django.utils.translation import gettext as _
 
 from .api_auth import token_digest
 from .audit import audit_record
-from .chemistry import element_content
 from .models import (
     ROLES_BY_KIND,
     AccessibilityFeedback,
     ApiToken,
     Invitation,
-    Material,
     Organisation,
     Role,
     User,
@@ -151,12 +147,20 @@ def _new_secret() -> str:
 def invitation_create(
     *, actor: User, email: str, organisation: Organisation, role: str, full_name: str = ""
 ) -> tuple[Invitation, str]:
-    """Invite a person; returns the invitation and the link (sent by e-mail, shown nowhere else)."""
+    """Invite a person; returns the invitation and the link (sent by e-mail, shown nowhere else).
+
+    A member administrator inviting an address that has an account already gets the same answer
+    and the same pending invitation as for a new address, so the team page does not reveal who
+    has an account (docs/security.md); the link is not sent, the account holder gets a note
+    instead, and the invitation cannot be accepted. Staff admins, who see every account anyway,
+    are told.
+    """
     email = email.strip().lower()
     if not _may_manage(actor, organisation, role):
         raise PermissionDenied
     _check_role_fits(organisation, role)
-    if User.objects.filter(email__iexact=email).exists():
+    existing = User.objects.filter(email__iexact=email).first()
+    if existing is not None and actor.is_staff:
         raise ValidationError({"email": _("A user with this e-mail address exists already.")})
     Invitation.objects.filter(
         email=email, accepted_at__isnull=True, revoked_at__isnull=True
@@ -177,17 +181,23 @@ def invitation_create(
         action="invitation.create",
         obj=invitation,
         organisation=organisation,
-        after={"email": email, "role": role},
+        after={"email": email, "role": role, "existing_account": existing is not None},
     )
     context = {"invitation": invitation, "link": link, "valid_days": settings.INVITATION_VALID_DAYS}
 
     def send():
-        send_mail(
-            subject=_("[Rohstoff] You are invited to join %(org)s") % {"org": organisation.name},
-            message=render_to_string("core/email/invitation.txt", context),
-            from_email=None,
-            recipient_list=[email],
-        )
+        if existing is None:
+            subject = _("[Rohstoff] You are invited to join %(org)s") % {"org": organisation.name}
+            message = render_to_string("core/email/invitation.txt", context)
+        elif existing.is_active:
+            subject = _("[Rohstoff] An invitation for an address that has an account")
+            message = render_to_string(
+                "core/email/invitation_existing_account.txt",
+                {"invitation": invitation, "site_url": settings.SITE_URL},
+            )
+        else:
+            return  # a removed account: nobody to tell
+        send_mail(subject=subject, message=message, from_email=None, recipient_list=[email])
 
     transaction.on_commit(send)
     return invitation, link
@@ -287,12 +297,6 @@ def api_token_revoke(*, token: ApiToken, actor: User) -> ApiToken:
     return token
 
 
-def material_content(material: Material) -> Decimal:
-    return element_content(
-        formula=material.formula, composition=material.composition, element=material.element
-    ).quantize(Decimal("0.0000000001"))
-
-
 @transaction.atomic
 def feedback_submit(
     *, message: str, contact: str, page_url: str, user=None
@@ -314,7 +318,3 @@ def feedback_submit(
         )
     )
     return feedback
-
-
-def hash_of(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()

@@ -92,6 +92,27 @@ def test_second_factor_set_up_is_required_for_approver_and_desk(make_user, role)
     assert results == dict(SETUP_MATRIX)
 
 
+# Staff admins read every firm's data in the audit log and the admin: the same second factor.
+STAFF_SETUP_MATRIX = [
+    ("/", SETUP),
+    ("/audit/", SETUP),
+    ("/team/", SETUP),
+    ("/admin/", SETUP),
+    ("/admin/core/auditevent/", SETUP),
+    ("/account/", OK),
+    ("/accounts/2fa/", OK),
+]
+
+
+def test_second_factor_set_up_is_required_for_staff_admins(make_user):
+    client = Client()
+    client.force_login(make_user("", org=None, staff=True, mfa=False))
+    results = {path: outcome_of(client.get(path)) for path, _expected in STAFF_SETUP_MATRIX}
+    assert results == dict(STAFF_SETUP_MATRIX)
+    # The API answers a session without the factor with 403, as for the desk.
+    assert client.get("/api/v1/materials/").status_code == 403
+
+
 @pytest.mark.parametrize("role", ["member", "agency_analyst", "ministry_viewer"])
 def test_other_roles_need_no_second_factor(make_user, role):
     client = Client()

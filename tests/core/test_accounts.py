@@ -170,6 +170,17 @@ def test_approver_cannot_switch_the_required_factor_off(client, make_user):
     assert Authenticator.objects.filter(user=approver, type=Authenticator.Type.TOTP).exists()
 
 
+def test_staff_sign_in_asks_for_the_second_factor_and_keeps_it(client, staff):
+    assert staff.totp_secret  # the fixtures give staff admins their authenticator, as the desk
+    assert sign_in(client, staff.email)["Location"] == "/accounts/2fa/authenticate/"
+    assert not client.session.get("_auth_user_id")  # not signed in before the second step
+    client.post("/accounts/2fa/authenticate/", {"code": totp_code(staff.totp_secret)})
+    assert client.get("/admin/").status_code == 200
+    client.post("/accounts/reauthenticate/", {"password": TEST_PASSWORD})
+    client.post("/accounts/2fa/totp/deactivate/", {})
+    assert Authenticator.objects.filter(user=staff, type=Authenticator.Type.TOTP).exists()
+
+
 def test_a_member_may_switch_an_optional_factor_off(client, make_user):
     from tests.conftest import enable_totp
 
@@ -277,6 +288,61 @@ def test_member_admin_invites_colleagues_into_its_own_firm_only(
     )
     assert other_role.status_code == 200 and "role" in other_role.context["form"].errors
     assert Invitation.objects.count() == 1 and len(mail.outbox) == 1
+
+
+def test_inviting_an_address_that_has_an_account_looks_like_any_invitation(
+    login, member_admin_a, member_b, firm_a, django_capture_on_commit_callbacks
+):
+    client = login(member_admin_a)
+    answers = {}
+    for email in ("new@firm-a.example", member_b.email):
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(
+                "/team/", {"email": email, "organisation": firm_a.pk, "role": "member"}, follow=True
+            )
+        answers[email] = (
+            response.redirect_chain,
+            [m.message.replace(email, "ADDRESS") for m in response.context["messages"]],
+        )
+    assert answers["new@firm-a.example"] == answers[member_b.email]
+    pending = {i.email for i in client.get("/team/").context["invitations"]}
+    assert pending == {"new@firm-a.example", member_b.email}
+    # The new address gets its link; the account holder a note without one, in its own mailbox.
+    invited, note = mail.outbox
+    assert invited.to == ["new@firm-a.example"] and "/invitation/" in invited.body
+    assert note.to == [member_b.email] and "/invitation/" not in note.body
+    assert "bereits ein Konto" in note.body
+    # Nobody can turn it into a second account for the address.
+    assert User.objects.filter(email=member_b.email).count() == 1
+
+
+def test_an_invitation_for_an_existing_account_cannot_be_accepted(client, member_admin_a, member_b):
+    _invitation, link = invitation_create(
+        actor=member_admin_a,
+        email=member_b.email,
+        organisation=member_admin_a.organisation,
+        role="member",
+    )
+    path = "/" + link.split("://", 1)[1].split("/", 1)[1]
+    client.post(
+        path,
+        {
+            "full_name": "X",
+            "password1": "a-long-new-passphrase",
+            "password2": "a-long-new-passphrase",
+        },
+    )
+    member_b.refresh_from_db()
+    assert member_b.organisation != member_admin_a.organisation
+    assert member_b.check_password(TEST_PASSWORD)
+
+
+def test_staff_are_told_that_the_address_has_an_account(login, staff, member_b, firm_a):
+    response = login(staff).post(
+        "/team/", {"email": member_b.email, "organisation": firm_a.pk, "role": "member"}
+    )
+    assert response.status_code == 200 and "email" in response.context["form"].errors
+    assert not Invitation.objects.exists() and not mail.outbox
 
 
 def test_member_admin_withdraws_own_invitations_but_not_another_firms(

@@ -5,8 +5,8 @@ and staff read it (page and read-only admin)."""
 import pytest
 from django.db import DatabaseError, connection, transaction
 
-from rohstoff.core.audit import GENESIS_HASH, audit_record, audit_verify, event_hash
-from rohstoff.core.models import AuditEvent, Job
+from rohstoff.core.audit import GENESIS_HASH, audit_check, audit_record, audit_verify, event_hash
+from rohstoff.core.models import AuditCheckpoint, AuditEvent, AuditHead, Job
 from rohstoff.core.services import (
     api_token_create,
     api_token_revoke,
@@ -158,9 +158,64 @@ def test_a_removed_event_is_found(events):
 def test_a_removed_tail_is_found_against_the_last_check(events):
     checkpoint = audit_verify().as_dict()
     tamper("DELETE FROM core_auditevent WHERE seq >= 4")
-    assert audit_verify().ok  # on its own, a shortened chain looks whole ...
-    result = audit_verify(checkpoint=checkpoint)  # ... but not against what the last check saw
+    result = audit_verify(checkpoint=checkpoint)
     assert not result.ok and result.problem == "Events #4 to #5 were removed since the last check."
+
+
+def test_a_removed_tail_is_found_against_the_head_its_newest_event_recorded(events):
+    tamper("DELETE FROM core_auditevent WHERE seq >= 4")
+    result = audit_verify()  # no earlier check: the recorded head is enough
+    assert not result.ok and result.problem_code == "newest_removed"
+    assert (result.problem_seq, result.problem_last_seq) == (4, 5)
+    assert result.problem == "Events #4 to #5, the newest written, were removed."
+
+
+def test_newest_events_removed_after_the_last_check_are_found_and_each_head_published(
+    events, staff, settings, caplog
+):
+    from django.core import mail
+
+    settings.AUDIT_EMAIL = "audit-archive@rohstoff.example"
+    first = audit_check()
+    assert first.ok and first.head_seq == 5
+    for i in range(6, 9):  # written after that check ...
+        audit_record(actor=staff, action="test.later", object_type="test.thing", object_id=i)
+    tamper("DELETE FROM core_auditevent WHERE seq >= 6")  # ... and removed before the next one
+    second = audit_check()
+    assert not second.ok and second.problem_code == "newest_removed"
+    assert (second.problem_seq, second.problem_last_seq) == (6, 8)
+    # Each check kept and published the head it verified: in the log and in the audit mailbox.
+    assert list(AuditCheckpoint.objects.order_by("pk").values_list("ok", "head_seq")) == [
+        (True, 5),
+        (False, 5),
+    ]
+    archive = [m for m in mail.outbox if m.to == ["audit-archive@rohstoff.example"]]
+    assert len(archive) == 2
+    head_5 = AuditEvent.objects.get(seq=5).hash
+    assert f"#5 sha256:{head_5}" in archive[0].body and "intact" in archive[0].body
+    assert "FAILED" in archive[1].subject and "#6 to #8" in archive[1].body
+    assert f"#5 sha256:{head_5}" in caplog.text
+
+
+def test_the_newest_event_rewritten_with_a_fresh_hash_is_found(events):
+    forged = AuditEvent.objects.get(seq=5)
+    forged.after = {"n": 999}
+    tamper(
+        "UPDATE core_auditevent SET after = %s, hash = %s WHERE seq = 5",
+        ['{"n": 999}', event_hash(forged)],
+    )
+    result = audit_verify()
+    assert not result.ok and (result.problem_code, result.problem_seq) == ("head_mismatch", 5)
+
+
+def test_a_removed_head_record_is_reported(events):
+    AuditHead.objects.all().delete()
+    result = audit_verify()
+    assert not result.ok and result.problem_code == "head_missing"
+
+
+def test_an_empty_log_verifies(db):
+    assert audit_verify().ok and audit_check().ok
 
 
 def test_a_removed_and_regrown_tail_is_found_against_the_last_check(events, staff):
@@ -191,6 +246,15 @@ def test_postgresql_refuses_update_and_delete_of_audit_events(events):
     assert AuditEvent.objects.get(seq=1).action == "test.step1"
 
 
+def test_postgresql_refuses_update_and_delete_of_checkpoints(events):
+    audit_check()
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        AuditCheckpoint.objects.update(head_seq=1)
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        AuditCheckpoint.objects.all().delete()
+    assert AuditCheckpoint.objects.get().head_seq == 5
+
+
 # ---- reading it ------------------------------------------------------------------------------
 
 
@@ -210,6 +274,44 @@ def test_staff_read_the_audit_log_with_search_and_filter(login, staff, events, f
     assert [e.seq for e in client.get("/audit/?type=core.organisation").context["page"]] == [6]
     assert "core.organisation" in page.context["object_types"]
     assert "&quot;name&quot;: &quot;New&quot;" in page.content.decode()
+
+
+@pytest.fixture
+def line_event(staff, member_a, firm_a):
+    """A member's change to a demand line, as the demand service records it."""
+    return audit_record(
+        actor=member_a,
+        action="demand_line.update",
+        obj=firm_a,  # any object: its text stands for the line's "lithium-hydroxide 2027 1500 t"
+        object_type="industry.demandline",
+        object_id=4711,
+        before={"quantity": "1500.000000", "quantity_t": "1500.000000"},
+        after={"quantity": "2750.500000", "quantity_t": "2750.500000"},
+    )
+
+
+def test_staff_see_that_a_demand_line_changed_but_not_its_figures(login, staff, line_event):
+    page = login(staff).get("/audit/?type=industry.demandline")
+    html = page.content.decode()
+    [shown] = page.context["page"]
+    assert shown.seq == line_event.seq and shown.withheld
+    assert "demand_line.update" in html and "4711" in html and "buyer@firm-a.example" in html
+    assert "1500" not in html and "2750" not in html and "Firm A GmbH</td>" not in html
+    assert line_event.hash not in html
+    assert "nur die Firma und der Handelstisch" in html
+    # Nor can a search for a figure find the line.
+    assert not login(staff).get("/audit/?q=GmbH").context["page"].object_list
+
+
+def test_the_admin_withholds_a_demand_lines_figures_too(login, staff, line_event, firm_a):
+    client = login(staff)
+    detail = client.get(f"/admin/core/auditevent/{line_event.pk}/change/").content.decode()
+    assert "demand_line.update" in detail and "4711" in detail
+    assert "2750" not in detail and "1500" not in detail and line_event.hash not in detail
+    assert not client.get("/admin/core/auditevent/?q=GmbH").context["cl"].result_list
+    other = audit_record(actor=staff, action="organisation.rename", obj=firm_a, after={"n": 1})
+    found = client.get("/admin/core/auditevent/?q=GmbH").context["cl"].result_list
+    assert [e.pk for e in found] == [other.pk]
 
 
 def test_the_audit_log_pages_keep_their_filter(login, staff):
@@ -236,6 +338,8 @@ def test_staff_start_an_integrity_check_and_see_its_result(
     assert job.created_by == staff
     page = client.get("/audit/").content.decode()
     assert "5" in page and "alert--success" in page
+    # The head it verified, to compare with the mails to the audit mailbox.
+    assert AuditEvent.objects.get(seq=5).hash in page
 
 
 def test_a_failed_check_is_shown_and_mailed_to_the_admins(
@@ -249,7 +353,8 @@ def test_a_failed_check_is_shown_and_mailed_to_the_admins(
         login(staff).post("/audit/check/")
     page = login(staff).get("/audit/").content.decode()
     assert "Ereignis Nr. 2 wurde nach dem Schreiben verändert." in page and "alert--error" in page
-    assert len(mail.outbox) == 1 and "Event #2" in mail.outbox[0].body
+    to_admins = [m for m in mail.outbox if m.to == ["ops@rohstoff.example"]]
+    assert len(to_admins) == 1 and "Event #2" in to_admins[0].body
 
 
 def test_the_admin_shows_audit_events_read_only(login, staff, events):

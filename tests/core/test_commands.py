@@ -5,6 +5,7 @@ from io import StringIO
 import pytest
 from allauth.mfa.models import Authenticator
 from django.core.management import CommandError, call_command
+from django.db.models import Q
 from django.test import Client
 
 from rohstoff.core.api_auth import token_digest
@@ -33,9 +34,15 @@ def test_seed_demo_creates_every_kind_of_organisation_and_a_user_per_role(db):
     assert DEMO_PASSWORD in output
     for user in User.objects.all():
         assert user.email in output
-    # Approver and desk arrive with their second factor, so the demo can sign in at once.
-    for user in User.objects.filter(role__in=["agency_approver", "trading_desk"]):
+    # Approver, desk and staff admin arrive with their second factor, so the demo can sign in.
+    needing = User.objects.filter(
+        Q(role__in=["agency_approver", "trading_desk"]) | Q(is_staff=True)
+    )
+    assert needing.filter(is_staff=True).exists()
+    for user in needing:
         assert Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
+    staff_line = next(line for line in output.splitlines() if "admin@rohstoff.example" in line)
+    assert "second factor" in staff_line
 
 
 def test_seed_demo_is_safe_to_run_twice(db):

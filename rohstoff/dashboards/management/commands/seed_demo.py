@@ -59,13 +59,13 @@ class Command(BaseCommand):
             label = "staff admin" if staff else role
             extra = (
                 "  + second factor (see below)"
-                if role in ("trading_desk", "agency_approver")
+                if staff or role in ("trading_desk", "agency_approver")
                 else ""
             )
             self.stdout.write(f"  {email:34} {label:16} {org or ''}{extra}")
         self.stdout.write("")
         self.stdout.write(
-            f"Second factor of the desk and the approvers: authenticator-app secret {core_demo.DEMO_TOTP_SECRET}"
+            f"Second factor of the desk, the approvers and the staff admin: authenticator-app secret {core_demo.DEMO_TOTP_SECRET}"
         )
         self.stdout.write(
             "  (or, with DEBUG=true: python manage.py demo_totp desk@handelshaus.example)"
