@@ -157,92 +157,114 @@ GROUP BY element, quarter
 
 def _change_columns(x: str) -> str:
     """Net change, firms that changed, sum, largest and second largest of |x| (x: a per-firm
-    change, ``r{x}`` its rank by size)."""
+    change, ``r{x}`` its rank by size), named ``{x}_net``, ``{x}_n`` ..."""
     return (
-        f"SUM({x}), SUM(CASE WHEN {x} <> 0 THEN 1 ELSE 0 END), SUM(ABS({x})), MAX(ABS({x})), "
-        f"SUM(CASE WHEN r{x} = 2 THEN ABS({x}) ELSE 0 END)"
+        f"SUM({x}) AS {x}_net, SUM(CASE WHEN {x} <> 0 THEN 1 ELSE 0 END) AS {x}_n, "
+        f"SUM(ABS({x})) AS {x}_sum, MAX(ABS({x})) AS {x}_max, "
+        f"SUM(CASE WHEN r{x} = 2 THEN ABS({x}) ELSE 0 END) AS {x}_second"
     )
 
 
-# Per cell of the new set and per earlier published set of the round that disclosed that cell:
-# each firm's change of demand (and of its firm and indicative parts) since that set, in
-# micro-tonnes (a firm missing on one side counts as 0), then the statistics of those changes.
-# ``parts`` says whether that set showed the cell's parts too.
+def _change_names(x: str) -> str:
+    return ", ".join(f"y.{x}_{name}" for name in ("net", "n", "sum", "max", "second"))
+
+
+# The round's earlier published sets: a reader may have kept any of them.
+EARLIER_SETS_SQL = """
+SELECT id AS v FROM {set}
+WHERE round_id = %(round_id)s AND published_at IS NOT NULL AND id <> %(set_id)s
+"""
+
+# Per earlier published set, each firm's change of demand (and of its firm and indicative parts)
+# in each cell since that set, in micro-tonnes (a firm missing on one side counts as 0). Only
+# firms whose demand changed are kept: usually none, e.g. after a refresh for contracted volumes.
+# One hash join of the new set's firm positions with each earlier set's, no sort.
+FIRM_CHANGES_SQL = """
+CREATE TEMPORARY TABLE firm_changes AS
+SELECT COALESCE(n.v, o.position_set_id) AS v,
+       COALESCE(n.material_id, o.material_id) AS material_id,
+       COALESCE(n.quarter, o.quarter) AS quarter,
+       COALESCE(n.organisation_id, o.organisation_id) AS organisation_id,
+       CAST(ROUND((COALESCE(n.demand_t, 0) - COALESCE(o.demand_t, 0)) * 1000000) AS BIGINT) AS t,
+       CAST(ROUND((COALESCE(n.demand_firm_t, 0) - COALESCE(o.demand_firm_t, 0)) * 1000000)
+            AS BIGINT) AS f,
+       CAST(ROUND((COALESCE(n.demand_indicative_t, 0) - COALESCE(o.demand_indicative_t, 0))
+                  * 1000000) AS BIGINT) AS i
+FROM (
+    SELECT e.v, fp.organisation_id, fp.material_id, fp.quarter,
+           fp.demand_t, fp.demand_firm_t, fp.demand_indicative_t
+    FROM {fp} fp JOIN ({earlier}) e ON fp.position_set_id = %(set_id)s
+) n
+FULL OUTER JOIN (
+    SELECT fp.position_set_id, fp.organisation_id, fp.material_id, fp.quarter,
+           fp.demand_t, fp.demand_firm_t, fp.demand_indicative_t
+    FROM {fp} fp JOIN ({earlier}) e ON fp.position_set_id = e.v
+) o ON o.position_set_id = n.v AND o.organisation_id = n.organisation_id
+   AND o.material_id = n.material_id AND o.quarter = n.quarter
+WHERE n.v IS NULL OR o.position_set_id IS NULL OR n.demand_t <> o.demand_t
+   OR n.demand_firm_t <> o.demand_firm_t OR n.demand_indicative_t <> o.demand_indicative_t
+"""
+
+# Per earlier set and cell it disclosed: the statistics of the firms' changes of demand and of
+# each part (NULL where no firm changed), and whether that set showed the parts too.
 CHANGE_STATS_SQL = """
-WITH shown AS (
+SELECT e.v, e.material_id, e.quarter, e.parts, {cols_t}, {cols_f}, {cols_i}
+FROM (
     SELECT c.position_set_id AS v, c.material_id AS material_id, c.quarter AS quarter,
            CASE WHEN c.firm_disclosed AND c.indicative_disclosed THEN 1 ELSE 0 END AS parts
-    FROM {cell} c JOIN {set} s ON s.id = c.position_set_id
-    WHERE s.round_id = %(round_id)s AND s.published_at IS NOT NULL AND s.id <> %(set_id)s
-      AND c.disclosed = %(true)s
-),
-d AS (
-    SELECT v, material_id, quarter, parts, organisation_id, SUM(t) AS t, SUM(f) AS f, SUM(i) AS i
+    FROM {cell} c JOIN ({earlier}) s ON s.v = c.position_set_id
+    WHERE c.disclosed = %(true)s
+) e
+LEFT JOIN (
+    SELECT v, material_id, quarter, {t}, {f}, {i}
     FROM (
-        SELECT e.v, e.material_id, e.quarter, e.parts, fp.organisation_id,
-               CAST(ROUND(fp.demand_t * 1000000) AS BIGINT) AS t,
-               CAST(ROUND(fp.demand_firm_t * 1000000) AS BIGINT) AS f,
-               CAST(ROUND(fp.demand_indicative_t * 1000000) AS BIGINT) AS i
-        FROM shown e JOIN {fp} fp
-          ON fp.position_set_id = %(set_id)s AND fp.material_id = e.material_id
-         AND fp.quarter = e.quarter
-        UNION ALL
-        SELECT e.v, e.material_id, e.quarter, e.parts, fp.organisation_id,
-               -CAST(ROUND(fp.demand_t * 1000000) AS BIGINT),
-               -CAST(ROUND(fp.demand_firm_t * 1000000) AS BIGINT),
-               -CAST(ROUND(fp.demand_indicative_t * 1000000) AS BIGINT)
-        FROM shown e JOIN {fp} fp
-          ON fp.position_set_id = e.v AND fp.material_id = e.material_id AND fp.quarter = e.quarter
-    ) u
-    GROUP BY v, material_id, quarter, parts, organisation_id
-)
-SELECT v, material_id, quarter, parts, {t}, {f}, {i}
-FROM (
-    SELECT v, material_id, quarter, parts, t, f, i,
-           ROW_NUMBER() OVER (PARTITION BY v, material_id, quarter ORDER BY ABS(t) DESC) AS rt,
-           ROW_NUMBER() OVER (PARTITION BY v, material_id, quarter ORDER BY ABS(f) DESC) AS rf,
-           ROW_NUMBER() OVER (PARTITION BY v, material_id, quarter ORDER BY ABS(i) DESC) AS ri
-    FROM d
-) y
-GROUP BY v, material_id, quarter, parts
-""".replace("{t}", _change_columns("t"))
-CHANGE_STATS_SQL = CHANGE_STATS_SQL.replace("{f}", _change_columns("f"))
-CHANGE_STATS_SQL = CHANGE_STATS_SQL.replace("{i}", _change_columns("i"))
+        SELECT v, material_id, quarter, t, f, i,
+               ROW_NUMBER() OVER (PARTITION BY v, material_id, quarter ORDER BY ABS(t) DESC) AS rt,
+               ROW_NUMBER() OVER (PARTITION BY v, material_id, quarter ORDER BY ABS(f) DESC) AS rf,
+               ROW_NUMBER() OVER (PARTITION BY v, material_id, quarter ORDER BY ABS(i) DESC) AS ri
+        FROM firm_changes
+    ) w
+    GROUP BY v, material_id, quarter
+) y ON y.v = e.v AND y.material_id = e.material_id AND y.quarter = e.quarter
+"""
 
-# The same for roll-up cells: each firm's change of contained element (over all materials of the
-# element, with today's element contents on both sides) since each earlier published set that
-# disclosed the roll-up cell.
+# The same for roll-up cells, on each firm's change of contained element (over all materials of
+# the element, with today's element contents).
 ELEMENT_CHANGE_STATS_SQL = """
-WITH shown AS (
-    SELECT c.position_set_id AS v, c.element AS element, c.quarter AS quarter
-    FROM {element_cell} c JOIN {set} s ON s.id = c.position_set_id
-    WHERE s.round_id = %(round_id)s AND s.published_at IS NOT NULL AND s.id <> %(set_id)s
-      AND c.disclosed = %(true)s
-),
-d AS (
-    SELECT v, element, quarter, organisation_id, SUM(c) AS c
-    FROM (
-        SELECT e.v, e.element, e.quarter, fp.organisation_id,
-               CAST(ROUND(fp.demand_t * 1000000) AS BIGINT) * m.element_content AS c
-        FROM shown e JOIN {material} m ON m.element = e.element
-        JOIN {fp} fp
-          ON fp.position_set_id = %(set_id)s AND fp.material_id = m.id AND fp.quarter = e.quarter
-        UNION ALL
-        SELECT e.v, e.element, e.quarter, fp.organisation_id,
-               -CAST(ROUND(fp.demand_t * 1000000) AS BIGINT) * m.element_content
-        FROM shown e JOIN {material} m ON m.element = e.element
-        JOIN {fp} fp ON fp.position_set_id = e.v AND fp.material_id = m.id AND fp.quarter = e.quarter
-    ) u
-    GROUP BY v, element, quarter, organisation_id
-)
-SELECT v, element, quarter, {c}
+SELECT e.v, e.element, e.quarter, {cols_c}
 FROM (
-    SELECT v, element, quarter, c,
-           ROW_NUMBER() OVER (PARTITION BY v, element, quarter ORDER BY ABS(c) DESC) AS rc
-    FROM d
-) y
-GROUP BY v, element, quarter
-""".replace("{c}", _change_columns("c"))
+    SELECT c.position_set_id AS v, c.element AS element, c.quarter AS quarter
+    FROM {element_cell} c JOIN ({earlier}) s ON s.v = c.position_set_id
+    WHERE c.disclosed = %(true)s
+) e
+LEFT JOIN (
+    SELECT v, element, quarter, {c}
+    FROM (
+        SELECT v, element, quarter, c,
+               ROW_NUMBER() OVER (PARTITION BY v, element, quarter ORDER BY ABS(c) DESC) AS rc
+        FROM (
+            SELECT x.v AS v, m.element AS element, x.quarter AS quarter, x.organisation_id,
+                   SUM(x.t * m.element_content) AS c
+            FROM firm_changes x JOIN {material} m ON m.id = x.material_id
+            GROUP BY x.v, m.element, x.quarter, x.organisation_id
+        ) a
+        WHERE c <> 0
+    ) w
+    GROUP BY v, element, quarter
+) y ON y.v = e.v AND y.element = e.element AND y.quarter = e.quarter
+"""
+
+
+def _change_sql(sql: str, tables: dict) -> str:
+    return sql.format(
+        earlier=EARLIER_SETS_SQL.format(**tables),
+        t=_change_columns("t"),
+        f=_change_columns("f"),
+        i=_change_columns("i"),
+        c=_change_columns("c"),
+        **{f"cols_{x}": _change_names(x) for x in "tfic"},
+        **tables,
+    )
 
 
 def _micro(value) -> Decimal:
@@ -478,8 +500,13 @@ def _change_statistics(
     if not earlier:
         return earlier
     params = {"round_id": round_id, "set_id": set_id, "true": True}
-    with connection.cursor() as cursor:
-        cursor.execute(CHANGE_STATS_SQL.format(**tables), params)
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # Two sets' firm positions are grouped per firm and cell: in memory, not on disk.
+            cursor.execute("SET LOCAL work_mem = '64MB'")
+        cursor.execute("DROP TABLE IF EXISTS firm_changes")
+        cursor.execute(_change_sql(FIRM_CHANGES_SQL, tables), params)
+        cursor.execute(_change_sql(CHANGE_STATS_SQL, tables), params)
         for row in cursor.fetchall():
             v, key, parts = int(row[0]), (int(row[1]), int(row[2])), bool(row[3])
             change = disclosure.CellChange(
@@ -492,12 +519,13 @@ def _change_statistics(
             earlier[v].cells.append((key, change))
             if key in cells:
                 cells[key]["input"].changes.append(change)
-        cursor.execute(ELEMENT_CHANGE_STATS_SQL.format(**tables), params)
+        cursor.execute(_change_sql(ELEMENT_CHANGE_STATS_SQL, tables), params)
         for v, element, quarter, *stats in cursor.fetchall():
             key, change = (element, int(quarter)), _change(*stats)
             earlier[int(v)].rollups.append((key, change))
             if key in rollups:
                 rollups[key]["input"].changes.append(change)
+        cursor.execute("DROP TABLE firm_changes")
     return earlier
 
 
