@@ -8,6 +8,12 @@ hidden too (earliest quarter on ties), so that no row total gives the hidden cel
 cell is hidden when it fails the rule itself or when any of its material cells is hidden. A cell's
 firm and indicative parts are shown only when each part passes the rule on its own.
 
+A re-published position set must not give a firm's figure back by subtraction: a figure (a cell's
+demand, its firm and indicative parts, a roll-up cell) that a reader saw in an earlier published
+set of the round and whose value has changed since is shown again only when the change itself
+passes the rule (:func:`change_passes`); otherwise the cell is hidden for the reason ``change``.
+docs/disclosure.md states all of these rules with a worked example.
+
 Everything here is pure: it works on the few per-cell statistics the aggregation computed in the
 database, never on demand lines. :func:`present_cell` is the one place that turns a stored cell
 into what a given reader may see, so pages, API, exports and charts cannot disagree.
@@ -46,6 +52,33 @@ def primary_reason(part: PartStats, *, min_firms: int, p: Decimal) -> str:
     if part.total - part.largest - part.second < p * part.largest:
         return HiddenReason.DOMINANCE
     return ""
+
+
+@dataclass(frozen=True)
+class ChangeStats:
+    """How one figure changed since an earlier published set that showed it: ``net`` is what a
+    reader gets by subtracting the two published values, ``firms`` the statistics of the absolute
+    per-firm changes (total, the two largest, and how many firms changed at all)."""
+
+    net: Decimal
+    firms: PartStats
+
+
+def change_passes(change: ChangeStats, *, min_firms: int, p: Decimal) -> bool:
+    """The new value may be shown next to the old one: it did not change, or the change passes the
+    rule as a cell of its own would (enough firms changed; no firm's change dominates)."""
+    return change.net == ZERO or not primary_reason(change.firms, min_firms=min_firms, p=p)
+
+
+@dataclass(frozen=True)
+class CellChange:
+    """One material cell against one earlier published set in which it was disclosed."""
+
+    position_set: int
+    total: ChangeStats
+    firm: ChangeStats
+    indicative: ChangeStats
+    parts_shown: bool  # that set showed the cell's firm and indicative parts too
 
 
 def part_passes(part: PartStats, *, min_firms: int, p: Decimal) -> bool:
@@ -89,6 +122,21 @@ class CellInput:
     total: PartStats
     firm: PartStats
     indicative: PartStats
+    # Against every earlier published set of the round that disclosed this cell.
+    changes: list[CellChange] = field(default_factory=list)
+
+    def change_reason(self, *, min_firms: int, p: Decimal) -> str:
+        if all(change_passes(c.total, min_firms=min_firms, p=p) for c in self.changes):
+            return ""
+        return HiddenReason.CHANGE
+
+    def parts_changes_pass(self, *, min_firms: int, p: Decimal) -> bool:
+        return all(
+            change_passes(c.firm, min_firms=min_firms, p=p)
+            and change_passes(c.indicative, min_firms=min_firms, p=p)
+            for c in self.changes
+            if c.parts_shown
+        )
 
 
 @dataclass
@@ -105,6 +153,8 @@ class RollupInput:
     quarter: int
     total: PartStats
     material_ids: set[int] = field(default_factory=set)
+    # Against every earlier published set of the round that disclosed this roll-up cell.
+    changes: list[ChangeStats] = field(default_factory=list)
 
 
 def decide(
@@ -120,7 +170,8 @@ def decide(
             row=c.material_id,
             quarter=c.quarter,
             demand=c.total.total,
-            reason=primary_reason(c.total, min_firms=min_firms, p=p),
+            reason=primary_reason(c.total, min_firms=min_firms, p=p)
+            or c.change_reason(min_firms=min_firms, p=p),
         )
         for c in cells
     }
@@ -129,6 +180,10 @@ def decide(
     rollup_decisions = {}
     for r in rollups:
         reason = primary_reason(r.total, min_firms=min_firms, p=p)
+        if not reason and not all(
+            change_passes(change, min_firms=min_firms, p=p) for change in r.changes
+        ):
+            reason = HiddenReason.CHANGE
         if not reason and any(material_decisions[(m, r.quarter)].hidden for m in r.material_ids):
             reason = HiddenReason.PART_HIDDEN
         rollup_decisions[(r.element, r.quarter)] = Decision(
@@ -143,6 +198,7 @@ def decide(
             not decision.hidden
             and part_passes(c.firm, min_firms=min_firms, p=p)
             and part_passes(c.indicative, min_firms=min_firms, p=p)
+            and c.parts_changes_pass(min_firms=min_firms, p=p)
         )
         outcomes[(c.material_id, c.quarter)] = CellOutcome(
             disclosed=not decision.hidden,

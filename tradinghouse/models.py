@@ -4,6 +4,11 @@ flags, and its element roll-up.
 Each aggregation writes a complete new ``PositionSet`` and then makes it current in one small
 transaction, so readers see either the old positions or the new ones, never a mix; a failed run
 leaves the current set untouched. Quantities are tonnes at 6 decimal places.
+
+Earlier published sets (``published_at`` set, no longer current) stay as long as a figure they
+disclosed could still be compared with a newer one: disclosure control needs their firm positions
+to check what a reader learns by subtraction (docs/disclosure.md). Readers only ever see the
+current set.
 """
 
 from decimal import Decimal
@@ -25,6 +30,7 @@ class HiddenReason(models.TextChoices):
     DOMINANCE = "dominance", _("one firm dominates (p% rule)")
     COMPLEMENTARY = "complementary", _("hidden so that the row total does not reveal another cell")
     PART_HIDDEN = "part_hidden", _("a material in this roll-up is hidden")
+    CHANGE = "change", _("its change since an earlier publication would reveal a firm")
 
 
 class PositionSet(models.Model):
