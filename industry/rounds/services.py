@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from rohstoff.core.audit import audit_record, snapshot
 from rohstoff.core.errors import StateConflict
 from rohstoff.core.models import User
+from rohstoff.core.outbox import enqueue_on_commit
 from rohstoff.core.periods import PeriodError, Quarter
 
 from .. import signals
@@ -200,8 +201,9 @@ def round_open(*, round: DemandRound, actor: User) -> DemandRound:
     )
     from ..tasks import send_round_opened_notice
 
-    round_id = locked.pk
-    transaction.on_commit(lambda: send_round_opened_notice.delay(round_id))
+    # Through the outbox: a broker outage must neither fail the committed opening nor lose the
+    # notice (docs/operations.md).
+    enqueue_on_commit(send_round_opened_notice, round_id=locked.pk)
     return locked
 
 

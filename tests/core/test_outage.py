@@ -101,7 +101,7 @@ def test_closing_a_round_while_the_broker_is_down_succeeds_and_queues_its_aggreg
     desk,
     django_capture_on_commit_callbacks,
 ):
-    from industry.services import round_close
+    from industry.rounds.services import round_close
 
     from tradinghouse.services import AGGREGATION_JOB
 
