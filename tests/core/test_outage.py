@@ -102,7 +102,6 @@ def test_closing_a_round_while_the_broker_is_down_succeeds_and_queues_its_aggreg
     django_capture_on_commit_callbacks,
 ):
     from industry.rounds.services import round_close
-
     from tradinghouse.services import AGGREGATION_JOB
 
     round = make_round(state="open")
