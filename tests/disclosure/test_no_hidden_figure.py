@@ -232,13 +232,9 @@ def _patterns(resolvers, prefix="", namespace=""):
             ns = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
             yield from _patterns(entry.url_patterns, prefix + str(entry.pattern), ns)
         elif isinstance(entry, URLPattern) and entry.name:
-            pattern = entry.pattern
-            names = (
-                set(pattern.converters)
-                if hasattr(pattern, "converters")
-                else set(pattern.regex.groupindex)
-            )
-            yield prefix + str(pattern), namespace + entry.name, names
+            # Named groups of path() and re_path() patterns alike.
+            names = set(entry.pattern.regex.groupindex)
+            yield prefix + str(entry.pattern), namespace + entry.name, names
 
 
 def sweep_urls(round) -> list[str]:
@@ -428,6 +424,21 @@ def test_no_hidden_figure_reaches_a_reader_under_disclosure_control(
     assert answered
     if reader.role not in POSITION_READERS.roles:
         return
+    pooled = {
+        reverse("home"),
+        reverse("tradinghouse:position_overview"),
+        reverse("tradinghouse:round_dashboard", args=[round.pk]),
+        reverse("tradinghouse:round_export", args=[round.pk, "csv"]),
+        reverse("tradinghouse:round_export", args=[round.pk, "xlsx"]),
+        reverse("api_round_positions", args=[round.pk]),
+        reverse("api_round_positions", args=[round.pk]) + "?by=element",
+    }
+    if reader.is_member:
+        pooled |= {reverse("contracts:my_allocations")}
+        pooled |= {reverse("contracts:my_allocations_export", args=[f]) for f in ("csv", "xlsx")}
+    if reader.is_ministry:
+        pooled |= {reverse("contracts:overview")}
+    assert pooled <= set(answered), f"the sweep missed {pooled - set(answered)}"
     dashboard = client.get(
         reverse("tradinghouse:round_dashboard", args=[round.pk]), HTTP_ACCEPT_LANGUAGE=lang
     )
