@@ -102,6 +102,11 @@ class User(AbstractBaseUser, PermissionsMixin):
     role = models.CharField(_("role"), max_length=20, choices=Role.choices, blank=True)
     is_staff = models.BooleanField(_("staff admin"), default=False)
     is_active = models.BooleanField(_("active"), default=True)
+    # The language mail is written in (rohstoff.core.language.reader_language); kept current when
+    # the user switches the pages' language.
+    language = models.CharField(
+        _("language"), max_length=8, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
+    )
     date_joined = models.DateTimeField(default=timezone.now)
 
     objects = UserManager()

@@ -139,6 +139,16 @@ def user_deactivate(*, user: User, actor: User) -> User:
     return user
 
 
+def user_set_language(*, user: User, language: str) -> User:
+    """Save ``language`` (one of ``settings.LANGUAGES``) as the language ``user`` reads mail in."""
+    if language not in dict(settings.LANGUAGES):
+        raise ValidationError({"language": _("Select a valid language.")})
+    if user.language != language:
+        User.objects.filter(pk=user.pk).update(language=language)
+        user.language = language
+    return user
+
+
 def _new_secret() -> str:
     return secrets.token_urlsafe(32)
 
