@@ -55,8 +55,8 @@ def mail_enqueue(
     """Queue the mail ``template`` to each of ``to`` (users or addresses), one mail each, so that
     recipients do not learn of each other. Sent after the current transaction commits.
 
-    ``language`` fixes the language (for an address that belongs to no user); otherwise a user
-    reads in their saved language and an address in the platform's (German). Returns the number
+    ``language`` fixes the language; otherwise a user reads in their saved language, an address
+    in the language of the user who has it, else in the platform's (German). Returns the number
     of mails queued.
     """
     from .outbox import enqueue_on_commit
@@ -175,7 +175,9 @@ def build_message(
         log.info("Mail %s to %s not sent: %s is gone.", template, email, exc)
         return None
     if not language:
-        language = reader_language(user=user) if user else settings.LANGUAGE_CODE
+        # An address (a shared mailbox, say) that is also a user's reads in that user's language.
+        reader = user or User.objects.filter(email__iexact=email).first()
+        language = reader_language(user=reader) if reader else settings.LANGUAGE_CODE
     subject, body = render(template, {**values, "recipient": user}, language=language)
     return EmailMessage(subject=subject, body=body, to=[email])
 
