@@ -36,7 +36,13 @@ class ScopedViewSet(GenericViewSet):
     Subclasses implement ``scoped_queryset()``; they may not override ``get_queryset`` or set a
     class-level ``queryset``, so scoping cannot be forgotten (a subclass that tries fails at
     import). Objects outside the scope answer 404, exactly as missing ones.
+
+    Object ids are integers: a key that is not one does not match the route (404), and the schema
+    types it as an integer (rohstoff.core.openapi.AutoSchema). A viewset keyed by something else
+    (materials by code) sets its own ``lookup_value_regex``.
     """
+
+    lookup_value_regex = "[0-9]+"
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
