@@ -170,6 +170,23 @@ def api_world(
         fee_value=D("1.5"),
         project=project,
     )
+    contracts.contract_create(  # a fixed price: no quotational period
+        actor=desk,
+        reference="OFF-API-2",
+        counterparty=counterparty,
+        round=closed,
+        material=lioh,
+        start_quarter=first.index,
+        end_quarter=(first + 3).index,
+        annual_volume_t=D("8"),
+        lot_size_t=D("1"),
+        incoterm="CIF",
+        incoterm_place="Hamburg",
+        currency="EUR",
+        price_unit="t",
+        pricing_type="fixed",
+        fixed_price=D("11800"),
+    )
     contracts.schedule_generate(contract=contract, actor=desk)
     contracts.contract_transition(contract=contract, actor=desk, to_state="negotiating")
     contracts.contract_transition(contract=contract, actor=desk, to_state="signed")

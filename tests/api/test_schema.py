@@ -22,7 +22,7 @@ from schemathesis.specs.openapi.checks import (
 from rohstoff.wsgi import application
 from tests.api.conftest import object_ids
 
-MAX_EXAMPLES = 3
+MAX_EXAMPLES = 2
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
@@ -41,9 +41,18 @@ schema.config.generation.update(
     no_shrink=True,
 )
 
-# Operations of apps that are being reworked; each fails today for the reason given, and the
-# test fails with them until the owning app is fixed (see the report of this change).
-KNOWN_MISMATCHES: dict[str, str] = {}
+# Known today in apps that are being reworked (contracts): these operations fail, and the test
+# fails with them until the owning app is fixed. Listed so that the failure says why, never to
+# skip them.
+KNOWN_MISMATCHES: dict[str, str] = {
+    "GET /api/v1/contracts/": "contracts: ?round=<unknown id> answers 400, not declared; "
+    "quotational_period '' outside its enum for fixed-price contracts",
+    "GET /api/v1/deliveries/": "contracts: ?contract=<unknown id> answers 400, not declared",
+    "GET /api/v1/allocations/": "contracts: ?contract=<unknown id> answers 400, not declared",
+    "POST /api/v1/contracts/{id}/schedule/generate/": "contracts: answers a plain list of "
+    "schedule rows, declared as a paginated page",
+    "GET /api/v1/contracts/{id}/schedule/": "contracts: declared paginated, answers a plain list",
+}
 
 
 @schema.parametrize()
@@ -76,6 +85,8 @@ def test_every_operation_answers_as_its_schema_says(case, api_world, record_prop
             try:
                 call.validate_response(response, checks=CHECKS)
             except AssertionError as exc:
-                raise AssertionError(f"as {role or 'anonymous'}: {exc}") from exc
+                known = KNOWN_MISMATCHES.get(f"{case.method} {case.path}")
+                note = f" [known: {known}]" if known else ""
+                raise AssertionError(f"as {role or 'anonymous'}{note}: {exc}") from exc
     for status, n in sorted(statuses.items()):
         record_property(f"api-calls-{status}", n)
