@@ -368,6 +368,7 @@ REST_FRAMEWORK = {
     # JSON only: an endpoint that takes a file (the demand upload) declares multipart itself.
     # Offering every body as JSON, form and multipart makes generated clients unusable.
     "DEFAULT_PARSER_CLASSES": ["rohstoff.core.api_parsers.DecimalJSONParser"],
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "COERCE_DECIMAL_TO_STRING": True,
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     "EXCEPTION_HANDLER": "rohstoff.core.api.exception_handler",
