@@ -34,5 +34,5 @@ USER rohstoff
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --retries=3 CMD ["python", "scripts/healthcheck"]
 # A SECRET_KEY from the environment, or one generated once into /var/lib/rohstoff/secrets.
-ENTRYPOINT ["scripts/docker-entrypoint"]
+ENTRYPOINT ["/app/scripts/docker-entrypoint"]
 CMD ["gunicorn", "rohstoff.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]

@@ -99,7 +99,7 @@ def test_the_image_generates_its_secret_key_once_and_keeps_it(tmp_path):
 
 def test_dockerfile_uses_the_entrypoint_and_leaves_dot_env_out():
     dockerfile = (ROOT / "Dockerfile").read_text()
-    assert 'ENTRYPOINT ["scripts/docker-entrypoint"]' in dockerfile
+    assert 'ENTRYPOINT ["/app/scripts/docker-entrypoint"]' in dockerfile
     assert 'CMD ["python", "scripts/healthcheck"]' in dockerfile
     assert ".env" in (ROOT / ".dockerignore").read_text().split()
 
