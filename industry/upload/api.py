@@ -11,7 +11,6 @@ from drf_spectacular.utils import (
 )
 from rest_framework import serializers, status
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from rohstoff.core.openapi import with_errors
@@ -57,7 +56,7 @@ class DemandUploadMixin:
             400: OpenApiResponse(UPLOAD_ERRORS, description="Every error by row and column"),
         },
     )
-    @action(detail=False, methods=["post"], parser_classes=[MultiPartParser, FormParser])
+    @action(detail=False, methods=["post"], parser_classes=[MultiPartParser])
     def upload(self, request, round_pk=None):
         round = self.round()
         uploaded = request.FILES.get("file")
