@@ -13,6 +13,7 @@ from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from rohstoff.core.api_parsers import MultiPartParser
 from rohstoff.core.openapi import with_errors
 
 from ..forms import prefers_comma
