@@ -161,7 +161,8 @@ def test_element_rollup_in_contained_element_and_lce(make_round, firms, add_line
     assert ndpr.demand_t == (20 * Material.objects.get(code="ndpr-oxide").element_content).quantize(
         D("0.000001")
     )
-    # Sanity against DESIGN.md's figures: LiOH.H2O holds 0.16539 Li and 0.8804 t LCE per tonne.
+    # Sanity against docs/periods-and-units.md's figures: LiOH.H2O holds 0.16539 Li and 0.8804 t
+    # LCE per tonne.
     assert lioh.quantize(D("0.00001")) == D("0.16539")
     assert (lioh * LCE_PER_LITHIUM).quantize(D("0.0001")) == D("0.8804")
 
