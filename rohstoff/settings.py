@@ -440,7 +440,8 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Domain settings --------------------------------------------------------------------------
-# Disclosure control (DESIGN.md): the minimum number of contributing firms, and p of the p% rule.
+# Disclosure control (docs/disclosure.md): the minimum number of contributing firms, and p of the
+# p% rule.
 DISCLOSURE_MIN_FIRMS = _int("DISCLOSURE_MIN_FIRMS", 5)
 DISCLOSURE_P = _decimal_str("DISCLOSURE_P", "0.10")
 DEMAND_FILE_MAX_BYTES = _int("DEMAND_FILE_MAX_BYTES", 10 * 1024 * 1024)

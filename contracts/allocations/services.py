@@ -119,7 +119,7 @@ def _check_allocatable(contract: OfftakeContract) -> None:
 @transaction.atomic
 def allocation_preview(*, contract: OfftakeContract, actor) -> AllocationRound:
     """Compute (or recompute) the draft allocation of every scheduled quarter of the contract by
-    the DESIGN.md rule. Overrides of an earlier draft are discarded."""
+    the rule in docs/allocation.md. Overrides of an earlier draft are discarded."""
     contract = (
         OfftakeContract.objects.select_for_update().select_related("round").get(pk=contract.pk)
     )

@@ -1,4 +1,4 @@
-"""REST API of demand lines, as DESIGN.md fixes it: a member its own firm's lines, the desk all."""
+"""REST API of demand lines (docs/demand-file.md): a member its own firm's lines, the desk all."""
 
 from __future__ import annotations
 

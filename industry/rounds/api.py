@@ -1,5 +1,5 @@
-"""REST API of demand rounds, as DESIGN.md fixes it. Thin: serializers parse, services write,
-selectors scope (objects outside the caller's scope answer 404)."""
+"""REST API of demand rounds (docs/demand-file.md, "The API"). Thin: serializers parse, services
+write, selectors scope (objects outside the caller's scope answer 404)."""
 
 from __future__ import annotations
 

@@ -1,9 +1,9 @@
 """Reads of rounds and lines with their rules. Every function takes the acting user; an object the
 user may not see raises Http404, exactly like one that does not exist.
 
-Who sees what (DESIGN.md): the desk sees every round and every line (trustee); a member sees the
-rounds that are not drafts and only its own firm's lines; agency and ministry see rounds that are
-not drafts and no line at all.
+Who sees what (docs/roles-and-visibility.md): the desk sees every round and every line (trustee);
+a member sees the rounds that are not drafts and only its own firm's lines; agency and ministry see
+rounds that are not drafts and no line at all.
 """
 
 from __future__ import annotations

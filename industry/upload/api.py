@@ -22,7 +22,7 @@ from .reading import size_error
 
 
 class UploadSerializer(serializers.Serializer):
-    file = serializers.FileField(help_text="CSV or XLSX as DESIGN.md's demand file")
+    file = serializers.FileField(help_text="A demand file (CSV or XLSX), one demand line a row")
 
 
 UPLOAD_ERRORS = inline_serializer(

@@ -1,4 +1,4 @@
-"""Reading and validating a demand file (CSV or XLSX) as DESIGN.md's "Demand file" fixes it.
+"""Reading and validating a demand file (CSV or XLSX) as docs/demand-file.md fixes it.
 
 Everything here is vectorised with pandas over string columns (``dtype=str``): no ORM object and
 no form per row. The result is either a list of errors (``{"row", "column", "message"}``, rows

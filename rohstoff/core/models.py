@@ -86,8 +86,8 @@ class UserManager(BaseUserManager):
 
 
 class User(AbstractBaseUser, PermissionsMixin):
-    """A person. Their membership is one organisation and one role in it (DESIGN: one
-    organisation per user); staff admins may have neither."""
+    """A person. Their membership is one organisation and one role in it (one organisation per
+    user, docs/roles-and-visibility.md); staff admins may have neither."""
 
     email = models.EmailField(_("e-mail address"), unique=True)
     full_name = models.CharField(_("name"), max_length=200, blank=True)
@@ -201,7 +201,8 @@ class CrmaStatus(models.TextChoices):
 
 
 class Material(models.Model):
-    """A tradeable product and grade class: the pooling unit of demand (DESIGN.md)."""
+    """A tradeable product and grade class: the pooling unit of demand
+    (docs/periods-and-units.md)."""
 
     code = models.SlugField(_("code"), max_length=60, unique=True)
     name_en = models.CharField(_("name (English)"), max_length=200)

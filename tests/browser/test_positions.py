@@ -76,15 +76,15 @@ def test_desk_closes_the_round_watches_the_progress_and_a_member_sees_its_share(
     analyst,
     monkeypatch,
 ):
-    from tradinghouse import services
+    from tradinghouse.aggregation import pooling
 
-    original = services._cell_statistics
+    original = pooling.cell_statistics
 
     def slow_cell_statistics(*args, **kwargs):  # long enough for the page to show the running job
         time.sleep(2.5)
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(services, "_cell_statistics", slow_cell_statistics)
+    monkeypatch.setattr(pooling, "cell_statistics", slow_cell_statistics)
     page.on("dialog", lambda dialog: dialog.accept())
 
     browser_login(desk)
