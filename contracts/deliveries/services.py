@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from rohstoff.core.audit import audit_record, snapshot
 from rohstoff.core.errors import StateConflict
+from rohstoff.core.formatting import format_date, format_tonnes
 from rohstoff.core.periods import Quarter
 
 from .. import schedule as schedule_rules
@@ -185,14 +186,17 @@ def deliveries_flag(*, today: datetime.date | None = None) -> list[ScheduleFlag]
                     lines.append(
                         f"- {e.contract.reference} ({e.contract.counterparty.name}, {e.contract.material.name_de}) "
                         f"{e.period}: {_(flag.get_status_display())}, "
-                        + _("scheduled %(scheduled)s t, delivered %(delivered)s t")
-                        % {"scheduled": e.quantity_t, "delivered": flag.delivered_t}
+                        + _("scheduled %(scheduled)s, delivered %(delivered)s")
+                        % {
+                            "scheduled": format_tonnes(e.quantity_t),
+                            "delivered": format_tonnes(flag.delivered_t),
+                        }
                     )
                 subject = _("[Rohstoff] %(count)s deliveries late or short") % {
                     "count": len(new_flags)
                 }
                 body = (
-                    _("The daily check of %(date)s found:") % {"date": today.strftime("%d.%m.%Y")}
+                    _("The daily check of %(date)s found:") % {"date": format_date(today)}
                     + "\n\n"
                     + "\n".join(lines)
                     + "\n\n"
