@@ -13,8 +13,9 @@ PostgreSQL and SQLite alike), which makes the half-to-even split of a year exact
 ``round()`` rounds half away from zero, so the rounding is written out in SQL below.
 
 A round's earlier published sets are kept as long as a figure they disclosed could still be
-compared with a new one (docs/disclosure.md, "Re-published positions"): two more set-based reads
-compute, per cell and per roll-up cell, how each firm's demand changed since each such set, and
+compared with a new one (docs/disclosure.md, "Re-published positions"): three more set-based
+queries compute, per cell and per roll-up cell, how each firm's demand changed since each such set
+(keeping only the firms that changed), and
 disclosure control hides a figure whose change would reveal a firm. An earlier set whose every
 disclosed figure the new set shows unchanged is removed after publishing.
 """
@@ -178,7 +179,7 @@ WHERE round_id = %(round_id)s AND published_at IS NOT NULL AND id <> %(set_id)s
 # Per earlier published set, each firm's change of demand (and of its firm and indicative parts)
 # in each cell since that set, in micro-tonnes (a firm missing on one side counts as 0). Only
 # firms whose demand changed are kept: usually none, e.g. after a refresh for contracted volumes.
-# One hash join of the new set's firm positions with each earlier set's, no sort.
+# One join of the new set's firm positions with each earlier set's; no grouping per firm.
 FIRM_CHANGES_SQL = """
 CREATE TEMPORARY TABLE firm_changes AS
 SELECT COALESCE(n.v, o.position_set_id) AS v,
