@@ -16,7 +16,8 @@ from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .forms import prefers_comma
+from rohstoff.core.language import uses_decimal_comma
+
 from .upload.validation import COLUMNS
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -40,7 +41,7 @@ def _csv_number(value: Decimal, comma: bool) -> str:
 
 
 def write_csv(header: list[str], rows: list[list]) -> bytes:
-    comma = prefers_comma()
+    comma = uses_decimal_comma()
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";" if comma else ",", lineterminator="\r\n")
     writer.writerow(header)

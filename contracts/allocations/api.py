@@ -13,6 +13,7 @@ from rest_framework.response import Response
 
 from rohstoff.core.access import DESK, MEMBERS
 from rohstoff.core.api import ScopedViewSet
+from rohstoff.core.api_fields import StrictDecimalField
 from rohstoff.core.openapi import with_errors
 
 from .. import policy
@@ -65,12 +66,12 @@ class AllocationSerializer(serializers.Serializer):
     period = QuarterField(source="quarter")
     organisation = serializers.IntegerField(source="organisation_id")
     organisation_name = serializers.CharField(source="organisation.name")
-    requested_t = serializers.DecimalField(
+    requested_t = StrictDecimalField(
         **T, help_text="remaining firm demand when the share was computed"
     )
-    computed_t = serializers.DecimalField(**T)
-    quantity_t = serializers.DecimalField(**T)
-    redistributed_t = serializers.DecimalField(**T)
+    computed_t = StrictDecimalField(**T)
+    quantity_t = StrictDecimalField(**T)
+    redistributed_t = StrictDecimalField(**T)
     state = serializers.CharField()
     deemed_confirmed = serializers.BooleanField()
     override_reason = serializers.CharField()
@@ -89,7 +90,7 @@ class AllocationSerializer(serializers.Serializer):
 
 
 class OverrideInput(serializers.Serializer):
-    quantity_t = serializers.DecimalField(**T)
+    quantity_t = StrictDecimalField(**T)
     reason = serializers.CharField(max_length=500)
 
 

@@ -9,7 +9,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from ..form_fields import LocalDecimalField
+from rohstoff.core.forms import LocalDecimalField
 
 
 class OverrideForm(forms.Form):

@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import io
 from collections import defaultdict
-from decimal import Decimal
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -20,6 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from rohstoff.core.access import CONTRACT_READERS, DESK, MEMBERS, allow
 from rohstoff.core.errors import StateConflict
+from rohstoff.core.formatting import format_tonnes
 
 from .. import policy
 from ..offtakes import selectors as offtake_selectors
@@ -97,11 +97,11 @@ def allocation_override(request, pk):
         else:
             messages.success(
                 request,
-                _("Share of %(firm)s in %(period)s set to %(t)s t.")
+                _("Share of %(firm)s in %(period)s set to %(t)s.")
                 % {
                     "firm": allocation.organisation.name,
                     "period": allocation.period,
-                    "t": form.cleaned_data["quantity_t"],
+                    "t": format_tonnes(form.cleaned_data["quantity_t"]),
                 },
             )
     else:
@@ -166,7 +166,7 @@ def my_allocation_detail(request, pk):
         {
             "allocation": allocation,
             **detail,
-            "explanation": _numbers(selectors.explanation_for(request.user, allocation)),
+            "explanation": selectors.explanation_for(request.user, allocation),
             "can_answer": allocation.state == "proposed"
             and allocation.allocation_round.state == "released"
             and (
@@ -175,24 +175,6 @@ def my_allocation_detail(request, pk):
             ),
         },
     )
-
-
-def _numbers(entry):
-    """Decimal strings of an explanation as Decimals, so that templates format them per language."""
-    if isinstance(entry, list):
-        return [_numbers(e) for e in entry]
-    if isinstance(entry, dict):
-        return {k: _numbers(v) for k, v in entry.items()}
-    if isinstance(entry, str):
-        try:
-            value = Decimal(entry)
-        except ArithmeticError:
-            return entry
-        # 7.500000 -> 7.5 and 20.000000 -> 20 (never 2E+1).
-        return (
-            value.quantize(Decimal(1)) if value == value.to_integral_value() else value.normalize()
-        )
-    return entry
 
 
 @allow(MEMBERS)
@@ -211,8 +193,8 @@ def my_allocation_respond(request, pk):
         if accept:
             messages.success(
                 request,
-                _("You confirmed %(t)s t in %(period)s.")
-                % {"t": allocation.quantity_t, "period": allocation.period},
+                _("You confirmed %(t)s in %(period)s.")
+                % {"t": format_tonnes(allocation.quantity_t), "period": allocation.period},
             )
         else:
             messages.success(request, _("You declined the share; it goes to the other firms."))

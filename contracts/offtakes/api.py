@@ -18,6 +18,7 @@ from agency.models import Project
 from industry.models import DemandRound
 from rohstoff.core.access import CONTRACT_READERS, DESK
 from rohstoff.core.api import ScopedViewSet
+from rohstoff.core.api_fields import StrictDecimalField
 from rohstoff.core.errors import StateConflict
 from rohstoff.core.models import Material
 from rohstoff.core.openapi import with_errors
@@ -93,20 +94,20 @@ class ContractInput(serializers.Serializer):
     grade = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     first_period = QuarterField(source="start_quarter")
     last_period = QuarterField(source="end_quarter")
-    annual_volume_t = serializers.DecimalField(**T)
-    tolerance_pct = serializers.DecimalField(
+    annual_volume_t = StrictDecimalField(**T)
+    tolerance_pct = StrictDecimalField(
         max_digits=7, decimal_places=4, required=False, default=Decimal("5")
     )
-    take_or_pay_pct = serializers.DecimalField(
+    take_or_pay_pct = StrictDecimalField(
         max_digits=7, decimal_places=4, required=False, default=Decimal("0")
     )
-    lot_size_t = serializers.DecimalField(**T, required=False, default=Decimal("0.001"))
+    lot_size_t = StrictDecimalField(**T, required=False, default=Decimal("0.001"))
     incoterm = serializers.ChoiceField(choices=OfftakeContract._meta.get_field("incoterm").choices)
     incoterm_place = serializers.CharField(max_length=120)
     currency = serializers.ChoiceField(choices=Currency.choices)
     price_unit = serializers.ChoiceField(choices=["t", "kg"], required=False, default="t")
     pricing_type = serializers.ChoiceField(choices=["fixed", "index"])
-    fixed_price = serializers.DecimalField(**MONEY, required=False, allow_null=True, default=None)
+    fixed_price = StrictDecimalField(**MONEY, required=False, allow_null=True, default=None)
     index = serializers.SlugRelatedField(
         slug_field="code",
         queryset=PriceIndex.objects.all(),
@@ -117,13 +118,13 @@ class ContractInput(serializers.Serializer):
     quotational_period = serializers.ChoiceField(
         choices=["Q", "Q-1", "M-1"], required=False, allow_blank=True, default=""
     )
-    premium = serializers.DecimalField(**MONEY, required=False, default=Decimal("0"))
-    floor = serializers.DecimalField(**MONEY, required=False, allow_null=True, default=None)
-    cap = serializers.DecimalField(**MONEY, required=False, allow_null=True, default=None)
+    premium = StrictDecimalField(**MONEY, required=False, default=Decimal("0"))
+    floor = StrictDecimalField(**MONEY, required=False, allow_null=True, default=None)
+    cap = StrictDecimalField(**MONEY, required=False, allow_null=True, default=None)
     fee_type = serializers.ChoiceField(
         choices=["per_unit", "percent"], required=False, default="percent"
     )
-    fee_value = serializers.DecimalField(**MONEY, required=False, default=Decimal("0"))
+    fee_value = StrictDecimalField(**MONEY, required=False, default=Decimal("0"))
     project = serializers.PrimaryKeyRelatedField(
         queryset=Project.objects.all(), required=False, allow_null=True, default=None
     )
@@ -136,14 +137,14 @@ class TransitionInput(serializers.Serializer):
 
 class ScheduleRowSerializer(serializers.Serializer):
     period = serializers.CharField()
-    quantity_t = serializers.DecimalField(**T)
-    delivered_t = serializers.DecimalField(**T)
+    quantity_t = StrictDecimalField(**T)
+    delivered_t = StrictDecimalField(**T)
     status = serializers.ChoiceField(choices=["upcoming", "due", "late", "short", "delivered"])
 
 
 class ScheduleEntryInput(serializers.Serializer):
     period = QuarterField()
-    quantity_t = serializers.DecimalField(**T, min_value=Decimal(0))
+    quantity_t = StrictDecimalField(**T, min_value=Decimal(0))
 
 
 class ScheduleInput(serializers.Serializer):
@@ -152,14 +153,14 @@ class ScheduleInput(serializers.Serializer):
 
 class QuarterPriceSerializer(serializers.Serializer):
     period = serializers.CharField()
-    price = serializers.DecimalField(**MONEY, allow_null=True)
-    back_to_back_price = serializers.DecimalField(**MONEY, allow_null=True)
+    price = StrictDecimalField(**MONEY, allow_null=True)
+    back_to_back_price = StrictDecimalField(**MONEY, allow_null=True)
     currency = serializers.CharField()
     unit = serializers.CharField()
     basis = serializers.CharField(
         allow_null=True, help_text="fixed, index, floor, cap; null when not priced yet"
     )
-    index_average = serializers.DecimalField(**MONEY, allow_null=True)
+    index_average = StrictDecimalField(**MONEY, allow_null=True)
     index_values = serializers.IntegerField()
     missing = serializers.CharField(allow_null=True, help_text="why there is no price yet")
 

@@ -17,6 +17,7 @@ import pandas as pd
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+from rohstoff.core.formatting import format_number, format_tonnes
 from rohstoff.core.models import Material
 from rohstoff.core.units import TONNES_PER_UNIT, to_tonnes
 
@@ -57,7 +58,7 @@ def _too_many_rows(limit: int) -> dict:
         _(
             "The file has more than %(limit)s rows of demand; that is the limit. Split it into several files."
         )
-        % {"limit": rules.number(Decimal(limit))}
+        % {"limit": format_number(limit, 0)}
     )
 
 
@@ -287,7 +288,7 @@ def _validate(frame: pd.DataFrame, *, round: DemandRound, dialect: str) -> Parse
             np.fromiter((t is not None and t < minimum for t in tonnes), dtype=bool, count=count),
             "quantity",
             lambda i: rules.QUANTITY_MINIMUM.error(
-                value=rules.number(quantities[i]), unit=unit[i], min=rules.number(minimum)
+                value=rules.number(quantities[i]), unit=unit[i], min=format_tonnes(minimum)
             ),
         )
 

@@ -296,7 +296,7 @@ def test_a_member_sees_its_fill_rate_in_scarcity(
         .content.decode()
     )
     assert "7.5 lots, that is 50 % of your remaining firm demand" in page
-    assert "20 t" not in page
+    assert "20 t" not in page and "20\u00a0t" not in page
 
 
 def test_a_member_cannot_work_out_the_pool_or_another_firms_share(

@@ -168,7 +168,7 @@ def test_the_schedule_cannot_drop_a_quarter_whose_volume_is_allocated(
     moved = {Q1 + 1: D("13.4"), Q1 + 2: D("13.3"), Q1 + 3: D("13.3")}
     with pytest.raises(ValidationError) as exc:
         offtake_services.schedule_set(contract=contract, actor=desk, entries=moved)
-    assert "2027-Q1: 10.000000 t are already allocated" in exc.value.messages[0]
+    assert "2027-Q1: 10\u00a0t are already allocated" in exc.value.messages[0]
     assert contract.schedule.get(quarter=Q1).quantity_t == D("10")
 
 
