@@ -11,7 +11,7 @@ from decimal import Decimal
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from rohstoff.core.access import CONTRACT_READERS, DESK, MEMBERS, allow
 from rohstoff.core.errors import StateConflict
+from rohstoff.core.exports import safe_cell
 
 from .. import policy
 from ..offtakes import selectors as offtake_selectors
@@ -270,13 +271,17 @@ def _export_rows(user):
 @allow(MEMBERS)
 @require_GET
 def my_allocations_export(request, fmt):
+    if fmt not in ("csv", "xlsx"):
+        raise Http404
     stamp = timezone.localdate().isoformat()
     if fmt == "csv":
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         writer.writerow([key for key, _label in EXPORT_COLUMNS])
         for row in _export_rows(request.user):
-            writer.writerow(["" if row[k] is None else str(row[k]) for k, _label in EXPORT_COLUMNS])
+            writer.writerow(
+                ["" if row[k] is None else str(safe_cell(row[k])) for k, _label in EXPORT_COLUMNS]
+            )
         response = HttpResponse(
             "\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8"
         )
@@ -288,7 +293,7 @@ def my_allocations_export(request, fmt):
     sheet = workbook.create_sheet("allocations")
     sheet.append([key for key, _label in EXPORT_COLUMNS])
     for row in _export_rows(request.user):
-        sheet.append([row[k] if row[k] is not None else None for k, _label in EXPORT_COLUMNS])
+        sheet.append([safe_cell(row[k]) for k, _label in EXPORT_COLUMNS])
     out = io.BytesIO()
     workbook.save(out)
     response = HttpResponse(

@@ -349,6 +349,39 @@ def test_member_downloads_its_own_allocations(login, member_a, released, firm_a,
     assert "organisation" not in rows[0]
 
 
+HOSTILE_REASONS = ['=HYPERLINK("http://evil")', "+1+1", "-2", "@SUM(A1)"]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_the_allocation_export_never_passes_a_formula_through(
+    login, member_a, released, firm_a, desk, fmt
+):
+    """The desk writes the override reason; the member's spreadsheet must show it as text."""
+    import csv
+    import io
+
+    from openpyxl import load_workbook
+
+    shares = released.allocations.filter(organisation=firm_a).order_by("quarter")
+    for allocation, reason in zip(shares, HOSTILE_REASONS, strict=True):
+        allocation_services.allocation_override(
+            allocation=allocation, actor=desk, quantity_t=D("5"), reason=reason
+        )
+    response = login(member_a).get(f"/contracts/allocations/export.{fmt}")
+    if fmt == "csv":
+        rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
+        reasons = [row["override_reason"] for row in rows]
+    else:
+        sheet = load_workbook(io.BytesIO(response.content)).active
+        header = [c.value for c in sheet[1]]
+        column = header.index("override_reason")
+        cells = [row[column] for row in sheet.iter_rows(min_row=2)]
+        assert all(cell.data_type == "s" for cell in cells)  # text, never a formula
+        reasons = [cell.value for cell in cells]
+    assert sorted(reasons) == sorted("'" + r for r in HOSTILE_REASONS)
+    assert login(member_a).get("/contracts/allocations/export.pdf").status_code == 404
+
+
 def test_the_coverage_dashboard_shows_cells_as_the_reader_may_see_them(
     rf, desk, ministry, positions, firm_a, firm_b, lioh
 ):
