@@ -9,16 +9,20 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 
 from rohstoff.core.periods import Quarter
 
 MONEY_PLACES = Decimal("0.0001")
 KG_PER_T = Decimal(1000)
+# Enough significant digits for a quantity (22) times a price (20) times 1,000 with 4 places:
+# Python's default of 28 would round a large amount silently or fail to quantize it.
+PRECISION = 64
 
 
 def money(value: Decimal) -> Decimal:
-    return value.quantize(MONEY_PLACES, rounding=ROUND_HALF_EVEN)
+    with localcontext(prec=PRECISION):
+        return value.quantize(MONEY_PLACES, rounding=ROUND_HALF_EVEN)
 
 
 def quarter_dates(quarter: Quarter) -> tuple[datetime.date, datetime.date]:
@@ -153,20 +157,27 @@ def contract_price(
 def back_to_back(price: Decimal, *, fee_type: str, fee_value: Decimal) -> Decimal:
     """The price to members: the contract price plus the house's fee as the contract states it
     (an amount per price unit, or a percentage of the contract price)."""
-    if fee_type == "percent":
-        return money(price * (1 + fee_value / 100))
-    return money(price + fee_value)
+    with localcontext(prec=PRECISION):
+        if fee_type == "percent":
+            return money(price * (1 + fee_value / 100))
+        return money(price + fee_value)
 
 
 def amount(quantity_t: Decimal, price: Decimal, unit: str) -> Decimal:
     """Money for ``quantity_t`` tonnes at ``price`` per ``unit``."""
-    return money(quantity_t * convert_unit(price, unit, "t"))
+    with localcontext(prec=PRECISION):
+        return money(quantity_t * convert_unit(price, unit, "t"))
 
 
 def delivery_amounts(delivery, price_unit: str) -> dict[str, Decimal | None]:
     """The invoices of a delivery in the contract currency: provisional (quantity x provisional
     price x provisional share), final (quantity x final price) and the difference the final
     invoice settles; None where a price is missing."""
+    with localcontext(prec=PRECISION):
+        return _delivery_amounts(delivery, price_unit)
+
+
+def _delivery_amounts(delivery, price_unit: str) -> dict[str, Decimal | None]:
     provisional = final = difference = None
     if delivery.provisional_price is not None:
         provisional = money(

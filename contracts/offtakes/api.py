@@ -8,6 +8,7 @@ from decimal import Decimal
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import (
     extend_schema,
+    extend_schema_field,
     extend_schema_view,
 )
 from rest_framework import mixins, serializers, status
@@ -26,7 +27,7 @@ from rohstoff.core.periods import Quarter
 from .. import policy, pricing
 from ..allocations import services as allocation_services
 from ..allocations.api import AllocationRoundSerializer, ReleaseInput
-from ..api_fields import MONEY, QuarterField, T
+from ..api_fields import AMOUNT, MONEY, QuarterField, T
 from ..models import (
     AllocationRound,
     ContractState,
@@ -34,6 +35,7 @@ from ..models import (
     Currency,
     OfftakeContract,
     PriceIndex,
+    QuotationalPeriod,
 )
 from ..prices import selectors as price_selectors
 from . import selectors, services
@@ -47,6 +49,9 @@ class ContractSerializer(serializers.ModelSerializer):
     )
     first_period = QuarterField(source="start_quarter", read_only=True)
     last_period = QuarterField(source="end_quarter", read_only=True)
+    quotational_period = serializers.SerializerMethodField(
+        help_text="index-linked contracts: which index values make a quarter's price; null for a fixed price"
+    )
 
     class Meta:
         model = OfftakeContract
@@ -83,6 +88,12 @@ class ContractSerializer(serializers.ModelSerializer):
             "version",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(
+        serializers.ChoiceField(choices=QuotationalPeriod.choices, allow_null=True)
+    )
+    def get_quotational_period(self, obj) -> str | None:
+        return obj.quotational_period or None
 
 
 class ContractInput(serializers.Serializer):
@@ -152,14 +163,16 @@ class ScheduleInput(serializers.Serializer):
 
 class QuarterPriceSerializer(serializers.Serializer):
     period = serializers.CharField()
-    price = serializers.DecimalField(**MONEY, allow_null=True)
-    back_to_back_price = serializers.DecimalField(**MONEY, allow_null=True)
+    # Computed (index average converted into the contract's unit and currency, plus fee): wider
+    # than a stored price.
+    price = serializers.DecimalField(**AMOUNT, allow_null=True)
+    back_to_back_price = serializers.DecimalField(**AMOUNT, allow_null=True)
     currency = serializers.CharField()
     unit = serializers.CharField()
     basis = serializers.CharField(
         allow_null=True, help_text="fixed, index, floor, cap; null when not priced yet"
     )
-    index_average = serializers.DecimalField(**MONEY, allow_null=True)
+    index_average = serializers.DecimalField(**AMOUNT, allow_null=True)
     index_values = serializers.IntegerField()
     missing = serializers.CharField(allow_null=True, help_text="why there is no price yet")
 
@@ -294,7 +307,7 @@ class ContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVi
         request=None,
         responses=with_errors(ScheduleRowSerializer(many=True), 404, 409),
     )
-    @action(detail=True, methods=["post"], url_path="schedule/generate")
+    @action(detail=True, methods=["post"], url_path="schedule/generate", pagination_class=None)
     def schedule_generate(self, request, pk=None):
         contract = self._contract()
         services.schedule_generate(contract=contract, actor=request.user)

@@ -331,3 +331,65 @@ def test_schedule_with_a_quarter_twice_is_refused(api, desk, payload):
     )
     assert response.status_code == 400
     assert response.json() == {"entries": ["2027-Q1 kommt doppelt vor."]}  # the user's language
+
+
+# ---- responses match the OpenAPI schema ------------------------------------------------------
+
+
+@pytest.fixture
+def schema(client, db):
+    import yaml
+
+    return yaml.safe_load(client.get("/api/schema/").content)
+
+
+def _property(schema, component, name):
+    return schema["components"]["schemas"][component]["properties"][name]
+
+
+def _enum_values(schema, prop):
+    values = set(prop.get("enum", []))
+    for ref in prop.get("oneOf", []) + prop.get("allOf", []):
+        values |= set(schema["components"]["schemas"][ref["$ref"].rsplit("/", 1)[1]]["enum"])
+    return values
+
+
+def test_generating_a_schedule_answers_the_list_its_schema_declares(api, desk, payload, schema):
+    client = api(desk)
+    cid = client.post("/api/v1/contracts/", payload, format="json").json()["id"]
+    response = client.post(f"/api/v1/contracts/{cid}/schedule/generate/")
+    assert response.status_code == 200 and isinstance(response.json(), list)
+    declared = schema["paths"]["/api/v1/contracts/{id}/schedule/generate/"]["post"]["responses"]
+    assert declared["200"]["content"]["application/json"]["schema"]["type"] == "array"
+
+
+def test_a_fixed_price_contract_has_no_quotational_period_and_says_null(api, desk, payload, schema):
+    body = api(desk).post("/api/v1/contracts/", payload, format="json").json()
+    assert body["quotational_period"] is None
+    prop = _property(schema, "Contract", "quotational_period")
+    assert prop["nullable"] and "" not in _enum_values(schema, prop)
+
+
+def test_large_invoice_amounts_fit_their_declared_digits(api, desk, make_contract, sign, schema):
+    import re
+
+    contract = sign(make_contract(price_unit="kg", fixed_price=D("9999999999999999")))
+    response = api(desk).post(
+        "/api/v1/deliveries/",
+        {
+            "contract": contract.pk,
+            "period": "2027-Q1",
+            "delivered_on": "2026-02-10",
+            "quantity_t": "9999999999999999",
+            "provisional_price": "9999999999999999",
+            "final_price": "9999999999999999",
+        },
+        format="json",
+    )
+    assert response.status_code == 201, response.json()
+    for name in ("provisional_amount", "final_amount", "difference"):
+        pattern = _property(schema, "Delivery", name)["pattern"]
+        assert re.fullmatch(pattern, response.json()[name]), (name, response.json()[name])
+    prices = api(desk).get(f"/api/v1/contracts/{contract.pk}/prices/").json()
+    pattern = _property(schema, "QuarterPrice", "back_to_back_price")["pattern"]
+    assert re.fullmatch(pattern, prices[0]["back_to_back_price"])
