@@ -74,6 +74,9 @@ class AllocationSerializer(serializers.Serializer):
     state = serializers.CharField()
     deemed_confirmed = serializers.BooleanField()
     override_reason = serializers.CharField()
+    reopen_reason = serializers.CharField(
+        help_text="why the desk reopened a confirmed share (the firm answers again); empty if never"
+    )
     respond_by = serializers.DateTimeField(source="allocation_round.respond_by", allow_null=True)
     released = serializers.SerializerMethodField()
     explanation = serializers.SerializerMethodField(
@@ -86,6 +89,11 @@ class AllocationSerializer(serializers.Serializer):
 
     def get_explanation(self, obj) -> dict:
         return selectors.explanation_for(self.context["request"].user, obj)
+
+
+class ReopenInput(serializers.Serializer):
+    reason = serializers.CharField(max_length=500)
+    respond_by = serializers.DateTimeField()
 
 
 class OverrideInput(serializers.Serializer):
@@ -110,6 +118,7 @@ class AllocationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scoped
         "confirm": MEMBERS,
         "decline": MEMBERS,
         "override": DESK,
+        "reopen": DESK,
     }
     serializer_class = AllocationSerializer
     filterset_fields = ["contract", "state"]
@@ -158,6 +167,23 @@ class AllocationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scoped
         services.allocation_override(
             allocation=allocation, actor=request.user, **data.validated_data
         )
+        return Response(
+            AllocationSerializer(
+                selectors.allocation_get(user=request.user, pk=pk), context={"request": request}
+            ).data
+        )
+
+    @extend_schema(
+        summary="Reopen a confirmed share with a reason (desk); the firm answers again by respond_by",
+        request=ReopenInput,
+        responses=with_errors(AllocationSerializer, 400, 404, 409),
+    )
+    @action(detail=True, methods=["post"])
+    def reopen(self, request, pk=None):
+        allocation = selectors.allocation_get(user=request.user, pk=pk)
+        data = ReopenInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.allocation_reopen(allocation=allocation, actor=request.user, **data.validated_data)
         return Response(
             AllocationSerializer(
                 selectors.allocation_get(user=request.user, pk=pk), context={"request": request}

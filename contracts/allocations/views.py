@@ -25,7 +25,7 @@ from rohstoff.core.exports import safe_cell
 from .. import policy
 from ..offtakes import selectors as offtake_selectors
 from . import selectors, services
-from .forms import OverrideForm, ReleaseForm
+from .forms import OverrideForm, ReleaseForm, ReopenForm
 
 ALLOCATIONS_PAGE_SIZE = 50
 
@@ -58,6 +58,7 @@ def allocation(request, pk):
             "quarters": quarters,
             "release_form": ReleaseForm(),
             "override_form": OverrideForm(),
+            "reopen_form": ReopenForm(),
             "can_allocate": contract.state in ("signed", "active"),
         },
     )
@@ -104,6 +105,33 @@ def allocation_override(request, pk):
                     "period": allocation.period,
                     "t": form.cleaned_data["quantity_t"],
                 },
+            )
+    else:
+        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+    return redirect(
+        reverse("contracts:allocation", args=[allocation.contract_id]) + f"#q{allocation.quarter}"
+    )
+
+
+@allow(DESK)
+@require_POST
+def allocation_reopen(request, pk):
+    allocation = selectors.allocation_get(user=request.user, pk=pk)
+    form = ReopenForm(request.POST)
+    if form.is_valid():
+        try:
+            services.allocation_reopen(
+                allocation=allocation, actor=request.user, **form.cleaned_data
+            )
+        except (ValidationError, StateConflict) as exc:
+            messages.error(
+                request, exc.message if isinstance(exc, StateConflict) else " ".join(exc.messages)
+            )
+        else:
+            messages.success(
+                request,
+                _("The share of %(firm)s in %(period)s is open again; the firm answers again.")
+                % {"firm": allocation.organisation.name, "period": allocation.period},
             )
     else:
         messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))

@@ -427,3 +427,39 @@ def test_trustees_see_a_withheld_allocation_total_marked_hidden(
     assert (row["disclosed"], row["tonnes"], row["firms"]) == (False, D("400"), 5)
     [row] = login(ministry).get("/contracts/overview/").context["allocated"]
     assert (row["disclosed"], row["tonnes"], row["firms"]) == (False, None, None)
+
+
+def test_the_desk_reopens_a_confirmed_share_on_the_page_and_the_member_answers_again(
+    login, desk, member_a, released, firm_a
+):
+    share = released.allocations.filter(organisation=firm_a).order_by("quarter").first()
+    login(member_a).post(f"/contracts/allocations/{share.pk}/respond/", {"answer": "confirm"})
+    share.refresh_from_db()
+    assert share.state == "confirmed"
+    desk_client = login(desk)
+    page = desk_client.get(f"/contracts/{share.contract_id}/allocation/", HTTP_ACCEPT_LANGUAGE="en")
+    assert f"/contracts/allocations/{share.pk}/reopen/" in page.content.decode()
+    assert f"/contracts/allocations/{share.pk}/override/" not in page.content.decode()
+    refused = desk_client.post(
+        f"/contracts/allocations/{share.pk}/override/",
+        {"quantity_t": "5", "reason": "Engpass"},
+        HTTP_ACCEPT_LANGUAGE="en",
+        follow=True,
+    )
+    assert "reopen it with a reason" in refused.content.decode()
+    share.refresh_from_db()
+    assert share.quantity_t == D("6")
+    respond_by = (timezone.localtime() + datetime.timedelta(days=3)).strftime("%Y-%m-%dT%H:%M")
+    desk_client.post(
+        f"/contracts/allocations/{share.pk}/reopen/",
+        {"reason": "Werk B im Umbau", "respond_by": respond_by},
+    )
+    share.refresh_from_db()
+    assert share.state == "proposed"
+    member = login(member_a)
+    detail = member.get(f"/contracts/allocations/{share.pk}/", HTTP_ACCEPT_LANGUAGE="en")
+    html = detail.content.decode()
+    assert "Werk B im Umbau" in html and 'value="confirm"' in html
+    member.post(f"/contracts/allocations/{share.pk}/respond/", {"answer": "confirm"})
+    share.refresh_from_db()
+    assert share.state == "confirmed"

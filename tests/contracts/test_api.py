@@ -393,3 +393,65 @@ def test_large_invoice_amounts_fit_their_declared_digits(api, desk, make_contrac
     prices = api(desk).get(f"/api/v1/contracts/{contract.pk}/prices/").json()
     pattern = _property(schema, "QuarterPrice", "back_to_back_price")["pattern"]
     assert re.fullmatch(pattern, prices[0]["back_to_back_price"])
+
+
+def test_a_confirmed_share_is_reopened_not_overridden(
+    api, desk, member_a, firm_a, firm_b, make_contract, sign, positions, lioh
+):
+    from contracts.allocations import services as allocation_services
+
+    positions(
+        {firm_a: D("6"), firm_b: D("4")}, lioh, [Quarter(2027, q).index for q in (1, 2, 3, 4)]
+    )
+    draft = allocation_services.allocation_preview(contract=sign(make_contract()), actor=desk)
+    allocation_services.allocation_release(
+        allocation_round=draft, actor=desk, respond_by=timezone.now() + datetime.timedelta(days=5)
+    )
+    share = draft.allocations.filter(organisation=firm_a).order_by("quarter").first()
+    member, client = api(member_a), api(desk)
+    assert member.post(f"/api/v1/allocations/{share.pk}/confirm/").status_code == 200
+    override = client.post(
+        f"/api/v1/allocations/{share.pk}/override/",
+        {"quantity_t": "5", "reason": "Engpass"},
+        format="json",
+    )
+    assert override.status_code == 409 and "reopen" in override.json()["detail"]
+    respond_by = (timezone.now() + datetime.timedelta(days=3)).isoformat()
+    assert (
+        client.post(
+            f"/api/v1/allocations/{share.pk}/reopen/",
+            {"reason": "", "respond_by": respond_by},
+            format="json",
+        ).status_code
+        == 400
+    )
+    assert (
+        member.post(
+            f"/api/v1/allocations/{share.pk}/reopen/",
+            {"reason": "x", "respond_by": respond_by},
+            format="json",
+        ).status_code
+        == 403
+    )
+    reopened = client.post(
+        f"/api/v1/allocations/{share.pk}/reopen/",
+        {"reason": "Engpass beim Lieferanten", "respond_by": respond_by},
+        format="json",
+    )
+    assert reopened.status_code == 200
+    assert (reopened.json()["state"], reopened.json()["reopen_reason"]) == (
+        "proposed",
+        "Engpass beim Lieferanten",
+    )
+    assert (
+        client.post(
+            f"/api/v1/allocations/{share.pk}/reopen/",
+            {"reason": "noch einmal", "respond_by": respond_by},
+            format="json",
+        ).status_code
+        == 409
+    )
+    mine = member.get(f"/api/v1/allocations/{share.pk}/").json()
+    assert mine["reopen_reason"] == "Engpass beim Lieferanten"
+    answered = member.post(f"/api/v1/allocations/{share.pk}/decline/")
+    assert answered.status_code == 200 and answered.json()["state"] == "declined"
