@@ -8,6 +8,7 @@ from collections import defaultdict
 from decimal import Decimal
 
 from django.db.models import Count, Q, QuerySet, Sum
+from django.utils import timezone
 
 from rohstoff.core.periods import Quarter
 from rohstoff.core.shortcuts import get_visible_or_404
@@ -22,7 +23,7 @@ from ..models import (
     IndexValue,
     ScheduleEntry,
 )
-from ..prices.selectors import latest_fx
+from ..prices.selectors import FxRates
 
 
 def allocation_get(*, user, pk) -> Allocation:
@@ -102,7 +103,8 @@ def pass_through(allocations: list[Allocation]) -> dict[int, dict]:
         "delivered_on", "pk"
     ):
         deliveries[(d.contract_id, d.quarter)].append(d)
-    per_eur = latest_fx()
+    fx = FxRates.load()
+    today = timezone.localdate()
     index_ids = {a.contract.index_id for a in allocations if a.contract.index_id}
     values_by_index = defaultdict(list)
     if index_ids:
@@ -136,8 +138,11 @@ def pass_through(allocations: list[Allocation]) -> dict[int, dict]:
         if c.pricing_type == "index" and c.index_id:
             start, end = pricing.quotational_window(c.quotational_period or "Q", a.period)
             values = [v for dt, v in values_by_index[c.index_id] if start <= dt <= end]
+        per_eur, priced = fx.for_quarter(c, a.period, today=today)
         try:
-            price = pricing.contract_price(c, a.period, index_values=values, per_eur=per_eur)
+            price = pricing.contract_price(
+                c, a.period, index_values=values, per_eur=per_eur, priced=priced
+            )
             b2b = pricing.back_to_back(price.price, fee_type=c.fee_type, fee_value=c.fee_value)
         except pricing.MissingPrice:
             price, b2b = None, None

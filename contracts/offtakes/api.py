@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import (
     extend_schema,
@@ -175,6 +176,18 @@ class QuarterPriceSerializer(serializers.Serializer):
     index_average = serializers.DecimalField(**AMOUNT, allow_null=True)
     index_values = serializers.IntegerField()
     missing = serializers.CharField(allow_null=True, help_text="why there is no price yet")
+    price_eur = serializers.DecimalField(
+        **AMOUNT,
+        allow_null=True,
+        help_text="the contract price in EUR: at the FX rate of the pricing date once priced, "
+        "at the latest rate while open; null without a rate",
+    )
+    pricing_date = serializers.DateField(
+        help_text="last day of the quotational period (index) or of the delivery quarter (fixed)"
+    )
+    priced = serializers.BooleanField(
+        help_text="the pricing date has passed: the EUR value is fixed; else it moves with the latest rate"
+    )
 
 
 def _schedule_payload(contract):
@@ -335,6 +348,10 @@ class ContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVi
                         "index_average": None,
                         "index_values": 0,
                         "missing": "fx_rate" if price.what == "fx" else "index_values",
+                        "price_eur": None,
+                        "pricing_date": pricing.pricing_date(contract, Quarter.from_index(q)),
+                        "priced": pricing.pricing_date(contract, Quarter.from_index(q))
+                        < timezone.localdate(),
                     }
                 )
             else:
@@ -351,6 +368,9 @@ class ContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVi
                         "index_average": price.index_average,
                         "index_values": price.index_values,
                         "missing": None,
+                        "price_eur": price.price_eur,
+                        "pricing_date": price.pricing_date,
+                        "priced": price.priced,
                     }
                 )
         return Response(QuarterPriceSerializer(rows, many=True).data)

@@ -95,6 +95,9 @@ def test_desk_runs_a_contract_through_the_api(
         "index_average": None,
         "index_values": 0,
         "missing": None,
+        "price_eur": None,  # no USD rate entered yet
+        "pricing_date": "2027-03-31",
+        "priced": False,
     }
     # A delivery, then the allocation.
     delivery = client.post(
