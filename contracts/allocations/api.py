@@ -81,14 +81,25 @@ class AllocationSerializer(serializers.Serializer):
     released = serializers.SerializerMethodField()
     explanation = serializers.SerializerMethodField(
         help_text="How the share was computed. Members get their own numbers and the fill rate of their demand; "
-        "the pooled demand of all firms, their number and the volume shared are for the desk only."
+        "the pooled demand of all firms, their number and the volume shared are for the desk only. Where the "
+        "firm part of the share's position cell is hidden from the member, so is every figure of the pro-rata "
+        "step (method, pro_rata_lots, base_lots, extra_lots, fill_pct) and `withheld` is true."
     )
 
     def get_released(self, obj) -> bool:
         return obj.allocation_round.state != AllocationRound.State.DRAFT
 
     def get_explanation(self, obj) -> dict:
-        return selectors.explanation_for(self.context["request"].user, obj)
+        user = self.context["request"].user
+        if "firm_part_hidden" not in self.context:
+            # Once per response: the whole page when listing.
+            page = (
+                self.parent.instance
+                if isinstance(self.parent, serializers.ListSerializer)
+                else [obj]
+            )
+            self.context["firm_part_hidden"] = selectors.firm_part_hidden(user, page)
+        return selectors.explanation_for(user, obj, hidden=self.context["firm_part_hidden"])
 
 
 class ReopenInput(serializers.Serializer):

@@ -17,7 +17,9 @@ Q1 = Quarter(2027, 1).index
 
 @pytest.fixture
 def released(make_contract, sign, desk, positions, firm_a, firm_b, lioh):
-    positions({firm_a: D("6"), firm_b: D("4")}, lioh, [Q1, Q1 + 1, Q1 + 2, Q1 + 3])
+    position_set = positions({firm_a: D("6"), firm_b: D("4")}, lioh, [Q1, Q1 + 1, Q1 + 2, Q1 + 3])
+    # The firm part shown to members, so that the whole explanation is theirs to see.
+    position_set.cells.update(firm_disclosed=True, indicative_disclosed=True)
     contract = sign(make_contract())
     draft = allocation_services.allocation_preview(contract=contract, actor=desk)
     return allocation_services.allocation_release(
@@ -283,7 +285,8 @@ def test_a_member_never_sees_the_pool_in_the_explanation(login, api, member_a, r
 def test_a_member_sees_its_fill_rate_in_scarcity(
     login, make_contract, sign, desk, positions, firm_a, firm_b, lioh, member_a
 ):
-    positions({firm_a: D("15"), firm_b: D("5")}, lioh, [Q1, Q1 + 1, Q1 + 2, Q1 + 3])
+    position_set = positions({firm_a: D("15"), firm_b: D("5")}, lioh, [Q1, Q1 + 1, Q1 + 2, Q1 + 3])
+    position_set.cells.update(firm_disclosed=True, indicative_disclosed=True)
     draft = allocation_services.allocation_preview(contract=sign(make_contract()), actor=desk)
     allocation_services.allocation_release(
         allocation_round=draft, actor=desk, respond_by=timezone.now() + datetime.timedelta(days=5)
@@ -305,7 +308,8 @@ def test_a_member_cannot_work_out_the_pool_or_another_firms_share(
     """The fill rate is the pool's ratio (volume / total remaining demand): shown together with
     the volume shared, it gives the pool's total back, and with two firms the other firm's demand.
     A declined share redistributed to the firm is another firm's share."""
-    positions({firm_a: D("15"), firm_b: D("5")}, lioh, [Q1, Q1 + 1, Q1 + 2, Q1 + 3])
+    position_set = positions({firm_a: D("15"), firm_b: D("5")}, lioh, [Q1, Q1 + 1, Q1 + 2, Q1 + 3])
+    position_set.cells.update(firm_disclosed=True, indicative_disclosed=True)
     draft = allocation_services.allocation_preview(contract=sign(make_contract()), actor=desk)
     allocation_services.allocation_release(
         allocation_round=draft, actor=desk, respond_by=timezone.now() + datetime.timedelta(days=5)
@@ -463,3 +467,52 @@ def test_the_desk_reopens_a_confirmed_share_on_the_page_and_the_member_answers_a
     member.post(f"/contracts/allocations/{share.pk}/respond/", {"answer": "confirm"})
     share.refresh_from_db()
     assert share.state == "confirmed"
+
+
+@pytest.mark.parametrize("parts_shown", [False, True])
+def test_where_the_firm_part_is_hidden_the_member_sees_no_figure_that_gives_it_back(
+    api, login, make_contract, sign, desk, positions, firm_a, firm_b, lioh, member_a, parts_shown
+):
+    """One contract per quarter: the fill rate is volume / pooled firm demand and the volume is
+    the cell's contracted tonnes, so the two give the pooled firm demand back. Where the firm
+    part is hidden from the member, neither reaches it (pages, API, positions)."""
+    position_set = positions({firm_a: D("15"), firm_b: D("5")}, lioh, [Q1, Q1 + 1, Q1 + 2, Q1 + 3])
+    position_set.cells.update(
+        firm_disclosed=parts_shown, indicative_disclosed=parts_shown, contracted_t=D("10")
+    )
+    draft = allocation_services.allocation_preview(contract=sign(make_contract()), actor=desk)
+    allocation_services.allocation_release(
+        allocation_round=draft, actor=desk, respond_by=timezone.now() + datetime.timedelta(days=5)
+    )
+    own = draft.allocations.get(organisation=firm_a, quarter=Q1)
+    client = api(member_a)
+    explanations = [client.get(f"/api/v1/allocations/{own.pk}/").json()["explanation"]] + [
+        row["explanation"] for row in client.get("/api/v1/allocations/").json()["results"]
+    ]
+    page = (
+        login(member_a)
+        .get(f"/contracts/allocations/{own.pk}/", HTTP_ACCEPT_LANGUAGE="en")
+        .content.decode()
+    )
+    cells = client.get(f"/api/v1/rounds/{position_set.round_id}/positions/").json()
+    cells = cells.get("results", cells) if isinstance(cells, dict) else cells
+    cell = next(c for c in cells if c["period"] == "2027-Q1")
+    if parts_shown:
+        assert all(e["fill_pct"] == "50.0" and not e["withheld"] for e in explanations)
+        assert "that is 50 % of your remaining firm demand" in page
+        assert D(cell["contracted_t"]) == D("10")
+    else:
+        for e in explanations:
+            assert e["withheld"] and not {
+                "fill_pct",
+                "pro_rata_lots",
+                "base_lots",
+                "extra_lots",
+                "method",
+            } & set(e), e
+            assert e["remaining_demand_t"] == "15.000000"  # its own figures stay
+        assert "50 %" not in page and "7.5 lots" not in page
+        assert 'data-testid="withheld"' in page
+        assert cell["demand_firm_t"] is None
+        assert cell["contracted_t"] is None and cell["allocated_t"] is None
+        assert cell["open_t"] is None and cell["coverage"] is None

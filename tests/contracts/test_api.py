@@ -126,7 +126,7 @@ def test_desk_runs_a_contract_through_the_api(
     )  # no positions yet
     positions(
         {firm_a: D("6"), firm_b: D("4")}, lioh, [Quarter(2027, q).index for q in (1, 2, 3, 4)]
-    )
+    ).cells.update(firm_disclosed=True, indicative_disclosed=True)
     preview = client.post(f"/api/v1/contracts/{cid}/allocation/preview/")
     assert preview.status_code == 201
     assert preview.json()["quarters"][0] == {
