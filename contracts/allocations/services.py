@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from rohstoff.core.audit import audit_record
 from rohstoff.core.errors import StateConflict
+from rohstoff.core.formatting import format_tonnes
 from rohstoff.core.periods import Quarter
 
 from .. import allocation as allocation_rule
@@ -171,7 +172,10 @@ def _lot_check(contract: OfftakeContract, quantity: Decimal) -> None:
         raise ValidationError({"quantity_t": _("At most 6 decimal places (grams).")}) from None
     if micro % lot:
         raise ValidationError(
-            {"quantity_t": _("Allocate whole lots of %(lot)s t.") % {"lot": contract.lot_size_t}}
+            {
+                "quantity_t": _("Allocate whole lots of %(lot)s.")
+                % {"lot": format_tonnes(contract.lot_size_t)}
+            }
         )
 
 
@@ -210,8 +214,8 @@ def allocation_override(
     if quantity_t > allocation.requested_t:
         raise ValidationError(
             {
-                "quantity_t": _("The firm asked for %(requested)s t; a share cannot be larger.")
-                % {"requested": allocation.requested_t}
+                "quantity_t": _("The firm asked for %(requested)s; a share cannot be larger.")
+                % {"requested": format_tonnes(allocation.requested_t)}
             }
         )
     scheduled = contract.schedule.filter(quarter=allocation.quarter).values_list(
@@ -225,8 +229,8 @@ def allocation_override(
     if others + quantity_t > scheduled:
         raise ValidationError(
             {
-                "quantity_t": _("Only %(free)s t of %(period)s are not allocated to other firms.")
-                % {"free": scheduled - others, "period": allocation.period}
+                "quantity_t": _("Only %(free)s of %(period)s are not allocated to other firms.")
+                % {"free": format_tonnes(scheduled - others), "period": allocation.period}
             }
         )
     before = {"quantity_t": allocation.quantity_t, "override_reason": allocation.override_reason}

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_POST
 from rohstoff.core.access import CONTRACT_READERS, DESK, MEMBERS, allow
 from rohstoff.core.errors import StateConflict
 from rohstoff.core.exports import safe_cell
+from rohstoff.core.formatting import format_tonnes
 
 from .. import policy
 from ..offtakes import selectors as offtake_selectors
@@ -99,11 +100,11 @@ def allocation_override(request, pk):
         else:
             messages.success(
                 request,
-                _("Share of %(firm)s in %(period)s set to %(t)s t.")
+                _("Share of %(firm)s in %(period)s set to %(t)s.")
                 % {
                     "firm": allocation.organisation.name,
                     "period": allocation.period,
-                    "t": form.cleaned_data["quantity_t"],
+                    "t": format_tonnes(form.cleaned_data["quantity_t"]),
                 },
             )
     else:
@@ -240,8 +241,8 @@ def my_allocation_respond(request, pk):
         if accept:
             messages.success(
                 request,
-                _("You confirmed %(t)s t in %(period)s.")
-                % {"t": allocation.quantity_t, "period": allocation.period},
+                _("You confirmed %(t)s in %(period)s.")
+                % {"t": format_tonnes(allocation.quantity_t), "period": allocation.period},
             )
         else:
             messages.success(request, _("You declined the share; it goes to the other firms."))
