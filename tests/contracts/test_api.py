@@ -417,6 +417,7 @@ def test_a_confirmed_share_is_reopened_not_overridden(
         f"/api/v1/allocations/{share.pk}/override/",
         {"quantity_t": "5", "reason": "Engpass"},
         format="json",
+        HTTP_ACCEPT_LANGUAGE="en",
     )
     assert override.status_code == 409 and "reopen" in override.json()["detail"]
     respond_by = (timezone.now() + datetime.timedelta(days=3)).isoformat()
