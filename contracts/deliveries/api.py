@@ -19,7 +19,7 @@ from rohstoff.core.api_fields import StrictDecimalField
 from rohstoff.core.openapi import with_errors
 
 from .. import policy, pricing
-from ..api_fields import MONEY, QuarterField, T
+from ..api_fields import AMOUNT, MONEY, QuarterField, T
 from ..models import (
     Delivery,
 )
@@ -48,15 +48,15 @@ class DeliverySerializer(serializers.ModelSerializer):
             obj._amounts = pricing.delivery_amounts(obj, obj.contract.price_unit)
         return obj._amounts
 
-    @extend_schema_field(StrictDecimalField(**MONEY, allow_null=True))
+    @extend_schema_field(StrictDecimalField(**AMOUNT, allow_null=True))
     def get_provisional_amount(self, obj):
         return _money_str(self._amounts(obj)["provisional"])
 
-    @extend_schema_field(StrictDecimalField(**MONEY, allow_null=True))
+    @extend_schema_field(StrictDecimalField(**AMOUNT, allow_null=True))
     def get_final_amount(self, obj):
         return _money_str(self._amounts(obj)["final"])
 
-    @extend_schema_field(StrictDecimalField(**MONEY, allow_null=True))
+    @extend_schema_field(StrictDecimalField(**AMOUNT, allow_null=True))
     def get_difference(self, obj):
         return _money_str(self._amounts(obj)["difference"])
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import (
     extend_schema,
+    extend_schema_field,
     extend_schema_view,
 )
 from rest_framework import mixins, serializers, status
@@ -27,7 +29,7 @@ from rohstoff.core.periods import Quarter
 from .. import policy, pricing
 from ..allocations import services as allocation_services
 from ..allocations.api import AllocationRoundSerializer, ReleaseInput
-from ..api_fields import MONEY, QuarterField, T
+from ..api_fields import AMOUNT, MONEY, QuarterField, T
 from ..models import (
     AllocationRound,
     ContractState,
@@ -35,6 +37,7 @@ from ..models import (
     Currency,
     OfftakeContract,
     PriceIndex,
+    QuotationalPeriod,
 )
 from ..prices import selectors as price_selectors
 from . import selectors, services
@@ -48,6 +51,9 @@ class ContractSerializer(serializers.ModelSerializer):
     )
     first_period = QuarterField(source="start_quarter", read_only=True)
     last_period = QuarterField(source="end_quarter", read_only=True)
+    quotational_period = serializers.SerializerMethodField(
+        help_text="index-linked contracts: which index values make a quarter's price; null for a fixed price"
+    )
 
     class Meta:
         model = OfftakeContract
@@ -84,6 +90,12 @@ class ContractSerializer(serializers.ModelSerializer):
             "version",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(
+        serializers.ChoiceField(choices=QuotationalPeriod.choices, allow_null=True)
+    )
+    def get_quotational_period(self, obj) -> str | None:
+        return obj.quotational_period or None
 
 
 class ContractInput(serializers.Serializer):
@@ -153,16 +165,30 @@ class ScheduleInput(serializers.Serializer):
 
 class QuarterPriceSerializer(serializers.Serializer):
     period = serializers.CharField()
-    price = StrictDecimalField(**MONEY, allow_null=True)
-    back_to_back_price = StrictDecimalField(**MONEY, allow_null=True)
+    # Computed (index average converted into the contract's unit and currency, plus fee): wider
+    # than a stored price.
+    price = StrictDecimalField(**AMOUNT, allow_null=True)
+    back_to_back_price = StrictDecimalField(**AMOUNT, allow_null=True)
     currency = serializers.CharField()
     unit = serializers.CharField()
     basis = serializers.CharField(
         allow_null=True, help_text="fixed, index, floor, cap; null when not priced yet"
     )
-    index_average = StrictDecimalField(**MONEY, allow_null=True)
+    index_average = StrictDecimalField(**AMOUNT, allow_null=True)
     index_values = serializers.IntegerField()
     missing = serializers.CharField(allow_null=True, help_text="why there is no price yet")
+    price_eur = serializers.DecimalField(
+        **AMOUNT,
+        allow_null=True,
+        help_text="the contract price in EUR: at the FX rate of the pricing date once priced, "
+        "at the latest rate while open; null without a rate",
+    )
+    pricing_date = serializers.DateField(
+        help_text="last day of the quotational period (index) or of the delivery quarter (fixed)"
+    )
+    priced = serializers.BooleanField(
+        help_text="the pricing date has passed: the EUR value is fixed; else it moves with the latest rate"
+    )
 
 
 def _schedule_payload(contract):
@@ -295,7 +321,7 @@ class ContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVi
         request=None,
         responses=with_errors(ScheduleRowSerializer(many=True), 404, 409),
     )
-    @action(detail=True, methods=["post"], url_path="schedule/generate")
+    @action(detail=True, methods=["post"], url_path="schedule/generate", pagination_class=None)
     def schedule_generate(self, request, pk=None):
         contract = self._contract()
         services.schedule_generate(contract=contract, actor=request.user)
@@ -323,6 +349,10 @@ class ContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVi
                         "index_average": None,
                         "index_values": 0,
                         "missing": "fx_rate" if price.what == "fx" else "index_values",
+                        "price_eur": None,
+                        "pricing_date": pricing.pricing_date(contract, Quarter.from_index(q)),
+                        "priced": pricing.pricing_date(contract, Quarter.from_index(q))
+                        < timezone.localdate(),
                     }
                 )
             else:
@@ -339,6 +369,9 @@ class ContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVi
                         "index_average": price.index_average,
                         "index_values": price.index_values,
                         "missing": None,
+                        "price_eur": price.price_eur,
+                        "pricing_date": price.pricing_date,
+                        "priced": price.priced,
                     }
                 )
         return Response(QuarterPriceSerializer(rows, many=True).data)
