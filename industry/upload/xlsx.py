@@ -14,12 +14,15 @@ import posixpath
 import re
 import xml.parsers.expat
 import zipfile
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from io import BytesIO
 
 from django.utils.translation import gettext as _
 
+from ..lines import rules
 from . import limits
+from .validation import _too_many_rows
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 RELATIONSHIPS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -43,6 +46,10 @@ class Refused(Exception):
     def __init__(self, message: str):
         super().__init__(message)
         self.error = {"row": None, "column": None, "message": str(message)}
+
+
+def _count(n: int) -> str:
+    return rules.number(Decimal(n))
 
 
 def unreadable() -> Refused:
@@ -207,7 +214,7 @@ def _shared_strings(archive, part: str) -> list[str]:
             if len(strings) >= max_count:
                 raise Refused(
                     _("The file holds more than %(limit)s distinct texts.")
-                    % {"limit": f"{max_count:,}"}
+                    % {"limit": _count(max_count)}
                 )
         elif name == PHONETIC:
             state["phonetic"] += 1
@@ -216,7 +223,7 @@ def _shared_strings(archive, part: str) -> list[str]:
         if name == TEXT:
             state["collect"] = False
         elif name == SHARED_ITEM:
-            strings.append(_unescape("".join(pieces)))
+            strings.append(_unescape("".join(pieces)).strip())
         elif name == PHONETIC:
             state["phonetic"] -= 1
 
@@ -229,7 +236,7 @@ def _shared_strings(archive, part: str) -> list[str]:
             if state["total"] > max_total:
                 raise Refused(
                     _("The file's texts hold more than %(limit)s characters together.")
-                    % {"limit": f"{max_total:,}"}
+                    % {"limit": _count(max_total)}
                 )
             pieces.append(text)
 
@@ -274,162 +281,171 @@ def number_text(value: str) -> str:
         return value
 
 
-class SheetReader:
-    """Streams the cells of one sheet into rows of text (index = column), checking the bounds as
-    each element starts. ``rows[i]`` is the sheet's row ``i + 1``; gaps are blank rows."""
+@dataclass
+class Sheet:
+    """The cells of one sheet as rows of text (index = column): ``rows[i]`` is the sheet's row
+    ``i + 1``; gaps are blank rows, blank rows at the end are left out. Formula cells without a
+    saved result are listed (the first ``ERRORS_LISTED``: row, column, cell) and counted."""
 
-    def __init__(self, shared: list[str], *, text_number=None):
-        self.shared = shared
-        # Applied to text cells of the quantity column (a number typed as text, "1.500,5").
-        self.text_number = text_number
-        self.quantity_column = -1
-        self.rows: list[list[str]] = []
-        self.formula_errors: list[tuple[int, int, str]] = []  # (row, column, cell)
-        self.formula_error_count = 0
-        self.width = limits.MAX_COLUMNS  # narrowed to the header's width after row 1
-        self.max_rows = limits.max_rows() + 1
-        self.max_elements = limits.max_row_elements()
-        self.max_cells = limits.max_cells()
-        self.row_elements = 0
-        self.cells = 0
-        self.row_number = 0
-        self.row: list[str] = []
-        self.row_cells = 0
-        self.column = -1
-        self.cell_ref = ""
-        self.cell_type = None
-        self.has_formula = False
-        self.has_value = False
-        self.pieces: list[str] = []
-        self.length = 0
-        self.collect = False
-        self.phonetic = 0
+    rows: list[list[str]] = field(default_factory=list)
+    formula_errors: list[tuple[int, int, str]] = field(default_factory=list)
+    formula_error_count: int = 0
 
-    # expat handlers
 
-    def start(self, name, attrs):
+def _sheet_handlers(sheet: Sheet, shared: list[str], text_number):
+    """expat handlers that fill ``sheet``, checking every bound as an element starts. Closures
+    over local state rather than methods: this runs for every element of up to 200,000 rows."""
+    rows = sheet.rows
+    most_rows = limits.max_rows() + 1
+    most_elements = limits.max_row_elements()
+    most_cells = limits.max_cells()
+    per_row = limits.MAX_CELLS_PER_ROW
+    most_text = limits.MAX_TEXT_LENGTH
+    most_columns = limits.MAX_COLUMNS
+    columns_by_name = _COLUMNS
+    width = most_columns  # narrowed to the header's width after row 1
+    quantity_column = -1
+    row_elements = cells = row_cells = 0
+    row_number = 0
+    row: list[str] = []
+    column = -1
+    cell_ref = ""
+    kind = None
+    has_formula = has_value = collect = False
+    phonetic = 0
+    pieces: list[str] = []
+    length = 0
+
+    def too_many_rows() -> Refused:
+        return Refused(_too_many_rows(limits.max_rows())["message"])
+
+    def start(name, attrs):
+        nonlocal cells, row_cells, column, cell_ref, kind, has_formula, has_value, pieces
+        nonlocal length, collect, phonetic, row_elements, row_number, row
         if name == CELL:
-            self.row_cells += 1
-            self.cells += 1
-            if self.row_cells > limits.MAX_CELLS_PER_ROW:
+            row_cells += 1
+            cells += 1
+            if row_cells > per_row:
                 raise Refused(
                     _("Row %(row)s has more than %(limit)s cells.")
-                    % {"row": self.row_number, "limit": limits.MAX_CELLS_PER_ROW}
+                    % {"row": row_number, "limit": per_row}
                 )
-            if self.cells > self.max_cells:
+            if cells > most_cells:
                 raise Refused(
-                    _("The sheet has more than %(limit)s cells.") % {"limit": f"{self.max_cells:,}"}
+                    _("The sheet has more than %(limit)s cells.") % {"limit": _count(most_cells)}
                 )
             ref = attrs.get("r")
-            column = _COLUMNS.get(ref.rstrip(_DIGITS)) if ref else None
-            self.column = self.column + 1 if column is None else column
-            self.cell_ref = ref or str(self.row_number)
-            self.cell_type = attrs.get("t")
-            self.has_formula = self.has_value = False
-            self.pieces = []
-            self.length = 0
+            if ref:
+                index = columns_by_name.get(ref.rstrip(_DIGITS))
+                column = column + 1 if index is None else index
+                cell_ref = ref
+            else:
+                column += 1
+                cell_ref = f"{_column_name(column)}{row_number}"
+            kind = attrs.get("t")
+            has_formula = has_value = False
+            pieces = []
+            length = 0
         elif name == VALUE:
-            self.collect, self.has_value = True, True
+            collect = has_value = True
         elif name == TEXT:
-            if not self.phonetic:
-                self.collect, self.has_value = True, True
+            if not phonetic:
+                collect = has_value = True
         elif name == FORMULA:
-            self.has_formula = True
+            has_formula = True
         elif name == ROW:
-            self._start_row(attrs.get("r"))
+            row_elements += 1
+            if row_elements > most_elements:
+                raise too_many_rows()
+            number = row_number + 1
+            ref = attrs.get("r")
+            if ref:
+                try:
+                    number = max(number, int(ref))
+                except ValueError:
+                    raise unreadable() from None
+            row_number = number
+            row = []
+            row_cells = 0
+            column = -1
         elif name == PHONETIC:
-            self.phonetic += 1
+            phonetic += 1
 
-    def _start_row(self, ref: str | None) -> None:
-        self.row_elements += 1
-        if self.row_elements > self.max_elements:
-            raise self.too_many_rows()
-        number = self.row_number + 1
-        if ref:
-            try:
-                number = max(number, int(ref))
-            except ValueError:
-                raise unreadable() from None
-        self.row_number = number
-        self.row = []
-        self.row_cells = 0
-        self.column = -1
-
-    def end(self, name):
+    def end(name):
+        nonlocal collect, phonetic, width, quantity_column
         if name == CELL:
-            self._end_cell()
+            end_cell()
         elif name in (VALUE, TEXT):
-            self.collect = False
+            collect = False
         elif name == ROW:
-            if self.row:
-                if self.row_number > self.max_rows:
-                    raise self.too_many_rows()
-                blank = self.row_number - 1 - len(self.rows)
+            if row:
+                if row_number > most_rows:
+                    raise too_many_rows()
+                blank = row_number - 1 - len(rows)
                 if blank > 0:
-                    self.rows.extend([] for _ in range(blank))
-                self.rows.append(self.row)
-                if len(self.rows) == 1:
-                    self.width = min(len(self.row), limits.MAX_COLUMNS)
-                    names = [name.lower() for name in self.row]
+                    rows.extend([] for _ in range(blank))
+                rows.append(row)
+                if len(rows) == 1:
+                    width = min(len(row), most_columns)
+                    names = [name.lower() for name in row]
                     if "quantity" in names:
-                        self.quantity_column = names.index("quantity")
+                        quantity_column = names.index("quantity")
         elif name == PHONETIC:
-            self.phonetic -= 1
+            phonetic -= 1
 
-    def data(self, text):
-        if self.collect:
-            self.length += len(text)
-            if self.length > limits.MAX_TEXT_LENGTH:
+    def data(text):
+        nonlocal length
+        if collect:
+            length += len(text)
+            if length > most_text:
                 raise _text_too_long()
-            self.pieces.append(text)
+            pieces.append(text)
 
-    def _end_cell(self) -> None:
-        column = self.column
-        if column >= self.width and self.rows:
-            return  # right of the header: not read (the header's own width is bounded below)
-        kind = self.cell_type
-        if self.has_formula and (not self.has_value or (kind != "str" and not self.pieces)):
-            self.formula_error_count += 1
-            if len(self.formula_errors) < limits.ERRORS_LISTED:
-                self.formula_errors.append((self.row_number, column, self.cell_ref))
+    def end_cell():
+        if column >= width and rows:
+            return  # right of the header: not read (the header's own width is bounded)
+        if has_formula and (not has_value or (kind != "str" and not pieces)):
+            sheet.formula_error_count += 1
+            if len(sheet.formula_errors) < limits.ERRORS_LISTED:
+                sheet.formula_errors.append((row_number, column, cell_ref))
             return
-        if not self.pieces:
+        if not pieces:
             return
-        raw = "".join(self.pieces)
-        if kind in (None, "n"):
+        raw = pieces[0] if len(pieces) == 1 else "".join(pieces)
+        if kind == "s":
+            try:
+                text = shared[int(raw)]
+            except (ValueError, IndexError):
+                raise unreadable() from None
+        elif kind is None or kind == "n":
             text = number_text(raw.strip())
         elif kind == "b":
             text = "True" if raw.strip() == "1" else "False"
         elif kind == "d":  # an ISO date
             text = raw.strip()
-        else:
-            if kind == "s":
-                try:
-                    text = self.shared[int(raw)].strip()
-                except (ValueError, IndexError):
-                    raise unreadable() from None
-            else:  # "inlineStr", "str" (a formula's text), "e" (#DIV/0!)
-                text = _unescape(raw).strip()
-            if column == self.quantity_column and self.text_number and text:
-                text = self.text_number(text)
+        else:  # "inlineStr", "str" (a formula's text), "e" (#DIV/0!)
+            text = _unescape(raw).strip()
         if not text:
             return
-        if column >= limits.MAX_COLUMNS:
+        if column >= most_columns:
             raise Refused(
-                _("The header has more than %(limit)s columns.") % {"limit": limits.MAX_COLUMNS}
+                _("The header has more than %(limit)s columns.") % {"limit": most_columns}
             )
-        row = self.row
-        if column >= len(row):
-            row.extend([""] * (column + 1 - len(row)))
-        row[column] = text
+        if column == quantity_column and text_number and kind not in (None, "n", "b", "d"):
+            text = text_number(text)
+        filled = len(row)
+        if column == filled:
+            row.append(text)
+        elif column > filled:
+            row.extend([""] * (column - filled))
+            row.append(text)
+        else:
+            row[column] = text
 
-    def too_many_rows(self) -> Refused:
-        from .validation import _too_many_rows
-
-        return Refused(_too_many_rows(limits.max_rows())["message"])
+    return start, end, data
 
 
-def read_sheet(data: bytes, *, text_number=None) -> SheetReader:
+def read_sheet(data: bytes, *, text_number=None) -> Sheet:
     """Read the first sheet of an XLSX file; raises ``Refused`` with the file error.
     ``text_number(text)`` rewrites a text cell of the quantity column."""
     try:
@@ -447,9 +463,12 @@ def read_sheet(data: bytes, *, text_number=None) -> SheetReader:
             ):
                 _check_no_entities(archive, name)
         shared = _shared_strings(archive, shared_part) if shared_part else []
-        reader = SheetReader(shared, text_number=text_number)
+        result = Sheet()
         parser = _parser()
-        parser.StartElementHandler, parser.EndElementHandler = reader.start, reader.end
-        parser.CharacterDataHandler = reader.data
+        (
+            parser.StartElementHandler,
+            parser.EndElementHandler,
+            parser.CharacterDataHandler,
+        ) = _sheet_handlers(result, shared, text_number)
         _feed(archive, sheet, parser)
-    return reader
+    return result
