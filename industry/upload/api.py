@@ -35,6 +35,11 @@ UPLOAD_ERRORS = inline_serializer(
                     "row": serializers.IntegerField(allow_null=True),
                     "column": serializers.CharField(allow_null=True),
                     "message": serializers.CharField(),
+                    "more": serializers.IntegerField(
+                        required=False,
+                        help_text="Only on the last entry when errors were left out: how many "
+                        "(the first 100 are listed)",
+                    ),
                 },
             )
         )

@@ -19,6 +19,7 @@ from ..models import UploadState
 from ..rounds.selectors import round_get
 from . import selectors, services
 from .reading import read_demand_file, size_error
+from .validation import error_total
 
 PREVIEW_ROWS = 50
 ERRORS_SHOWN = 200
@@ -104,7 +105,7 @@ def upload_preview(request, pk, upload_pk):
             "round": round,
             "upload": upload,
             "errors": upload.errors[:ERRORS_SHOWN],
-            "error_count": len(upload.errors),
+            "error_count": error_total(upload.errors),
             "preview_rows": preview_rows,
             "new_count": new_count,
             "replace_count": replace_count,
