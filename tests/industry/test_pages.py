@@ -152,7 +152,10 @@ def test_grid_adds_a_line_with_htmx_and_german_numbers(login, open_round, member
         f'id="line-{line.pk}"' in html and "1.500,5" in html
     )  # the row and its total, in German notation
     replaced = client.post(
-        f"/rounds/{open_round.pk}/demand/", new_line(quantity="40"), **HTMX
+        f"/rounds/{open_round.pk}/demand/",
+        new_line(quantity="40"),
+        HTTP_ACCEPT_LANGUAGE="en",
+        **HTMX,
     ).content.decode()
     assert "replaced the existing line" in replaced
     assert DemandLine.objects.get().quantity == 40
@@ -174,7 +177,7 @@ def test_grid_edit_and_conflict_with_a_colleague(
 ):
     edit_row = (
         login(member_a)
-        .get(f"/rounds/{open_round.pk}/demand/{line_a.pk}/edit/", **HTMX)
+        .get(f"/rounds/{open_round.pk}/demand/{line_a.pk}/edit/", HTTP_ACCEPT_LANGUAGE="de", **HTMX)
         .content.decode()
     )
     assert f'<form id="edit-line-{line_a.pk}"' in edit_row and "is-editing" in edit_row
@@ -191,7 +194,12 @@ def test_grid_edit_and_conflict_with_a_colleague(
     )
     html = (
         login(member_a)
-        .post(f"/rounds/{open_round.pk}/demand/{line_a.pk}/edit/", stale, **HTMX)
+        .post(
+            f"/rounds/{open_round.pk}/demand/{line_a.pk}/edit/",
+            stale,
+            HTTP_ACCEPT_LANGUAGE="en",
+            **HTMX,
+        )
         .content.decode()
     )
     assert (
@@ -205,6 +213,7 @@ def test_grid_edit_and_conflict_with_a_colleague(
     ok = login(member_a).post(
         f"/rounds/{open_round.pk}/demand/{line_a.pk}/edit/",
         edit_data(line_a, quantity="41"),
+        HTTP_ACCEPT_LANGUAGE="en",
         **HTMX,
     )
     assert "Saved" in ok.content.decode()
