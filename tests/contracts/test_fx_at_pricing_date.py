@@ -5,6 +5,7 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from contracts import pricing
 from contracts.models import FxRate, IndexValue, PriceIndex
@@ -111,17 +112,27 @@ def test_only_open_future_quarters_are_marked_to_market(make_contract, sign, des
 
 
 def test_the_prices_api_says_which_rate_converted_a_quarter(api, desk, make_contract, rate):
+    # Quarters relative to today, so that the test means the same next year: one quarter whose
+    # pricing date has passed, one that is still open.
+    today = timezone.localdate()
+    current = Quarter(today.year, (today.month - 1) // 3 + 1)
+    past, future = current + (-4), current + 4
+    past_end = datetime.date(past.year, past.quarter * 3, 1) + datetime.timedelta(days=31)
+    past_end = past_end.replace(day=1) - datetime.timedelta(days=1)
     contract = make_contract(
-        currency="USD", fixed_price=D("11000"), start_quarter=Quarter(2026, 1).index
+        currency="USD",
+        fixed_price=D("11000"),
+        start_quarter=past.index,
+        end_quarter=future.index,
     )
     from contracts.offtakes import services as offtake_services
 
     offtake_services.schedule_generate(contract=contract, actor=desk)
-    rate(datetime.date(2026, 3, 31), "1.10")
-    rate(datetime.date(2026, 11, 2), "1.25")
+    rate(past_end, "1.10")
+    rate(today, "1.25")
     rows = {
         r["period"]: r for r in api(desk).get(f"/api/v1/contracts/{contract.pk}/prices/").json()
     }
-    assert (rows["2026-Q1"]["price_eur"], rows["2026-Q1"]["priced"]) == ("10000.0000", True)
-    assert rows["2026-Q1"]["pricing_date"] == "2026-03-31"
-    assert (rows["2027-Q4"]["price_eur"], rows["2027-Q4"]["priced"]) == ("8800.0000", False)
+    assert (rows[str(past)]["price_eur"], rows[str(past)]["priced"]) == ("10000.0000", True)
+    assert rows[str(past)]["pricing_date"] == past_end.isoformat()
+    assert (rows[str(future)]["price_eur"], rows[str(future)]["priced"]) == ("8800.0000", False)
