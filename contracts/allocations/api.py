@@ -116,7 +116,7 @@ class OverrideInput(serializers.Serializer):
 @extend_schema_view(
     list=extend_schema(
         summary="Allocations: a member sees its own firm's released shares; the desk all",
-        responses=with_errors(AllocationSerializer(many=True)),
+        responses=with_errors(AllocationSerializer(many=True), 400),  # a filter naming no object
     ),
     retrieve=extend_schema(
         summary="One allocation with how it was computed",

@@ -113,7 +113,7 @@ class DeliveryUpdate(serializers.Serializer):
 @extend_schema_view(
     list=extend_schema(
         summary="Deliveries (desk, agency); filter with ?contract=",
-        responses=with_errors(DeliverySerializer(many=True)),
+        responses=with_errors(DeliverySerializer(many=True), 400),  # a filter naming no object
     ),
     retrieve=extend_schema(
         summary="One delivery",

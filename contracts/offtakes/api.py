@@ -206,7 +206,7 @@ def _schedule_payload(contract):
 @extend_schema_view(
     list=extend_schema(
         summary="Offtake contracts (desk, agency)",
-        responses=with_errors(ContractSerializer(many=True)),
+        responses=with_errors(ContractSerializer(many=True), 400),  # a filter naming no object
     ),
     retrieve=extend_schema(
         summary="One offtake contract",
