@@ -523,3 +523,27 @@ def test_screening_pages_load_only_the_lines_shown(login, open_round, member_a, 
     flagged = client.get(url + "?flagged=1&sort=-quantity_t").content.decode()
     assert flagged.count('<tr id="screen-') == 1 and "1 line" in flagged
     assert flagged.count('data-testid="outlier-flag"') == 1
+
+
+@pytest.mark.postgres
+def test_grid_ids_stay_plain_numbers_in_german(login, open_round, member_a):
+    """An id of 1,000 or more is written without a thousands separator: `line-12.345` in German
+    would break the row's htmx target and the screening filter."""
+    from django.db import connection
+
+    table = DemandLine._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), 12344)")  # noqa: S608
+    html = (
+        login(member_a)
+        .post(f"/rounds/{open_round.pk}/demand/", new_line(), HTTP_ACCEPT_LANGUAGE="de", **HTMX)
+        .content.decode()
+    )
+    line = DemandLine.objects.get()
+    assert line.pk >= 12345 and f'id="line-{line.pk}"' in html
+    edit = (
+        login(member_a)
+        .get(f"/rounds/{open_round.pk}/demand/{line.pk}/edit/", HTTP_ACCEPT_LANGUAGE="de", **HTMX)
+        .content.decode()
+    )
+    assert f'<form id="edit-line-{line.pk}"' in edit
