@@ -8,7 +8,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
 RUN apt-get update \
- && apt-get install -y --no-install-recommends gettext curl \
+ && apt-get install -y --no-install-recommends gettext \
  && rm -rf /var/lib/apt/lists/*
 
 RUN groupadd --system rohstoff && useradd --system --gid rohstoff --home /app --shell /usr/sbin/nologin rohstoff
@@ -27,9 +27,12 @@ COPY . .
 RUN SECRET_KEY=build-only DATABASE_URL=sqlite:////tmp/build.sqlite3 python manage.py collectstatic --no-input -v0 \
  && SECRET_KEY=build-only DATABASE_URL=sqlite:////tmp/build.sqlite3 python manage.py compilemessages --ignore='.venv*' -v0 \
  && rm -f /tmp/build.sqlite3 \
- && mkdir -p /var/lib/rohstoff/media && chown -R rohstoff:rohstoff /var/lib/rohstoff
+ && mkdir -p /var/lib/rohstoff/media /var/lib/rohstoff/secrets \
+ && chown -R rohstoff:rohstoff /var/lib/rohstoff && chmod 700 /var/lib/rohstoff/secrets
 
 USER rohstoff
 EXPOSE 8000
-HEALTHCHECK --interval=30s --timeout=5s --retries=3 CMD curl -fsS http://127.0.0.1:8000/healthz || exit 1
+HEALTHCHECK --interval=30s --timeout=5s --retries=3 CMD ["python", "scripts/healthcheck"]
+# A SECRET_KEY from the environment, or one generated once into /var/lib/rohstoff/secrets.
+ENTRYPOINT ["/app/scripts/docker-entrypoint"]
 CMD ["gunicorn", "rohstoff.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]

@@ -5,7 +5,7 @@ from rest_framework import mixins, serializers
 
 from rohstoff.core.access import DESK_AND_AGENCY
 from rohstoff.core.api import ScopedViewSet
-from rohstoff.core.api_views import FORBIDDEN, NOT_FOUND, UNAUTHORISED
+from rohstoff.core.openapi import with_errors
 
 from . import selectors
 from .models import Project
@@ -33,11 +33,11 @@ class ProjectSerializer(serializers.ModelSerializer):
 @extend_schema_view(
     list=extend_schema(
         summary="Agency projects (mines, refineries, recycling plants)",
-        responses={200: ProjectSerializer(many=True), 401: UNAUTHORISED, 403: FORBIDDEN},
+        responses=with_errors(ProjectSerializer(many=True)),
     ),
     retrieve=extend_schema(
         summary="One agency project",
-        responses={200: ProjectSerializer, 401: UNAUTHORISED, 403: FORBIDDEN, 404: NOT_FOUND},
+        responses=with_errors(ProjectSerializer, 404),
     ),
 )
 class ProjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):

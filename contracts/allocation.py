@@ -1,4 +1,4 @@
-"""Back-to-back allocation of one contract quarter among member firms (DESIGN.md "Allocation").
+"""Back-to-back allocation of one contract quarter among member firms (docs/allocation.md).
 
 A pure function: no database, no floats. Quantities are tonnes at 6 decimal places; inside, the
 arithmetic is done in whole micro-tonnes (integers), so every share is exact and the shares add

@@ -14,6 +14,8 @@ from rohstoff.core.models import Material
 from rohstoff.core.periods import Period, PeriodError, Quarter
 from rohstoff.core.units import Unit, parse_decimal
 
+from .lines import rules
+from .lines.rules import DEFAULT_COUNTRY
 from .models import Commitment, DemandRound
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
@@ -158,23 +160,30 @@ class LineForm(forms.Form):
         ),
     )
     quantity = LocalDecimalField(label=_("Quantity"))
-    unit = forms.ChoiceField(label=_("Unit"), choices=Unit.choices, initial=Unit.TONNE)
-    commitment = forms.ChoiceField(
-        label=_("Commitment"), choices=Commitment.choices, initial=Commitment.INDICATIVE
+    # Picked from lists, but checked by the line's rules (industry.lines.rules) like the API's and
+    # the demand file's values, so that a value outside the list gets the same words everywhere.
+    unit = forms.CharField(
+        label=_("Unit"), initial=Unit.TONNE, widget=forms.Select(choices=Unit.choices)
+    )
+    commitment = forms.CharField(
+        label=_("Commitment"),
+        initial=Commitment.INDICATIVE,
+        widget=forms.Select(choices=Commitment.choices),
     )
     grade = forms.CharField(
         label=_("Grade"),
-        max_length=200,
         required=False,
         widget=forms.TextInput(attrs={"placeholder": _("e.g. battery grade")}),
     )
-    delivery_country = forms.ChoiceField(label=_("Delivery country"), choices=(), initial="DE")
+    delivery_country = forms.CharField(
+        label=_("Delivery country"), initial=DEFAULT_COUNTRY, widget=forms.Select()
+    )
     version = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, round: DemandRound, **kwargs):
         super().__init__(*args, **kwargs)
         self.round = round
-        self.fields["delivery_country"].choices = list(countries)
+        self.fields["delivery_country"].widget.choices = list(countries)
 
     def add_error(self, field, error):
         super().add_error(field, error)
@@ -186,7 +195,8 @@ class LineForm(forms.Form):
     def clean_material(self):
         text = self.cleaned_data["material"].strip()
         lowered = text.lower()
-        for material in self.round.materials.all():
+        # Any material of the reference list; whether it is one of the round's is a line rule.
+        for material in Material.objects.order_by("sort_order"):
             if lowered in (
                 material.code,
                 material.name_de.lower(),
@@ -194,14 +204,21 @@ class LineForm(forms.Form):
                 f"{material.name} ({material.code})".lower(),
             ):
                 return material
-        raise forms.ValidationError(_("Choose one of this round's materials from the list."))
+        raise forms.ValidationError(rules.MATERIAL_KNOWN.error(value=text))
 
     def clean_period(self):
         text = self.cleaned_data["period"].strip()
         try:
             return str(Period.parse(text))
         except PeriodError:
-            raise forms.ValidationError(_("Write a year (2027) or a quarter (2027-Q3).")) from None
+            raise forms.ValidationError(rules.PERIOD_FORMAT.error(value=text)) from None
+
+    def clean_unit(self):
+        # Reported with the other fields' errors, as the API and the demand file do.
+        text = self.cleaned_data["unit"]
+        if rules.unit_of(text) is None:
+            raise forms.ValidationError(rules.UNIT_KNOWN.error(value=text))
+        return text
 
     def service_values(self) -> dict:
         data = self.cleaned_data

@@ -1,5 +1,6 @@
-"""Celery tasks of demand rounds: close rounds at their deadline, and the member e-mails (round
-opened, three days before closing). Each takes ids, guards on state and is safe to run twice."""
+"""Celery tasks of demand rounds: close rounds at their deadline, and queue the member e-mails
+(round opened, three days before closing). Each takes ids, guards on state and is safe to run
+twice."""
 
 from __future__ import annotations
 
@@ -7,13 +8,11 @@ import datetime
 import logging
 
 from celery import shared_task
-from django.conf import settings
-from django.core.mail import get_connection, send_mail
-from django.template.loader import render_to_string
-from django.urls import reverse
-from django.utils import timezone, translation
+from django.db import transaction
+from django.utils import timezone
 
 from rohstoff.core.errors import StateConflict
+from rohstoff.core.mail import absolute_url, mail_enqueue
 from rohstoff.core.models import Role, User
 
 from .models import DemandRound, RoundState
@@ -43,59 +42,35 @@ def close_due_rounds() -> list[int]:
     return closed
 
 
-def _member_recipients() -> list[str]:
-    return list(
-        User.objects.filter(
-            is_active=True, role__in=[Role.MEMBER, Role.MEMBER_ADMIN], organisation__is_active=True
-        )
-        .order_by("email")
-        .values_list("email", flat=True)
-    )
-
-
-def _render_bilingual(template: str, round: DemandRound) -> tuple[str, str]:
-    """German first, then English: users carry no language preference, and the mail must be
-    understood by every member."""
-    url = settings.SITE_URL + reverse("industry:round_detail", args=[round.pk])
-    parts, subjects = [], []
-    for language in ("de", "en"):
-        with translation.override(language):
-            context = {"round": round, "url": url, "closes_at": timezone.localtime(round.closes_at)}
-            text = render_to_string(template, context).strip()
-            subject, _sep, body = text.partition("\n")
-            subjects.append(subject.strip())
-            parts.append(body.strip())
-    return (
-        f"[Rohstoff] {subjects[0]} / {subjects[1]}",
-        "\n\n----------------------------------------\n\n".join(parts),
-    )
-
-
-def _send_to_members(template: str, round: DemandRound) -> int:
-    subject, body = _render_bilingual(template, round)
-    recipients = _member_recipients()
-    with get_connection() as connection:
-        for email in recipients:  # one mail each: members must not learn who else takes part
-            send_mail(subject, body, None, [email], connection=connection)
-    return len(recipients)
+def _member_recipients():
+    return User.objects.filter(
+        is_active=True, role__in=[Role.MEMBER, Role.MEMBER_ADMIN], organisation__is_active=True
+    ).order_by("email")
 
 
 def _claim_and_send(round_id: int, field: str, template: str, **due) -> int | None:
-    """Mark the notice as sent with a compare-and-set, then mail it (the number of mails); None
-    when another run has it or it is not due. The round's row is not locked meanwhile: every line
-    save locks it, and mailing all member users can take a while. A failed sending clears the
-    mark, so that the next beat run tries again."""
+    """Mark the notice as sent with a compare-and-set and queue one mail per member user (in the
+    user's language; members must not learn who else takes part), in one transaction: the
+    number of mails, or None when another run has it or it is not due. The mails go out after
+    the commit, each retried on its own when the mail server fails (rohstoff.core.mail); the
+    round's row is not locked while they are sent."""
     now = timezone.now()
-    claimed = DemandRound.objects.filter(
-        pk=round_id, state=RoundState.OPEN, closes_at__gt=now, **{f"{field}__isnull": True}, **due
-    ).update(**{field: now})
-    if not claimed:
-        return None
-    try:
-        return _send_to_members(template, DemandRound.objects.get(pk=round_id))
-    except Exception:
-        DemandRound.objects.filter(pk=round_id, **{field: now}).update(**{field: None})
-        raise
+    with transaction.atomic():
+        claimed = DemandRound.objects.filter(
+            pk=round_id,
+            state=RoundState.OPEN,
+            closes_at__gt=now,
+            **{f"{field}__isnull": True},
+            **due,
+        ).update(**{field: now})
+        if not claimed:
+            return None
+        round = DemandRound.objects.get(pk=round_id)
+        return mail_enqueue(
+            template=template,
+            to=_member_recipients(),
+            context={"round": round, "url": absolute_url("industry:round_detail", round.pk)},
+        )
 
 
 @shared_task
@@ -105,7 +80,7 @@ def send_round_opened_notice(round_id: int) -> int:
     sent = _claim_and_send(
         round_id,
         "opened_notice_sent_at",
-        "industry/email/round_opened.txt",
+        "industry/email/round_opened",
         opens_at__lte=timezone.now(),
     )
     return sent or 0
@@ -139,7 +114,7 @@ def send_deadline_reminders() -> dict:
         if _claim_and_send(
             pk,
             "reminder_sent_at",
-            "industry/email/round_reminder.txt",
+            "industry/email/round_reminder",
             closes_at__lte=now + REMINDER_BEFORE,
         )
         is not None

@@ -394,15 +394,14 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rohstoff.core.api_permissions.DeclaredPolicyPermission"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "rohstoff.core.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rohstoff.core.pagination.Pagination",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": [
-        "rohstoff.core.api_parsers.DecimalJSONParser",
-        "rohstoff.core.api_parsers.FormParser",
-        "rohstoff.core.api_parsers.MultiPartParser",
-    ],
+    # JSON only: an endpoint that takes a file (the demand upload) declares multipart itself.
+    # Offering every body as JSON, form and multipart makes generated clients unusable.
+    "DEFAULT_PARSER_CLASSES": ["rohstoff.core.api_parsers.DecimalJSONParser"],
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "COERCE_DECIMAL_TO_STRING": True,
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     "EXCEPTION_HANDLER": "rohstoff.core.api.exception_handler",
@@ -423,6 +422,11 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # Every declared 4xx gets an error body (rohstoff/core/openapi.py).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "rohstoff.core.openapi.postprocess_error_bodies",
+    ],
     # Choice sets that share a field name get their own schema names.
     "ENUM_NAME_OVERRIDES": {
         "QuantityUnitEnum": "rohstoff.core.units.Unit",
@@ -436,7 +440,8 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Domain settings --------------------------------------------------------------------------
-# Disclosure control (DESIGN.md): the minimum number of contributing firms, and p of the p% rule.
+# Disclosure control (docs/disclosure.md): the minimum number of contributing firms, and p of the
+# p% rule.
 DISCLOSURE_MIN_FIRMS = _int("DISCLOSURE_MIN_FIRMS", 5)
 DISCLOSURE_P = _decimal_str("DISCLOSURE_P", "0.10")
 DEMAND_FILE_MAX_BYTES = _int("DEMAND_FILE_MAX_BYTES", 10 * 1024 * 1024)

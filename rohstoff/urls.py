@@ -1,10 +1,9 @@
 from allauth.urls import urlpatterns as allauth_urlpatterns
 from django.contrib import admin
 from django.urls import include, path
-from django.views.i18n import set_language
 
 from rohstoff.core import views as core
-from rohstoff.core.access import ACCOUNT_SETUP, PUBLIC, STAFF, declare, with_policy
+from rohstoff.core.access import ACCOUNT_SETUP, PUBLIC, STAFF, declare
 from rohstoff.dashboards import views as dashboards
 
 # allauth's pages: signing in, password reset and the second-factor step of a login are open to
@@ -43,7 +42,7 @@ urlpatterns = [
     path("audit/", core.audit_log, name="audit_log"),
     path("audit/check/", core.audit_check_now, name="audit_check_now"),
     path("accessibility/", core.accessibility, name="accessibility"),
-    path("i18n/setlang/", with_policy(set_language, PUBLIC), name="set_language"),
+    path("i18n/setlang/", core.set_language, name="set_language"),
     path("healthz", core.healthz, name="healthz"),
     path(
         "admin/",

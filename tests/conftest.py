@@ -141,8 +141,16 @@ def enable_totp(user) -> str:
 
 
 def totp_code(secret: str, offset: int = 0) -> str:
+    """The authenticator's code now (``offset`` windows of 30 s away).
+
+    allauth accepts only the current window (no tolerance): a code computed in the window's last
+    seconds would reach the server after it has expired, so wait for the next window then.
+    """
     from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
 
+    left = 30 - time.time() % 30
+    if left < 3:
+        time.sleep(left + 0.05)
     return format_hotp_value(hotp_value(secret, int(time.time()) // 30 + offset))
 
 
@@ -322,12 +330,16 @@ def browser_login(live_server, page):
         page.goto(f"{live_server.url}/accounts/login/")
         page.fill("input[name=login]", user.email)
         page.fill("input[name=password]", password)
-        page.click("main form button[type=submit]")  # not the header's language switch
+        # Each submit loads a new page: wait for it, or the caller's first check races with it.
+        with page.expect_navigation():
+            page.click("main form button[type=submit]")  # not the header's language switch
         if getattr(user, "totp_secret", None):
-            page.wait_for_selector("input[name=code]")
             page.fill("input[name=code]", totp_code(user.totp_secret))
-            page.click("main form button[type=submit]")
-        page.wait_for_load_state()
+            with page.expect_navigation():
+                page.click("main form button[type=submit]")
+        assert "/accounts/login/" not in page.url and "/2fa/authenticate/" not in page.url, (
+            f"{user.email} was not signed in: {page.url}"
+        )
         return page
 
     return do

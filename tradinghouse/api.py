@@ -5,6 +5,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
+    PolymorphicProxySerializer,
     extend_schema,
     inline_serializer,
 )
@@ -14,7 +15,7 @@ from rest_framework.response import Response
 
 from rohstoff.core.access import DESK, POSITION_READERS
 from rohstoff.core.api import ScopedViewSet, bad_request
-from rohstoff.core.api_views import FORBIDDEN, NOT_FOUND, UNAUTHORISED
+from rohstoff.core.openapi import BAD_REQUEST, CONFLICT, with_errors
 
 from . import selectors, services
 from .policy import is_trustee
@@ -47,10 +48,18 @@ class PositionCellSerializer(serializers.Serializer):
     )
 
 
+# Output only. Not read-only, so that the schema does not list it as required: members and the
+# ministry get the same cells without it.
+HIDDEN_REASON = {
+    "required": False,
+    "help_text": "Desk and agency only: why the cell is hidden; empty when disclosed",
+}
+
+
 class TrusteeCellSerializer(PositionCellSerializer):
     """Desk and agency: every cell with its figures, and why a hidden one is hidden."""
 
-    hidden_reason = serializers.CharField(read_only=True, help_text="Empty when disclosed")
+    hidden_reason = serializers.CharField(**HIDDEN_REASON)
 
 
 class ElementCellSerializer(serializers.Serializer):
@@ -64,7 +73,7 @@ class ElementCellSerializer(serializers.Serializer):
 
 
 class TrusteeElementSerializer(ElementCellSerializer):
-    hidden_reason = serializers.CharField(read_only=True)
+    hidden_reason = serializers.CharField(**HIDDEN_REASON)
 
 
 POSITION_PARAMS = [
@@ -84,7 +93,17 @@ POSITION_PARAMS = [
         description="element: the roll-up in tonnes of contained element (and LCE for lithium)",
     ),
 ]
-BAD_FILTER = OpenApiResponse(description="Invalid filter: {parameter: [messages]}")
+BAD_FILTER = OpenApiResponse(
+    BAD_REQUEST.response, description="Invalid filter: `{parameter: [messages]}`"
+)
+# by=material (default): material cells; by=element: the element roll-up. Either kind carries
+# hidden_reason for the desk and the agency only.
+POSITION_CELLS = PolymorphicProxySerializer(
+    component_name="PositionOrElementCell",
+    serializers=[TrusteeCellSerializer, TrusteeElementSerializer],
+    resource_type_field_name=None,
+    many=True,
+)
 JOB_ACCEPTED = inline_serializer("AggregationStarted", {"job": serializers.UUIDField()})
 
 
@@ -112,13 +131,7 @@ class RoundPositionsViewSet(ScopedViewSet):
             "without positions yet answers an empty list."
         ),
         parameters=POSITION_PARAMS,
-        responses={
-            200: TrusteeCellSerializer(many=True),
-            400: BAD_FILTER,
-            401: UNAUTHORISED,
-            403: FORBIDDEN,
-            404: NOT_FOUND,
-        },
+        responses={**with_errors(POSITION_CELLS, 404), 400: BAD_FILTER},
     )
     @action(detail=True, methods=["get"])
     def positions(self, request, pk=None):
@@ -143,11 +156,8 @@ class RoundPositionsViewSet(ScopedViewSet):
         description="Starts the aggregation job; while one runs for the round, answers with that job.",
         request=None,
         responses={
-            202: JOB_ACCEPTED,
-            401: UNAUTHORISED,
-            403: FORBIDDEN,
-            404: NOT_FOUND,
-            409: OpenApiResponse(description="The round is not closed."),
+            **with_errors(JOB_ACCEPTED, 404, ok_status=202),
+            409: OpenApiResponse(CONFLICT.response, description="The round is not closed."),
         },
     )
     @action(detail=True, methods=["post"])

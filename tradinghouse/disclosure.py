@@ -1,4 +1,4 @@
-"""Disclosure control: which position cells members and the ministry may see (DESIGN.md).
+"""Disclosure control: which position cells members and the ministry may see (docs/disclosure.md).
 
 A cell is *primary hidden* when fewer than ``min_firms`` firms contribute, or when the p% rule
 fails (total - largest - second largest < p x largest: the second-largest firm could estimate the

@@ -57,8 +57,8 @@ class PositionSet(models.Model):
 
 
 class CellFigures:
-    """The figures derived from a cell's demand and contracted tonnes (DESIGN.md), for stored
-    cells and for the plain rows dashboards read."""
+    """The figures derived from a cell's demand and contracted tonnes (docs/periods-and-units.md,
+    "Cells"), for stored cells and for the plain rows dashboards read."""
 
     __slots__ = ()
 

@@ -10,7 +10,8 @@ def aggregate_closed_round(sender, round, actor=None, **kwargs):
     def start():
         from industry.models import DemandRound
 
-        from .services import AGGREGATABLE_STATES, aggregation_start
+        from .aggregation import AGGREGATABLE_STATES
+        from .services import aggregation_start
 
         fresh = DemandRound.objects.filter(pk=round_id).first()
         if fresh is not None and fresh.state in AGGREGATABLE_STATES:

@@ -8,34 +8,19 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import NamedTuple
 
-from django.db.models import Count, Q, QuerySet
-from django.http import Http404
+from django.db.models import Count, Q
 
 from industry.models import DemandRound, RoundState
+
+# Which rounds a user sees is industry's rule, stated once in its policy; re-exported for the views.
+from industry.policy import rounds_visible_to as rounds_visible_to
+from industry.rounds.selectors import round_get as round_get
 from rohstoff.core.models import Material, User
 from rohstoff.core.periods import Period, PeriodError
 
 from .disclosure import CellView, ElementView, present_cell, present_element
 from .models import CellFigures, ElementCell, FirmPosition, PositionCell, PositionSet
 from .policy import is_trustee, reads_own_firm_share, runs_aggregation, sees_largest_firm
-
-
-def rounds_visible_to(user: User) -> QuerySet[DemandRound]:
-    """The desk sees every round; members, agency and ministry every round that is not a draft."""
-    if not (user and user.is_authenticated):
-        return DemandRound.objects.none()
-    if user.is_desk:
-        return DemandRound.objects.all()
-    if user.is_member or user.is_agency or user.is_ministry:
-        return DemandRound.objects.exclude(state=RoundState.DRAFT)
-    return DemandRound.objects.none()
-
-
-def round_get(*, user: User, pk) -> DemandRound:
-    try:
-        return rounds_visible_to(user).get(pk=pk)
-    except (DemandRound.DoesNotExist, ValueError, TypeError):
-        raise Http404 from None
 
 
 def current_set(round: DemandRound) -> PositionSet | None:

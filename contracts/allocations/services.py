@@ -7,16 +7,15 @@ from __future__ import annotations
 import datetime
 from decimal import Decimal
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q, Sum
-from django.utils import timezone, translation
-from django.utils.formats import date_format
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from rohstoff.core.audit import audit_record
 from rohstoff.core.errors import StateConflict
+from rohstoff.core.mail import absolute_url, mail_enqueue
 from rohstoff.core.periods import Quarter
 
 from .. import allocation as allocation_rule
@@ -120,7 +119,7 @@ def _check_allocatable(contract: OfftakeContract) -> None:
 @transaction.atomic
 def allocation_preview(*, contract: OfftakeContract, actor) -> AllocationRound:
     """Compute (or recompute) the draft allocation of every scheduled quarter of the contract by
-    the DESIGN.md rule. Overrides of an earlier draft are discarded."""
+    the rule in docs/allocation.md. Overrides of an earlier draft are discarded."""
     contract = (
         OfftakeContract.objects.select_for_update().select_related("round").get(pk=contract.pk)
     )
@@ -274,38 +273,15 @@ def allocation_release(
             "firms": len(firms),
         },
     )
-    contract = allocation_round.contract
-
-    def notify():
-        recipients = list(policy.members_of(firms).values_list("email", flat=True))
-        if not recipients:
-            return
-        with translation.override("de"):
-            subject = _("[Rohstoff] New allocation from offtake %(reference)s") % {
-                "reference": contract.reference
-            }
-            body = _(
-                "The trading house has allocated volume of the offtake contract %(reference)s (%(material)s) to "
-                "your firm. Please confirm or decline your share by %(deadline)s on the platform: %(url)s\n\n"
-                "Shares not answered by then count as confirmed (your firm demand commits you to take them)."
-            ) % {
-                "reference": contract.reference,
-                "material": contract.material.name_de,
-                "deadline": date_format(timezone.localtime(respond_by), "SHORT_DATETIME_FORMAT"),
-                "url": settings.SITE_URL + "/contracts/allocations/",
-            }
-        _send_bcc(subject, body, recipients)
-
-    transaction.on_commit(notify)
+    mail_enqueue(
+        template="contracts/email/allocation_released",
+        to=policy.members_of(firms),
+        context={
+            "allocation_round": allocation_round,
+            "url": absolute_url("contracts:my_allocations"),
+        },
+    )
     return allocation_round
-
-
-def _send_bcc(subject: str, body: str, recipients: list[str]) -> None:
-    from django.core.mail import EmailMessage
-
-    EmailMessage(
-        subject=subject, body=body, to=[settings.DEFAULT_FROM_EMAIL], bcc=recipients
-    ).send()
 
 
 def _close_if_answered(allocation_round: AllocationRound) -> None:

@@ -9,14 +9,14 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Sum
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from rohstoff.core.audit import audit_record, snapshot
 from rohstoff.core.errors import StateConflict
+from rohstoff.core.mail import absolute_url, mail_enqueue
 from rohstoff.core.periods import Quarter
 
 from .. import schedule as schedule_rules
@@ -178,32 +178,17 @@ def deliveries_flag(*, today: datetime.date | None = None) -> list[ScheduleFlag]
                 flag.delivered_t = got
                 new_flags.append(flag)
         if new_flags:
-            lines = []
-            with translation.override("de"):
-                for flag in new_flags:
-                    e = flag.entry
-                    lines.append(
-                        f"- {e.contract.reference} ({e.contract.counterparty.name}, {e.contract.material.name_de}) "
-                        f"{e.period}: {_(flag.get_status_display())}, "
-                        + _("scheduled %(scheduled)s t, delivered %(delivered)s t")
-                        % {"scheduled": e.quantity_t, "delivered": flag.delivered_t}
-                    )
-                subject = _("[Rohstoff] %(count)s deliveries late or short") % {
-                    "count": len(new_flags)
-                }
-                body = (
-                    _("The daily check of %(date)s found:") % {"date": today.strftime("%d.%m.%Y")}
-                    + "\n\n"
-                    + "\n".join(lines)
-                    + "\n\n"
-                    + settings.SITE_URL
-                    + "/contracts/due/"
-                )
             ids = [f.pk for f in new_flags]
             ScheduleFlag.objects.filter(pk__in=ids, notified_at__isnull=True).update(
                 notified_at=timezone.now()
             )
-            transaction.on_commit(
-                lambda: send_mail(subject, body, None, [settings.TRADING_DESK_EMAIL])
+            mail_enqueue(
+                template="contracts/email/schedule_flags",
+                to=[settings.TRADING_DESK_EMAIL],
+                context={
+                    "flags": [{"flag": f, "delivered_t": f.delivered_t} for f in new_flags],
+                    "checked_on": today,
+                    "url": absolute_url("contracts:due"),
+                },
             )
     return new_flags

@@ -1,4 +1,4 @@
-"""REST API of demand lines, as DESIGN.md fixes it: a member its own firm's lines, the desk all."""
+"""REST API of demand lines (docs/demand-file.md): a member its own firm's lines, the desk all."""
 
 from __future__ import annotations
 
@@ -17,16 +17,16 @@ from rest_framework.response import Response
 
 from rohstoff.core.access import DESK, MEMBERS
 from rohstoff.core.api import ScopedViewSet
-from rohstoff.core.api_views import FORBIDDEN, NOT_FOUND, UNAUTHORISED
 from rohstoff.core.models import Material
+from rohstoff.core.openapi import with_errors
 from rohstoff.core.units import Unit, parse_decimal
 
-from ..lines.rules import COMMITMENT_WORDS
+from .. import policy
 from ..models import Commitment, DemandLine, DemandRound
-from ..rounds.api import BAD_REQUEST, CONFLICT
 from ..rounds.selectors import round_get
 from ..upload.api import DemandUploadMixin
-from . import selectors, services
+from . import rules, selectors, services
+from .rules import DEFAULT_COUNTRY
 
 
 @extend_schema_field(OpenApiTypes.STR)
@@ -83,51 +83,68 @@ class LineSerializer(serializers.ModelSerializer):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         request = self.context.get("request")
-        if not (request and request.user.is_desk):
+        if not (request and policy.may_screen_lines(request.user)):
             self.fields.pop("firm")  # a member sees only its own lines; the firm name is the desk's
 
     def get_entered_by(self, obj) -> str:
         return obj.entered_by.get_full_name() if obj.entered_by_id else ""
 
 
+class MaterialCodeField(serializers.CharField):
+    """A material of the reference list by its code; whether it is one of the round's is a line
+    rule (industry.lines.rules)."""
+
+    def to_internal_value(self, data):
+        code = super().to_internal_value(data)
+        material = Material.objects.filter(code=code.strip().lower()).first()
+        if material is None:
+            raise serializers.ValidationError(rules.MATERIAL_KNOWN.error(value=code))
+        return material
+
+
 class LineInputSerializer(serializers.Serializer):
-    material = serializers.SlugRelatedField(slug_field="code", queryset=Material.objects.all())
+    """Parses the values; the line's rules (industry.lines.rules) are checked by the service, as
+    for the grid's form and the demand file."""
+
+    material = MaterialCodeField(help_text="A material code of the round")
     period = serializers.CharField(max_length=10, help_text="2027 or 2027-Q3")
     quantity = QuantityField()
-    unit = serializers.ChoiceField(choices=Unit.values)
+    unit = serializers.CharField(help_text=" / ".join(Unit.values))
     commitment = serializers.CharField(
         required=False,
+        allow_blank=True,
         default=Commitment.INDICATIVE,
         help_text="indicative (default) or firm; indikativ / verbindlich too",
     )
-    grade = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
-    delivery_country = serializers.CharField(required=False, default="DE", max_length=2)
+    grade = serializers.CharField(
+        required=False, allow_blank=True, default="", trim_whitespace=False
+    )
+    delivery_country = serializers.CharField(
+        required=False, allow_blank=True, default=DEFAULT_COUNTRY, help_text="ISO 3166, e.g. DE"
+    )
     version = serializers.IntegerField(
         required=False,
         min_value=1,
         help_text="PUT: the version you read; a newer one on the server answers 409",
     )
 
-    def validate_commitment(self, value):
-        mapped = COMMITMENT_WORDS.get(str(value).strip().lower())
-        if not mapped:
-            raise serializers.ValidationError(_("Use indicative or firm."))
-        return mapped
+    def validate_unit(self, value):
+        # Reported with the other fields' errors, as the form and the demand file do.
+        if rules.unit_of(value) is None:
+            raise serializers.ValidationError(rules.UNIT_KNOWN.error(value=value))
+        return value
 
 
 class ExcludeSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=2000)
 
 
-LINE_RESPONSES = {401: UNAUTHORISED, 403: FORBIDDEN, 404: NOT_FOUND}
-
-
 @extend_schema_view(
     list=extend_schema(
         summary="Lines of a round: a member its own firm's, the desk all (with firm)",
-        responses={200: LineSerializer(many=True), **LINE_RESPONSES},
+        responses=with_errors(LineSerializer(many=True), 404),
     ),
-    retrieve=extend_schema(summary="One line", responses={200: LineSerializer, **LINE_RESPONSES}),
+    retrieve=extend_schema(summary="One line", responses=with_errors(LineSerializer, 404)),
 )
 class DemandLineViewSet(
     DemandUploadMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet
@@ -169,10 +186,7 @@ class DemandLineViewSet(
         request=LineInputSerializer,
         responses={
             201: LineSerializer,
-            200: LineSerializer,
-            400: BAD_REQUEST,
-            409: CONFLICT,
-            **LINE_RESPONSES,
+            **with_errors(LineSerializer, 400, 404, 409),
         },
     )
     def create(self, request, round_pk=None):
@@ -191,7 +205,7 @@ class DemandLineViewSet(
     @extend_schema(
         summary="Change a line of your firm",
         request=LineInputSerializer,
-        responses={200: LineSerializer, 400: BAD_REQUEST, 409: CONFLICT, **LINE_RESPONSES},
+        responses=with_errors(LineSerializer, 400, 404, 409),
     )
     def update(self, request, round_pk=None, pk=None):
         line = selectors.own_line_get(user=request.user, round=self.round(), pk=pk)
@@ -208,7 +222,7 @@ class DemandLineViewSet(
     @extend_schema(
         summary="Withdraw a line of your firm (its history is kept)",
         request=None,
-        responses={204: None, 409: CONFLICT, **LINE_RESPONSES},
+        responses=with_errors(None, 404, 409, ok_status=204),
     )
     def destroy(self, request, round_pk=None, pk=None):
         line = selectors.own_line_get(user=request.user, round=self.round(), pk=pk)
@@ -218,7 +232,7 @@ class DemandLineViewSet(
     @extend_schema(
         summary="Exclude a line from pooling, with a reason the firm sees (desk)",
         request=ExcludeSerializer,
-        responses={200: LineSerializer, 400: BAD_REQUEST, 409: CONFLICT, **LINE_RESPONSES},
+        responses=with_errors(LineSerializer, 400, 404, 409),
     )
     @action(detail=True, methods=["post"])
     def exclude(self, request, round_pk=None, pk=None):
@@ -233,7 +247,7 @@ class DemandLineViewSet(
     @extend_schema(
         summary="Restore an excluded line (desk)",
         request=None,
-        responses={200: LineSerializer, 409: CONFLICT, **LINE_RESPONSES},
+        responses=with_errors(LineSerializer, 404, 409),
     )
     @action(detail=True, methods=["post"])
     def restore(self, request, round_pk=None, pk=None):

@@ -1,17 +1,32 @@
-"""The rules of one demand line, shared by the forms, the API and the demand file."""
+"""The rules of one demand line, each stated once with its message (docs/demand-file.md).
+
+Three paths check a line: the grid's form, the API and the demand file. The form and the API hand
+their values to ``industry.lines.services.check_line_values``; the file applies the same rules to
+whole columns at once (``industry.upload.validation``). Both take the constants and the message
+from the rule objects here, so a line gets the same verdict and the same words on every path.
+"""
 
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
+from decimal import Decimal
 
+from django.utils.formats import number_format
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 from django_countries import countries
+
+from rohstoff.core.units import TONNES_PER_UNIT
 
 from ..models import Commitment
 
 GRADE_MAX_LENGTH = 200
 MAX_INTEGER_DIGITS = 14  # quantity is numeric(20, 6)
 MAX_DECIMAL_PLACES = 6
+DEFAULT_COUNTRY = "DE"
 
+# Commitment as people write it: the English values, the German words, empty for the default.
 COMMITMENT_WORDS = {
     "": Commitment.INDICATIVE,
     "indicative": Commitment.INDICATIVE,
@@ -21,6 +36,97 @@ COMMITMENT_WORDS = {
 }
 
 
+@dataclass(frozen=True)
+class LineRule:
+    """One rule of a demand line: the field it concerns and the message of a line that breaks it.
+    The message is translated when ``error`` is called, in the active language."""
+
+    column: str
+    message: Promise
+
+    def error(self, **params) -> str:
+        return str(self.message) % params
+
+
+MATERIAL_KNOWN = LineRule("material", _("Unknown material %(value)s."))
+MATERIAL_IN_ROUND = LineRule(
+    "material", _("%(value)s is not one of this round's materials (%(scope)s).")
+)
+PERIOD_FORMAT = LineRule(
+    "period", _("%(value)s is not a period; write a year (2027) or a quarter (2027-Q3).")
+)
+PERIOD_YEAR_PARTLY_INSIDE = LineRule(
+    "period",
+    _(
+        "The year %(value)s lies only partly inside the round's window (%(first)s to %(last)s); "
+        "enter the quarters inside it instead."
+    ),
+)
+PERIOD_INSIDE_WINDOW = LineRule(
+    "period", _("%(value)s is outside the round's window (%(first)s to %(last)s).")
+)
+UNIT_KNOWN = LineRule("unit", _("Unknown unit %(value)s; use t, kg or lb."))
+QUANTITY_POSITIVE = LineRule(
+    "quantity", _("The quantity must be greater than zero (it is %(value)s).")
+)
+QUANTITY_PRECISION = LineRule(
+    "quantity",
+    _("%(value)s has more than 6 decimal places or more than 14 digits before the decimal point."),
+)
+QUANTITY_MINIMUM = LineRule(
+    "quantity", _("%(value)s %(unit)s is below the round's minimum of %(min)s t per line.")
+)
+COMMITMENT_KNOWN = LineRule(
+    "commitment",
+    _("Unknown commitment %(value)s; use indicative or firm (indikativ or verbindlich)."),
+)
+GRADE_LENGTH = LineRule("grade", _("The grade may have at most 200 characters."))
+DELIVERY_COUNTRY_KNOWN = LineRule(
+    "delivery_country", _("%(value)s is not an ISO 3166 country code (two letters, e.g. DE).")
+)
+
+
+# ---- predicates and helpers that both paths use ----------------------------------------------
+
+
+def too_precise(quantity: Decimal) -> bool:
+    """More than 6 decimal places or 14 integer digits (numeric(20, 6)). Trailing zeros are no
+    decimal places: 40.0000000 is 40."""
+    normal = quantity.normalize()
+    exponent = normal.as_tuple().exponent
+    return (isinstance(exponent, int) and -exponent > MAX_DECIMAL_PLACES) or (
+        normal != 0 and normal.adjusted() >= MAX_INTEGER_DIGITS
+    )
+
+
+def unit_of(text: str) -> str | None:
+    """The unit a text means (t, kg, lb in any case), or None."""
+    unit = str(text or "").strip().lower()
+    return unit if unit in TONNES_PER_UNIT else None
+
+
+def commitment_of(text: str) -> str | None:
+    """The commitment a word means, or None."""
+    return COMMITMENT_WORDS.get(str(text).strip().lower())
+
+
+def country_of(text: str) -> str:
+    return str(text or "").strip().upper() or DEFAULT_COUNTRY
+
+
 @functools.cache
 def country_codes() -> frozenset[str]:
     return frozenset(code for code, _name in countries)
+
+
+def material_scope(codes) -> str:
+    return ", ".join(sorted(codes))
+
+
+def number(value: Decimal) -> str:
+    """A quantity in messages, in the reader's notation (1.500,5 / 1,500.5)."""
+    return number_format(
+        value.normalize() if value == value.to_integral() else value,
+        use_l10n=True,
+        force_grouping=True,
+    )

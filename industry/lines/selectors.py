@@ -14,7 +14,9 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from rohstoff.core.models import Material, User
+from rohstoff.core.shortcuts import get_visible_or_404
 
+from .. import policy
 from ..models import (
     DemandLine,
     DemandLineHistory,
@@ -22,38 +24,24 @@ from ..models import (
     RoundState,
 )
 
+# The one definition is the policy's; the selectors and views of industry read lines through it.
+lines_visible_to = policy.lines_visible_to
+
 # Screening: a line is flagged when its tonnes per quarter exceed this multiple of the material's
 # median in the round, or of the firm's own average for the material in its earlier rounds.
 OUTLIER_FACTOR = Decimal("3")
 OUTLIER_MIN_LINES = 3  # a median of fewer lines says little
 
 
-def lines_visible_to(
-    user: User, *, round: DemandRound, include_withdrawn: bool = False
-) -> QuerySet[DemandLine]:
-    """The desk: all lines of the round; a member: its own firm's; everyone else: none."""
-    qs = DemandLine.objects.filter(round=round).select_related(
-        "material", "organisation", "entered_by"
-    )
-    if not include_withdrawn:
-        qs = qs.filter(withdrawn_at__isnull=True)
-    if user.is_desk:
-        return qs
-    if user.is_member and user.organisation_id:
-        return qs.filter(organisation_id=user.organisation_id)
-    return qs.none()
-
-
 def line_get(*, user: User, round: DemandRound, pk, include_withdrawn: bool = False) -> DemandLine:
-    try:
-        return lines_visible_to(user, round=round, include_withdrawn=include_withdrawn).get(pk=pk)
-    except (DemandLine.DoesNotExist, ValueError, TypeError):
-        raise Http404 from None
+    return get_visible_or_404(
+        lines_visible_to(user, round=round, include_withdrawn=include_withdrawn), pk=pk
+    )
 
 
 def own_line_get(*, user: User, round: DemandRound, pk) -> DemandLine:
     """A line of the user's own firm (what members change); the desk's trustee view does not count."""
-    if not user.is_member:
+    if not policy.may_enter_demand(user):
         raise Http404
     return line_get(user=user, round=round, pk=pk)
 
@@ -221,7 +209,7 @@ def screening_lines(
     sort: str = "material",
 ) -> Screening:
     """Every line of the round for the desk (404 for anyone else), filtered, sorted and flagged."""
-    if not user.is_desk:
+    if not policy.may_screen_lines(user):
         raise Http404
     qs = lines_visible_to(user, round=round, include_withdrawn=True)
     if firm:

@@ -16,14 +16,14 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from django_countries import countries
 
 from rohstoff.core.audit import audit_record, snapshot
 from rohstoff.core.errors import StateConflict
 from rohstoff.core.models import Material, User
 from rohstoff.core.periods import Period, PeriodError
-from rohstoff.core.units import Unit, to_tonnes
+from rohstoff.core.units import to_tonnes
 
+from .. import policy
 from ..models import (
     Commitment,
     DemandLine,
@@ -33,7 +33,8 @@ from ..models import (
     RoundState,
 )
 from ..rounds.services import has_accepted_terms, lock_round
-from .rules import GRADE_MAX_LENGTH, MAX_DECIMAL_PLACES, MAX_INTEGER_DIGITS
+from . import rules
+from .rules import DEFAULT_COUNTRY
 
 LINE_FIELDS = [
     "material",
@@ -53,7 +54,7 @@ LINE_FIELDS = [
 
 def lock_round_for_entry(round: DemandRound, actor: User) -> DemandRound:
     """Lock the round and check that the actor's firm may enter demand now."""
-    if not actor.is_member or not actor.organisation_id:
+    if not policy.may_enter_demand(actor):
         raise StateConflict(_("Only member firms enter demand."))
     locked = lock_round(round)
     if locked.state != RoundState.OPEN:
@@ -102,21 +103,24 @@ def check_line_values(
     unit: str,
     commitment: str = Commitment.INDICATIVE,
     grade: str = "",
-    delivery_country: str = "DE",
+    delivery_country: str = DEFAULT_COUNTRY,
 ) -> LineValues:
-    """The domain rules of one line (the file parser applies the same rules, vectorised)."""
+    """The rules of one line (``industry.lines.rules``; the demand file applies the same rules to
+    whole columns). Raises ValidationError with one message per field."""
     errors: dict[str, str] = {}
     if material is None:
-        errors["material"] = _("Choose a material.")
-    elif not round.materials.filter(pk=material.pk).exists():
-        errors["material"] = _("%(name)s is not one of this round's materials.") % {
-            "name": material.name
-        }
+        errors["material"] = _("This field is required.")
+    else:
+        scope = list(round.materials.values_list("code", flat=True))
+        if material.code not in scope:
+            errors["material"] = rules.MATERIAL_IN_ROUND.error(
+                value=material.code, scope=rules.material_scope(scope)
+            )
     parsed = None
     try:
         parsed = Period.parse(period or "")
     except PeriodError:
-        errors["period"] = _("Write a year (2027) or a quarter (2027-Q3).")
+        errors["period"] = rules.PERIOD_FORMAT.error(value=period or "")
     if parsed is not None and not round.covers(parsed):
         window = {"first": str(round.first_period), "last": str(round.last_period)}
         partly = (
@@ -124,40 +128,36 @@ def check_line_values(
             and parsed.last.index >= round.first_quarter
             and parsed.first.index <= round.last_quarter
         )
-        errors["period"] = (
-            _(
-                "The year %(value)s lies only partly inside the round's window (%(first)s to %(last)s); enter quarters instead."
-            )
-            if partly
-            else _("%(value)s is outside the round's window (%(first)s to %(last)s).")
-        ) % {"value": str(parsed), **window}
-    if unit not in Unit.values:
-        errors["unit"] = _("Choose t, kg or lb.")
+        rule = rules.PERIOD_YEAR_PARTLY_INSIDE if partly else rules.PERIOD_INSIDE_WINDOW
+        errors["period"] = rule.error(value=str(parsed), **window)
+    typed_unit = unit or ""
+    unit = rules.unit_of(typed_unit)
+    if unit is None:
+        errors["unit"] = rules.UNIT_KNOWN.error(value=typed_unit)
     tonnes = None
     if quantity is None:
-        errors["quantity"] = _("Enter a quantity.")
+        errors["quantity"] = _("This field is required.")
     elif quantity <= 0:
-        errors["quantity"] = _("The quantity must be greater than zero.")
-    elif quantity.adjusted() >= MAX_INTEGER_DIGITS or quantity != quantity.quantize(
-        Decimal(1).scaleb(-MAX_DECIMAL_PLACES)
-    ):  # trailing zeros are no decimal places (40.0000000 is 40), as in a demand file
-        errors["quantity"] = _(
-            "Use at most 6 decimal places and 14 digits before the decimal point."
-        )
+        errors["quantity"] = rules.QUANTITY_POSITIVE.error(value=rules.number(quantity))
+    elif rules.too_precise(quantity):
+        errors["quantity"] = rules.QUANTITY_PRECISION.error(value=rules.number(quantity))
     elif "unit" not in errors:
         tonnes = to_tonnes(quantity, unit)
         if tonnes < round.min_quantity_t:
-            errors["quantity"] = _("This is below the round's minimum of %(min)s t per line.") % {
-                "min": format(round.min_quantity_t.normalize(), "f")
-            }
-    if commitment not in Commitment.values:
-        errors["commitment"] = _("Choose indicative or firm.")
+            errors["quantity"] = rules.QUANTITY_MINIMUM.error(
+                value=rules.number(quantity), unit=unit, min=rules.number(round.min_quantity_t)
+            )
+    typed_commitment = commitment
+    commitment = rules.commitment_of(commitment or "")
+    if commitment is None:
+        errors["commitment"] = rules.COMMITMENT_KNOWN.error(value=typed_commitment)
     grade = (grade or "").strip()
-    if len(grade) > GRADE_MAX_LENGTH:
-        errors["grade"] = _("The grade may have at most 200 characters.")
-    delivery_country = (delivery_country or "DE").strip().upper()
-    if delivery_country not in dict(countries):
-        errors["delivery_country"] = _("Choose a country (ISO 3166 code such as DE).")
+    if len(grade) > rules.GRADE_MAX_LENGTH:
+        errors["grade"] = rules.GRADE_LENGTH.error()
+    typed_country = delivery_country
+    delivery_country = rules.country_of(delivery_country)
+    if delivery_country not in rules.country_codes():
+        errors["delivery_country"] = rules.DELIVERY_COUNTRY_KNOWN.error(value=typed_country)
     if errors:
         raise ValidationError(errors)
     return LineValues(
@@ -363,7 +363,7 @@ def line_withdraw(
 
 
 def _lock_round_for_screening(round: DemandRound, actor: User) -> DemandRound:
-    if not actor.is_desk:
+    if not policy.may_screen_lines(actor):
         raise StateConflict(_("Only the trading desk screens lines."))
     locked = lock_round(round)
     if locked.state not in (RoundState.OPEN, RoundState.CLOSED):

@@ -16,7 +16,7 @@ from rohstoff.core.access import DESK, MEMBERS, allow
 from rohstoff.core.errors import StateConflict
 from rohstoff.core.forms import add_service_errors
 
-from .. import exports
+from .. import exports, policy
 from ..forms import ExcludeForm, LineForm, UploadForm, prefers_comma
 from ..models import Commitment, RoundState
 from ..rounds.selectors import round_get, terms_accepted
@@ -224,7 +224,7 @@ def line_withdraw(request, pk, line_pk):
 def demand_export(request, pk, fmt):
     """A member: its own firm's lines. The desk: every line of the round, with the firm."""
     round = round_get(user=request.user, pk=pk)
-    desk = request.user.is_desk
+    desk = policy.may_screen_lines(request.user)
     lines = selectors.lines_visible_to(request.user, round=round, include_withdrawn=desk).order_by(
         "organisation__name", "material__sort_order", "first_quarter", "is_year", "pk"
     )

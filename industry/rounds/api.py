@@ -1,12 +1,11 @@
-"""REST API of demand rounds, as DESIGN.md fixes it. Thin: serializers parse, services write,
-selectors scope (objects outside the caller's scope answer 404)."""
+"""REST API of demand rounds (docs/demand-file.md, "The API"). Thin: serializers parse, services
+write, selectors scope (objects outside the caller's scope answer 404)."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 
 from drf_spectacular.utils import (
-    OpenApiResponse,
     extend_schema,
     extend_schema_view,
     inline_serializer,
@@ -17,18 +16,12 @@ from rest_framework.response import Response
 
 from rohstoff.core.access import DESK, MEMBERS, ROUND_READERS
 from rohstoff.core.api import ScopedViewSet
-from rohstoff.core.api_views import FORBIDDEN, NOT_FOUND, UNAUTHORISED
 from rohstoff.core.models import Material
+from rohstoff.core.openapi import with_errors
 
+from .. import policy
 from ..models import DemandRound
 from . import selectors, services
-
-CONFLICT = OpenApiResponse(
-    description="The round's state forbids this (closed, past its deadline, terms not "
-    "accepted, a transition out of order, or a stale version)."
-)
-BAD_REQUEST = OpenApiResponse(description="Invalid input: DRF's {field: [messages]}.")
-
 
 # ---- rounds ----------------------------------------------------------------------------------
 
@@ -89,20 +82,12 @@ class ReopenSerializer(serializers.Serializer):
     )
 
 
-def _round_responses(ok, *, extra=None):
-    responses = {ok[0]: ok[1], 401: UNAUTHORISED, 403: FORBIDDEN, 404: NOT_FOUND}
-    responses.update(extra or {})
-    return responses
-
-
 @extend_schema_view(
     list=extend_schema(
         summary="Demand rounds you may see (drafts: the desk only)",
-        responses={200: RoundSerializer(many=True), 401: UNAUTHORISED, 403: FORBIDDEN},
+        responses=with_errors(RoundSerializer(many=True)),
     ),
-    retrieve=extend_schema(
-        summary="One demand round", responses=_round_responses((200, RoundSerializer))
-    ),
+    retrieve=extend_schema(summary="One demand round", responses=with_errors(RoundSerializer, 404)),
 )
 class RoundViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
     access_policies = {
@@ -122,7 +107,7 @@ class RoundViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewS
     def scoped_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # drf-spectacular reads the model only
             return DemandRound.objects.none()
-        return selectors.rounds_visible_to(self.request.user).prefetch_related("materials")
+        return policy.rounds_visible_to(self.request.user).prefetch_related("materials")
 
     def get_object(self):
         return selectors.round_get(user=self.request.user, pk=self.kwargs["pk"])
@@ -134,7 +119,7 @@ class RoundViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewS
     @extend_schema(
         summary="Create a draft round (desk)",
         request=RoundInputSerializer,
-        responses={201: RoundSerializer, 400: BAD_REQUEST, 401: UNAUTHORISED, 403: FORBIDDEN},
+        responses=with_errors(RoundSerializer, 400, ok_status=201),
     )
     def create(self, request):
         data = RoundInputSerializer(data=request.data)
@@ -145,7 +130,7 @@ class RoundViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewS
     @extend_schema(
         summary="Edit a draft round (desk)",
         request=RoundInputSerializer(partial=True),
-        responses=_round_responses((200, RoundSerializer), extra={400: BAD_REQUEST, 409: CONFLICT}),
+        responses=with_errors(RoundSerializer, 400, 404, 409),
     )
     def partial_update(self, request, pk=None):
         round = self.get_object()
@@ -157,7 +142,7 @@ class RoundViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewS
     @extend_schema(
         summary="Open a draft round (desk)",
         request=None,
-        responses=_round_responses((200, RoundSerializer), extra={400: BAD_REQUEST, 409: CONFLICT}),
+        responses=with_errors(RoundSerializer, 400, 404, 409),
     )
     @action(detail=True, methods=["post"])
     def open(self, request, pk=None):
@@ -166,7 +151,7 @@ class RoundViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewS
     @extend_schema(
         summary="Close an open round (desk); aggregation starts",
         request=None,
-        responses=_round_responses((200, RoundSerializer), extra={409: CONFLICT}),
+        responses=with_errors(RoundSerializer, 404, 409),
     )
     @action(detail=True, methods=["post"])
     def close(self, request, pk=None):
@@ -175,7 +160,7 @@ class RoundViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewS
     @extend_schema(
         summary="Reopen a closed round before aggregation (desk)",
         request=ReopenSerializer,
-        responses=_round_responses((200, RoundSerializer), extra={400: BAD_REQUEST, 409: CONFLICT}),
+        responses=with_errors(RoundSerializer, 400, 404, 409),
     )
     @action(detail=True, methods=["post"])
     def reopen(self, request, pk=None):
@@ -192,18 +177,16 @@ class RoundViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewS
     @extend_schema(
         summary="Accept the round's participation terms for your firm (member)",
         request=None,
-        responses=_round_responses(
-            (
-                200,
-                inline_serializer(
-                    "TermsAccepted",
-                    {
-                        "accepted_at": serializers.DateTimeField(),
-                        "accepted_by": serializers.EmailField(),
-                    },
-                ),
+        responses=with_errors(
+            inline_serializer(
+                "TermsAccepted",
+                {
+                    "accepted_at": serializers.DateTimeField(),
+                    "accepted_by": serializers.EmailField(),
+                },
             ),
-            extra={409: CONFLICT},
+            404,
+            409,
         ),
     )
     @action(detail=True, methods=["post"])

@@ -21,7 +21,7 @@ from rohstoff.core.models import User
 from rohstoff.core.outbox import enqueue_on_commit
 from rohstoff.core.periods import PeriodError, Quarter
 
-from .. import signals
+from .. import policy, signals
 from ..models import (
     DEFAULT_TERMS,
     DemandRound,
@@ -291,7 +291,7 @@ def round_mark_aggregated(*, round: DemandRound, actor=None) -> DemandRound:
 def terms_accept(*, round: DemandRound, actor: User) -> TermsAcceptance:
     """The actor's firm accepts the round's participation terms (once; a second call returns the
     first acceptance)."""
-    if not actor.is_member:
+    if not policy.may_enter_demand(actor):
         raise StateConflict(_("Only member firms accept participation terms."))
     locked = lock_round(round)
     if locked.state != RoundState.OPEN:

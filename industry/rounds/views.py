@@ -16,6 +16,7 @@ from rohstoff.core.access import DESK, MEMBERS, ROUND_READERS, allow
 from rohstoff.core.errors import StateConflict
 from rohstoff.core.forms import add_service_errors
 
+from .. import policy
 from ..forms import ReopenForm, RoundForm
 from ..lines.selectors import lines_visible_to, material_totals
 from ..models import RoundState
@@ -25,7 +26,7 @@ from . import selectors, services
 @allow(ROUND_READERS)
 @require_GET
 def round_list(request):
-    rounds = selectors.rounds_visible_to(request.user).prefetch_related("materials")
+    rounds = policy.rounds_visible_to(request.user).prefetch_related("materials")
     open_rounds = [r for r in rounds if r.state == RoundState.OPEN]
     other_rounds = [r for r in rounds if r.state != RoundState.OPEN]
     return render(
@@ -108,14 +109,14 @@ def round_detail(request, pk):
     round = selectors.round_get(user=request.user, pk=pk)
     context = {"round": round, "materials": round.materials.all(), "reopen_form": None}
     user = request.user
-    if user.is_member:
+    if policy.may_enter_demand(user):
         lines = lines_visible_to(user, round=round)
         context.update(
             acceptance=selectors.terms_accepted(user=user, round=round),
             totals=material_totals(lines),
             own_line_count=lines.count(),
         )
-    if user.is_desk:
+    if policy.may_screen_lines(user):
         lines = lines_visible_to(user, round=round)
         context.update(
             totals=material_totals(lines),

@@ -11,19 +11,18 @@ from drf_spectacular.utils import (
 )
 from rest_framework import serializers, status
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
-from rohstoff.core.api_views import FORBIDDEN, NOT_FOUND, UNAUTHORISED
+from rohstoff.core.api_parsers import MultiPartParser
+from rohstoff.core.openapi import with_errors
 
 from ..forms import prefers_comma
-from ..rounds.api import CONFLICT
 from . import services
 from .reading import size_error
 
 
 class UploadSerializer(serializers.Serializer):
-    file = serializers.FileField(help_text="CSV or XLSX as DESIGN.md's demand file")
+    file = serializers.FileField(help_text="A demand file (CSV or XLSX), one demand line a row")
 
 
 UPLOAD_ERRORS = inline_serializer(
@@ -44,7 +43,6 @@ UPLOAD_ERRORS = inline_serializer(
 UPLOAD_OK = inline_serializer(
     "UploadResult", {"created": serializers.IntegerField(), "replaced": serializers.IntegerField()}
 )
-LINE_RESPONSES = {401: UNAUTHORISED, 403: FORBIDDEN, 404: NOT_FOUND}
 
 
 # The ``upload`` action of the demand-line viewset, which supplies ``round()``. A comment, not a
@@ -54,13 +52,12 @@ class DemandUploadMixin:
         summary="Upload a demand file (CSV or XLSX): all rows or none",
         request={"multipart/form-data": UploadSerializer},
         responses={
-            201: UPLOAD_OK,
+            **with_errors(UPLOAD_OK, 404, 409, ok_status=201),
+            # Not the usual {field: [messages]}: every error of the file by row and column.
             400: OpenApiResponse(UPLOAD_ERRORS, description="Every error by row and column"),
-            409: CONFLICT,
-            **LINE_RESPONSES,
         },
     )
-    @action(detail=False, methods=["post"], parser_classes=[MultiPartParser, FormParser])
+    @action(detail=False, methods=["post"], parser_classes=[MultiPartParser])
     def upload(self, request, round_pk=None):
         round = self.round()
         uploaded = request.FILES.get("file")

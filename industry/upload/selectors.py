@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError
 from django.http import Http404
 
 from rohstoff.core.models import User
+from rohstoff.core.shortcuts import get_visible_or_404
 
+from .. import policy
 from ..models import (
     DemandRound,
     DemandUpload,
@@ -14,9 +15,8 @@ from ..models import (
 
 
 def upload_get(*, user: User, round: DemandRound, pk) -> DemandUpload:
-    if not (user.is_member and user.organisation_id):
+    if not policy.may_enter_demand(user):
         raise Http404
-    try:
-        return DemandUpload.objects.get(pk=pk, round=round, organisation_id=user.organisation_id)
-    except (DemandUpload.DoesNotExist, ValueError, TypeError, ValidationError):
-        raise Http404 from None
+    return get_visible_or_404(
+        DemandUpload.objects.filter(round=round, organisation_id=user.organisation_id), pk=pk
+    )

@@ -1,4 +1,4 @@
-"""Reading and validating a demand file (CSV or XLSX) as DESIGN.md's "Demand file" fixes it.
+"""Reading and validating a demand file (CSV or XLSX) as docs/demand-file.md fixes it.
 
 Everything here is vectorised with pandas over string columns (``dtype=str``): no ORM object and
 no form per row. The result is either a list of errors (``{"row", "column", "message"}``, rows
@@ -20,13 +20,8 @@ from django.utils.translation import gettext as _
 from rohstoff.core.models import Material
 from rohstoff.core.units import TONNES_PER_UNIT, to_tonnes
 
-from ..lines.rules import (
-    COMMITMENT_WORDS,
-    GRADE_MAX_LENGTH,
-    MAX_DECIMAL_PLACES,
-    MAX_INTEGER_DIGITS,
-    country_codes,
-)
+from ..lines import rules
+from ..lines.rules import GRADE_MAX_LENGTH, commitment_of, country_codes, country_of, too_precise
 from ..models import DemandRound
 
 REQUIRED_COLUMNS = ("material", "period", "quantity", "unit")
@@ -62,20 +57,11 @@ def _too_many_rows(limit: int) -> dict:
         _(
             "The file has more than %(limit)s rows of demand; that is the limit. Split it into several files."
         )
-        % {"limit": _number(Decimal(limit))}
+        % {"limit": rules.number(Decimal(limit))}
     )
 
 
 # ---- validation ------------------------------------------------------------------------------
-
-
-def _too_precise(number: str) -> bool:
-    """More than 6 decimal places or 14 integer digits (numeric(20, 6)), read from the text."""
-    integer, _sep, fraction = number.lstrip("+-").partition(".")
-    return (
-        len(fraction.rstrip("0")) > MAX_DECIMAL_PLACES
-        or len(integer.lstrip("0")) > MAX_INTEGER_DIGITS
-    )
 
 
 def _period_table() -> dict[str, tuple[str, int, bool]]:
@@ -212,14 +198,13 @@ def _validate(frame: pd.DataFrame, *, round: DemandRound, dialect: str) -> Parse
     errors.add(
         ~empty["material"] & ~known,
         "material",
-        lambda i: _("Unknown material code %(code)s.") % {"code": raw["material"][i]},
+        lambda i: rules.MATERIAL_KNOWN.error(value=raw["material"][i]),
     )
     errors.add(
         known & ~scoped,
         "material",
-        lambda i: (
-            _("%(code)s is not one of this round's materials (%(scope)s).")
-            % {"code": raw["material"][i], "scope": ", ".join(sorted(in_round))}
+        lambda i: rules.MATERIAL_IN_ROUND.error(
+            value=code[i], scope=rules.material_scope(in_round)
         ),
     )
 
@@ -233,40 +218,28 @@ def _validate(frame: pd.DataFrame, *, round: DemandRound, dialect: str) -> Parse
     errors.add(
         ~empty["period"] & ~period_ok,
         "period",
-        lambda i: (
-            _("%(value)s is not a period; write a year (2027) or a quarter (2027-Q3).")
-            % {"value": raw["period"][i]}
-        ),
+        lambda i: rules.PERIOD_FORMAT.error(value=raw["period"][i]),
     )
     inside = (first_index >= round.first_quarter) & (last_index <= round.last_quarter)
     overlaps = (last_index >= round.first_quarter) & (first_index <= round.last_quarter)
     errors.add(
         period_ok & ~inside & overlaps & is_year,
         "period",
-        lambda i: (
-            _(
-                "The year %(value)s lies only partly inside the round's window (%(first)s to %(last)s); "
-                "enter the quarters inside it instead."
-            )
-            % {"value": raw["period"][i], **window}
-        ),
+        lambda i: rules.PERIOD_YEAR_PARTLY_INSIDE.error(value=period[i][0], **window),
     )
     errors.add(
         period_ok & ~overlaps,
         "period",
-        lambda i: (
-            _("%(value)s is outside the round's window (%(first)s to %(last)s).")
-            % {"value": raw["period"][i], **window}
-        ),
+        lambda i: rules.PERIOD_INSIDE_WINDOW.error(value=period[i][0], **window),
     )
 
     # unit
-    unit = [v.lower() for v in raw["unit"]]
-    unit_ok = np.fromiter((u in TONNES_PER_UNIT for u in unit), dtype=bool, count=count)
+    unit = [rules.unit_of(v) or v.lower() for v in raw["unit"]]
+    unit_ok = np.fromiter((rules.unit_of(u) is not None for u in unit), dtype=bool, count=count)
     errors.add(
         ~empty["unit"] & ~unit_ok,
         "unit",
-        lambda i: _("Unknown unit %(value)s; use t, kg or lb.") % {"value": raw["unit"][i]},
+        lambda i: rules.UNIT_KNOWN.error(value=raw["unit"][i]),
     )
 
     # quantity: the dialect's notation, > 0, at most 6 decimal places, and at least the minimum
@@ -293,23 +266,17 @@ def _validate(frame: pd.DataFrame, *, round: DemandRound, dialect: str) -> Parse
     errors.add(
         number_ok & ~positive,
         "quantity",
-        lambda i: (
-            _("The quantity must be greater than zero (it is %(value)s).")
-            % {"value": raw["quantity"][i]}
-        ),
+        lambda i: rules.QUANTITY_POSITIVE.error(value=rules.number(quantities[i])),
     )
-    too_precise = positive & np.fromiter(map(_too_precise, plain), dtype=bool, count=count)
+    precise_not = positive & np.fromiter(
+        (q is not None and too_precise(q) for q in quantities), dtype=bool, count=count
+    )
     errors.add(
-        too_precise,
+        precise_not,
         "quantity",
-        lambda i: (
-            _(
-                "%(value)s has more than 6 decimal places or more than 14 digits before the decimal point."
-            )
-            % {"value": raw["quantity"][i]}
-        ),
+        lambda i: rules.QUANTITY_PRECISION.error(value=rules.number(quantities[i])),
     )
-    convertible = positive & ~too_precise & unit_ok
+    convertible = positive & ~precise_not & unit_ok
     tonnes = [
         to_tonnes(q, u) if ok else None
         for q, u, ok in zip(quantities, unit, convertible, strict=True)
@@ -319,36 +286,29 @@ def _validate(frame: pd.DataFrame, *, round: DemandRound, dialect: str) -> Parse
         errors.add(
             np.fromiter((t is not None and t < minimum for t in tonnes), dtype=bool, count=count),
             "quantity",
-            lambda i: (
-                _("%(value)s %(unit)s is below the round's minimum of %(min)s t per line.")
-                % {"value": raw["quantity"][i], "unit": unit[i], "min": _number(minimum)}
+            lambda i: rules.QUANTITY_MINIMUM.error(
+                value=rules.number(quantities[i]), unit=unit[i], min=rules.number(minimum)
             ),
         )
 
     # commitment, grade, delivery country
-    commitment = [COMMITMENT_WORDS.get(v.lower()) for v in raw["commitment"]]
+    commitment = [commitment_of(v) for v in raw["commitment"]]
     errors.add(
         np.fromiter((c is None for c in commitment), dtype=bool, count=count),
         "commitment",
-        lambda i: (
-            _("Unknown commitment %(value)s; use indicative or firm (indikativ or verbindlich).")
-            % {"value": raw["commitment"][i]}
-        ),
+        lambda i: rules.COMMITMENT_KNOWN.error(value=raw["commitment"][i]),
     )
     errors.add(
         np.fromiter((len(g) > GRADE_MAX_LENGTH for g in raw["grade"]), dtype=bool, count=count),
         "grade",
-        _("The grade may have at most 200 characters."),
+        rules.GRADE_LENGTH.error(),
     )
-    country = [v.upper() or "DE" for v in raw["delivery_country"]]
+    country = [country_of(v) for v in raw["delivery_country"]]
     known_countries = country_codes()
     errors.add(
         np.fromiter((c not in known_countries for c in country), dtype=bool, count=count),
         "delivery_country",
-        lambda i: (
-            _("%(value)s is not an ISO 3166 country code (two letters, e.g. DE).")
-            % {"value": raw["delivery_country"][i]}
-        ),
+        lambda i: rules.DELIVERY_COUNTRY_KNOWN.error(value=raw["delivery_country"][i]),
     )
 
     # the same key twice in one file
@@ -392,13 +352,3 @@ def _validate(frame: pd.DataFrame, *, round: DemandRound, dialect: str) -> Parse
         }
     )
     return ParsedFile(rows=clean, row_count=count, dialect=dialect)
-
-
-def _number(value: Decimal) -> str:
-    from django.utils.formats import number_format
-
-    return number_format(
-        value.normalize() if value == value.to_integral() else value,
-        use_l10n=True,
-        force_grouping=True,
-    )

@@ -68,7 +68,7 @@ AGENCY_APPROVERS = roles("agency approvers", Role.AGENCY_APPROVER)
 MINISTRY = roles("ministry", Role.MINISTRY_VIEWER)
 ALL_ROLES = roles("every role", *Role.values)
 
-# Who reads what (DESIGN.md "Who sees what"); views combine these.
+# Who reads what (docs/roles-and-visibility.md, "Who sees what"); views combine these.
 ROUND_READERS = MEMBERS | DESK | AGENCY | MINISTRY
 POSITION_READERS = MEMBERS | DESK | AGENCY | MINISTRY
 DESK_AND_AGENCY = DESK | AGENCY

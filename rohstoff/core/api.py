@@ -40,7 +40,13 @@ class ScopedViewSet(GenericViewSet):
     Subclasses implement ``scoped_queryset()``; they may not override ``get_queryset`` or set a
     class-level ``queryset``, so scoping cannot be forgotten (a subclass that tries fails at
     import). Objects outside the scope answer 404, exactly as missing ones.
+
+    Object ids are integers: a key that is not one does not match the route (404), and the schema
+    types it as an integer (rohstoff.core.openapi.AutoSchema). A viewset keyed by something else
+    (materials by code) sets its own ``lookup_value_regex``.
     """
+
+    lookup_value_regex = "[0-9]+"
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -48,6 +54,22 @@ class ScopedViewSet(GenericViewSet):
             raise TypeError(
                 f"{cls.__name__}: implement scoped_queryset(), not get_queryset/queryset."
             )
+
+    def get_parsers(self):
+        """The parsers an ``@action(parser_classes=...)`` declares, also when its route is wired
+        with ``as_view({...})`` rather than a router (which alone passes them on).
+
+        The API takes JSON only (settings: DEFAULT_PARSER_CLASSES); an action that takes a file
+        declares multipart itself, and the schema says the same.
+        """
+        action_map = getattr(self, "action_map", None) or {}
+        request = getattr(self, "request", None)
+        action = action_map.get(request.method.lower()) if request is not None else None
+        handler = getattr(self, action, None) if action else None
+        declared = getattr(handler, "kwargs", {}).get("parser_classes")
+        if declared:
+            return [parser() for parser in declared]
+        return super().get_parsers()
 
     def scoped_queryset(self):
         raise ImproperlyConfigured(f"{type(self).__name__} must implement scoped_queryset().")

@@ -94,8 +94,9 @@ def body_too_large_message() -> str:
 
 class DecimalJSONParser(parsers.JSONParser):
     """JSON whose numbers with a fraction become Decimal, not float: a quantity sent as
-    ``12345678901234.123456`` keeps every digit (DESIGN: quantities travel as decimal strings or
-    numbers, and are Decimal throughout). Bounded and strict as the module says."""
+    ``12345678901234.123456`` keeps every digit (docs/periods-and-units.md: quantities travel as
+    decimal strings or numbers, and are Decimal throughout). Bounded and strict as the module
+    says."""
 
     def parse(self, stream, media_type=None, parser_context=None):
         encoding = (parser_context or {}).get("encoding", settings.DEFAULT_CHARSET)

@@ -4,7 +4,7 @@ from rest_framework import generics, mixins, serializers
 from .access import LOGGED_IN
 from .api import ScopedViewSet
 from .models import Job, Material
-from .openapi import FORBIDDEN, NOT_FOUND, UNAUTHORISED  # noqa: F401  (re-exported for the apps)
+from .openapi import FORBIDDEN, NOT_FOUND, UNAUTHORISED, with_errors  # noqa: F401  (re-exported)
 from .selectors import job_get
 
 
@@ -39,17 +39,18 @@ class MaterialSerializer(serializers.ModelSerializer):
 @extend_schema_view(
     list=extend_schema(
         summary="The material reference list",
-        responses={200: MaterialSerializer(many=True), 401: UNAUTHORISED},
+        responses=with_errors(MaterialSerializer(many=True)),
     ),
     retrieve=extend_schema(
         summary="One material",
-        responses={200: MaterialSerializer, 401: UNAUTHORISED, 404: NOT_FOUND},
+        responses=with_errors(MaterialSerializer, 404),
     ),
 )
 class MaterialViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
     access_policy = LOGGED_IN
     serializer_class = MaterialSerializer
     lookup_field = "code"
+    lookup_value_regex = "[^/]+"
     pagination_class = None
 
     def scoped_queryset(self):
@@ -83,7 +84,7 @@ class JobView(generics.RetrieveAPIView):
 
     @extend_schema(
         summary="State and progress of a background job",
-        responses={200: JobSerializer, 401: UNAUTHORISED, 404: NOT_FOUND},
+        responses=with_errors(JobSerializer, 404),
     )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)

@@ -86,8 +86,8 @@ class UserManager(BaseUserManager):
 
 
 class User(AbstractBaseUser, PermissionsMixin):
-    """A person. Their membership is one organisation and one role in it (DESIGN: one
-    organisation per user); staff admins may have neither."""
+    """A person. Their membership is one organisation and one role in it (one organisation per
+    user, docs/roles-and-visibility.md); staff admins may have neither."""
 
     email = models.EmailField(_("e-mail address"), unique=True)
     full_name = models.CharField(_("name"), max_length=200, blank=True)
@@ -102,6 +102,11 @@ class User(AbstractBaseUser, PermissionsMixin):
     role = models.CharField(_("role"), max_length=20, choices=Role.choices, blank=True)
     is_staff = models.BooleanField(_("staff admin"), default=False)
     is_active = models.BooleanField(_("active"), default=True)
+    # The language mail is written in (rohstoff.core.language.reader_language); kept current when
+    # the user switches the pages' language.
+    language = models.CharField(
+        _("language"), max_length=8, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
+    )
     date_joined = models.DateTimeField(default=timezone.now)
 
     objects = UserManager()
@@ -196,7 +201,8 @@ class CrmaStatus(models.TextChoices):
 
 
 class Material(models.Model):
-    """A tradeable product and grade class: the pooling unit of demand (DESIGN.md)."""
+    """A tradeable product and grade class: the pooling unit of demand
+    (docs/periods-and-units.md)."""
 
     code = models.SlugField(_("code"), max_length=60, unique=True)
     name_en = models.CharField(_("name (English)"), max_length=200)
@@ -438,8 +444,9 @@ class ApiToken(models.Model):
 
 
 class Invitation(models.Model):
-    """An invitation to join an organisation with a role. The link carries a random key of which
-    only the digest is stored."""
+    """An invitation to join an organisation with a role. The link carries a key derived from the
+    invitation with ``SECRET_KEY`` (``key()``); only its digest is stored, so the database alone
+    does not open an invitation, and the mail task can build the link again from the id."""
 
     email = models.EmailField(_("e-mail address"))
     full_name = models.CharField(_("name"), max_length=200, blank=True)
@@ -463,6 +470,20 @@ class Invitation(models.Model):
 
     def __str__(self):
         return f"{self.email} → {self.organisation}"
+
+    def key(self) -> str:
+        """The secret in the invitation's link (docs/security.md, "Invitations")."""
+        from django.utils.crypto import salted_hmac
+
+        value = f"{self.pk}:{self.email}:{self.expires_at.timestamp()}"
+        return salted_hmac("rohstoff.core.Invitation", value, algorithm="sha256").hexdigest()
+
+    @property
+    def accept_url(self) -> str:
+        """The absolute link that accepts the invitation."""
+        from .mail import absolute_url
+
+        return absolute_url("invitation_accept", self.key())
 
     @property
     def is_pending(self) -> bool:

@@ -8,16 +8,14 @@ import secrets
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import send_mail
 from django.db import transaction
-from django.template.loader import render_to_string
-from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from . import policy
 from .api_auth import token_digest
 from .audit import audit_record
+from .mail import mail_enqueue
 from .models import (
     ROLES_BY_KIND,
     AccessibilityFeedback,
@@ -134,6 +132,16 @@ def user_deactivate(*, user: User, actor: User) -> User:
     return user
 
 
+def user_set_language(*, user: User, language: str) -> User:
+    """Save ``language`` (one of ``settings.LANGUAGES``) as the language ``user`` reads mail in."""
+    if language not in dict(settings.LANGUAGES):
+        raise ValidationError({"language": _("Select a valid language.")})
+    if user.language != language:
+        User.objects.filter(pk=user.pk).update(language=language)
+        user.language = language
+    return user
+
+
 def _new_secret() -> str:
     return secrets.token_urlsafe(32)
 
@@ -160,17 +168,18 @@ def invitation_create(
     Invitation.objects.filter(
         email=email, accepted_at__isnull=True, revoked_at__isnull=True
     ).update(revoked_at=timezone.now())
-    key = _new_secret()
     invitation = Invitation.objects.create(
         email=email,
         full_name=full_name,
         organisation=organisation,
         role=role,
-        digest=token_digest(key),
+        digest=token_digest(_new_secret()),  # unique placeholder until the key is known
         invited_by=actor,
         expires_at=timezone.now() + datetime.timedelta(days=settings.INVITATION_VALID_DAYS),
     )
-    link = settings.SITE_URL + reverse("invitation_accept", args=[key])
+    invitation.digest = token_digest(invitation.key())
+    invitation.save(update_fields=["digest"])
+    link = invitation.accept_url
     audit_record(
         actor=actor,
         action="invitation.create",
@@ -178,23 +187,19 @@ def invitation_create(
         organisation=organisation,
         after={"email": email, "role": role, "existing_account": existing is not None},
     )
-    context = {"invitation": invitation, "link": link, "valid_days": settings.INVITATION_VALID_DAYS}
-
-    def send():
-        if existing is None:
-            subject = _("[Rohstoff] You are invited to join %(org)s") % {"org": organisation.name}
-            message = render_to_string("core/email/invitation.txt", context)
-        elif existing.is_active:
-            subject = _("[Rohstoff] An invitation for an address that has an account")
-            message = render_to_string(
-                "core/email/invitation_existing_account.txt",
-                {"invitation": invitation, "site_url": settings.SITE_URL},
-            )
-        else:
-            return  # a removed account: nobody to tell
-        send_mail(subject=subject, message=message, from_email=None, recipient_list=[email])
-
-    transaction.on_commit(send)
+    if existing is None:
+        mail_enqueue(
+            template="core/email/invitation",
+            to=[email],
+            context={"invitation": invitation, "valid_days": settings.INVITATION_VALID_DAYS},
+        )
+    elif existing.is_active:
+        mail_enqueue(
+            template="core/email/invitation_existing_account",
+            to=[existing],
+            context={"invitation": invitation},
+        )
+    # A removed account: nobody to tell.
     return invitation, link
 
 
@@ -302,14 +307,9 @@ def feedback_submit(
         page_url=page_url[:500],
         user=user if user and user.is_authenticated else None,
     )
-    with translation.override("de"):
-        body = f"{message}\n\n{_('Page')}: {page_url}\n{_('Contact')}: {contact or '-'}"
-    transaction.on_commit(
-        lambda: send_mail(
-            "[Rohstoff] Barrierefreiheit: Rückmeldung",
-            body,
-            None,
-            [settings.ACCESSIBILITY_CONTACT_EMAIL],
-        )
+    mail_enqueue(
+        template="core/email/accessibility_feedback",
+        to=[settings.ACCESSIBILITY_CONTACT_EMAIL],
+        context={"feedback": feedback},
     )
     return feedback

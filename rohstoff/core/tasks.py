@@ -2,7 +2,7 @@ import logging
 
 from celery import shared_task
 
-from . import outbox
+from . import mail, outbox
 from .audit import audit_check
 from .jobs import active_job_for, job_fail_stale, job_running, job_start
 from .models import ACTIVE_JOB_STATES, Job, JobState
@@ -64,3 +64,58 @@ def resend_outbox() -> int:
     sent = outbox.resend_unsent()
     outbox.purge_sent()
     return sent
+
+
+@shared_task(
+    bind=True,
+    # SMTPException, refused connections and timeouts are all OSErrors.
+    autoretry_for=(OSError,),
+    retry_backoff=30,
+    retry_backoff_max=3600,
+    retry_jitter=True,
+    max_retries=10,
+)
+def mail_send(
+    self,
+    *,
+    template: str,
+    email: str,
+    key: str,
+    user_id: int | None = None,
+    context: dict | None = None,
+    language: str | None = None,
+) -> bool:
+    """Send one mail queued by ``rohstoff.core.mail.mail_enqueue``; True when it went out now.
+
+    Safe to run twice: the mail's ``key`` is claimed before sending and marked sent after, so a
+    second delivery of the task does nothing. A mail server error releases the claim and the task
+    is retried with growing pauses of up to an hour (ten times, then it is logged as an error and the
+    outbox row stays as its record)."""
+    state = mail.claim(key)
+    if state == "sent":
+        return False
+    if state == "busy":  # another run is sending it, or died doing so: look again later
+        raise self.retry(countdown=mail.CLAIM_SECONDS)
+    try:
+        message = mail.build_message(
+            template=template,
+            email=email,
+            user_id=user_id,
+            context=context or {},
+            language=language,
+        )
+        if message is not None:
+            message.send()
+    except Exception as exc:
+        mail.release(key)
+        if isinstance(exc, OSError) and self.request.retries >= self.max_retries:
+            log.error(
+                "Mail %s to %s not sent after %s tries: %s",
+                template,
+                email,
+                self.max_retries + 1,
+                exc,
+            )
+        raise
+    mail.mark_sent(key)
+    return message is not None

@@ -8,9 +8,11 @@ from django.db import connection
 from django.http import HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import get_language_info
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.i18n import set_language as django_set_language
 
 from . import selectors, services
 from .access import ACCOUNT_SETUP, LOGGED_IN, MEMBER_ADMINS, PUBLIC, STAFF, allow
@@ -59,6 +61,17 @@ def material_detail(request, code):
     return render(request, "core/material_detail.html", {"material": material})
 
 
+@allow(PUBLIC)
+def set_language(request):
+    """Switch the pages' language (Django's ``set_language``); for a signed-in user, also save it
+    as the language their mail is written in. The one place a user's language changes."""
+    response = django_set_language(request)
+    language = request.POST.get("language") if request.method == "POST" else None
+    if request.user.is_authenticated and language in dict(settings.LANGUAGES):
+        services.user_set_language(user=request.user, language=language)
+    return response
+
+
 @allow(ACCOUNT_SETUP)
 @require_GET
 def account_settings(request):
@@ -67,6 +80,10 @@ def account_settings(request):
         "core/account.html",
         {
             "has_totp": has_second_factor(request.user),
+            # Each language in its own name, whatever the page's language.
+            "languages": [
+                (code, get_language_info(code)["name_local"]) for code, _name in settings.LANGUAGES
+            ],
             "unused_recovery_codes": unused_recovery_codes(request.user),
             "active_tokens": selectors.tokens_visible_to(request.user)
             .filter(user=request.user, revoked_at__isnull=True)

@@ -7,8 +7,8 @@ from django.utils import timezone
 from contracts import policy as contract_policy
 from contracts.deliveries import selectors as delivery_selectors
 from contracts.models import AllocationRound, AllocationState
+from industry import policy as round_policy
 from industry.models import RoundState
-from industry.rounds import selectors as round_selectors
 from rohstoff.core.access import AGENCY, DESK, MEMBERS, MINISTRY
 from rohstoff.core.models import Job, JobState
 from tradinghouse import selectors as position_selectors
@@ -21,7 +21,7 @@ def member_work(request) -> dict:
     user = request.user
     now = timezone.now()
     open_rounds = (
-        round_selectors.rounds_visible_to(user)
+        round_policy.rounds_visible_to(user)
         .filter(state=RoundState.OPEN, opens_at__lte=now, closes_at__gt=now)
         .annotate(
             own_lines=Count(
@@ -42,7 +42,7 @@ def member_work(request) -> dict:
 
 def desk_work(request) -> dict:
     user = request.user
-    rounds = round_selectors.rounds_visible_to(user).filter(
+    rounds = round_policy.rounds_visible_to(user).filter(
         state__in=[RoundState.OPEN, RoundState.CLOSED]
     )
     rounds = rounds.annotate(

@@ -1,6 +1,6 @@
 """What each role may do on the platform, in its users' words (shown on the home page).
 
-The wording follows the product design's table "Who sees what"; the pages themselves enforce it.
+The wording follows docs/roles-and-visibility.md, "Who sees what"; the pages themselves enforce it.
 """
 
 from dataclasses import dataclass, field

@@ -9,6 +9,8 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from tests.browser.navigation import click_and_load
+
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True),
@@ -94,50 +96,50 @@ def test_desk_contract_schedule_short_delivery_allocation_and_coverage(
     page.fill("#id_fixed_price", "11.800")
     page.fill("#id_floor", "12.000")
     page.fill("#id_cap", "9.000")
-    page.click("button[type=submit]:has-text('Vertrag anlegen')")
+    click_and_load(page, "button[type=submit]:has-text('Vertrag anlegen')")
     # Floor above cap: the form says so at the field and nothing is created.
     expect(page.locator("#id_floor_error")).to_contain_text("über der Obergrenze")
     assert_accessible(page, "contract form with errors")
     page.fill("#id_floor", "")
     page.fill("#id_cap", "")
-    page.click("button[type=submit]:has-text('Vertrag anlegen')")
+    click_and_load(page, "button[type=submit]:has-text('Vertrag anlegen')")
 
     # The schedule, generated from the annual volume.
     expect(page.locator("h1")).to_contain_text("Lieferplan von OFF-BROWSER-1")
     assert_accessible(page, "schedule")
-    page.click("button:has-text('Aus Jahresmenge erzeugen')")
+    click_and_load(page, "button:has-text('Aus Jahresmenge erzeugen')")
     expect(page.locator(f"#id_q{first.index}")).to_have_value("10")
-    page.click("button:has-text('Lieferplan speichern')")
+    click_and_load(page, "button:has-text('Lieferplan speichern')")
 
     # Sign it.
     expect(page.locator("[data-testid=contract-state]")).to_have_text("Entwurf")
-    page.click("button:has-text('in Verhandlung')")
-    page.click("button:has-text('unterzeichnet')")
+    click_and_load(page, "button:has-text('in Verhandlung')")
+    click_and_load(page, "button:has-text('unterzeichnet')")
     expect(page.locator("[data-testid=contract-state]")).to_have_text("unterzeichnet")
     assert_accessible(page, "contract")
 
     # A short delivery in the first (past) quarter: 6 of 10 t.
-    page.click("a:has-text('Lieferung erfassen')")
+    click_and_load(page, "a:has-text('Lieferung erfassen')")
     assert_accessible(page, "delivery form")
     page.select_option("#id_quarter", label=str(first))
     page.fill("#id_delivered_on", (timezone.localdate() - datetime.timedelta(days=1)).isoformat())
     page.fill("#id_quantity_t", "6")
     page.fill("#id_assay", "LiOH 56,7 %")
-    page.click("button:has-text('Lieferung speichern')")
+    click_and_load(page, "button:has-text('Lieferung speichern')")
     row = page.locator("[data-testid=schedule] tbody tr", has_text=str(first))
     expect(row).to_contain_text("zu wenig")
     expect(page.locator("[data-testid=deliveries]")).to_contain_text("LiOH 56,7 %")
 
     # Allocate: 10 lots among five firms with 8 t each -> 2 t each; release.
-    page.click("a:has-text('Zuteilung an Mitglieder')")
-    page.click("[data-testid=allocation-preview]")
+    click_and_load(page, "a:has-text('Zuteilung an Mitglieder')")
+    click_and_load(page, "[data-testid=allocation-preview]")
     expect(page.locator("[data-testid=allocation-state]")).to_have_text("Entwurf")
     first_quarter = page.locator(f"#q{first.index}")
     expect(first_quarter.locator("[data-testid=allocated]")).to_have_count(5)
     for cell in first_quarter.locator("[data-testid=allocated]").all():
         assert cell.inner_text().strip().startswith("2")
     assert_accessible(page, "allocation draft")
-    page.click("[data-testid=allocation-release]")
+    click_and_load(page, "[data-testid=allocation-release]")
     expect(page.locator("[data-testid=allocation-state]")).to_have_text("an Mitglieder freigegeben")
 
     # The coverage of the first quarter: 10 t contracted of 40 t demand.

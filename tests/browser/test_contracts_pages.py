@@ -7,6 +7,8 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from tests.browser.navigation import click_and_load
+
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True),
@@ -196,7 +198,7 @@ def test_every_page_passes_axe(
         ["/contracts/allocations/", f"/contracts/allocations/{book['own'].pk}/"],
         assert_accessible,
     )
-    page.click("button[value=confirm]")
+    click_and_load(page, "button[value=confirm]")
     assert page.locator("[data-testid=allocation-state]").inner_text() in ("bestätigt", "confirmed")
     assert_accessible(page, "after confirming")
     page.context.clear_cookies()

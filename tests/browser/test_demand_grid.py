@@ -9,6 +9,8 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from tests.browser.navigation import click_and_load
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 BAD_CSV = (
@@ -57,8 +59,7 @@ def upload(page, data):
     page.set_input_files(
         "input[name=file]", files=[{"name": "bedarf.csv", "mimeType": "text/csv", "buffer": data}]
     )
-    page.click("[data-testid=upload-submit]")
-    page.wait_for_load_state()
+    click_and_load(page, "[data-testid=upload-submit]")
 
 
 def test_member_enters_lines_uploads_fixes_and_sees_totals(
@@ -69,12 +70,12 @@ def test_member_enters_lines_uploads_fixes_and_sees_totals(
     page = browser_login(member_a)
     page.goto(f"{live_server.url}/rounds/")
     assert_accessible(page, "round list")
-    page.click("text=Bedarfsrunde Browser")
+    click_and_load(page, "text=Bedarfsrunde Browser")
     assert_accessible(page, "round detail")
-    page.click("[data-testid=accept-terms-link]")
+    click_and_load(page, "[data-testid=accept-terms-link]")
     assert_accessible(page, "terms")
     page.check("#accept")
-    page.click("[data-testid=accept-terms]")
+    click_and_load(page, "[data-testid=accept-terms]")
     page.wait_for_selector("#new-line")
     assert_accessible(page, "empty grid")
 
@@ -110,7 +111,7 @@ def test_member_enters_lines_uploads_fixes_and_sees_totals(
     upload(page, FIXED_CSV)
     assert page.inner_text("[data-testid=preview-rows]") == "3"
     assert_accessible(page, "upload preview")
-    page.click("[data-testid=upload-commit]")
+    click_and_load(page, "[data-testid=upload-commit]")
     page.wait_for_selector("[data-testid=totals]")
 
     assert page.inner_text("[data-testid=total-lithium-hydroxide]") == "1.540,5"
@@ -125,7 +126,7 @@ def test_member_enters_lines_uploads_fixes_and_sees_totals(
     assert_accessible(page, "grid after the upload")
 
     # edit a line inline, in English too
-    page.click("[data-testid=language-switch]")
+    click_and_load(page, "[data-testid=language-switch]")
     page.wait_for_selector("[data-testid=line-edit]")
     page.locator("[data-testid=line-edit]").first.click()
     page.wait_for_selector("tr.is-editing")
@@ -165,7 +166,7 @@ def test_desk_pages_pass_axe(
     assert page.locator("#materials-options .checkbox:visible").count() >= 2
     page.goto(f"{live_server.url}/rounds/{demand_round.pk}/")
     page.once("dialog", lambda dialog: dialog.accept())
-    page.click("[data-testid=round-close]")
+    click_and_load(page, "[data-testid=round-close]")
     page.wait_for_selector(".messages .alert--success")
     # closed, or aggregated already: the positions job runs in-process in tests
     assert page.locator("h1 .badge--closed, h1 .badge--aggregated").count() == 1

@@ -9,6 +9,7 @@ from playwright.sync_api import expect
 
 from rohstoff.core.access import policy_of
 from rohstoff.navigation import SECTIONS
+from tests.browser.navigation import click_and_load
 from tests.conftest import TEST_PASSWORD, totp_code
 
 pytestmark = pytest.mark.browser
@@ -80,10 +81,10 @@ def test_a_wrong_code_at_the_second_step_keeps_the_desk_out(user_of, page, live_
     page.goto(f"{live_server.url}/accounts/login/")
     page.fill("input[name=login]", desk.email)
     page.fill("input[name=password]", TEST_PASSWORD)
-    page.click("main form button[type=submit]")
+    click_and_load(page, "main form button[type=submit]")
     expect(page).to_have_url(re.compile(r"/accounts/2fa/authenticate/$"))
     page.fill("input[name=code]", "000000")
-    page.click("main form button[type=submit]")
+    click_and_load(page, "main form button[type=submit]")
     expect(page.locator(".errorlist")).to_be_visible()
     page.goto(f"{live_server.url}/")
     # Still at the door: the pending sign-in asks for the code again, nothing else is shown.
@@ -95,13 +96,13 @@ def test_the_language_switch_turns_the_page_german_and_english(user_of, browser_
     page = browser_login(user_of("member"))
     expect(page.locator("html")).to_have_attribute("lang", "de")
     expect(page.locator("h1")).to_contain_text("Willkommen")
-    page.get_by_test_id("language-switch").click()
+    click_and_load(page, page.get_by_test_id("language-switch"))
     expect(page.locator("html")).to_have_attribute("lang", "en")
     expect(page.locator("h1")).to_contain_text("Welcome")
     expect(page.locator("#sidebar")).to_contain_text("Materials")
     page.goto(f"{live_server.url}/materials/")
     expect(page.locator("h1")).to_have_text("Materials")  # the choice sticks
-    page.get_by_test_id("language-switch").click()
+    click_and_load(page, page.get_by_test_id("language-switch"))
     expect(page.locator("html")).to_have_attribute("lang", "de")
     expect(page.locator("h1")).to_have_text("Materialien")
     expect(page).to_have_url(re.compile(r"/materials/$"))  # and stays on the page
@@ -113,7 +114,7 @@ def test_an_anonymous_visitor_is_sent_to_sign_in_and_comes_back(user_of, page, l
     expect(page).to_have_url(re.compile(r"/accounts/login/\?next=/materials/$"))
     page.fill("input[name=login]", member.email)
     page.fill("input[name=password]", TEST_PASSWORD)
-    page.click("main form button[type=submit]")
+    click_and_load(page, "main form button[type=submit]")
     expect(page).to_have_url(f"{live_server.url}/materials/")
     expect(page.locator("h1")).to_have_text("Materialien")
 
@@ -127,14 +128,14 @@ def test_approver_sets_up_the_second_factor_after_signing_in(
     page.goto(f"{live_server.url}/accounts/login/")
     page.fill("input[name=login]", approver.email)
     page.fill("input[name=password]", TEST_PASSWORD)
-    page.click("main form button[type=submit]")
+    click_and_load(page, "main form button[type=submit]")
     # Straight to the set-up; nothing else is offered until it is done.
     expect(page).to_have_url(re.compile(r"/accounts/2fa/totp/activate/$"))
     assert page.locator("#sidebar").count() == 0
     assert_accessible(page, "MFA set-up")
     secret = page.input_value("#authenticator_secret")
     page.fill("input[name=code]", totp_code(secret))
-    page.click("main form button[type=submit]")
+    click_and_load(page, "main form button[type=submit]")
     expect(page).to_have_url(re.compile(r"/accounts/2fa/recovery-codes/$"))
     expect(page.get_by_test_id("recovery-codes").locator("li")).to_have_count(10)
     assert_accessible(page, "recovery codes")

@@ -8,6 +8,7 @@ from django.core import mail
 from playwright.sync_api import expect
 
 from rohstoff.core.services import api_token_create, invitation_create
+from tests.browser.navigation import click_and_load
 from tests.conftest import TEST_PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -40,7 +41,7 @@ def people(make_user, make_org):
 
 
 def switch_to_english(page):
-    page.get_by_test_id("language-switch").click()
+    click_and_load(page, page.get_by_test_id("language-switch"))
     expect(page.locator("html")).to_have_attribute("lang", "en")
 
 
@@ -90,12 +91,12 @@ def test_the_pages_of_a_member_administrator(
         switch_to_english(page)
     page.goto(f"{live_server.url}/account/tokens/")
     page.fill("input[name=name]", "ERP SAP")
-    page.click("main form button[type=submit]")
+    click_and_load(page, "main form button[type=submit]")
     expect(page.get_by_test_id("new-token")).to_be_visible()
     assert_accessible(page, "API tokens with a new token")
     page.goto(f"{live_server.url}/team/")
     page.fill("input[name=email]", "neu@magnete.example")
-    page.click("main form button[type=submit]")
+    click_and_load(page, "main form button[type=submit]")
     expect(page.locator(".messages")).to_be_visible()
     for path in [
         "/team/",
@@ -123,7 +124,7 @@ def test_the_pages_of_a_staff_admin(
     if language == "en":
         switch_to_english(page)
     page.goto(f"{live_server.url}/audit/")
-    page.click("main .page-actions button[type=submit]")
+    click_and_load(page, "main .page-actions button[type=submit]")
     expect(page.locator(".alert--success")).to_be_visible()
     page.locator("main details summary").first.click()
     assert_accessible(page, f"audit log ({language})")
@@ -146,7 +147,7 @@ def test_the_second_factors_pages_of_the_desk(
     if "reauthenticate" in page.url:
         assert_accessible(page, "confirm access")
         page.fill("input[name=password]", TEST_PASSWORD)
-        page.click("main form button[type=submit]")
+        click_and_load(page, "main form button[type=submit]")
     expect(page).to_have_url(re.compile(r"/accounts/2fa/recovery-codes/"))
     assert_accessible(page, "recovery codes")
     page.goto(f"{live_server.url}/accounts/2fa/totp/deactivate/")
@@ -158,7 +159,7 @@ def test_the_second_factors_pages_of_the_desk(
 def test_password_reset_pages(people, page, live_server, assert_accessible):
     page.goto(f"{live_server.url}/accounts/password/reset/")
     page.fill("input[name=email]", people["member"].email)
-    page.click("main form button[type=submit]")
+    click_and_load(page, "main form button[type=submit]")
     expect(page).to_have_url(re.compile(r"/accounts/password/reset/done/$"))
     assert_accessible(page, "reset requested")
     link = re.search(r"https?://\S+/accounts/password/reset/key/\S+", mail.outbox[-1].body).group(0)
@@ -166,7 +167,7 @@ def test_password_reset_pages(people, page, live_server, assert_accessible):
     assert_accessible(page, "choose a new password")
     page.fill("input[name=password1]", "a-brand-new-passphrase")
     page.fill("input[name=password2]", "a-brand-new-passphrase")
-    page.click("main form button[type=submit]")
+    click_and_load(page, "main form button[type=submit]")
     expect(page).to_have_url(re.compile(r"/accounts/password/reset/key/done/$"))
     assert_accessible(page, "password changed")
 
@@ -184,12 +185,12 @@ def test_the_invitation_accept_page(people, page, live_server, assert_accessible
     assert_accessible(page, "invitation accept")
     page.fill("input[name=password1]", "short")
     page.fill("input[name=password2]", "short")
-    page.click("main form button[type=submit]")
+    click_and_load(page, "main form button[type=submit]")
     expect(page.locator(".errorlist")).to_be_visible()
     assert_accessible(page, "invitation accept with errors")
     page.fill("input[name=password1]", "a-long-and-private-passphrase")
     page.fill("input[name=password2]", "a-long-and-private-passphrase")
-    page.click("main form button[type=submit]")
+    click_and_load(page, "main form button[type=submit]")
     expect(page).to_have_url(re.compile(r"/accounts/login/$"))
     assert_accessible(page, "sign in after accepting")
 

@@ -12,6 +12,8 @@ from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from tests.browser.navigation import click_and_load
+
 pytestmark = [pytest.mark.browser, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 
@@ -74,20 +76,20 @@ def test_desk_closes_the_round_watches_the_progress_and_a_member_sees_its_share(
     analyst,
     monkeypatch,
 ):
-    from tradinghouse import services
+    from tradinghouse.aggregation import pooling
 
-    original = services._cell_statistics
+    original = pooling.cell_statistics
 
     def slow_cell_statistics(*args, **kwargs):  # long enough for the page to show the running job
         time.sleep(2.5)
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(services, "_cell_statistics", slow_cell_statistics)
+    monkeypatch.setattr(pooling, "cell_statistics", slow_cell_statistics)
     page.on("dialog", lambda dialog: dialog.accept())
 
     browser_login(desk)
     page.goto(live_server.url + reverse("industry:round_detail", args=[open_round.pk]))
-    page.click("[data-testid=round-close]")
+    click_and_load(page, "[data-testid=round-close]")
     progress = page.locator("[data-testid=aggregation-progress]")
     expect(progress).to_be_visible(timeout=15000)
     assert_accessible(page, "round page with the running aggregation")
@@ -96,7 +98,7 @@ def test_desk_closes_the_round_watches_the_progress_and_a_member_sees_its_share(
     expect(progress).to_have_count(0)
     # hidden: 2028-Q1 (three firms) and 2027-Q1 (the complementary cell of that row)
     expect(page.locator("[data-testid=panel-hidden]")).to_have_text("2")
-    page.click("[data-testid=positions-dashboard-link]")
+    click_and_load(page, "[data-testid=positions-dashboard-link]")
     expect(page.locator("[data-testid=positions-table]")).to_be_visible()
     expect(page.locator("[data-chart=demand-figure] .main-svg").first).to_be_attached()
     assert_accessible(page, "desk dashboard (de)")
@@ -113,7 +115,7 @@ def test_desk_closes_the_round_watches_the_progress_and_a_member_sees_its_share(
     expect(page.locator("[data-chart=member-figure] .main-svg").first).to_be_attached()
     assert "75,000" not in page.locator("[data-testid=row-lithium-hydroxide-2028-Q1]").inner_text()
     assert_accessible(page, "member dashboard (de)")
-    page.click("[data-testid=language-switch]")
+    click_and_load(page, "[data-testid=language-switch]")
     expect(share).to_contain_text(
         "Your share of the pooled Lithium hydroxide monohydrate is 13.3\u00a0%"
     )

@@ -1,4 +1,5 @@
-"""The allocation rule (DESIGN.md) as a pure function: exact splits on hand-computed cases."""
+"""The allocation rule (docs/allocation.md) as a pure function: exact splits on hand-computed
+cases."""
 
 from decimal import Decimal
 

@@ -324,7 +324,7 @@ def test_release_needs_a_future_deadline_and_happens_once(
             actor=desk,
             respond_by=timezone.now() + datetime.timedelta(days=3),
         )
-    assert len(mail.outbox) == 1 and mail.outbox[0].bcc == [member_users[firms[0].pk].email]
+    assert len(mail.outbox) == 1 and mail.outbox[0].to == [member_users[firms[0].pk].email]
     with pytest.raises(StateConflict):
         allocation_services.allocation_release(
             allocation_round=draft,
@@ -431,3 +431,46 @@ def test_terminating_a_contract_closes_its_open_allocation(
     )
     confirmed.refresh_from_db()
     assert confirmed.state == "confirmed"
+
+
+def test_the_release_mail_reaches_each_member_in_their_language_with_a_working_link(
+    make_contract,
+    sign,
+    desk,
+    positions,
+    firms,
+    lioh,
+    make_user,
+    member_users,
+    django_capture_on_commit_callbacks,
+):
+    from urllib.parse import urlsplit
+
+    from django.conf import settings
+    from django.core import mail
+    from django.urls import resolve
+
+    from rohstoff.core.services import user_set_language
+
+    english = member_users[firms[0].pk]
+    user_set_language(user=english, language="en")
+    german = make_user("member", org=firms[0])
+    positions({firms[0]: D("6")}, lioh, QUARTERS_2027)
+    contract = sign(make_contract())
+    draft = allocation_services.allocation_preview(contract=contract, actor=desk)
+    with django_capture_on_commit_callbacks(execute=True):
+        allocation_services.allocation_release(
+            allocation_round=draft,
+            actor=desk,
+            respond_by=timezone.now() + datetime.timedelta(days=3),
+        )
+    by_recipient = {m.to[0]: m for m in mail.outbox}
+    assert sorted(by_recipient) == sorted([english.email, german.email])
+    en, de = by_recipient[english.email], by_recipient[german.email]
+    assert en.subject == f"[Rohstoff] New allocation from offtake {contract.reference}"
+    assert de.subject == f"[Rohstoff] Neue Zuteilung aus Abnahmevertrag {contract.reference}"
+    assert contract.material.name_en in en.body and contract.material.name_de in de.body
+    assert "count as confirmed" in en.body and "gelten als bestätigt" in de.body
+    for message in (en, de):
+        link = next(w for w in message.body.split() if w.startswith(settings.SITE_URL + "/"))
+        assert resolve(urlsplit(link).path).view_name == "contracts:my_allocations"

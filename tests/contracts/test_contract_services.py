@@ -196,6 +196,9 @@ def test_late_and_short_are_flagged_once_and_the_desk_is_told(
     assert sorted((f.entry.period.quarter, f.status) for f in flags) == [(2, "short"), (3, "late")]
     assert len(mail.outbox) == 1 and mail.outbox[0].to == [settings.TRADING_DESK_EMAIL]
     assert "OFF-T-001" in mail.outbox[0].body and "2027-Q3" in mail.outbox[0].body
+    assert mail.outbox[0].subject == "[Rohstoff] 2 Lieferungen verspätet oder zu gering"
+    assert "Die tägliche Prüfung vom 02.10.2027 hat gefunden:" in mail.outbox[0].body
+    assert settings.SITE_URL + "/contracts/due/" in mail.outbox[0].body
     # The next day: nothing new, no second e-mail.
     with django_capture_on_commit_callbacks(execute=True):
         assert delivery_services.deliveries_flag(today=datetime.date(2027, 10, 3)) == []
@@ -314,3 +317,19 @@ def test_numbers_the_columns_cannot_hold_are_refused_not_rounded_or_a_500(
         "/contracts/prices/fx/", {"currency": "USD", "date": "2026-01-05", "per_eur": "1e30"}
     )
     assert response.status_code == 302
+
+
+def test_a_desk_mailbox_that_is_a_user_reads_the_flags_in_their_language(
+    make_contract, sign, desk, settings, django_capture_on_commit_callbacks
+):
+    from rohstoff.core.services import user_set_language
+
+    user_set_language(user=desk, language="en")
+    settings.TRADING_DESK_EMAIL = desk.email
+    flag_setup(make_contract, sign, desk)
+    with django_capture_on_commit_callbacks(execute=True):
+        delivery_services.deliveries_flag(today=datetime.date(2027, 10, 2))
+    (message,) = mail.outbox
+    assert message.subject == "[Rohstoff] 2 deliveries late or short"
+    assert "The daily check of 2 Oct 2027 found:" in message.body
+    assert ": late, scheduled" in message.body and ": short, scheduled" in message.body

@@ -1,9 +1,7 @@
 """Materials: the reference list loaded by migration, element content from the formula, the
 catalogue pages and the read-only API."""
 
-import csv
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from django.db import connection
@@ -19,9 +17,8 @@ from rohstoff.core.chemistry import (
     parse_composition,
 )
 from rohstoff.core.models import Material
-from rohstoff.core.reference import MATERIALS_CSV, reference_materials
+from rohstoff.core.reference import reference_materials
 
-SHARED_CSV = Path("/work/shared/data/materials.csv")
 TOLERANCE = Decimal("5e-5")
 
 
@@ -37,27 +34,6 @@ def computed(row) -> Decimal:
 @pytest.mark.parametrize("row", reference_materials(), ids=lambda row: row["code"])
 def test_element_content_matches_the_independently_computed_column(row):
     assert abs(computed(row) - Decimal(row["reference_element_content"])) <= TOLERANCE
-
-
-def test_the_shared_reference_list_agrees_with_our_copy_where_it_exists():
-    """The repository's copy is what CI sees; on the team's machines the shared original is
-    compared too, so that the two cannot drift apart unnoticed."""
-    if not SHARED_CSV.exists():
-        assert MATERIALS_CSV.exists()
-        return
-    with SHARED_CSV.open(encoding="utf-8") as handle:
-        shared = {row["code"]: row for row in csv.DictReader(handle)}
-    ours = {row["code"]: row for row in reference_materials()}
-    assert set(shared) == set(ours)
-    for code, row in shared.items():
-        assert abs(computed(ours[code]) - Decimal(row["element_content"])) <= TOLERANCE, code
-        assert (row["name_en"], row["name_de"], row["element"], row["family"], row["crma"]) == (
-            ours[code]["name_en"],
-            ours[code]["name_de"],
-            ours[code]["element"],
-            ours[code]["family"],
-            ours[code]["crma"],
-        )
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,5 @@
-"""The REST API of rounds and demand lines as DESIGN.md fixes it: statuses, shapes, tenancy."""
+"""The REST API of rounds and demand lines as docs/demand-file.md fixes it: statuses, shapes,
+tenancy."""
 
 import datetime
 import io

@@ -275,7 +275,7 @@ def test_rejected_upload_lists_errors_and_offers_a_report(login, open_round, mem
     page = client.get(location, HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert (
         'data-testid="upload-errors"' in page
-        and "Unknown material code xx" in page
+        and "Unknown material xx." in page
         and 'data-testid="upload-commit"' not in page
     )
     report = client.get(location + "errors.csv")

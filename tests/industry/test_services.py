@@ -3,10 +3,13 @@ concurrency, the deadline, screening, and the beat tasks."""
 
 import datetime
 from decimal import Decimal
+from urllib.parse import urlsplit
 
 import pytest
+from django.conf import settings
 from django.core import mail
 from django.core.exceptions import ValidationError
+from django.urls import resolve
 from django.utils import timezone
 
 from industry import signals, tasks
@@ -16,8 +19,10 @@ from industry.rounds import services as round_services
 from industry.upload import services as upload_services
 from rohstoff.core.audit import audit_verify
 from rohstoff.core.errors import StateConflict
+from rohstoff.core.formatting import format_datetime
 from rohstoff.core.models import AuditEvent
 from rohstoff.core.periods import Quarter
+from rohstoff.core.services import user_set_language
 
 
 def actions(obj):
@@ -396,39 +401,76 @@ def test_close_due_rounds_closes_through_the_service(make_round, desk):
     )
 
 
-def test_opening_mails_every_member_once(
+def _link(body: str) -> str:
+    return next(word for word in body.split() if word.startswith(settings.SITE_URL + "/"))
+
+
+def test_opening_mails_every_member_once_in_their_language(
     make_round, member_a, member_b, desk, django_capture_on_commit_callbacks
 ):
+    user_set_language(user=member_b, language="en")
     round = make_round(state="draft")
     with django_capture_on_commit_callbacks(execute=True):
         round_services.round_open(round=round, actor=desk)
-    recipients = sorted(m.to[0] for m in mail.outbox)
-    assert recipients == sorted([member_a.email, member_b.email])  # not the desk
+    by_recipient = {m.to[0]: m for m in mail.outbox}
+    assert sorted(by_recipient) == sorted([member_a.email, member_b.email])  # not the desk
     assert all(len(m.to) == 1 for m in mail.outbox)  # members do not learn of each other
-    subject = mail.outbox[0].subject
-    assert (
-        round.title in subject
-        and "Nachfragerunde geöffnet" in subject
-        and "Demand round open" in subject
-    )
-    assert f"/rounds/{round.pk}/" in mail.outbox[0].body
-    tasks.send_round_opened_notice(round.pk)
-    tasks.send_deadline_reminders()
+    german, english = by_recipient[member_a.email], by_recipient[member_b.email]
+    assert german.subject == f"[Rohstoff] Nachfragerunde geöffnet: {round.title}"
+    assert english.subject == f"[Rohstoff] Demand round open: {round.title}"
+    assert "Demand round" not in german.body and "Nachfragerunde" not in english.body
+    # The deadline in each reader's format, the link absolute and to the round.
+    closes = timezone.localtime(round.closes_at)
+    assert closes.strftime("%d.%m.%Y, %H:%M") in german.body
+    assert format_datetime(round.closes_at, language="en") in english.body
+    for message in (german, english):
+        match = resolve(urlsplit(_link(message.body)).path)
+        assert (match.view_name, match.kwargs) == ("industry:round_detail", {"pk": round.pk})
+    with django_capture_on_commit_callbacks(execute=True):
+        tasks.send_round_opened_notice(round.pk)
+        tasks.send_deadline_reminders()
     assert len(mail.outbox) == 2
 
 
-def test_reminder_three_days_before_closing_once(make_round, member_a):
+def test_reminder_three_days_before_closing_once(
+    make_round, member_a, django_capture_on_commit_callbacks
+):
     round = make_round(closes_at=timezone.now() + datetime.timedelta(days=2, hours=23))
     DemandRound.objects.filter(pk=round.pk).update(opened_notice_sent_at=timezone.now())
     far = make_round(closes_at=timezone.now() + datetime.timedelta(days=5))
     DemandRound.objects.filter(pk=far.pk).update(opened_notice_sent_at=timezone.now())
     mail.outbox.clear()
-    result = tasks.send_deadline_reminders()
+    with django_capture_on_commit_callbacks(execute=True):
+        result = tasks.send_deadline_reminders()
     assert result["reminded"] == [round.pk]
     assert [m.to for m in mail.outbox] == [[member_a.email]]
-    assert "Drei Tage" in mail.outbox[0].subject or "Three days" in mail.outbox[0].subject
-    assert tasks.send_deadline_reminders()["reminded"] == []
+    assert mail.outbox[0].subject == f"[Rohstoff] Noch drei Tage: {round.title}"
+    assert f"/rounds/{round.pk}/" in _link(mail.outbox[0].body)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert tasks.send_deadline_reminders()["reminded"] == []
     assert len(mail.outbox) == 1
+
+
+def test_a_round_notice_rolled_back_with_its_claim_sends_nothing(
+    make_round, member_a, monkeypatch, django_capture_on_commit_callbacks
+):
+    """The claim and the queued mails commit together: when queueing fails, the notice stays
+    due (the next beat run sends it) and nothing half-sent remains."""
+    round = make_round()
+    DemandRound.objects.filter(pk=round.pk).update(opened_notice_sent_at=None)
+    mail.outbox.clear()
+
+    def broken(**kwargs):
+        raise RuntimeError("database hiccup")
+
+    monkeypatch.setattr(tasks, "mail_enqueue", broken)
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError):
+        tasks.send_round_opened_notice(round.pk)
+    assert DemandRound.objects.get(pk=round.pk).opened_notice_sent_at is None
+    monkeypatch.undo()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert tasks.send_round_opened_notice(round.pk) == 1
+    assert [m.to for m in mail.outbox] == [[member_a.email]]
 
 
 def test_default_terms_are_in_the_platforms_language(make_round):
@@ -451,8 +493,10 @@ def test_mails_are_plain_text_not_html_escaped(
     DemandRound.objects.filter(pk=round.pk).update(
         closes_at=timezone.now() + datetime.timedelta(days=1)
     )
-    tasks.send_deadline_reminders()
+    with django_capture_on_commit_callbacks(execute=True):
+        tasks.send_deadline_reminders()
     reminder = mail.outbox[-1]
+    assert "Noch drei Tage" in reminder.subject
     assert title in reminder.subject and title in reminder.body
 
 

@@ -12,6 +12,7 @@ from rohstoff.core.errors import StateConflict
 from rohstoff.core.models import AuditEvent, Job, Material
 from tests.tradinghouse.conftest import cell, q
 from tradinghouse import services
+from tradinghouse.aggregation import publishing
 from tradinghouse.models import ElementCell, FirmPosition, PositionCell, PositionSet
 
 D = Decimal
@@ -160,7 +161,8 @@ def test_element_rollup_in_contained_element_and_lce(make_round, firms, add_line
     assert ndpr.demand_t == (20 * Material.objects.get(code="ndpr-oxide").element_content).quantize(
         D("0.000001")
     )
-    # Sanity against DESIGN.md's figures: LiOH.H2O holds 0.16539 Li and 0.8804 t LCE per tonne.
+    # Sanity against docs/periods-and-units.md's figures: LiOH.H2O holds 0.16539 Li and 0.8804 t
+    # LCE per tonne.
     assert lioh.quantize(D("0.00001")) == D("0.16539")
     assert (lioh * LCE_PER_LITHIUM).quantize(D("0.0001")) == D("0.8804")
 
@@ -294,7 +296,7 @@ def test_a_failure_in_the_middle_leaves_the_old_positions_current(
     def broken(*args, **kwargs):
         raise DatabaseError("could not extend file: No space left on device")
 
-    monkeypatch.setattr(services, "_write_cells", broken)
+    monkeypatch.setattr(publishing, "write_cells", broken)
     job = aggregate(r)
 
     assert job.state == "failed"
@@ -323,13 +325,13 @@ def test_a_run_given_up_as_stale_does_not_publish(
     old = current(r)
     line.quantity = line.quantity_t = D("99")
     line.save()
-    write_rollups = services._write_rollups
+    write_rollups = publishing.write_rollups
 
     def given_up_meanwhile(position_set, *args, **kwargs):
         write_rollups(position_set, *args, **kwargs)
         Job.objects.filter(pk=position_set.job_id).update(state="failed", error="stale")
 
-    monkeypatch.setattr(services, "_write_rollups", given_up_meanwhile)
+    monkeypatch.setattr(publishing, "write_rollups", given_up_meanwhile)
     job = aggregate(r)
 
     # failed, with the reason recorded when it was given up (not overwritten by the late run)
@@ -346,13 +348,13 @@ def test_a_run_whose_set_was_removed_by_a_newer_run_keeps_the_old_positions_curr
     add_line(r, firms[0], "lithium-hydroxide", "2027-Q1", "10")
     aggregate(r)
     old = current(r)
-    write_rollups = services._write_rollups
+    write_rollups = publishing.write_rollups
 
     def removed_meanwhile(position_set, *args, **kwargs):
         write_rollups(position_set, *args, **kwargs)
-        services._delete_sets(PositionSet.objects.filter(pk=position_set.pk))
+        publishing.delete_sets(PositionSet.objects.filter(pk=position_set.pk))
 
-    monkeypatch.setattr(services, "_write_rollups", removed_meanwhile)
+    monkeypatch.setattr(publishing, "write_rollups", removed_meanwhile)
     job = aggregate(r)
 
     assert job.state == "failed" and job.error.endswith(NOTHING_PUBLISHED)

@@ -13,6 +13,7 @@ from rohstoff.core.models import Job
 from tests.conftest import wait_for
 from tests.tradinghouse.conftest import cell
 from tradinghouse import services
+from tradinghouse.aggregation import pooling
 from tradinghouse.models import PositionSet
 
 
@@ -64,12 +65,10 @@ def test_the_aggregation_sql_runs_on_sqlite_with_the_same_half_even_split():
     )
     tables = {"line": "line", "fp": "fp", "material": "material"}
     db.execute(
-        _sqlite_sql(
-            services.POOL_SQL.format(share=services.quarter_share_sql("l.micro"), **tables)
-        ),
+        _sqlite_sql(pooling.POOL_SQL.format(share=pooling.quarter_share_sql("l.micro"), **tables)),
         {"round_id": 7, "firm": "firm", "false": False},
     )
-    db.execute(_sqlite_sql(services.FIRM_POSITIONS_SQL.format(**tables)), {"set_id": 1})
+    db.execute(_sqlite_sql(pooling.FIRM_POSITIONS_SQL.format(**tables)), {"set_id": 1})
     # every active line counted once, the excluded and the withdrawn one not at all
     assert db.execute("SELECT SUM(line_count) FROM pooled_demand").fetchone()[0] == 3
     rows = db.execute(
@@ -86,13 +85,13 @@ def test_the_aggregation_sql_runs_on_sqlite_with_the_same_half_even_split():
         (2, 8111, 0.000004, 0.0),
     ]
     stats = db.execute(
-        _sqlite_sql(services.CELL_STATS_SQL.format(**tables)), {"set_id": 1}
+        _sqlite_sql(pooling.CELL_STATS_SQL.format(**tables)), {"set_id": 1}
     ).fetchall()
     q2 = next(s for s in stats if s[1] == 8109)
     # contributors 2, total 8000002 micro-t, largest 5500002, second 2500000
     assert q2[2:6] == (2, 8000002, 5500002, 2500000)
     elements = db.execute(
-        _sqlite_sql(services.ELEMENT_STATS_SQL.format(**tables)), {"set_id": 1}
+        _sqlite_sql(pooling.ELEMENT_STATS_SQL.format(**tables)), {"set_id": 1}
     ).fetchall()
     assert len(elements) == 4 and all(e[0] == "Li" and e[2] == 2 for e in elements)
 

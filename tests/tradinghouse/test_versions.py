@@ -318,3 +318,29 @@ def test_a_change_of_contracted_volume_only_hides_nothing(
     assert element(r, "Li", "2027-Q1").disclosed
     # The earlier set showed nothing the new one does not show unchanged: it is removed.
     assert PositionSet.objects.filter(round=r).count() == 1
+
+
+def test_the_comparison_takes_the_same_queries_whatever_the_number_of_cells(
+    make_round, firms, add_line, aggregate
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries_of_third_publication(periods):
+        r = make_round(first="2027-Q1", last="2028-Q4")
+        for i, firm in enumerate(firms[:6]):
+            for period in periods:
+                add_line(r, firm, LIOH, period, 100 + i)
+        close_and_aggregate(r, aggregate)
+        for firm in firms[:2]:  # each time one firm changes: the first set must be kept
+            reopen(r)
+            add_line(r, firm, LIOH, periods[0], 40, grade="Nachtrag")
+            with CaptureQueriesContext(connection) as captured:
+                close_and_aggregate(r, aggregate)
+        # The second set showed nothing the third does not show unchanged: it is removed.
+        assert PositionSet.objects.filter(round=r).count() == 2
+        return len(captured)
+
+    assert queries_of_third_publication(["2027-Q1"]) == queries_of_third_publication(
+        ["2027-Q1", "2027-Q2", "2027-Q3", "2028-Q1", "2028-Q2", "2028-Q4"]
+    )

@@ -271,10 +271,10 @@ class Command(BaseCommand):
         return round, time.perf_counter() - started
 
     def _drop_scratch(self):
-        from tradinghouse.services import _delete_sets
+        from tradinghouse.aggregation.publishing import delete_sets
 
         for round in DemandRound.objects.filter(title=TITLE):
-            _delete_sets(round.position_sets.all())
+            delete_sets(round.position_sets.all())
             with transaction.atomic(), connection.cursor() as cursor:
                 cursor.execute(
                     "DELETE FROM industry_demandlinehistory WHERE line_id IN "

@@ -1,0 +1,267 @@
+"""A platform with something in every corner of the API, and a token for each role.
+
+``api_world`` builds it with the services: an open round with a member's line, an aggregated
+round whose positions have disclosed and hidden cells, a signed contract with a schedule, a
+delivery and an allocation released to the members, a price index, an FX rate, a project and a
+finished job. ``object_ids`` maps each path parameter of the schema to a real id, so that
+generated calls reach real objects and not only 404s.
+"""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+ROLE_USERS = {
+    "member": "member_a",
+    "member_admin": "member_admin_a",
+    "agency_analyst": "analyst",
+    "agency_approver": "approver",
+    "trading_desk": "desk",
+    "ministry_viewer": "ministry",
+}
+
+
+@pytest.fixture
+def wsgi_in_test_transaction():
+    """Calls through the WSGI app (not Django's test client) inside the test's transaction.
+
+    Django closes the database connection at the end of every request; Django's test client
+    switches that off while it runs, and so must a test that calls the WSGI app itself.
+    """
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def api_world(
+    request,
+    wsgi_in_test_transaction,
+    django_capture_on_commit_callbacks,
+    desk,
+    analyst,
+    approver,
+    ministry,
+    member_a,
+    member_admin_a,
+    member_b,
+):
+    from agency.services import project_save
+    from contracts import services as contracts
+    from contracts.pricing import quarter_of
+    from industry import services as industry
+    from industry.models import DemandLine, DemandRound
+    from rohstoff.core.models import Job, Material, Organisation
+    from rohstoff.core.periods import Quarter
+    from rohstoff.core.services import api_token_create
+    from tradinghouse.services import aggregation_start
+
+    D = Decimal
+    now = timezone.now()
+    lioh = Material.objects.get(code="lithium-hydroxide")
+    ndpr = Material.objects.get(code="ndpr-oxide")
+
+    open_round = industry.round_open(
+        round=industry.round_create(
+            actor=desk,
+            title="API round",
+            materials=[lioh, ndpr],
+            first_period=Quarter(2027, 1),
+            last_period=Quarter(2028, 4),
+            opens_at=now - datetime.timedelta(hours=1),
+            closes_at=now + datetime.timedelta(days=14),
+        ),
+        actor=desk,
+    )
+    industry.terms_accept(round=open_round, actor=member_a)
+    line, _outcome = industry.line_enter(
+        round=open_round, actor=member_a, material=lioh, period="2027", quantity=D("40"), unit="t"
+    )
+
+    # Aggregated: six firms in the first quarters (disclosed), three in the last (hidden).
+    first = quarter_of(timezone.localdate()) + -1
+    closed = DemandRound.objects.create(
+        title="API aggregated round",
+        first_quarter=first.index,
+        last_quarter=(first + 3).index,
+        state="closed",
+        opens_at=now - datetime.timedelta(days=60),
+        closes_at=now - datetime.timedelta(days=1),
+        created_by=desk,
+    )
+    closed.materials.set([lioh, ndpr])
+    firms = [member_a.organisation, member_b.organisation] + [
+        Organisation.objects.create(name=f"API Firma {i}", kind="member") for i in range(4)
+    ]
+    for n, firm in enumerate(firms):
+        for q in range(4):
+            if q == 3 and n >= 3:
+                continue
+            quarter = first + q
+            for material in (lioh, ndpr):
+                DemandLine.objects.create(
+                    round=closed,
+                    organisation=firm,
+                    material=material,
+                    period=str(quarter),
+                    first_quarter=quarter.index,
+                    is_year=False,
+                    quantity=D(8 + n),
+                    unit="t",
+                    quantity_t=D(8 + n),
+                    commitment="firm",
+                    entered_by=desk,
+                )
+    with django_capture_on_commit_callbacks(execute=True):  # the job runs in-process
+        job, _created = aggregation_start(round=closed, actor=desk)
+
+    counterparty = contracts.counterparty_save(
+        actor=desk, name="Salar Andino Litio SpA", kind="producer", country="CL"
+    )
+    index = contracts.index_create(
+        actor=desk,
+        code="api-lioh",
+        name="LiOH CIF Europe (test)",
+        provider="Test",
+        material=lioh,
+        currency="USD",
+        unit="kg",
+    )
+    contracts.index_value_set(actor=desk, index=index, date=timezone.localdate(), value=D("11.5"))
+    contracts.fx_rate_set(actor=desk, currency="USD", date=timezone.localdate(), per_eur=D("1.08"))
+    project = project_save(
+        actor=analyst,
+        name="Salar Andino Lithium",
+        operator="Salar Andino Litio SpA",
+        country="CL",
+        stage="construction",
+        materials=[lioh],
+    )
+    contract = contracts.contract_create(
+        actor=desk,
+        reference="OFF-API-1",
+        counterparty=counterparty,
+        round=closed,
+        material=lioh,
+        start_quarter=first.index,
+        end_quarter=(first + 3).index,
+        annual_volume_t=D("40"),
+        tolerance_pct=D("5"),
+        take_or_pay_pct=D("80"),
+        lot_size_t=D("1"),
+        incoterm="CIF",
+        incoterm_place="Hamburg",
+        currency="USD",
+        price_unit="t",
+        pricing_type="index",
+        index=index,
+        quotational_period="Q-1",
+        premium=D("500"),
+        floor=D("9000"),
+        cap=D("30000"),
+        fee_type="percent",
+        fee_value=D("1.5"),
+        project=project,
+    )
+    contracts.contract_create(  # a fixed price: no quotational period
+        actor=desk,
+        reference="OFF-API-2",
+        counterparty=counterparty,
+        round=closed,
+        material=lioh,
+        start_quarter=first.index,
+        end_quarter=(first + 3).index,
+        annual_volume_t=D("8"),
+        lot_size_t=D("1"),
+        incoterm="CIF",
+        incoterm_place="Hamburg",
+        currency="EUR",
+        price_unit="t",
+        pricing_type="fixed",
+        fixed_price=D("11800"),
+    )
+    contracts.schedule_generate(contract=contract, actor=desk)
+    contracts.contract_transition(contract=contract, actor=desk, to_state="negotiating")
+    contracts.contract_transition(contract=contract, actor=desk, to_state="signed")
+    delivery = contracts.delivery_record(
+        contract=contract,
+        actor=desk,
+        quarter=first.index,
+        delivered_on=timezone.localdate() - datetime.timedelta(days=3),
+        quantity_t=D("6"),
+        provisional_price=D("12400"),
+    )
+    draft = contracts.allocation_preview(contract=contract, actor=desk)
+    contracts.allocation_release(
+        allocation_round=draft, actor=desk, respond_by=now + datetime.timedelta(days=7)
+    )
+    allocation = draft.allocations.filter(organisation=member_a.organisation).first()
+
+    users = {role: request.getfixturevalue(name) for role, name in ROLE_USERS.items()}
+    tokens = {role: api_token_create(user=user, name="schema")[1] for role, user in users.items()}
+    return {
+        "users": users,
+        "tokens": tokens,
+        "open_round": open_round,
+        "line": line,
+        "closed_round": closed,
+        "job": Job.objects.get(pk=job.pk),
+        "contract": contract,
+        "delivery": delivery,
+        "counterparty": counterparty,
+        "index": index,
+        "project": project,
+        "allocation": allocation,
+    }
+
+
+def object_ids(world, path: str) -> dict:
+    """Real values for the path parameters of ``path`` (a schema path template)."""
+    first = path.removeprefix("/api/v1/").split("/", 1)[0]
+    by_collection = {
+        "rounds": world["closed_round"].pk
+        if path.endswith(("/positions/", "/aggregate/"))
+        else world["open_round"].pk,
+        "contracts": world["contract"].pk,
+        "deliveries": world["delivery"].pk,
+        "counterparties": world["counterparty"].pk,
+        "price-indices": world["index"].pk,
+        "projects": world["project"].pk,
+        "allocations": world["allocation"].pk,
+        "jobs": str(world["job"].pk),
+        "materials": "lithium-hydroxide",
+    }
+    values = {"code": "lithium-hydroxide", "id": by_collection.get(first)}
+    if "{round_pk}" in path:
+        values["round_pk"] = world["open_round"].pk
+        values["id"] = world["line"].pk
+    return {name: value for name, value in values.items() if "{" + name + "}" in path}
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Print how many calls the schema test made, by status (summed over xdist workers)."""
+    counts, operations = {}, 0
+    for reports in terminalreporter.stats.values():
+        for report in reports:
+            if getattr(report, "when", None) != "call":
+                continue
+            properties = [
+                p for p in getattr(report, "user_properties", []) if p[0].startswith("api-calls-")
+            ]
+            operations += bool(properties)
+            for name, n in properties:
+                counts[name.removeprefix("api-calls-")] = (
+                    counts.get(name.removeprefix("api-calls-"), 0) + n
+                )
+    if operations:
+        summary = ", ".join(f"{status}: {n}" for status, n in sorted(counts.items()))
+        terminalreporter.write_line(
+            f"schemathesis: {operations} operation tests, {sum(counts.values())} calls ({summary})"
+        )
