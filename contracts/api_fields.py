@@ -10,6 +10,9 @@ from rohstoff.core.periods import PeriodError, Quarter
 
 T = {"max_digits": 22, "decimal_places": 6}
 MONEY = {"max_digits": 20, "decimal_places": 4}
+# Money computed from a quantity and a price (22 and 20 digits, a price per kg x 1000 per t) or
+# converted across currencies: more digits than any stored price, so declared wider.
+AMOUNT = {"max_digits": 40, "decimal_places": 4}
 
 
 @extend_schema_field({"type": "string", "pattern": r"^\d{4}-Q[1-4]$", "example": "2027-Q1"})

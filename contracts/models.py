@@ -491,6 +491,10 @@ class Allocation(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     responded_at = models.DateTimeField(null=True, blank=True)
+    # The desk cannot override a confirmed share; it reopens it with a reason the firm sees, and
+    # the firm answers again (docs/allocation.md).
+    reopen_reason = models.TextField(blank=True)
+    reopened_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["contract", "quarter", "organisation"]

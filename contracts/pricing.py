@@ -9,16 +9,20 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 
 from rohstoff.core.periods import Quarter
 
 MONEY_PLACES = Decimal("0.0001")
 KG_PER_T = Decimal(1000)
+# Enough significant digits for a quantity (22) times a price (20) times 1,000 with 4 places:
+# Python's default of 28 would round a large amount silently or fail to quantize it.
+PRECISION = 64
 
 
 def money(value: Decimal) -> Decimal:
-    return value.quantize(MONEY_PLACES, rounding=ROUND_HALF_EVEN)
+    with localcontext(prec=PRECISION):
+        return value.quantize(MONEY_PLACES, rounding=ROUND_HALF_EVEN)
 
 
 def quarter_dates(quarter: Quarter) -> tuple[datetime.date, datetime.date]:
@@ -42,6 +46,15 @@ def quotational_window(period_code: str, quarter: Quarter) -> tuple[datetime.dat
         last = start - datetime.timedelta(days=1)
         return last.replace(day=1), last
     return quarter_dates(quarter)
+
+
+def pricing_date(contract, quarter: Quarter) -> datetime.date:
+    """The day a quarter's price is set, whose FX rate converts it for good: the last day of its
+    quotational period for an index price, the end of the delivery quarter (its last delivery
+    day) for a fixed price. Until then the quarter is open and moves with the latest rate."""
+    if contract.pricing_type == "fixed":
+        return quarter_dates(quarter)[1]
+    return quotational_window(contract.quotational_period or "Q", quarter)[1]
 
 
 def convert_unit(price: Decimal, from_unit: str, to_unit: str) -> Decimal:
@@ -88,6 +101,11 @@ class QuarterPrice:
     index_average: Decimal | None = None  # in the contract currency and unit, before premium
     index_values: int = 0
     window: tuple[datetime.date, datetime.date] | None = None
+    # The price in EUR per contract unit: at the FX rate of ``pricing_date`` once the quarter is
+    # priced (and kept), at the latest rate while it is open; None without a rate.
+    price_eur: Decimal | None = None
+    pricing_date: datetime.date | None = None
+    priced: bool = False
 
 
 def clamp(price: Decimal, floor: Decimal | None, cap: Decimal | None) -> tuple[Decimal, str | None]:
@@ -112,18 +130,31 @@ def contract_price(
     *,
     index_values: list[Decimal] | None = None,
     per_eur: dict | None = None,
+    priced: bool = False,
 ) -> QuarterPrice:
     """The contract price for deliveries in ``quarter``.
 
     Fixed: the fixed price. Index-linked: the average of the index values in the quotational
     period (converted into the contract's currency and unit), plus the premium (a discount is a
     negative premium), then held between floor and cap.
+
+    ``per_eur`` are the rates to convert with: those of the quarter's pricing date once it has
+    passed (``priced``), else the latest (``prices.selectors.fx_for_quarters`` chooses).
     """
+    per_eur = per_eur or {}
+    dated = {"pricing_date": pricing_date(contract, quarter), "priced": priced}
     if contract.pricing_type == "fixed":
         if contract.fixed_price is None:
             raise MissingPrice("fixed_price")
+        price = money(contract.fixed_price)
         return QuarterPrice(
-            quarter, money(contract.fixed_price), contract.currency, contract.price_unit, "fixed"
+            quarter,
+            price,
+            contract.currency,
+            contract.price_unit,
+            "fixed",
+            price_eur=_in_eur(price, contract.currency, per_eur),
+            **dated,
         )
     window = quotational_window(contract.quotational_period or "Q", quarter)
     if not index_values:
@@ -135,38 +166,55 @@ def contract_price(
         index_currency=index.currency,
         index_unit=index.unit,
         contract=contract,
-        per_eur=per_eur or {},
+        per_eur=per_eur,
     )
     price, bound = clamp(converted + contract.premium, contract.floor, contract.cap)
+    price = money(price)
     return QuarterPrice(
         quarter,
-        money(price),
+        price,
         contract.currency,
         contract.price_unit,
         bound or "index",
         index_average=money(converted),
         index_values=len(index_values),
         window=window,
+        price_eur=_in_eur(price, contract.currency, per_eur),
+        **dated,
     )
+
+
+def _in_eur(price: Decimal, currency: str, per_eur: dict) -> Decimal | None:
+    try:
+        return money(convert_currency(price, currency, "EUR", per_eur))
+    except MissingPrice:
+        return None
 
 
 def back_to_back(price: Decimal, *, fee_type: str, fee_value: Decimal) -> Decimal:
     """The price to members: the contract price plus the house's fee as the contract states it
     (an amount per price unit, or a percentage of the contract price)."""
-    if fee_type == "percent":
-        return money(price * (1 + fee_value / 100))
-    return money(price + fee_value)
+    with localcontext(prec=PRECISION):
+        if fee_type == "percent":
+            return money(price * (1 + fee_value / 100))
+        return money(price + fee_value)
 
 
 def amount(quantity_t: Decimal, price: Decimal, unit: str) -> Decimal:
     """Money for ``quantity_t`` tonnes at ``price`` per ``unit``."""
-    return money(quantity_t * convert_unit(price, unit, "t"))
+    with localcontext(prec=PRECISION):
+        return money(quantity_t * convert_unit(price, unit, "t"))
 
 
 def delivery_amounts(delivery, price_unit: str) -> dict[str, Decimal | None]:
     """The invoices of a delivery in the contract currency: provisional (quantity x provisional
     price x provisional share), final (quantity x final price) and the difference the final
     invoice settles; None where a price is missing."""
+    with localcontext(prec=PRECISION):
+        return _delivery_amounts(delivery, price_unit)
+
+
+def _delivery_amounts(delivery, price_unit: str) -> dict[str, Decimal | None]:
     provisional = final = difference = None
     if delivery.provisional_price is not None:
         provisional = money(

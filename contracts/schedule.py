@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from django.utils.translation import gettext as _
 
+from rohstoff.core.formatting import format_percent, format_tonnes
 from rohstoff.core.periods import Quarter, split_year
 from rohstoff.core.units import quantize_tonnes
 
@@ -73,28 +74,19 @@ def check(
         if not low <= got <= high:
             errors.append(
                 _(
-                    "%(year)s: the quarters add up to %(got)s t, but the contract says %(expected)s t "
-                    "(± %(tol)s %%: %(low)s to %(high)s t)."
+                    "%(year)s: the quarters add up to %(got)s, but the contract says %(expected)s "
+                    "(± %(tol)s: %(low)s to %(high)s)."
                 )
                 % {
                     "year": year,
-                    "got": _fmt(got),
-                    "expected": _fmt(quantize_tonnes(expected)),
-                    "tol": _fmt(tolerance_pct),
-                    "low": _fmt(low),
-                    "high": _fmt(high),
+                    "got": format_tonnes(got),
+                    "expected": format_tonnes(quantize_tonnes(expected)),
+                    "tol": format_percent(tolerance_pct, 2, points=True),
+                    "low": format_tonnes(low),
+                    "high": format_tonnes(high),
                 }
             )
     return errors
-
-
-def _fmt(value: Decimal) -> str:
-    text = (
-        format(value.normalize(), "f")
-        if value == value.to_integral_value()
-        else format(value, "f").rstrip("0")
-    )
-    return text.rstrip(".") or "0"
 
 
 def status(

@@ -45,6 +45,11 @@ urlpatterns = [
         allocations.allocation_override,
         name="allocation_override",
     ),
+    path(
+        "allocations/<int:pk>/reopen/",
+        allocations.allocation_reopen,
+        name="allocation_reopen",
+    ),
     path("due/", deliveries.due, name="due"),
     path("counterparties/", counterparties.counterparty_list, name="counterparties"),
     path("counterparties/new/", counterparties.counterparty_edit, name="counterparty_create"),

@@ -2,8 +2,8 @@
 
 CSV follows the reader's language (German: ``;`` and decimal comma, as German Excel opens it;
 English: ``,`` and decimal point). Every text cell that begins with ``=``, ``+``, ``-`` or ``@``
-(or a tab or carriage return) is neutralised with a leading apostrophe, so that no spreadsheet
-runs it as a formula (CSV injection).
+(or a tab or carriage return) is neutralised with a leading apostrophe
+(``rohstoff.core.exports.safe_cell``), so that no spreadsheet runs it as a formula.
 """
 
 from __future__ import annotations
@@ -16,18 +16,13 @@ from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .forms import prefers_comma
+from rohstoff.core.exports import safe_cell
+from rohstoff.core.language import uses_decimal_comma
+
 from .upload.validation import COLUMNS
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 CSV_TYPE = "text/csv; charset=utf-8"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def neutralise(value):
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
 
 
 def _csv_number(value: Decimal, comma: bool) -> str:
@@ -40,7 +35,7 @@ def _csv_number(value: Decimal, comma: bool) -> str:
 
 
 def write_csv(header: list[str], rows: list[list]) -> bytes:
-    comma = prefers_comma()
+    comma = uses_decimal_comma()
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";" if comma else ",", lineterminator="\r\n")
     writer.writerow(header)
@@ -49,7 +44,7 @@ def write_csv(header: list[str], rows: list[list]) -> bytes:
             [
                 _csv_number(v, comma)
                 if isinstance(v, Decimal)
-                else neutralise("" if v is None else str(v))
+                else safe_cell("" if v is None else str(v))
                 for v in row
             ]
         )
@@ -70,7 +65,7 @@ def write_xlsx(sheets: list[tuple[str, list[str], list[list]]]) -> bytes:
             cell.font = Font(bold=True)
         for row in rows:
             # Numbers as numbers (Decimals keep their digits as text would not); text neutralised.
-            sheet.append([float(v) if isinstance(v, Decimal) else neutralise(v) for v in row])
+            sheet.append([float(v) if isinstance(v, Decimal) else safe_cell(v) for v in row])
         for index, name in enumerate(header, start=1):
             sheet.column_dimensions[sheet.cell(row=1, column=index).column_letter].width = max(
                 12, len(name) + 4

@@ -6,53 +6,19 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django import forms
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
+from rohstoff.core.forms import LocalDecimalField, QuarterField
 from rohstoff.core.models import Material
-from rohstoff.core.periods import Period, PeriodError, Quarter
-from rohstoff.core.units import Unit, parse_decimal
+from rohstoff.core.periods import Period, PeriodError
+from rohstoff.core.units import Unit
 
 from .lines import rules
 from .lines.rules import DEFAULT_COUNTRY
 from .models import Commitment, DemandRound
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
-
-
-def prefers_comma() -> bool:
-    return (get_language() or "de").startswith("de")
-
-
-class LocalDecimalField(forms.CharField):
-    """A number in German (1.500,5) or English (1,500.5) notation, read as Decimal."""
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault(
-            "widget", forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"})
-        )
-        super().__init__(*args, **kwargs)
-
-    def to_python(self, value):
-        value = super().to_python(value)
-        if value in self.empty_values:
-            return None
-        try:
-            return parse_decimal(value, prefer_comma=prefers_comma())
-        except ValueError:
-            raise forms.ValidationError(_("Enter a number, e.g. 1.500,5 or 1500.5.")) from None
-
-
-class QuarterField(forms.CharField):
-    def to_python(self, value):
-        value = super().to_python(value)
-        if value in self.empty_values:
-            return None
-        try:
-            return Quarter.parse(value)
-        except PeriodError:
-            raise forms.ValidationError(_("Write a quarter such as 2027-Q1.")) from None
 
 
 class MaterialsField(forms.ModelMultipleChoiceField):
@@ -73,14 +39,8 @@ class RoundForm(forms.Form):
             "Demand is pooled per material code. Type in the search box to narrow the list."
         ),
     )
-    first_period = QuarterField(
-        label=_("First delivery quarter"),
-        widget=forms.TextInput(attrs={"placeholder": "2027-Q1", "maxlength": 7}),
-    )
-    last_period = QuarterField(
-        label=_("Last delivery quarter"),
-        widget=forms.TextInput(attrs={"placeholder": "2031-Q4", "maxlength": 7}),
-    )
+    first_period = QuarterField(label=_("First delivery quarter"))
+    last_period = QuarterField(label=_("Last delivery quarter"))
     opens_at = forms.DateTimeField(
         label=_("Opens at"),
         input_formats=[DATETIME_FORMAT],
@@ -122,9 +82,7 @@ class RoundForm(forms.Form):
             "last_period": str(round.last_period),
             "opens_at": round.opens_at,
             "closes_at": round.closes_at,
-            "min_quantity_t": format(round.min_quantity_t.normalize(), "f").replace(
-                ".", "," if prefers_comma() else "."
-            ),
+            "min_quantity_t": round.min_quantity_t,
             "terms": round.terms,
         }
 
@@ -237,13 +195,10 @@ class LineForm(forms.Form):
 
     @staticmethod
     def initial_for(line) -> dict:
-        quantity = format(line.quantity.normalize(), "f")
-        if prefers_comma():
-            quantity = quantity.replace(".", ",")
         return {
             "material": line.material.name,
             "period": line.period,
-            "quantity": quantity,
+            "quantity": line.quantity,
             "unit": line.unit,
             "commitment": line.commitment,
             "grade": line.grade,

@@ -283,16 +283,19 @@ def present_cell(cell, *, trustee: bool, desk: bool = False) -> CellView:
             largest_share=None,
         )
     parts = cell.firm_disclosed and cell.indicative_disclosed
+    # Supply follows the firm part: allocations are shares of the firm demand, and a member's
+    # fill rate (volume / pooled firm demand) beside the contracted tonnes gives it back. Where
+    # the firm part is hidden, so is every supply figure (docs/allocation.md).
     return CellView(
         **common,
         demand_t=cell.demand_t,
         demand_firm_t=cell.demand_firm_t if parts else None,
         demand_indicative_t=cell.demand_indicative_t if parts else None,
         contributors=cell.contributors,
-        contracted_t=cell.contracted_t,
-        allocated_t=cell.allocated_t,
-        open_t=cell.open_t,
-        coverage=cell.coverage,
+        contracted_t=cell.contracted_t if parts else None,
+        allocated_t=cell.allocated_t if parts else None,
+        open_t=cell.open_t if parts else None,
+        coverage=cell.coverage if parts else None,
         hidden_reason=None,
         largest_share=None,
     )

@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from django.utils.translation import gettext as _
 
+from rohstoff.core.exports import safe_cell
 from rohstoff.core.language import uses_decimal_comma
 
 from .disclosure import CellView, ElementView
@@ -98,7 +99,7 @@ def _text(value, decimal_comma: bool) -> str:
     if isinstance(value, Decimal):
         text = format(value, "f")
         return text.replace(".", ",") if decimal_comma else text
-    return str(value)
+    return safe_cell(str(value))
 
 
 def to_csv(items, *, trustee: bool, by_element: bool, member: bool = False) -> bytes:
@@ -136,7 +137,7 @@ def to_xlsx(
             if isinstance(value, bool):
                 value = _("yes") if value else _("no")
             elif value is not None and not isinstance(value, Decimal | int):
-                value = str(value)
+                value = safe_cell(str(value))
             values.append(value)
         sheet.append(values)
     for index, (key, _label) in enumerate(cols, start=1):

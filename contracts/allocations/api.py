@@ -13,6 +13,7 @@ from rest_framework.response import Response
 
 from rohstoff.core.access import DESK, MEMBERS
 from rohstoff.core.api import ScopedViewSet
+from rohstoff.core.api_fields import StrictDecimalField
 from rohstoff.core.openapi import with_errors
 
 from .. import policy
@@ -65,31 +66,50 @@ class AllocationSerializer(serializers.Serializer):
     period = QuarterField(source="quarter")
     organisation = serializers.IntegerField(source="organisation_id")
     organisation_name = serializers.CharField(source="organisation.name")
-    requested_t = serializers.DecimalField(
+    requested_t = StrictDecimalField(
         **T, help_text="remaining firm demand when the share was computed"
     )
-    computed_t = serializers.DecimalField(**T)
-    quantity_t = serializers.DecimalField(**T)
-    redistributed_t = serializers.DecimalField(**T)
+    computed_t = StrictDecimalField(**T)
+    quantity_t = StrictDecimalField(**T)
+    redistributed_t = StrictDecimalField(**T)
     state = serializers.CharField()
     deemed_confirmed = serializers.BooleanField()
     override_reason = serializers.CharField()
+    reopen_reason = serializers.CharField(
+        help_text="why the desk reopened a confirmed share (the firm answers again); empty if never"
+    )
     respond_by = serializers.DateTimeField(source="allocation_round.respond_by", allow_null=True)
     released = serializers.SerializerMethodField()
     explanation = serializers.SerializerMethodField(
         help_text="How the share was computed. Members get their own numbers and the fill rate of their demand; "
-        "the pooled demand of all firms, their number and the volume shared are for the desk only."
+        "the pooled demand of all firms, their number and the volume shared are for the desk only. Where the "
+        "firm part of the share's position cell is hidden from the member, so is every figure of the pro-rata "
+        "step (method, pro_rata_lots, base_lots, extra_lots, fill_pct) and `withheld` is true."
     )
 
     def get_released(self, obj) -> bool:
         return obj.allocation_round.state != AllocationRound.State.DRAFT
 
     def get_explanation(self, obj) -> dict:
-        return selectors.explanation_for(self.context["request"].user, obj)
+        user = self.context["request"].user
+        if "firm_part_hidden" not in self.context:
+            # Once per response: the whole page when listing.
+            page = (
+                self.parent.instance
+                if isinstance(self.parent, serializers.ListSerializer)
+                else [obj]
+            )
+            self.context["firm_part_hidden"] = selectors.firm_part_hidden(user, page)
+        return selectors.explanation_for(user, obj, hidden=self.context["firm_part_hidden"])
+
+
+class ReopenInput(serializers.Serializer):
+    reason = serializers.CharField(max_length=500)
+    respond_by = serializers.DateTimeField()
 
 
 class OverrideInput(serializers.Serializer):
-    quantity_t = serializers.DecimalField(**T)
+    quantity_t = StrictDecimalField(**T)
     reason = serializers.CharField(max_length=500)
 
 
@@ -110,6 +130,7 @@ class AllocationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scoped
         "confirm": MEMBERS,
         "decline": MEMBERS,
         "override": DESK,
+        "reopen": DESK,
     }
     serializer_class = AllocationSerializer
     filterset_fields = ["contract", "state"]
@@ -158,6 +179,23 @@ class AllocationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scoped
         services.allocation_override(
             allocation=allocation, actor=request.user, **data.validated_data
         )
+        return Response(
+            AllocationSerializer(
+                selectors.allocation_get(user=request.user, pk=pk), context={"request": request}
+            ).data
+        )
+
+    @extend_schema(
+        summary="Reopen a confirmed share with a reason (desk); the firm answers again by respond_by",
+        request=ReopenInput,
+        responses=with_errors(AllocationSerializer, 400, 404, 409),
+    )
+    @action(detail=True, methods=["post"])
+    def reopen(self, request, pk=None):
+        allocation = selectors.allocation_get(user=request.user, pk=pk)
+        data = ReopenInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.allocation_reopen(allocation=allocation, actor=request.user, **data.validated_data)
         return Response(
             AllocationSerializer(
                 selectors.allocation_get(user=request.user, pk=pk), context={"request": request}

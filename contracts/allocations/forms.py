@@ -9,7 +9,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from ..form_fields import LocalDecimalField
+from rohstoff.core.forms import LocalDecimalField
 
 
 class OverrideForm(forms.Form):
@@ -30,3 +30,13 @@ class ReleaseForm(forms.Form):
         self.fields["respond_by"].initial = default.replace(
             hour=17, minute=0, second=0, microsecond=0
         )
+
+
+class ReopenForm(ReleaseForm):
+    """Reopen a confirmed share: why (the firm sees it) and by when the firm answers again."""
+
+    reason = forms.CharField(label=_("Reason"), max_length=500, help_text=_("The firm sees it."))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["respond_by"].label = _("The firm answers again by")

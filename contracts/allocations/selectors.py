@@ -8,6 +8,7 @@ from collections import defaultdict
 from decimal import Decimal
 
 from django.db.models import Count, Q, QuerySet, Sum
+from django.utils import timezone
 
 from rohstoff.core.periods import Quarter
 from rohstoff.core.shortcuts import get_visible_or_404
@@ -22,7 +23,7 @@ from ..models import (
     IndexValue,
     ScheduleEntry,
 )
-from ..prices.selectors import latest_fx
+from ..prices.selectors import FxRates
 
 
 def allocation_get(*, user, pk) -> Allocation:
@@ -43,15 +44,64 @@ POOL_FIELDS = (
 )
 
 
-def explanation_for(user, allocation: Allocation) -> dict:
+# What a member may not read where the firm part of its share's position cell is hidden from it:
+# every figure of the pro-rata step is a function of the pooled firm demand (the exact share is
+# volume x own demand / pooled demand, so the fill rate is volume / pooled demand, and with the
+# cell's contracted tonnes it gives the hidden pool back). The firm keeps its own demand, its cap
+# and its share (docs/allocation.md, "What a firm sees of its share").
+POOL_DERIVED_FIELDS = ("method", "pro_rata_lots", "base_lots", "extra_lots", "fill_pct")
+
+
+def firm_part_hidden(user, allocations) -> set[tuple[int, int, int]]:
+    """(round id, material id, quarter) of the allocations whose position cell, in the round's
+    current positions, shows this user no firm part (the cell is hidden, or its firm/indicative
+    split is). Decided by tradinghouse's disclosure (``present_cell``), the one place that turns a
+    stored cell into what a reader sees. Two queries whatever the number of allocations."""
+    if policy.reads_pooled_demand(user):
+        return set()
+    from tradinghouse.disclosure import present_cell
+    from tradinghouse.models import PositionCell, PositionSet
+
+    keys = {(a.contract.round_id, a.contract.material_id, a.quarter) for a in allocations}
+    if not keys:
+        return set()
+    sets = dict(
+        PositionSet.objects.filter(
+            round_id__in={r for r, _m, _q in keys}, is_current=True
+        ).values_list("pk", "round_id")
+    )
+    shown = set()
+    for cell in PositionCell.objects.filter(
+        position_set_id__in=list(sets),
+        material_id__in={m for _r, m, _q in keys},
+        quarter__in={q for _r, _m, q in keys},
+    ).select_related("material"):
+        if present_cell(cell, trustee=False).demand_firm_t is not None:
+            shown.add((sets[cell.position_set_id], cell.material_id, cell.quarter))
+    return keys - shown
+
+
+def explanation_for(user, allocation: Allocation, *, hidden: set | None = None) -> dict:
     """How a share was computed, as the user may see it. A member gets its own numbers and the
-    fill rate of its demand, never the pool's total, the number of firms or the volume shared."""
+    fill rate of its demand, never the pool's total, the number of firms or the volume shared;
+    where the firm part of its position cell is hidden from it, not the pro-rata step either
+    (``withheld``). ``hidden``: :func:`firm_part_hidden` of the allocations, when the caller has
+    it already."""
     explanation = allocation.explanation or {}
     if policy.reads_pooled_demand(user):
         return explanation
+    if hidden is None:
+        hidden = firm_part_hidden(user, [allocation])
+    withheld = (
+        allocation.contract.round_id,
+        allocation.contract.material_id,
+        allocation.quarter,
+    ) in hidden
 
     def own(entry: dict) -> dict:
         data = {k: v for k, v in entry.items() if k not in POOL_FIELDS}
+        if withheld:
+            return {k: v for k, v in data.items() if k not in POOL_DERIVED_FIELDS}
         try:
             demand = Decimal(entry["remaining_demand_t"])
             exact = Decimal(entry["pro_rata_lots"]) * Decimal(entry["lot_t"])
@@ -64,6 +114,7 @@ def explanation_for(user, allocation: Allocation) -> dict:
 
     result = own(explanation)
     result["redistributed"] = [own(r) for r in explanation.get("redistributed", [])]
+    result["withheld"] = withheld
     return result
 
 
@@ -102,7 +153,8 @@ def pass_through(allocations: list[Allocation]) -> dict[int, dict]:
         "delivered_on", "pk"
     ):
         deliveries[(d.contract_id, d.quarter)].append(d)
-    per_eur = latest_fx()
+    fx = FxRates.load()
+    today = timezone.localdate()
     index_ids = {a.contract.index_id for a in allocations if a.contract.index_id}
     values_by_index = defaultdict(list)
     if index_ids:
@@ -136,8 +188,11 @@ def pass_through(allocations: list[Allocation]) -> dict[int, dict]:
         if c.pricing_type == "index" and c.index_id:
             start, end = pricing.quotational_window(c.quotational_period or "Q", a.period)
             values = [v for dt, v in values_by_index[c.index_id] if start <= dt <= end]
+        per_eur, priced = fx.for_quarter(c, a.period, today=today)
         try:
-            price = pricing.contract_price(c, a.period, index_values=values, per_eur=per_eur)
+            price = pricing.contract_price(
+                c, a.period, index_values=values, per_eur=per_eur, priced=priced
+            )
             b2b = pricing.back_to_back(price.price, fee_type=c.fee_type, fee_value=c.fee_value)
         except pricing.MissingPrice:
             price, b2b = None, None

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from rohstoff.core.audit import audit_record
 from rohstoff.core.errors import StateConflict
+from rohstoff.core.formatting import format_tonnes
 from rohstoff.core.mail import absolute_url, mail_enqueue
 from rohstoff.core.periods import Quarter
 
@@ -170,7 +171,10 @@ def _lot_check(contract: OfftakeContract, quantity: Decimal) -> None:
         raise ValidationError({"quantity_t": _("At most 6 decimal places (grams).")}) from None
     if micro % lot:
         raise ValidationError(
-            {"quantity_t": _("Allocate whole lots of %(lot)s t.") % {"lot": contract.lot_size_t}}
+            {
+                "quantity_t": _("Allocate whole lots of %(lot)s.")
+                % {"lot": format_tonnes(contract.lot_size_t)}
+            }
         )
 
 
@@ -179,7 +183,9 @@ def allocation_override(
     *, allocation: Allocation, actor, quantity_t: Decimal, reason: str
 ) -> Allocation:
     """The desk sets a firm's share by hand, with a reason the firm sees. Whole lots, never more
-    than the firm's remaining demand, never more than the quarter's scheduled volume in total."""
+    than the firm's remaining demand, never more than the quarter's scheduled volume in total.
+    Only a share the firm has not answered yet: a confirmed one is reopened first
+    (:func:`allocation_reopen`)."""
     allocation = (
         Allocation.objects.select_for_update()
         .select_related("contract", "allocation_round", "contract__round")
@@ -191,21 +197,24 @@ def allocation_override(
         raise ValidationError(
             {"reason": _("Say why you change the computed share; the firm will see it.")}
         )
-    if (
-        allocation.allocation_round.state == AllocationRound.State.CLOSED
-        and allocation.state != AllocationState.CONFIRMED
-    ):
-        raise StateConflict(_("This allocation round is closed."))
     if allocation.state == AllocationState.DECLINED:
         raise StateConflict(_("The firm declined this share; it cannot be changed any more."))
+    if allocation.state == AllocationState.CONFIRMED:
+        raise StateConflict(
+            _(
+                "The firm has confirmed this share; reopen it with a reason, then the firm answers again."
+            )
+        )
+    if allocation.allocation_round.state == AllocationRound.State.CLOSED:
+        raise StateConflict(_("This allocation round is closed."))
     if quantity_t is None or quantity_t < 0:
         raise ValidationError({"quantity_t": _("The quantity cannot be negative.")})
     _lot_check(contract, quantity_t)
     if quantity_t > allocation.requested_t:
         raise ValidationError(
             {
-                "quantity_t": _("The firm asked for %(requested)s t; a share cannot be larger.")
-                % {"requested": allocation.requested_t}
+                "quantity_t": _("The firm asked for %(requested)s; a share cannot be larger.")
+                % {"requested": format_tonnes(allocation.requested_t)}
             }
         )
     scheduled = contract.schedule.filter(quarter=allocation.quarter).values_list(
@@ -219,8 +228,8 @@ def allocation_override(
     if others + quantity_t > scheduled:
         raise ValidationError(
             {
-                "quantity_t": _("Only %(free)s t of %(period)s are not allocated to other firms.")
-                % {"free": scheduled - others, "period": allocation.period}
+                "quantity_t": _("Only %(free)s of %(period)s are not allocated to other firms.")
+                % {"free": format_tonnes(scheduled - others), "period": allocation.period}
             }
         )
     before = {"quantity_t": allocation.quantity_t, "override_reason": allocation.override_reason}
@@ -238,8 +247,74 @@ def allocation_override(
         before=before,
         after={"quantity_t": quantity_t, "override_reason": reason},
     )
-    if allocation.state == AllocationState.CONFIRMED:
-        refresh_positions(round=contract.round, actor=actor)
+    return allocation
+
+
+@transaction.atomic
+def allocation_reopen(
+    *, allocation: Allocation, actor, reason: str, respond_by: datetime.datetime
+) -> Allocation:
+    """The desk reopens a share the firm has confirmed (or that counts as confirmed after the
+    deadline), with a reason the firm sees: the share is open again, the desk may override it,
+    and the firm answers again by ``respond_by``. The allocation round is open for answers again
+    until the later of its deadline and ``respond_by``; positions stop counting the share until
+    it is confirmed again.
+
+    Locks the allocation round, then the share (the order of the deadline task)."""
+    allocation_round = AllocationRound.objects.select_for_update().get(
+        pk=allocation.allocation_round_id
+    )
+    allocation = (
+        Allocation.objects.select_for_update()
+        .select_related("contract", "contract__round")
+        .get(pk=allocation.pk)
+    )
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("Say why you reopen the share; the firm will see it.")})
+    if allocation.state != AllocationState.CONFIRMED:
+        raise StateConflict(_("Only a confirmed share can be reopened."))
+    if allocation.contract.state not in SUPPLY_STATES:
+        raise StateConflict(_("The contract is no longer live; its shares cannot be answered."))
+    if respond_by is None or respond_by <= timezone.now():
+        raise ValidationError({"respond_by": _("The deadline must lie in the future.")})
+    before = {
+        "state": allocation.state,
+        "deemed_confirmed": allocation.deemed_confirmed,
+        "respond_by": allocation_round.respond_by,
+    }
+    allocation.state = AllocationState.PROPOSED
+    allocation.deemed_confirmed = False
+    allocation.responded_by = allocation.responded_at = None
+    allocation.reopen_reason, allocation.reopened_at = reason, timezone.now()
+    allocation.save(
+        update_fields=[
+            "state",
+            "deemed_confirmed",
+            "responded_by",
+            "responded_at",
+            "reopen_reason",
+            "reopened_at",
+        ]
+    )
+    allocation_round.state = AllocationRound.State.RELEASED
+    allocation_round.closed_at = None
+    if allocation_round.respond_by is None or allocation_round.respond_by < respond_by:
+        allocation_round.respond_by = respond_by
+    allocation_round.save(update_fields=["state", "closed_at", "respond_by"])
+    audit_record(
+        actor=actor,
+        action="allocation.reopen",
+        obj=allocation,
+        organisation=allocation.organisation_id,
+        before=before,
+        after={
+            "state": allocation.state,
+            "reopen_reason": reason,
+            "respond_by": allocation_round.respond_by,
+        },
+    )
+    refresh_positions(round=allocation.contract.round, actor=actor)
     return allocation
 
 

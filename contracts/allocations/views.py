@@ -6,12 +6,11 @@ from __future__ import annotations
 import csv
 import io
 from collections import defaultdict
-from decimal import Decimal
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -20,11 +19,13 @@ from django.views.decorators.http import require_GET, require_POST
 
 from rohstoff.core.access import CONTRACT_READERS, DESK, MEMBERS, allow
 from rohstoff.core.errors import StateConflict
+from rohstoff.core.exports import safe_cell
+from rohstoff.core.formatting import format_tonnes
 
 from .. import policy
 from ..offtakes import selectors as offtake_selectors
 from . import selectors, services
-from .forms import OverrideForm, ReleaseForm
+from .forms import OverrideForm, ReleaseForm, ReopenForm
 
 ALLOCATIONS_PAGE_SIZE = 50
 
@@ -57,6 +58,7 @@ def allocation(request, pk):
             "quarters": quarters,
             "release_form": ReleaseForm(),
             "override_form": OverrideForm(),
+            "reopen_form": ReopenForm(),
             "can_allocate": contract.state in ("signed", "active"),
         },
     )
@@ -97,12 +99,39 @@ def allocation_override(request, pk):
         else:
             messages.success(
                 request,
-                _("Share of %(firm)s in %(period)s set to %(t)s t.")
+                _("Share of %(firm)s in %(period)s set to %(t)s.")
                 % {
                     "firm": allocation.organisation.name,
                     "period": allocation.period,
-                    "t": form.cleaned_data["quantity_t"],
+                    "t": format_tonnes(form.cleaned_data["quantity_t"]),
                 },
+            )
+    else:
+        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+    return redirect(
+        reverse("contracts:allocation", args=[allocation.contract_id]) + f"#q{allocation.quarter}"
+    )
+
+
+@allow(DESK)
+@require_POST
+def allocation_reopen(request, pk):
+    allocation = selectors.allocation_get(user=request.user, pk=pk)
+    form = ReopenForm(request.POST)
+    if form.is_valid():
+        try:
+            services.allocation_reopen(
+                allocation=allocation, actor=request.user, **form.cleaned_data
+            )
+        except (ValidationError, StateConflict) as exc:
+            messages.error(
+                request, exc.message if isinstance(exc, StateConflict) else " ".join(exc.messages)
+            )
+        else:
+            messages.success(
+                request,
+                _("The share of %(firm)s in %(period)s is open again; the firm answers again.")
+                % {"firm": allocation.organisation.name, "period": allocation.period},
             )
     else:
         messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
@@ -166,7 +195,7 @@ def my_allocation_detail(request, pk):
         {
             "allocation": allocation,
             **detail,
-            "explanation": _numbers(selectors.explanation_for(request.user, allocation)),
+            "explanation": selectors.explanation_for(request.user, allocation),
             "can_answer": allocation.state == "proposed"
             and allocation.allocation_round.state == "released"
             and (
@@ -175,24 +204,6 @@ def my_allocation_detail(request, pk):
             ),
         },
     )
-
-
-def _numbers(entry):
-    """Decimal strings of an explanation as Decimals, so that templates format them per language."""
-    if isinstance(entry, list):
-        return [_numbers(e) for e in entry]
-    if isinstance(entry, dict):
-        return {k: _numbers(v) for k, v in entry.items()}
-    if isinstance(entry, str):
-        try:
-            value = Decimal(entry)
-        except ArithmeticError:
-            return entry
-        # 7.500000 -> 7.5 and 20.000000 -> 20 (never 2E+1).
-        return (
-            value.quantize(Decimal(1)) if value == value.to_integral_value() else value.normalize()
-        )
-    return entry
 
 
 @allow(MEMBERS)
@@ -211,8 +222,8 @@ def my_allocation_respond(request, pk):
         if accept:
             messages.success(
                 request,
-                _("You confirmed %(t)s t in %(period)s.")
-                % {"t": allocation.quantity_t, "period": allocation.period},
+                _("You confirmed %(t)s in %(period)s.")
+                % {"t": format_tonnes(allocation.quantity_t), "period": allocation.period},
             )
         else:
             messages.success(request, _("You declined the share; it goes to the other firms."))
@@ -270,13 +281,17 @@ def _export_rows(user):
 @allow(MEMBERS)
 @require_GET
 def my_allocations_export(request, fmt):
+    if fmt not in ("csv", "xlsx"):
+        raise Http404
     stamp = timezone.localdate().isoformat()
     if fmt == "csv":
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         writer.writerow([key for key, _label in EXPORT_COLUMNS])
         for row in _export_rows(request.user):
-            writer.writerow(["" if row[k] is None else str(row[k]) for k, _label in EXPORT_COLUMNS])
+            writer.writerow(
+                ["" if row[k] is None else str(safe_cell(row[k])) for k, _label in EXPORT_COLUMNS]
+            )
         response = HttpResponse(
             "\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8"
         )
@@ -288,7 +303,7 @@ def my_allocations_export(request, fmt):
     sheet = workbook.create_sheet("allocations")
     sheet.append([key for key, _label in EXPORT_COLUMNS])
     for row in _export_rows(request.user):
-        sheet.append([row[k] if row[k] is not None else None for k, _label in EXPORT_COLUMNS])
+        sheet.append([safe_cell(row[k]) for k, _label in EXPORT_COLUMNS])
     out = io.BytesIO()
     workbook.save(out)
     response = HttpResponse(

@@ -12,6 +12,8 @@ from django.views.decorators.http import require_GET
 from django_countries import countries
 
 from rohstoff.core.access import CONTRACT_READERS, MINISTRY, allow
+from rohstoff.core.formatting import plotly_separators, plotly_tonnes
+from rohstoff.core.language import reader_language
 from rohstoff.core.periods import Quarter
 from tradinghouse import selectors as position_selectors
 
@@ -63,6 +65,7 @@ def dashboard(request):
             }
         ],
         "layout": {
+            "separators": plotly_separators(),
             "margin": {"l": 10, "r": 10, "t": 10, "b": 10},
             "height": 120 + 40 * max(len(materials), 3),
             "yaxis": {"automargin": True},
@@ -76,6 +79,8 @@ def dashboard(request):
             countries.name(row["contract__counterparty__country"])
             or row["contract__counterparty__country"]
         )
+    for row in [*by_counterparty, *by_country]:
+        row["material_name"] = _material_label(row)
     book_chart = _stacked_bar(by_counterparty, "contract__counterparty__name", horizontal=True)
     country_chart = _stacked_bar(by_country, "country_name")
     return render(
@@ -100,13 +105,10 @@ def _coverage_value(cell):
 
 
 def _material_label(row) -> str:
-    from django.utils.translation import get_language
-
-    return (
-        row["contract__material__name_de"]
-        if (get_language() or "de").startswith("de")
-        else row["contract__material__name_en"]
-    )
+    """A material's name in the reader's language, from a row of ``values()`` (as
+    ``Material.name`` reads it from the object)."""
+    language = "de" if reader_language() == "de" else "en"
+    return row[f"contract__material__name_{language}"]
 
 
 def _stacked_bar(rows, key, *, horizontal: bool = False) -> dict:
@@ -126,9 +128,9 @@ def _stacked_bar(rows, key, *, horizontal: bool = False) -> dict:
                 value_axis: [0.0] * len(categories),
                 "hovertemplate": "%{"
                 + cat_axis
-                + "}: %{"
-                + value_axis
-                + ":,.0f} t<extra>%{fullData.name}</extra>",
+                + "}: "
+                + plotly_tonnes(value_axis)
+                + "<extra>%{fullData.name}</extra>",
             },
         )
         trace[value_axis][categories.index(str(r[key]))] = float(r["tonnes"])
@@ -136,6 +138,7 @@ def _stacked_bar(rows, key, *, horizontal: bool = False) -> dict:
     return {
         "data": list(traces.values()),
         "layout": {
+            "separators": plotly_separators(),
             "barmode": "group",
             "margin": {"l": 10, "r": 10, "t": 10, "b": 10},
             "height": max(320, 120 + 60 * len(categories)) if horizontal else 360,
@@ -159,6 +162,7 @@ def overview(request):
             countries.name(row["contract__counterparty__country"])
             or row["contract__counterparty__country"]
         )
+        row["material_name"] = _material_label(row)
     years = defaultdict(lambda: defaultdict(Decimal))
     names = {}
     for row in per_quarter:
@@ -177,11 +181,12 @@ def overview(request):
                 "name": names[code],
                 "x": [str(y) for y in all_years],
                 "y": [float(years[code].get(y, 0)) for y in all_years],
-                "hovertemplate": "%{x}: %{y:,.0f} t<extra>%{fullData.name}</extra>",
+                "hovertemplate": "%{x}: " + plotly_tonnes("y") + "<extra>%{fullData.name}</extra>",
             }
             for code in years
         ],
         "layout": {
+            "separators": plotly_separators(),
             "barmode": "group",
             "margin": {"l": 60, "r": 20, "t": 10, "b": 60},
             "height": 360,

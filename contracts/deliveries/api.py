@@ -15,10 +15,11 @@ from rest_framework.response import Response
 
 from rohstoff.core.access import CONTRACT_READERS, DESK
 from rohstoff.core.api import ScopedViewSet
+from rohstoff.core.api_fields import StrictDecimalField
 from rohstoff.core.openapi import with_errors
 
 from .. import policy, pricing
-from ..api_fields import MONEY, QuarterField, T
+from ..api_fields import AMOUNT, MONEY, QuarterField, T
 from ..models import (
     Delivery,
 )
@@ -47,15 +48,15 @@ class DeliverySerializer(serializers.ModelSerializer):
             obj._amounts = pricing.delivery_amounts(obj, obj.contract.price_unit)
         return obj._amounts
 
-    @extend_schema_field(serializers.DecimalField(**MONEY, allow_null=True))
+    @extend_schema_field(StrictDecimalField(**AMOUNT, allow_null=True))
     def get_provisional_amount(self, obj):
         return _money_str(self._amounts(obj)["provisional"])
 
-    @extend_schema_field(serializers.DecimalField(**MONEY, allow_null=True))
+    @extend_schema_field(StrictDecimalField(**AMOUNT, allow_null=True))
     def get_final_amount(self, obj):
         return _money_str(self._amounts(obj)["final"])
 
-    @extend_schema_field(serializers.DecimalField(**MONEY, allow_null=True))
+    @extend_schema_field(StrictDecimalField(**AMOUNT, allow_null=True))
     def get_difference(self, obj):
         return _money_str(self._amounts(obj)["difference"])
 
@@ -88,26 +89,24 @@ class DeliveryInput(serializers.Serializer):
         help_text="the scheduled quarter; default: the quarter of delivered_on",
     )
     delivered_on = serializers.DateField()
-    quantity_t = serializers.DecimalField(**T)
+    quantity_t = StrictDecimalField(**T)
     assay = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-    provisional_pct = serializers.DecimalField(
+    provisional_pct = StrictDecimalField(
         max_digits=7, decimal_places=4, required=False, default=Decimal("90")
     )
-    provisional_price = serializers.DecimalField(
-        **MONEY, required=False, allow_null=True, default=None
-    )
-    final_price = serializers.DecimalField(**MONEY, required=False, allow_null=True, default=None)
+    provisional_price = StrictDecimalField(**MONEY, required=False, allow_null=True, default=None)
+    final_price = StrictDecimalField(**MONEY, required=False, allow_null=True, default=None)
     notes = serializers.CharField(required=False, allow_blank=True, default="")
 
 
 class DeliveryUpdate(serializers.Serializer):
     period = QuarterField(source="quarter", required=False)
     delivered_on = serializers.DateField(required=False)
-    quantity_t = serializers.DecimalField(**T, required=False)
+    quantity_t = StrictDecimalField(**T, required=False)
     assay = serializers.CharField(max_length=200, required=False, allow_blank=True)
-    provisional_pct = serializers.DecimalField(max_digits=7, decimal_places=4, required=False)
-    provisional_price = serializers.DecimalField(**MONEY, required=False, allow_null=True)
-    final_price = serializers.DecimalField(**MONEY, required=False, allow_null=True)
+    provisional_pct = StrictDecimalField(max_digits=7, decimal_places=4, required=False)
+    provisional_price = StrictDecimalField(**MONEY, required=False, allow_null=True)
+    final_price = StrictDecimalField(**MONEY, required=False, allow_null=True)
     notes = serializers.CharField(required=False, allow_blank=True)
 
 

@@ -8,9 +8,10 @@ from decimal import Decimal
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from rohstoff.core.forms import LocalDecimalField
 from rohstoff.core.periods import Quarter
 
-from ..form_fields import DateInput, LocalDecimalField
+from ..form_fields import DateInput
 from ..models import (
     OfftakeContract,
 )

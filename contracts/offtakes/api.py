@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import (
     extend_schema,
+    extend_schema_field,
     extend_schema_view,
 )
 from rest_framework import mixins, serializers, status
@@ -18,6 +20,7 @@ from agency.models import Project
 from industry.models import DemandRound
 from rohstoff.core.access import CONTRACT_READERS, DESK
 from rohstoff.core.api import ScopedViewSet
+from rohstoff.core.api_fields import StrictDecimalField
 from rohstoff.core.errors import StateConflict
 from rohstoff.core.models import Material
 from rohstoff.core.openapi import with_errors
@@ -26,7 +29,7 @@ from rohstoff.core.periods import Quarter
 from .. import policy, pricing
 from ..allocations import services as allocation_services
 from ..allocations.api import AllocationRoundSerializer, ReleaseInput
-from ..api_fields import MONEY, QuarterField, T
+from ..api_fields import AMOUNT, MONEY, QuarterField, T
 from ..models import (
     AllocationRound,
     ContractState,
@@ -34,6 +37,7 @@ from ..models import (
     Currency,
     OfftakeContract,
     PriceIndex,
+    QuotationalPeriod,
 )
 from ..prices import selectors as price_selectors
 from . import selectors, services
@@ -47,6 +51,9 @@ class ContractSerializer(serializers.ModelSerializer):
     )
     first_period = QuarterField(source="start_quarter", read_only=True)
     last_period = QuarterField(source="end_quarter", read_only=True)
+    quotational_period = serializers.SerializerMethodField(
+        help_text="index-linked contracts: which index values make a quarter's price; null for a fixed price"
+    )
 
     class Meta:
         model = OfftakeContract
@@ -84,6 +91,12 @@ class ContractSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
+    @extend_schema_field(
+        serializers.ChoiceField(choices=QuotationalPeriod.choices, allow_null=True)
+    )
+    def get_quotational_period(self, obj) -> str | None:
+        return obj.quotational_period or None
+
 
 class ContractInput(serializers.Serializer):
     reference = serializers.CharField(max_length=40)
@@ -93,20 +106,20 @@ class ContractInput(serializers.Serializer):
     grade = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     first_period = QuarterField(source="start_quarter")
     last_period = QuarterField(source="end_quarter")
-    annual_volume_t = serializers.DecimalField(**T)
-    tolerance_pct = serializers.DecimalField(
+    annual_volume_t = StrictDecimalField(**T)
+    tolerance_pct = StrictDecimalField(
         max_digits=7, decimal_places=4, required=False, default=Decimal("5")
     )
-    take_or_pay_pct = serializers.DecimalField(
+    take_or_pay_pct = StrictDecimalField(
         max_digits=7, decimal_places=4, required=False, default=Decimal("0")
     )
-    lot_size_t = serializers.DecimalField(**T, required=False, default=Decimal("0.001"))
+    lot_size_t = StrictDecimalField(**T, required=False, default=Decimal("0.001"))
     incoterm = serializers.ChoiceField(choices=OfftakeContract._meta.get_field("incoterm").choices)
     incoterm_place = serializers.CharField(max_length=120)
     currency = serializers.ChoiceField(choices=Currency.choices)
     price_unit = serializers.ChoiceField(choices=["t", "kg"], required=False, default="t")
     pricing_type = serializers.ChoiceField(choices=["fixed", "index"])
-    fixed_price = serializers.DecimalField(**MONEY, required=False, allow_null=True, default=None)
+    fixed_price = StrictDecimalField(**MONEY, required=False, allow_null=True, default=None)
     index = serializers.SlugRelatedField(
         slug_field="code",
         queryset=PriceIndex.objects.all(),
@@ -117,13 +130,13 @@ class ContractInput(serializers.Serializer):
     quotational_period = serializers.ChoiceField(
         choices=["Q", "Q-1", "M-1"], required=False, allow_blank=True, default=""
     )
-    premium = serializers.DecimalField(**MONEY, required=False, default=Decimal("0"))
-    floor = serializers.DecimalField(**MONEY, required=False, allow_null=True, default=None)
-    cap = serializers.DecimalField(**MONEY, required=False, allow_null=True, default=None)
+    premium = StrictDecimalField(**MONEY, required=False, default=Decimal("0"))
+    floor = StrictDecimalField(**MONEY, required=False, allow_null=True, default=None)
+    cap = StrictDecimalField(**MONEY, required=False, allow_null=True, default=None)
     fee_type = serializers.ChoiceField(
         choices=["per_unit", "percent"], required=False, default="percent"
     )
-    fee_value = serializers.DecimalField(**MONEY, required=False, default=Decimal("0"))
+    fee_value = StrictDecimalField(**MONEY, required=False, default=Decimal("0"))
     project = serializers.PrimaryKeyRelatedField(
         queryset=Project.objects.all(), required=False, allow_null=True, default=None
     )
@@ -136,14 +149,14 @@ class TransitionInput(serializers.Serializer):
 
 class ScheduleRowSerializer(serializers.Serializer):
     period = serializers.CharField()
-    quantity_t = serializers.DecimalField(**T)
-    delivered_t = serializers.DecimalField(**T)
+    quantity_t = StrictDecimalField(**T)
+    delivered_t = StrictDecimalField(**T)
     status = serializers.ChoiceField(choices=["upcoming", "due", "late", "short", "delivered"])
 
 
 class ScheduleEntryInput(serializers.Serializer):
     period = QuarterField()
-    quantity_t = serializers.DecimalField(**T, min_value=Decimal(0))
+    quantity_t = StrictDecimalField(**T, min_value=Decimal(0))
 
 
 class ScheduleInput(serializers.Serializer):
@@ -152,16 +165,30 @@ class ScheduleInput(serializers.Serializer):
 
 class QuarterPriceSerializer(serializers.Serializer):
     period = serializers.CharField()
-    price = serializers.DecimalField(**MONEY, allow_null=True)
-    back_to_back_price = serializers.DecimalField(**MONEY, allow_null=True)
+    # Computed (index average converted into the contract's unit and currency, plus fee): wider
+    # than a stored price.
+    price = StrictDecimalField(**AMOUNT, allow_null=True)
+    back_to_back_price = StrictDecimalField(**AMOUNT, allow_null=True)
     currency = serializers.CharField()
     unit = serializers.CharField()
     basis = serializers.CharField(
         allow_null=True, help_text="fixed, index, floor, cap; null when not priced yet"
     )
-    index_average = serializers.DecimalField(**MONEY, allow_null=True)
+    index_average = StrictDecimalField(**AMOUNT, allow_null=True)
     index_values = serializers.IntegerField()
     missing = serializers.CharField(allow_null=True, help_text="why there is no price yet")
+    price_eur = serializers.DecimalField(
+        **AMOUNT,
+        allow_null=True,
+        help_text="the contract price in EUR: at the FX rate of the pricing date once priced, "
+        "at the latest rate while open; null without a rate",
+    )
+    pricing_date = serializers.DateField(
+        help_text="last day of the quotational period (index) or of the delivery quarter (fixed)"
+    )
+    priced = serializers.BooleanField(
+        help_text="the pricing date has passed: the EUR value is fixed; else it moves with the latest rate"
+    )
 
 
 def _schedule_payload(contract):
@@ -294,7 +321,7 @@ class ContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVi
         request=None,
         responses=with_errors(ScheduleRowSerializer(many=True), 404, 409),
     )
-    @action(detail=True, methods=["post"], url_path="schedule/generate")
+    @action(detail=True, methods=["post"], url_path="schedule/generate", pagination_class=None)
     def schedule_generate(self, request, pk=None):
         contract = self._contract()
         services.schedule_generate(contract=contract, actor=request.user)
@@ -322,6 +349,10 @@ class ContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVi
                         "index_average": None,
                         "index_values": 0,
                         "missing": "fx_rate" if price.what == "fx" else "index_values",
+                        "price_eur": None,
+                        "pricing_date": pricing.pricing_date(contract, Quarter.from_index(q)),
+                        "priced": pricing.pricing_date(contract, Quarter.from_index(q))
+                        < timezone.localdate(),
                     }
                 )
             else:
@@ -338,6 +369,9 @@ class ContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVi
                         "index_average": price.index_average,
                         "index_values": price.index_values,
                         "missing": None,
+                        "price_eur": price.price_eur,
+                        "pricing_date": price.pricing_date,
+                        "priced": price.priced,
                     }
                 )
         return Response(QuarterPriceSerializer(rows, many=True).data)

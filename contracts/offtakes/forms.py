@@ -9,9 +9,10 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from industry.models import DemandRound, RoundState
+from rohstoff.core.forms import LocalDecimalField, QuarterField
 from rohstoff.core.periods import Quarter
 
-from ..form_fields import DateInput, LocalDecimalField, QuarterField
+from ..form_fields import DateInput
 from ..models import (
     ContractState,
     Counterparty,
@@ -106,6 +107,12 @@ class ContractForm(forms.ModelForm):
         self.fields["material"].queryset = self.fields["material"].queryset.order_by(
             "sort_order", "code"
         )
+
+    def clean_start_quarter(self):
+        return self.cleaned_data["start_quarter"].index  # models store a quarter's index
+
+    def clean_end_quarter(self):
+        return self.cleaned_data["end_quarter"].index
 
     def clean_fee_value(self):
         return self.cleaned_data.get("fee_value") or Decimal(0)

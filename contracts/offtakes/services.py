@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from rohstoff.core.audit import audit_record, snapshot
 from rohstoff.core.errors import StateConflict
+from rohstoff.core.formatting import format_tonnes
 from rohstoff.core.periods import Quarter
 
 from .. import schedule as schedule_rules
@@ -307,9 +308,9 @@ def schedule_set(
         if allocated_t and entries.get(q, Decimal(0)) < allocated_t:
             raise ValidationError(
                 _(
-                    "%(period)s: %(allocated)s t are already allocated to members; the schedule cannot go below that."
+                    "%(period)s: %(allocated)s are already allocated to members; the schedule cannot go below that."
                 )
-                % {"period": Quarter.from_index(q), "allocated": allocated_t}
+                % {"period": Quarter.from_index(q), "allocated": format_tonnes(allocated_t)}
             )
     contract.allocation_rounds.filter(state=AllocationRound.State.DRAFT).delete()
     contract.schedule.all().delete()

@@ -6,7 +6,9 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from ..form_fields import DateInput, LocalDecimalField
+from rohstoff.core.forms import LocalDecimalField
+
+from ..form_fields import DateInput
 from ..models import (
     Currency,
     PriceIndex,

@@ -4,9 +4,12 @@ something missing."""
 
 from __future__ import annotations
 
+import bisect
 import datetime
 from collections import defaultdict
 from decimal import Decimal
+
+from django.utils import timezone
 
 from rohstoff.core.periods import Quarter
 from rohstoff.core.shortcuts import get_visible_or_404
@@ -38,16 +41,60 @@ def latest_fx(on: datetime.date | None = None) -> dict[str, Decimal]:
     return rates
 
 
+class FxRates:
+    """Every FX rate entered, read in one query: the rates of a day (each currency's latest on or
+    before it, as on a day without a fixing) and the latest ones.
+
+    Which rates convert a quarter (docs/pricing.md, "Which rate"): a quarter whose pricing date
+    (``pricing.pricing_date``) has passed is priced and converts at the rates of that date, for
+    good; an open future quarter moves with the latest rates (mark-to-market)."""
+
+    def __init__(self, rows):
+        self._dates: dict[str, list[datetime.date]] = defaultdict(list)
+        self._rates: dict[str, list[Decimal]] = defaultdict(list)
+        for currency, date, per_eur in rows:
+            self._dates[currency].append(date)
+            self._rates[currency].append(per_eur)
+
+    @classmethod
+    def load(cls) -> FxRates:
+        return cls(
+            FxRate.objects.order_by("currency", "date").values_list("currency", "date", "per_eur")
+        )
+
+    def latest(self) -> dict[str, Decimal]:
+        return {currency: rates[-1] for currency, rates in self._rates.items()}
+
+    def on(self, day: datetime.date) -> dict[str, Decimal]:
+        result = {}
+        for currency, dates in self._dates.items():
+            i = bisect.bisect_right(dates, day)
+            if i:
+                result[currency] = self._rates[currency][i - 1]
+        return result
+
+    def for_quarter(
+        self, contract, quarter: Quarter, *, today: datetime.date
+    ) -> tuple[dict[str, Decimal], bool]:
+        """(rates, priced): the rates that convert ``contract``'s ``quarter`` today."""
+        day = pricing.pricing_date(contract, quarter)
+        if day < today:
+            return self.on(day), True
+        return self.latest(), False
+
+
 def quarter_prices(
-    contract: OfftakeContract, quarters: list[int]
+    contract: OfftakeContract, quarters: list[int], *, today: datetime.date | None = None
 ) -> dict[int, pricing.QuarterPrice | pricing.MissingPrice]:
     """The contract price (or why there is none yet) for each quarter; one query for the index
-    values and one for FX rates."""
+    values and one for FX rates. A priced quarter converts at the rates of its pricing date, an
+    open one at the latest (:class:`FxRates`)."""
     result: dict[int, pricing.QuarterPrice | pricing.MissingPrice] = {}
     if not quarters:
         return result
+    today = today or timezone.localdate()
     values_by_date: list[tuple[datetime.date, Decimal]] = []
-    per_eur = latest_fx()
+    fx = FxRates.load()
     if contract.pricing_type == "index" and contract.index_id:
         windows = [
             pricing.quotational_window(contract.quotational_period or "Q", Quarter.from_index(q))
@@ -65,9 +112,10 @@ def quarter_prices(
         if contract.pricing_type == "index":
             start, end = pricing.quotational_window(contract.quotational_period or "Q", quarter)
             values = [v for d, v in values_by_date if start <= d <= end]
+        per_eur, priced = fx.for_quarter(contract, quarter, today=today)
         try:
             result[q] = pricing.contract_price(
-                contract, quarter, index_values=values, per_eur=per_eur
+                contract, quarter, index_values=values, per_eur=per_eur, priced=priced
             )
         except pricing.MissingPrice as exc:
             result[q] = exc
@@ -85,11 +133,13 @@ def latest_index_values(index_ids) -> dict[int, tuple[datetime.date, Decimal]]:
     return latest
 
 
-def mark_to_market(*, user) -> dict:
-    """Open volume of every live contract valued at the latest index values: per contract (in
-    its currency and in EUR) and per material (in EUR)."""
+def mark_to_market(*, user, today: datetime.date | None = None) -> dict:
+    """Open volume of every live contract valued at the latest index values and FX rates: per
+    contract (in its currency and in EUR) and per material (in EUR). Only open future quarters
+    count: a quarter whose pricing date has passed is priced and keeps its EUR value."""
     if not policy.reads_contracts(user):
         return {"contracts": [], "materials": []}
+    today = today or timezone.localdate()
     contracts = list(
         OfftakeContract.objects.filter(state__in=SUPPLY_STATES)
         .select_related("counterparty", "material", "index")
@@ -119,7 +169,11 @@ def mark_to_market(*, user) -> dict:
     rows, by_material = [], {}
     for c in contracts:
         open_t = sum(
-            (max(t - delivered[c.pk][q], Decimal(0)) for q, t in scheduled[c.pk].items()),
+            (
+                max(t - delivered[c.pk][q], Decimal(0))
+                for q, t in scheduled[c.pk].items()
+                if pricing.pricing_date(c, Quarter.from_index(q)) >= today
+            ),
             Decimal(0),
         )
         index = c.index if c.index_id else material_index.get(c.material_id)

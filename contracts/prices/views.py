@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from rohstoff.core.access import CONTRACT_READERS, DESK, allow
+from rohstoff.core.formatting import format_date
 from rohstoff.core.forms import add_service_errors
 
 from .. import policy
@@ -90,8 +91,7 @@ def index_value_add(request, pk):
         else:
             messages.success(
                 request,
-                _("Value of %(date)s saved.")
-                % {"date": form.cleaned_data["date"].strftime("%d.%m.%Y")},
+                _("Value of %(date)s saved.") % {"date": format_date(form.cleaned_data["date"])},
             )
     else:
         messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))

@@ -2,13 +2,8 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
-from django.utils.translation import gettext as _
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     extend_schema,
-    extend_schema_field,
     extend_schema_view,
 )
 from rest_framework import mixins, serializers, status
@@ -17,9 +12,10 @@ from rest_framework.response import Response
 
 from rohstoff.core.access import DESK, MEMBERS
 from rohstoff.core.api import ScopedViewSet
+from rohstoff.core.api_fields import QuantityField, StrictDecimalField
 from rohstoff.core.models import Material
 from rohstoff.core.openapi import with_errors
-from rohstoff.core.units import Unit, parse_decimal
+from rohstoff.core.units import Unit
 
 from .. import policy
 from ..models import Commitment, DemandLine, DemandRound
@@ -29,32 +25,10 @@ from . import rules, selectors, services
 from .rules import DEFAULT_COUNTRY
 
 
-@extend_schema_field(OpenApiTypes.STR)
-class QuantityField(serializers.Field):
-    """A decimal string ("1500.5") or a JSON number; never read through a float."""
-
-    default_error_messages = {"invalid": _("Enter a number such as 1500.5.")}
-
-    def to_internal_value(self, data):
-        if isinstance(data, bool):
-            self.fail("invalid")
-        if isinstance(data, int):
-            return Decimal(data)
-        if isinstance(data, float):
-            return Decimal(repr(data))
-        try:
-            return parse_decimal(str(data), decimal_comma=False)
-        except ValueError:
-            self.fail("invalid")
-
-    def to_representation(self, value):
-        return str(value)
-
-
 class LineSerializer(serializers.ModelSerializer):
     material = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    quantity = serializers.DecimalField(max_digits=20, decimal_places=6)
-    quantity_t = serializers.DecimalField(max_digits=20, decimal_places=6)
+    quantity = StrictDecimalField(max_digits=20, decimal_places=6)
+    quantity_t = StrictDecimalField(max_digits=20, decimal_places=6)
     delivery_country = serializers.CharField()
     firm = serializers.CharField(source="organisation.name", help_text="desk only")
     entered_by = serializers.SerializerMethodField()

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, localcontext
 
-from django.utils.formats import number_format
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
+from rohstoff.core.formatting import format_number
 from rohstoff.core.units import TONNES_PER_UNIT
 
 from ..models import Commitment
@@ -74,7 +74,7 @@ QUANTITY_PRECISION = LineRule(
     _("%(value)s has more than 6 decimal places or more than 14 digits before the decimal point."),
 )
 QUANTITY_MINIMUM = LineRule(
-    "quantity", _("%(value)s %(unit)s is below the round's minimum of %(min)s t per line.")
+    "quantity", _("%(value)s %(unit)s is below the round's minimum of %(min)s per line.")
 )
 COMMITMENT_KNOWN = LineRule(
     "commitment",
@@ -124,9 +124,10 @@ def material_scope(codes) -> str:
 
 
 def number(value: Decimal) -> str:
-    """A quantity in messages, in the reader's notation (1.500,5 / 1,500.5)."""
-    return number_format(
-        value.normalize() if value == value.to_integral() else value,
-        use_l10n=True,
-        force_grouping=True,
-    )
+    """A quantity as typed, in a message: in the reader's notation (1.500,5 / 1,500.5) and with
+    every decimal it was typed with, so that a message about too many decimals shows them."""
+    exponent = value.normalize().as_tuple().exponent
+    places = max(0, -exponent) if isinstance(exponent, int) else 0
+    with localcontext() as context:  # a typed number may have more digits than 28
+        context.prec = max(context.prec, value.adjusted() + places + 2)
+        return format_number(value, places)

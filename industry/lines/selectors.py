@@ -10,9 +10,9 @@ from decimal import Decimal
 
 from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 from django.http import Http404
-from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
+from rohstoff.core.formatting import format_number, format_tonnes
 from rohstoff.core.models import Material, User
 from rohstoff.core.shortcuts import get_visible_or_404
 
@@ -185,13 +185,13 @@ class Screening(Sequence):
         flags = []
         if median and per_quarter > OUTLIER_FACTOR * median:
             flags.append(
-                _("%(x)s× the material's median in this round (%(median)s t per quarter)")
-                % {"x": _ratio(per_quarter, median), "median": _tonnes(median)}
+                _("%(x)s× the material's median in this round (%(median)s per quarter)")
+                % {"x": format_number(per_quarter / median, 1), "median": format_tonnes(median)}
             )
         if earlier and per_quarter > OUTLIER_FACTOR * earlier:
             flags.append(
-                _("%(x)s× this firm's average in earlier rounds (%(avg)s t per quarter)")
-                % {"x": _ratio(per_quarter, earlier), "avg": _tonnes(earlier)}
+                _("%(x)s× this firm's average in earlier rounds (%(avg)s per quarter)")
+                % {"x": format_number(per_quarter / earlier, 1), "avg": format_tonnes(earlier)}
             )
         return flags
 
@@ -240,16 +240,6 @@ def screening_lines(
             [row for row in rows if screening.is_flagged(*row[1:])], medians, history
         )
     return screening
-
-
-def _ratio(a: Decimal, b: Decimal) -> str:
-    return number_format(a / b, decimal_pos=1)
-
-
-def _tonnes(value: Decimal) -> str:
-    from ..templatetags.industry_tags import qty
-
-    return qty(value, 3)
 
 
 def round_firms(round: DemandRound) -> QuerySet:

@@ -14,11 +14,11 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from rohstoff.core.audit import audit_record, snapshot
 from rohstoff.core.errors import StateConflict
+from rohstoff.core.formatting import format_datetime, format_tonnes
 from rohstoff.core.models import Material, User
 from rohstoff.core.periods import Period, PeriodError
 from rohstoff.core.units import to_tonnes
@@ -66,12 +66,11 @@ def lock_round_for_entry(round: DemandRound, actor: User) -> DemandRound:
     if now >= locked.closes_at:
         raise StateConflict(
             _("The round closed at %(time)s: demand can no longer be entered or changed.")
-            % {"time": date_format(timezone.localtime(locked.closes_at), "SHORT_DATETIME_FORMAT")}
+            % {"time": format_datetime(locked.closes_at)}
         )
     if now < locked.opens_at:
         raise StateConflict(
-            _("The round opens at %(time)s.")
-            % {"time": date_format(timezone.localtime(locked.opens_at), "SHORT_DATETIME_FORMAT")}
+            _("The round opens at %(time)s.") % {"time": format_datetime(locked.opens_at)}
         )
     if not has_accepted_terms(round=locked, organisation_id=actor.organisation_id):
         raise StateConflict(
@@ -145,7 +144,7 @@ def check_line_values(
         tonnes = to_tonnes(quantity, unit)
         if tonnes < round.min_quantity_t:
             errors["quantity"] = rules.QUANTITY_MINIMUM.error(
-                value=rules.number(quantity), unit=unit, min=rules.number(round.min_quantity_t)
+                value=rules.number(quantity), unit=unit, min=format_tonnes(round.min_quantity_t)
             )
     typed_commitment = commitment
     commitment = rules.commitment_of(commitment or "")

@@ -15,9 +15,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from rohstoff.core.access import DESK, MEMBERS, allow
 from rohstoff.core.errors import StateConflict
 from rohstoff.core.forms import add_service_errors
+from rohstoff.core.language import uses_decimal_comma
 
 from .. import exports, policy
-from ..forms import ExcludeForm, LineForm, UploadForm, prefers_comma
+from ..forms import ExcludeForm, LineForm, UploadForm
 from ..models import Commitment, RoundState
 from ..rounds.selectors import round_get, terms_accepted
 from . import selectors, services
@@ -56,7 +57,7 @@ def _grid_context(request, round, *, new_form=None, notice=None, notice_level="s
         "acceptance": terms_accepted(user=request.user, round=round),
         "notice": notice,
         "notice_level": notice_level,
-        "decimal_comma": prefers_comma(),
+        "decimal_comma": uses_decimal_comma(),
     }
 
 

@@ -16,6 +16,7 @@ from rest_framework.response import Response
 
 from rohstoff.core.access import DESK, MEMBERS, ROUND_READERS
 from rohstoff.core.api import ScopedViewSet
+from rohstoff.core.api_fields import StrictDecimalField
 from rohstoff.core.models import Material
 from rohstoff.core.openapi import with_errors
 
@@ -30,7 +31,7 @@ class RoundSerializer(serializers.ModelSerializer):
     materials = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
     first_period = serializers.SerializerMethodField()
     last_period = serializers.SerializerMethodField()
-    min_quantity_t = serializers.DecimalField(max_digits=20, decimal_places=6, read_only=True)
+    min_quantity_t = StrictDecimalField(max_digits=20, decimal_places=6, read_only=True)
 
     class Meta:
         model = DemandRound
@@ -66,7 +67,7 @@ class RoundInputSerializer(serializers.Serializer):
     last_period = serializers.CharField(help_text="A quarter, e.g. 2031-Q4")
     opens_at = serializers.DateTimeField()
     closes_at = serializers.DateTimeField()
-    min_quantity_t = serializers.DecimalField(
+    min_quantity_t = StrictDecimalField(
         max_digits=20,
         decimal_places=6,
         required=False,

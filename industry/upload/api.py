@@ -14,9 +14,9 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from rohstoff.core.api_parsers import MultiPartParser
+from rohstoff.core.language import uses_decimal_comma
 from rohstoff.core.openapi import with_errors
 
-from ..forms import prefers_comma
 from . import services
 from .reading import size_error
 
@@ -35,6 +35,11 @@ UPLOAD_ERRORS = inline_serializer(
                     "row": serializers.IntegerField(allow_null=True),
                     "column": serializers.CharField(allow_null=True),
                     "message": serializers.CharField(),
+                    "more": serializers.IntegerField(
+                        required=False,
+                        help_text="Only on the last entry when errors were left out: how many "
+                        "(the first 100 are listed)",
+                    ),
                 },
             )
         )
@@ -84,7 +89,7 @@ class DemandUploadMixin:
             actor=request.user,
             data=data,
             filename=uploaded.name,
-            prefer_comma=prefers_comma(),
+            prefer_comma=uses_decimal_comma(),
         )
         if result.errors:
             return Response({"errors": result.errors}, status=status.HTTP_400_BAD_REQUEST)

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import io
 import re
-import zipfile
-from decimal import Decimal
 
 import pandas as pd
 from django.conf import settings
@@ -16,7 +13,8 @@ from django.utils.translation import gettext as _
 from rohstoff.core.units import parse_decimal
 
 from ..models import DemandRound
-from .validation import COLUMNS, ParsedFile, _too_many_rows, _validate, file_error
+from . import limits, xlsx
+from .validation import COLUMNS, ParsedFile, _too_many_rows, _validate, capped, file_error, quoted
 
 
 def size_error(size: int) -> dict:
@@ -94,8 +92,20 @@ def _read_csv(data: bytes) -> tuple[pd.DataFrame | None, list[dict], str]:
             ],
             "",
         )
-    first_line = next((line for line in text.splitlines() if line.strip()), "")
+    first_line = next((line for line in io.StringIO(text) if line.strip()), "")
     sep, dialect = (";", "semicolon") if ";" in first_line else (",", "comma")
+    header = next(csv.reader([first_line.rstrip("\r\n")], delimiter=sep), [])
+    if len(header) > limits.MAX_COLUMNS:
+        return (
+            None,
+            [
+                file_error(
+                    _("The header has more than %(limit)s columns.") % {"limit": limits.MAX_COLUMNS}
+                )
+            ],
+            dialect,
+        )
+    most = limits.max_row_elements()
     try:
         frame = pd.read_csv(
             io.StringIO(text),
@@ -106,6 +116,7 @@ def _read_csv(data: bytes) -> tuple[pd.DataFrame | None, list[dict], str]:
             skip_blank_lines=False,
             engine="c",
             quoting=csv.QUOTE_MINIMAL,
+            nrows=most,  # never parse past the limit: more lines than this are refused
         )
     except pd.errors.EmptyDataError:
         return None, [file_error(_("The file is empty."))], dialect
@@ -129,111 +140,53 @@ def _read_csv(data: bytes) -> tuple[pd.DataFrame | None, list[dict], str]:
             [file_error(_("The file is not valid CSV: %(detail)s") % {"detail": str(exc).strip()})],
             dialect,
         )
+    if len(frame) >= most:
+        return None, [_too_many_rows(limits.max_rows())], dialect
     return frame, [], dialect
 
 
-def _cell_text(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return str(value)
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        if value.is_integer() and abs(value) < 1e15:
-            return str(int(value))
-        return format(Decimal(repr(value)), "f")
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return str(value).strip()
-
-
 def _read_xlsx(data: bytes, *, prefer_comma: bool) -> tuple[pd.DataFrame | None, list[dict], str]:
-    import openpyxl
+    def text_number(text: str) -> str:
+        try:
+            return format(parse_decimal(text, prefer_comma=prefer_comma), "f")
+        except ValueError:
+            return text  # left as it is: the check words the error
 
     try:
-        values_book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        formula_book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError):
+        sheet = xlsx.read_sheet(data, text_number=text_number)
+    except xlsx.Refused as refused:
+        return None, [refused.error], "xlsx"
+    rows = sheet.rows
+    if not rows:
+        return None, [file_error(_("The file is empty."))], "xlsx"
+    header = rows[0]
+    if not any(header):
         return (
             None,
-            [file_error(_("This is not a readable XLSX file. Upload a CSV or an XLSX file."))],
+            [
+                file_error(
+                    _("The first row must be the header (material, period, quantity, unit, ...).")
+                )
+            ],
             "xlsx",
         )
-    try:
-        if not values_book.worksheets:
-            return None, [file_error(_("The file is empty."))], "xlsx"
-        values_sheet, formula_sheet = values_book.worksheets[0], formula_book.worksheets[0]
-        max_rows = settings.DEMAND_FILE_MAX_ROWS
-        declared = values_sheet.max_row or 0
-        if declared > max_rows + 1:
-            return None, [_too_many_rows(max_rows)], "xlsx"
-        rows: list[list[str]] = []
-        errors: list[dict] = []
-        header: list[str] | None = None
-        quantity_col = None
-        for number, (value_row, formula_row) in enumerate(
-            zip(values_sheet.iter_rows(), formula_sheet.iter_rows(), strict=False), start=1
-        ):
-            texts = []
-            for position, (cell, formula_cell) in enumerate(
-                zip(value_row, formula_row, strict=False)
-            ):
-                value = cell.value
-                if getattr(formula_cell, "data_type", None) == "f" and value is None:
-                    column = header[position] if header and position < len(header) else None
-                    errors.append(
-                        {
-                            "row": number,
-                            "column": column if column in COLUMNS else None,
-                            "message": _(
-                                "The formula in cell %(cell)s has no saved result. Open the file in Excel, "
-                                "let it calculate and save it again."
-                            )
-                            % {"cell": getattr(formula_cell, "coordinate", f"{number}")},
-                        }
-                    )
-                text = _cell_text(value)
-                if (
-                    header is not None
-                    and position == quantity_col
-                    and isinstance(value, str)
-                    and text
-                ):
-                    with contextlib.suppress(
-                        ValueError
-                    ):  # left as it is: the check words the error
-                        text = format(parse_decimal(text, prefer_comma=prefer_comma), "f")
-                texts.append(text)
-            if header is None:
-                if not any(texts):
-                    return (
-                        None,
-                        [
-                            file_error(
-                                _(
-                                    "The first row must be the header (material, period, quantity, unit, ...)."
-                                )
-                            )
-                        ],
-                        "xlsx",
-                    )
-                header = texts
-                normalised = [h.strip().lower() for h in header]
-                quantity_col = normalised.index("quantity") if "quantity" in normalised else None
-                continue
-            rows.append(texts)
-            if len(rows) > max_rows:
-                return None, [_too_many_rows(max_rows)], "xlsx"
-        if errors:
-            return None, errors, "xlsx"
-        if header is None:
-            return None, [file_error(_("The file is empty."))], "xlsx"
-        width = len(header)
-        rows = [(r + [""] * width)[:width] if len(r) != width else r for r in rows]
-        names = [h if h else f"Unnamed: {i}" for i, h in enumerate(header)]
-        frame = pd.DataFrame(rows, columns=names, dtype=str)
-        return frame, [], "xlsx"
-    finally:
-        values_book.close()
-        formula_book.close()
+    if sheet.formula_errors:
+        errors = [
+            {
+                "row": row,
+                "column": header[column]
+                if 0 <= column < len(header) and header[column] in COLUMNS
+                else None,
+                "message": _(
+                    "The formula in cell %(cell)s has no saved result. Open the file in Excel, "
+                    "let it calculate and save it again."
+                )
+                % {"cell": quoted(cell)},
+            }
+            for row, column, cell in sheet.formula_errors
+        ]
+        return None, capped(errors, sheet.formula_error_count), "xlsx"
+    width = len(header)
+    body = [r if len(r) == width else (r + [""] * width)[:width] for r in rows[1:]]
+    names = [h if h else f"Unnamed: {i}" for i, h in enumerate(header)]
+    return pd.DataFrame(body, columns=names, dtype=str), [], "xlsx"

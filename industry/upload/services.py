@@ -85,9 +85,11 @@ def upload_commit(*, upload: DemandUpload, actor: User, prefer_comma: bool = Tru
 
 
 def upload_purge_stale(*, older_than: datetime.timedelta = datetime.timedelta(days=2)) -> int:
-    """Delete uploaded files that were previewed but never committed (nor refused)."""
+    """Delete uploads that were previewed but never committed, with the file they kept, and
+    refused uploads with their error report, once they are ``older_than``."""
     deleted, _ = DemandUpload.objects.filter(
-        state=UploadState.PREVIEW, created_at__lt=timezone.now() - older_than
+        state__in=[UploadState.PREVIEW, UploadState.REJECTED],
+        created_at__lt=timezone.now() - older_than,
     ).delete()
     return deleted
 

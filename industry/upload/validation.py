@@ -16,13 +16,16 @@ import numpy as np
 import pandas as pd
 from django.conf import settings
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
+from rohstoff.core.formatting import format_number, format_tonnes
 from rohstoff.core.models import Material
 from rohstoff.core.units import TONNES_PER_UNIT, to_tonnes
 
 from ..lines import rules
 from ..lines.rules import GRADE_MAX_LENGTH, commitment_of, country_codes, country_of, too_precise
 from ..models import DemandRound
+from . import limits
 
 REQUIRED_COLUMNS = ("material", "period", "quantity", "unit")
 OPTIONAL_COLUMNS = ("commitment", "grade", "delivery_country")
@@ -52,12 +55,52 @@ def file_error(message: str, column: str | None = None) -> dict:
     return {"row": None, "column": column, "message": str(message)}
 
 
+def quoted(value) -> str:
+    """A value of the file as an error message quotes it: cut to ``QUOTE_LENGTH`` characters."""
+    text = str(value)
+    if len(text) <= limits.QUOTE_LENGTH:
+        return text
+    return text[: limits.QUOTE_LENGTH - 1] + "…"
+
+
+def capped(errors: list[dict], total: int | None = None) -> list[dict]:
+    """The first ``ERRORS_LISTED`` errors and, when there were more (``total`` of them), one
+    closing entry that counts the rest (``"more": n``)."""
+    total = len(errors) if total is None else total
+    if total <= limits.ERRORS_LISTED:
+        return errors
+    rest = total - limits.ERRORS_LISTED
+    return [
+        *errors[: limits.ERRORS_LISTED],
+        {
+            **file_error(
+                ngettext(
+                    "%(count)s more error is not listed. Correct the errors above and upload "
+                    "the file again.",
+                    "%(count)s more errors are not listed. Correct the errors above and upload "
+                    "the file again.",
+                    rest,
+                )
+                % {"count": rules.number(Decimal(rest))}
+            ),
+            "more": rest,
+        },
+    ]
+
+
+def error_total(errors: list[dict]) -> int:
+    """How many errors a (capped) list stands for."""
+    if errors and errors[-1].get("more"):
+        return len(errors) - 1 + int(errors[-1]["more"])
+    return len(errors)
+
+
 def _too_many_rows(limit: int) -> dict:
     return file_error(
         _(
             "The file has more than %(limit)s rows of demand; that is the limit. Split it into several files."
         )
-        % {"limit": rules.number(Decimal(limit))}
+        % {"limit": format_number(limit, 0)}
     )
 
 
@@ -86,12 +129,14 @@ _ANY_PERIOD_RX = re.compile(_PERIOD)
 
 
 class _Errors:
-    """Errors of whole columns at once: ``add`` takes a boolean mask over the rows."""
+    """Errors of whole columns at once: ``add`` takes a boolean mask over the rows. Only the
+    errors that can be among the first ``ERRORS_LISTED`` get a message; the rest are counted."""
 
     def __init__(self, rows: np.ndarray, values: dict[str, list[str]]):
         self.rows = rows  # spreadsheet row number of each frame row
         self.values = values
         self.items: list[tuple[int, int, str, str]] = []
+        self.count = 0
 
     def add(self, mask, column: str, message) -> None:
         """One error for each row in ``mask``; ``message`` is a string or a function of the
@@ -100,15 +145,23 @@ class _Errors:
         if not mask.any():
             return
         order = COLUMNS.index(column) if column in COLUMNS else len(COLUMNS)
-        for position in np.flatnonzero(mask):
+        positions = np.flatnonzero(mask)
+        self.count += len(positions)
+        # Positions ascend with the rows, so no error after the first ERRORS_LISTED of this
+        # mask can be among the first ERRORS_LISTED of all.
+        for position in positions[: limits.ERRORS_LISTED]:
             text = message(int(position)) if callable(message) else message
             self.items.append((int(self.rows[position]), order, column, str(text)))
 
     def as_list(self) -> list[dict]:
-        return [
-            {"row": row, "column": column, "message": message}
-            for row, _order, column, message in sorted(self.items, key=lambda e: (e[0], e[1]))
-        ]
+        first = sorted(self.items, key=lambda e: (e[0], e[1]))[: limits.ERRORS_LISTED]
+        return capped(
+            [
+                {"row": row, "column": column, "message": message}
+                for row, _o, column, message in first
+            ],
+            self.count,
+        )
 
 
 def _validate(frame: pd.DataFrame, *, round: DemandRound, dialect: str) -> ParsedFile:
@@ -132,7 +185,7 @@ def _validate(frame: pd.DataFrame, *, round: DemandRound, dialect: str) -> Parse
         if name in seen:
             header_errors.append(
                 file_error(
-                    _("The column %(name)s appears twice.") % {"name": name},
+                    _("The column %(name)s appears twice.") % {"name": quoted(name)},
                     name if name in COLUMNS else None,
                 )
             )
@@ -154,11 +207,11 @@ def _validate(frame: pd.DataFrame, *, round: DemandRound, dialect: str) -> Parse
             header_errors.append(
                 file_error(
                     _("Unknown column %(name)s. Allowed columns: %(columns)s.")
-                    % {"name": name, "columns": ", ".join(COLUMNS)}
+                    % {"name": quoted(name), "columns": ", ".join(COLUMNS)}
                 )
             )
     if header_errors:
-        return ParsedFile(errors=header_errors, dialect=dialect)
+        return ParsedFile(errors=capped(header_errors), dialect=dialect)
     frame.columns = normalised
 
     # Plain lists of stripped strings: pandas' string accessor costs more than these loops.
@@ -198,13 +251,13 @@ def _validate(frame: pd.DataFrame, *, round: DemandRound, dialect: str) -> Parse
     errors.add(
         ~empty["material"] & ~known,
         "material",
-        lambda i: rules.MATERIAL_KNOWN.error(value=raw["material"][i]),
+        lambda i: rules.MATERIAL_KNOWN.error(value=quoted(raw["material"][i])),
     )
     errors.add(
         known & ~scoped,
         "material",
         lambda i: rules.MATERIAL_IN_ROUND.error(
-            value=code[i], scope=rules.material_scope(in_round)
+            value=quoted(code[i]), scope=rules.material_scope(in_round)
         ),
     )
 
@@ -218,7 +271,7 @@ def _validate(frame: pd.DataFrame, *, round: DemandRound, dialect: str) -> Parse
     errors.add(
         ~empty["period"] & ~period_ok,
         "period",
-        lambda i: rules.PERIOD_FORMAT.error(value=raw["period"][i]),
+        lambda i: rules.PERIOD_FORMAT.error(value=quoted(raw["period"][i])),
     )
     inside = (first_index >= round.first_quarter) & (last_index <= round.last_quarter)
     overlaps = (last_index >= round.first_quarter) & (first_index <= round.last_quarter)
@@ -239,7 +292,7 @@ def _validate(frame: pd.DataFrame, *, round: DemandRound, dialect: str) -> Parse
     errors.add(
         ~empty["unit"] & ~unit_ok,
         "unit",
-        lambda i: rules.UNIT_KNOWN.error(value=raw["unit"][i]),
+        lambda i: rules.UNIT_KNOWN.error(value=quoted(raw["unit"][i])),
     )
 
     # quantity: the dialect's notation, > 0, at most 6 decimal places, and at least the minimum
@@ -260,13 +313,15 @@ def _validate(frame: pd.DataFrame, *, round: DemandRound, dialect: str) -> Parse
     ]
     number_ok = np.fromiter((q is not None for q in quantities), dtype=bool, count=count)
     errors.add(
-        ~empty["quantity"] & ~number_ok, "quantity", lambda i: hint % {"value": raw["quantity"][i]}
+        ~empty["quantity"] & ~number_ok,
+        "quantity",
+        lambda i: hint % {"value": quoted(raw["quantity"][i])},
     )
     positive = np.fromiter((q is not None and q > 0 for q in quantities), dtype=bool, count=count)
     errors.add(
         number_ok & ~positive,
         "quantity",
-        lambda i: rules.QUANTITY_POSITIVE.error(value=rules.number(quantities[i])),
+        lambda i: rules.QUANTITY_POSITIVE.error(value=quoted(rules.number(quantities[i]))),
     )
     precise_not = positive & np.fromiter(
         (q is not None and too_precise(q) for q in quantities), dtype=bool, count=count
@@ -274,7 +329,7 @@ def _validate(frame: pd.DataFrame, *, round: DemandRound, dialect: str) -> Parse
     errors.add(
         precise_not,
         "quantity",
-        lambda i: rules.QUANTITY_PRECISION.error(value=rules.number(quantities[i])),
+        lambda i: rules.QUANTITY_PRECISION.error(value=quoted(rules.number(quantities[i]))),
     )
     convertible = positive & ~precise_not & unit_ok
     tonnes = [
@@ -287,7 +342,7 @@ def _validate(frame: pd.DataFrame, *, round: DemandRound, dialect: str) -> Parse
             np.fromiter((t is not None and t < minimum for t in tonnes), dtype=bool, count=count),
             "quantity",
             lambda i: rules.QUANTITY_MINIMUM.error(
-                value=rules.number(quantities[i]), unit=unit[i], min=rules.number(minimum)
+                value=quoted(rules.number(quantities[i])), unit=unit[i], min=format_tonnes(minimum)
             ),
         )
 
@@ -296,7 +351,7 @@ def _validate(frame: pd.DataFrame, *, round: DemandRound, dialect: str) -> Parse
     errors.add(
         np.fromiter((c is None for c in commitment), dtype=bool, count=count),
         "commitment",
-        lambda i: rules.COMMITMENT_KNOWN.error(value=raw["commitment"][i]),
+        lambda i: rules.COMMITMENT_KNOWN.error(value=quoted(raw["commitment"][i])),
     )
     errors.add(
         np.fromiter((len(g) > GRADE_MAX_LENGTH for g in raw["grade"]), dtype=bool, count=count),
@@ -308,7 +363,7 @@ def _validate(frame: pd.DataFrame, *, round: DemandRound, dialect: str) -> Parse
     errors.add(
         np.fromiter((c not in known_countries for c in country), dtype=bool, count=count),
         "delivery_country",
-        lambda i: rules.DELIVERY_COUNTRY_KNOWN.error(value=raw["delivery_country"][i]),
+        lambda i: rules.DELIVERY_COUNTRY_KNOWN.error(value=quoted(raw["delivery_country"][i])),
     )
 
     # the same key twice in one file

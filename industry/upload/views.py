@@ -10,14 +10,16 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from rohstoff.core.access import DESK, MEMBERS, allow
 from rohstoff.core.errors import StateConflict
+from rohstoff.core.language import uses_decimal_comma
 
 from .. import exports
-from ..forms import UploadForm, prefers_comma
+from ..forms import UploadForm
 from ..lines.selectors import lines_visible_to
 from ..models import UploadState
 from ..rounds.selectors import round_get
 from . import selectors, services
 from .reading import read_demand_file, size_error
+from .validation import error_total
 
 PREVIEW_ROWS = 50
 ERRORS_SHOWN = 200
@@ -41,7 +43,7 @@ def demand_upload(request, pk):
             actor=request.user,
             data=uploaded.read(),
             filename=uploaded.name,
-            prefer_comma=prefers_comma(),
+            prefer_comma=uses_decimal_comma(),
         )
     except StateConflict as exc:
         messages.error(request, exc.message)
@@ -57,7 +59,7 @@ def upload_preview(request, pk, upload_pk):
     if request.method == "POST":
         try:
             result = services.upload_commit(
-                upload=upload, actor=request.user, prefer_comma=prefers_comma()
+                upload=upload, actor=request.user, prefer_comma=uses_decimal_comma()
             )
         except StateConflict as exc:
             messages.error(request, exc.message)
@@ -73,7 +75,9 @@ def upload_preview(request, pk, upload_pk):
         return redirect("industry:demand_grid", pk=round.pk)
     preview_rows, new_count, replace_count = [], 0, 0
     if upload.state == UploadState.PREVIEW:
-        parsed = read_demand_file(bytes(upload.content), round=round, prefer_comma=prefers_comma())
+        parsed = read_demand_file(
+            bytes(upload.content), round=round, prefer_comma=uses_decimal_comma()
+        )
         if parsed.ok:
             existing = set(
                 lines_visible_to(request.user, round=round).values_list(
@@ -101,7 +105,7 @@ def upload_preview(request, pk, upload_pk):
             "round": round,
             "upload": upload,
             "errors": upload.errors[:ERRORS_SHOWN],
-            "error_count": len(upload.errors),
+            "error_count": error_total(upload.errors),
             "preview_rows": preview_rows,
             "new_count": new_count,
             "replace_count": replace_count,

@@ -54,10 +54,15 @@ def api_world(
     member_b,
 ):
     from agency.services import project_save
-    from contracts import services as contracts
+    from contracts.allocations.services import allocation_preview, allocation_release
+    from contracts.counterparties.services import counterparty_save
+    from contracts.deliveries.services import delivery_record
+    from contracts.offtakes.services import contract_create, contract_transition, schedule_generate
+    from contracts.prices.services import fx_rate_set, index_create, index_value_set
     from contracts.pricing import quarter_of
-    from industry import services as industry
+    from industry.lines.services import line_enter
     from industry.models import DemandLine, DemandRound
+    from industry.rounds.services import round_create, round_open, terms_accept
     from rohstoff.core.models import Job, Material, Organisation
     from rohstoff.core.periods import Quarter
     from rohstoff.core.services import api_token_create
@@ -68,8 +73,8 @@ def api_world(
     lioh = Material.objects.get(code="lithium-hydroxide")
     ndpr = Material.objects.get(code="ndpr-oxide")
 
-    open_round = industry.round_open(
-        round=industry.round_create(
+    open_round = round_open(
+        round=round_create(
             actor=desk,
             title="API round",
             materials=[lioh, ndpr],
@@ -80,8 +85,8 @@ def api_world(
         ),
         actor=desk,
     )
-    industry.terms_accept(round=open_round, actor=member_a)
-    line, _outcome = industry.line_enter(
+    terms_accept(round=open_round, actor=member_a)
+    line, _outcome = line_enter(
         round=open_round, actor=member_a, material=lioh, period="2027", quantity=D("40"), unit="t"
     )
 
@@ -122,10 +127,10 @@ def api_world(
     with django_capture_on_commit_callbacks(execute=True):  # the job runs in-process
         job, _created = aggregation_start(round=closed, actor=desk)
 
-    counterparty = contracts.counterparty_save(
+    counterparty = counterparty_save(
         actor=desk, name="Salar Andino Litio SpA", kind="producer", country="CL"
     )
-    index = contracts.index_create(
+    index = index_create(
         actor=desk,
         code="api-lioh",
         name="LiOH CIF Europe (test)",
@@ -134,8 +139,8 @@ def api_world(
         currency="USD",
         unit="kg",
     )
-    contracts.index_value_set(actor=desk, index=index, date=timezone.localdate(), value=D("11.5"))
-    contracts.fx_rate_set(actor=desk, currency="USD", date=timezone.localdate(), per_eur=D("1.08"))
+    index_value_set(actor=desk, index=index, date=timezone.localdate(), value=D("11.5"))
+    fx_rate_set(actor=desk, currency="USD", date=timezone.localdate(), per_eur=D("1.08"))
     project = project_save(
         actor=analyst,
         name="Salar Andino Lithium",
@@ -144,7 +149,7 @@ def api_world(
         stage="construction",
         materials=[lioh],
     )
-    contract = contracts.contract_create(
+    contract = contract_create(
         actor=desk,
         reference="OFF-API-1",
         counterparty=counterparty,
@@ -170,7 +175,7 @@ def api_world(
         fee_value=D("1.5"),
         project=project,
     )
-    contracts.contract_create(  # a fixed price: no quotational period
+    contract_create(  # a fixed price: no quotational period
         actor=desk,
         reference="OFF-API-2",
         counterparty=counterparty,
@@ -187,10 +192,10 @@ def api_world(
         pricing_type="fixed",
         fixed_price=D("11800"),
     )
-    contracts.schedule_generate(contract=contract, actor=desk)
-    contracts.contract_transition(contract=contract, actor=desk, to_state="negotiating")
-    contracts.contract_transition(contract=contract, actor=desk, to_state="signed")
-    delivery = contracts.delivery_record(
+    schedule_generate(contract=contract, actor=desk)
+    contract_transition(contract=contract, actor=desk, to_state="negotiating")
+    contract_transition(contract=contract, actor=desk, to_state="signed")
+    delivery = delivery_record(
         contract=contract,
         actor=desk,
         quarter=first.index,
@@ -198,8 +203,8 @@ def api_world(
         quantity_t=D("6"),
         provisional_price=D("12400"),
     )
-    draft = contracts.allocation_preview(contract=contract, actor=desk)
-    contracts.allocation_release(
+    draft = allocation_preview(contract=contract, actor=desk)
+    allocation_release(
         allocation_round=draft, actor=desk, respond_by=now + datetime.timedelta(days=7)
     )
     allocation = draft.allocations.filter(organisation=member_a.organisation).first()

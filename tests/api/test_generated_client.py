@@ -70,8 +70,8 @@ def body_type(module):
 @pytest.fixture
 def rounds(desk, member_a, member_b, make_org):
     """An open round for the member's entries, and an aggregated one with a hidden cell."""
-    from industry import services
     from industry.models import DemandLine, DemandRound
+    from industry.rounds import services
     from rohstoff.core.models import Material
     from rohstoff.core.periods import Quarter
     from tradinghouse.services import aggregation_start

@@ -17,7 +17,9 @@ Q1 = Quarter(2027, 1).index
 
 @pytest.fixture
 def released(make_contract, sign, desk, positions, firm_a, firm_b, lioh):
-    positions({firm_a: D("6"), firm_b: D("4")}, lioh, [Q1, Q1 + 1, Q1 + 2, Q1 + 3])
+    position_set = positions({firm_a: D("6"), firm_b: D("4")}, lioh, [Q1, Q1 + 1, Q1 + 2, Q1 + 3])
+    # The firm part shown to members, so that the whole explanation is theirs to see.
+    position_set.cells.update(firm_disclosed=True, indicative_disclosed=True)
     contract = sign(make_contract())
     draft = allocation_services.allocation_preview(contract=contract, actor=desk)
     return allocation_services.allocation_release(
@@ -283,7 +285,8 @@ def test_a_member_never_sees_the_pool_in_the_explanation(login, api, member_a, r
 def test_a_member_sees_its_fill_rate_in_scarcity(
     login, make_contract, sign, desk, positions, firm_a, firm_b, lioh, member_a
 ):
-    positions({firm_a: D("15"), firm_b: D("5")}, lioh, [Q1, Q1 + 1, Q1 + 2, Q1 + 3])
+    position_set = positions({firm_a: D("15"), firm_b: D("5")}, lioh, [Q1, Q1 + 1, Q1 + 2, Q1 + 3])
+    position_set.cells.update(firm_disclosed=True, indicative_disclosed=True)
     draft = allocation_services.allocation_preview(contract=sign(make_contract()), actor=desk)
     allocation_services.allocation_release(
         allocation_round=draft, actor=desk, respond_by=timezone.now() + datetime.timedelta(days=5)
@@ -296,7 +299,7 @@ def test_a_member_sees_its_fill_rate_in_scarcity(
         .content.decode()
     )
     assert "7.5 lots, that is 50 % of your remaining firm demand" in page
-    assert "20 t" not in page
+    assert "20 t" not in page and "20\u00a0t" not in page
 
 
 def test_a_member_cannot_work_out_the_pool_or_another_firms_share(
@@ -305,7 +308,8 @@ def test_a_member_cannot_work_out_the_pool_or_another_firms_share(
     """The fill rate is the pool's ratio (volume / total remaining demand): shown together with
     the volume shared, it gives the pool's total back, and with two firms the other firm's demand.
     A declined share redistributed to the firm is another firm's share."""
-    positions({firm_a: D("15"), firm_b: D("5")}, lioh, [Q1, Q1 + 1, Q1 + 2, Q1 + 3])
+    position_set = positions({firm_a: D("15"), firm_b: D("5")}, lioh, [Q1, Q1 + 1, Q1 + 2, Q1 + 3])
+    position_set.cells.update(firm_disclosed=True, indicative_disclosed=True)
     draft = allocation_services.allocation_preview(contract=sign(make_contract()), actor=desk)
     allocation_services.allocation_release(
         allocation_round=draft, actor=desk, respond_by=timezone.now() + datetime.timedelta(days=5)
@@ -347,6 +351,39 @@ def test_member_downloads_its_own_allocations(login, member_a, released, firm_a,
     assert [D(str(row["allocated_t"])) for row in rows] == [D("6")] * 4
     assert D(str(rows[0]["back_to_back_price"])) == D("12240")  # 12,000 + 2 % house fee
     assert "organisation" not in rows[0]
+
+
+HOSTILE_REASONS = ['=HYPERLINK("http://evil")', "+1+1", "-2", "@SUM(A1)"]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_the_allocation_export_never_passes_a_formula_through(
+    login, member_a, released, firm_a, desk, fmt
+):
+    """The desk writes the override reason; the member's spreadsheet must show it as text."""
+    import csv
+    import io
+
+    from openpyxl import load_workbook
+
+    shares = released.allocations.filter(organisation=firm_a).order_by("quarter")
+    for allocation, reason in zip(shares, HOSTILE_REASONS, strict=True):
+        allocation_services.allocation_override(
+            allocation=allocation, actor=desk, quantity_t=D("5"), reason=reason
+        )
+    response = login(member_a).get(f"/contracts/allocations/export.{fmt}")
+    if fmt == "csv":
+        rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
+        reasons = [row["override_reason"] for row in rows]
+    else:
+        sheet = load_workbook(io.BytesIO(response.content)).active
+        header = [c.value for c in sheet[1]]
+        column = header.index("override_reason")
+        cells = [row[column] for row in sheet.iter_rows(min_row=2)]
+        assert all(cell.data_type == "s" for cell in cells)  # text, never a formula
+        reasons = [cell.value for cell in cells]
+    assert sorted(reasons) == sorted("'" + r for r in HOSTILE_REASONS)
+    assert login(member_a).get("/contracts/allocations/export.pdf").status_code == 404
 
 
 def test_the_coverage_dashboard_shows_cells_as_the_reader_may_see_them(
@@ -394,3 +431,88 @@ def test_trustees_see_a_withheld_allocation_total_marked_hidden(
     assert (row["disclosed"], row["tonnes"], row["firms"]) == (False, D("400"), 5)
     [row] = login(ministry).get("/contracts/overview/").context["allocated"]
     assert (row["disclosed"], row["tonnes"], row["firms"]) == (False, None, None)
+
+
+def test_the_desk_reopens_a_confirmed_share_on_the_page_and_the_member_answers_again(
+    login, desk, member_a, released, firm_a
+):
+    share = released.allocations.filter(organisation=firm_a).order_by("quarter").first()
+    login(member_a).post(f"/contracts/allocations/{share.pk}/respond/", {"answer": "confirm"})
+    share.refresh_from_db()
+    assert share.state == "confirmed"
+    desk_client = login(desk)
+    page = desk_client.get(f"/contracts/{share.contract_id}/allocation/", HTTP_ACCEPT_LANGUAGE="en")
+    assert f"/contracts/allocations/{share.pk}/reopen/" in page.content.decode()
+    assert f"/contracts/allocations/{share.pk}/override/" not in page.content.decode()
+    refused = desk_client.post(
+        f"/contracts/allocations/{share.pk}/override/",
+        {"quantity_t": "5", "reason": "Engpass"},
+        HTTP_ACCEPT_LANGUAGE="en",
+        follow=True,
+    )
+    assert "reopen it with a reason" in refused.content.decode()
+    share.refresh_from_db()
+    assert share.quantity_t == D("6")
+    respond_by = (timezone.localtime() + datetime.timedelta(days=3)).strftime("%Y-%m-%dT%H:%M")
+    desk_client.post(
+        f"/contracts/allocations/{share.pk}/reopen/",
+        {"reason": "Werk B im Umbau", "respond_by": respond_by},
+    )
+    share.refresh_from_db()
+    assert share.state == "proposed"
+    member = login(member_a)
+    detail = member.get(f"/contracts/allocations/{share.pk}/", HTTP_ACCEPT_LANGUAGE="en")
+    html = detail.content.decode()
+    assert "Werk B im Umbau" in html and 'value="confirm"' in html
+    member.post(f"/contracts/allocations/{share.pk}/respond/", {"answer": "confirm"})
+    share.refresh_from_db()
+    assert share.state == "confirmed"
+
+
+@pytest.mark.parametrize("parts_shown", [False, True])
+def test_where_the_firm_part_is_hidden_the_member_sees_no_figure_that_gives_it_back(
+    api, login, make_contract, sign, desk, positions, firm_a, firm_b, lioh, member_a, parts_shown
+):
+    """One contract per quarter: the fill rate is volume / pooled firm demand and the volume is
+    the cell's contracted tonnes, so the two give the pooled firm demand back. Where the firm
+    part is hidden from the member, neither reaches it (pages, API, positions)."""
+    position_set = positions({firm_a: D("15"), firm_b: D("5")}, lioh, [Q1, Q1 + 1, Q1 + 2, Q1 + 3])
+    position_set.cells.update(
+        firm_disclosed=parts_shown, indicative_disclosed=parts_shown, contracted_t=D("10")
+    )
+    draft = allocation_services.allocation_preview(contract=sign(make_contract()), actor=desk)
+    allocation_services.allocation_release(
+        allocation_round=draft, actor=desk, respond_by=timezone.now() + datetime.timedelta(days=5)
+    )
+    own = draft.allocations.get(organisation=firm_a, quarter=Q1)
+    client = api(member_a)
+    explanations = [client.get(f"/api/v1/allocations/{own.pk}/").json()["explanation"]] + [
+        row["explanation"] for row in client.get("/api/v1/allocations/").json()["results"]
+    ]
+    page = (
+        login(member_a)
+        .get(f"/contracts/allocations/{own.pk}/", HTTP_ACCEPT_LANGUAGE="en")
+        .content.decode()
+    )
+    cells = client.get(f"/api/v1/rounds/{position_set.round_id}/positions/").json()
+    cells = cells.get("results", cells) if isinstance(cells, dict) else cells
+    cell = next(c for c in cells if c["period"] == "2027-Q1")
+    if parts_shown:
+        assert all(e["fill_pct"] == "50.0" and not e["withheld"] for e in explanations)
+        assert "that is 50 % of your remaining firm demand" in page
+        assert D(cell["contracted_t"]) == D("10")
+    else:
+        for e in explanations:
+            assert e["withheld"] and not {
+                "fill_pct",
+                "pro_rata_lots",
+                "base_lots",
+                "extra_lots",
+                "method",
+            } & set(e), e
+            assert e["remaining_demand_t"] == "15.000000"  # its own figures stay
+        assert "50 %" not in page and "7.5 lots" not in page
+        assert 'data-testid="withheld"' in page
+        assert cell["demand_firm_t"] is None
+        assert cell["contracted_t"] is None and cell["allocated_t"] is None
+        assert cell["open_t"] is None and cell["coverage"] is None

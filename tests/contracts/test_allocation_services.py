@@ -168,7 +168,7 @@ def test_the_schedule_cannot_drop_a_quarter_whose_volume_is_allocated(
     moved = {Q1 + 1: D("13.4"), Q1 + 2: D("13.3"), Q1 + 3: D("13.3")}
     with pytest.raises(ValidationError) as exc:
         offtake_services.schedule_set(contract=contract, actor=desk, entries=moved)
-    assert "2027-Q1: 10.000000 t are already allocated" in exc.value.messages[0]
+    assert "2027-Q1: 10\u00a0t are already allocated" in exc.value.messages[0]
     assert contract.schedule.get(quarter=Q1).quantity_t == D("10")
 
 
@@ -392,10 +392,13 @@ def test_positions_are_refreshed_after_changes_commit(
         allocation_services.allocation_respond(allocation=allocation, actor=member, accept=True)
     assert calls[-1] == (contract.round_id, member.pk)
     with django_capture_on_commit_callbacks(execute=True):
-        allocation_services.allocation_override(
-            allocation=allocation, actor=desk, quantity_t=D("5"), reason="Korrektur"
+        allocation_services.allocation_reopen(
+            allocation=allocation,
+            actor=desk,
+            reason="Korrektur",
+            respond_by=timezone.now() + datetime.timedelta(days=3),
         )
-    assert len(calls) == 3
+    assert len(calls) == 3  # the reopened share no longer counts as allocated
     # A decline changes no confirmed share: no new aggregation run.
     declined = Allocation.objects.filter(allocation_round=draft, state="proposed").first()
     with django_capture_on_commit_callbacks(execute=True):
@@ -474,3 +477,101 @@ def test_the_release_mail_reaches_each_member_in_their_language_with_a_working_l
     for message in (en, de):
         link = next(w for w in message.body.split() if w.startswith(settings.SITE_URL + "/"))
         assert resolve(urlsplit(link).path).view_name == "contracts:my_allocations"
+
+
+# ---- a confirmed share is reopened, never overridden ---------------------------------------
+
+
+def test_the_desk_cannot_override_a_confirmed_share(
+    make_contract, sign, desk, positions, firms, lioh, member_users
+):
+    round_ = released(
+        make_contract, sign, desk, positions, firms, lioh, {firms[0]: D("6"), firms[1]: D("6")}
+    )
+    share = round_.allocations.get(quarter=Q1, organisation=firms[0])
+    allocation_services.allocation_respond(
+        allocation=share, actor=member_users[firms[0].pk], accept=True
+    )
+    with pytest.raises(StateConflict) as exc:
+        allocation_services.allocation_override(
+            allocation=share, actor=desk, quantity_t=D("4"), reason="Engpass"
+        )
+    assert "reopen" in exc.value.message
+    share.refresh_from_db()
+    assert (share.state, share.quantity_t) == ("confirmed", D("5"))
+
+
+def test_a_reopened_share_is_answered_again(
+    make_contract, sign, desk, positions, firms, lioh, member_users, demand_round
+):
+    round_ = released(
+        make_contract, sign, desk, positions, firms, lioh, {firms[0]: D("6"), firms[1]: D("6")}
+    )
+    member = member_users[firms[0].pk]
+    share = round_.allocations.get(quarter=Q1, organisation=firms[0])
+    allocation_services.allocation_respond(allocation=share, actor=member, accept=True)
+    assert supply_for_round(demand_round.pk)[(lioh.pk, Q1)][1] == D("5")
+    with pytest.raises(ValidationError):  # a reason is required
+        allocation_services.allocation_reopen(
+            allocation=share, actor=desk, reason=" ", respond_by=timezone.now()
+        )
+    later = timezone.now() + datetime.timedelta(days=10)
+    share = allocation_services.allocation_reopen(
+        allocation=share, actor=desk, reason="Werk B im Umbau", respond_by=later
+    )
+    assert (share.state, share.reopen_reason, share.responded_at) == (
+        "proposed",
+        "Werk B im Umbau",
+        None,
+    )
+    assert supply_for_round(demand_round.pk)[(lioh.pk, Q1)][1] == 0  # no longer counted
+    event = AuditEvent.objects.filter(action="allocation.reopen").get()
+    assert (
+        event.before["state"] == "confirmed" and event.after["reopen_reason"] == "Werk B im Umbau"
+    )
+    # Open again: the desk may now change it, and the firm answers again.
+    allocation_services.allocation_override(
+        allocation=share, actor=desk, quantity_t=D("4"), reason="Engpass"
+    )
+    with pytest.raises(StateConflict):  # only a confirmed share is reopened
+        allocation_services.allocation_reopen(
+            allocation=share, actor=desk, reason="nochmal", respond_by=later
+        )
+    share = allocation_services.allocation_respond(allocation=share, actor=member, accept=True)
+    assert (share.state, share.quantity_t) == ("confirmed", D("4"))
+
+
+def test_a_share_deemed_confirmed_is_reopened_in_a_closed_round_and_deemed_again(
+    make_contract, sign, desk, positions, firms, lioh, member_users
+):
+    round_ = released(
+        make_contract, sign, desk, positions, firms, lioh, {firms[0]: D("6"), firms[1]: D("6")}
+    )
+    assert allocation_services.allocations_deem_confirmed(
+        now=timezone.now() + datetime.timedelta(days=8)
+    )
+    round_.refresh_from_db()
+    assert round_.state == "closed"
+    share = round_.allocations.get(quarter=Q1, organisation=firms[0])
+    assert share.deemed_confirmed
+    with pytest.raises(StateConflict):
+        allocation_services.allocation_override(
+            allocation=share, actor=desk, quantity_t=D("4"), reason="Engpass"
+        )
+    deadline = timezone.now() + datetime.timedelta(days=10)  # after the round's first deadline
+    allocation_services.allocation_reopen(
+        allocation=share, actor=desk, reason="Korrektur der Bedarfsmeldung", respond_by=deadline
+    )
+    round_.refresh_from_db()
+    share.refresh_from_db()
+    assert (round_.state, round_.respond_by, share.state, share.deemed_confirmed) == (
+        "released",
+        deadline,
+        "proposed",
+        False,
+    )
+    # Unanswered shares still count as confirmed at the (new) deadline.
+    assert allocation_services.allocations_deem_confirmed(now=deadline + datetime.timedelta(1)) == 1
+    share.refresh_from_db()
+    round_.refresh_from_db()
+    assert (share.state, share.deemed_confirmed, round_.state) == ("confirmed", True, "closed")

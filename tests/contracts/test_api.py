@@ -95,6 +95,9 @@ def test_desk_runs_a_contract_through_the_api(
         "index_average": None,
         "index_values": 0,
         "missing": None,
+        "price_eur": None,  # no USD rate entered yet
+        "pricing_date": "2027-03-31",
+        "priced": False,
     }
     # A delivery, then the allocation.
     delivery = client.post(
@@ -123,7 +126,7 @@ def test_desk_runs_a_contract_through_the_api(
     )  # no positions yet
     positions(
         {firm_a: D("6"), firm_b: D("4")}, lioh, [Quarter(2027, q).index for q in (1, 2, 3, 4)]
-    )
+    ).cells.update(firm_disclosed=True, indicative_disclosed=True)
     preview = client.post(f"/api/v1/contracts/{cid}/allocation/preview/")
     assert preview.status_code == 201
     assert preview.json()["quarters"][0] == {
@@ -331,3 +334,128 @@ def test_schedule_with_a_quarter_twice_is_refused(api, desk, payload):
     )
     assert response.status_code == 400
     assert response.json() == {"entries": ["2027-Q1 kommt doppelt vor."]}  # the user's language
+
+
+# ---- responses match the OpenAPI schema ------------------------------------------------------
+
+
+@pytest.fixture
+def schema(client, db):
+    import yaml
+
+    return yaml.safe_load(client.get("/api/schema/").content)
+
+
+def _property(schema, component, name):
+    return schema["components"]["schemas"][component]["properties"][name]
+
+
+def _enum_values(schema, prop):
+    values = set(prop.get("enum", []))
+    for ref in prop.get("oneOf", []) + prop.get("allOf", []):
+        values |= set(schema["components"]["schemas"][ref["$ref"].rsplit("/", 1)[1]]["enum"])
+    return values
+
+
+def test_generating_a_schedule_answers_the_list_its_schema_declares(api, desk, payload, schema):
+    client = api(desk)
+    cid = client.post("/api/v1/contracts/", payload, format="json").json()["id"]
+    response = client.post(f"/api/v1/contracts/{cid}/schedule/generate/")
+    assert response.status_code == 200 and isinstance(response.json(), list)
+    declared = schema["paths"]["/api/v1/contracts/{id}/schedule/generate/"]["post"]["responses"]
+    assert declared["200"]["content"]["application/json"]["schema"]["type"] == "array"
+
+
+def test_a_fixed_price_contract_has_no_quotational_period_and_says_null(api, desk, payload, schema):
+    body = api(desk).post("/api/v1/contracts/", payload, format="json").json()
+    assert body["quotational_period"] is None
+    prop = _property(schema, "Contract", "quotational_period")
+    assert prop["nullable"] and "" not in _enum_values(schema, prop)
+
+
+def test_large_invoice_amounts_fit_their_declared_digits(api, desk, make_contract, sign, schema):
+    import re
+
+    contract = sign(make_contract(price_unit="kg", fixed_price=D("9999999999999999")))
+    response = api(desk).post(
+        "/api/v1/deliveries/",
+        {
+            "contract": contract.pk,
+            "period": "2027-Q1",
+            "delivered_on": "2026-02-10",
+            "quantity_t": "9999999999999999",
+            "provisional_price": "9999999999999999",
+            "final_price": "9999999999999999",
+        },
+        format="json",
+    )
+    assert response.status_code == 201, response.json()
+    for name in ("provisional_amount", "final_amount", "difference"):
+        pattern = _property(schema, "Delivery", name)["pattern"]
+        assert re.fullmatch(pattern, response.json()[name]), (name, response.json()[name])
+    prices = api(desk).get(f"/api/v1/contracts/{contract.pk}/prices/").json()
+    pattern = _property(schema, "QuarterPrice", "back_to_back_price")["pattern"]
+    assert re.fullmatch(pattern, prices[0]["back_to_back_price"])
+
+
+def test_a_confirmed_share_is_reopened_not_overridden(
+    api, desk, member_a, firm_a, firm_b, make_contract, sign, positions, lioh
+):
+    from contracts.allocations import services as allocation_services
+
+    positions(
+        {firm_a: D("6"), firm_b: D("4")}, lioh, [Quarter(2027, q).index for q in (1, 2, 3, 4)]
+    )
+    draft = allocation_services.allocation_preview(contract=sign(make_contract()), actor=desk)
+    allocation_services.allocation_release(
+        allocation_round=draft, actor=desk, respond_by=timezone.now() + datetime.timedelta(days=5)
+    )
+    share = draft.allocations.filter(organisation=firm_a).order_by("quarter").first()
+    member, client = api(member_a), api(desk)
+    assert member.post(f"/api/v1/allocations/{share.pk}/confirm/").status_code == 200
+    override = client.post(
+        f"/api/v1/allocations/{share.pk}/override/",
+        {"quantity_t": "5", "reason": "Engpass"},
+        format="json",
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert override.status_code == 409 and "reopen" in override.json()["detail"]
+    respond_by = (timezone.now() + datetime.timedelta(days=3)).isoformat()
+    assert (
+        client.post(
+            f"/api/v1/allocations/{share.pk}/reopen/",
+            {"reason": "", "respond_by": respond_by},
+            format="json",
+        ).status_code
+        == 400
+    )
+    assert (
+        member.post(
+            f"/api/v1/allocations/{share.pk}/reopen/",
+            {"reason": "x", "respond_by": respond_by},
+            format="json",
+        ).status_code
+        == 403
+    )
+    reopened = client.post(
+        f"/api/v1/allocations/{share.pk}/reopen/",
+        {"reason": "Engpass beim Lieferanten", "respond_by": respond_by},
+        format="json",
+    )
+    assert reopened.status_code == 200
+    assert (reopened.json()["state"], reopened.json()["reopen_reason"]) == (
+        "proposed",
+        "Engpass beim Lieferanten",
+    )
+    assert (
+        client.post(
+            f"/api/v1/allocations/{share.pk}/reopen/",
+            {"reason": "noch einmal", "respond_by": respond_by},
+            format="json",
+        ).status_code
+        == 409
+    )
+    mine = member.get(f"/api/v1/allocations/{share.pk}/").json()
+    assert mine["reopen_reason"] == "Engpass beim Lieferanten"
+    answered = member.post(f"/api/v1/allocations/{share.pk}/decline/")
+    assert answered.status_code == 200 and answered.json()["state"] == "declined"

@@ -3,10 +3,13 @@
 import datetime
 from decimal import Decimal
 
+from django.utils import translation
+
 from contracts import schedule
 from rohstoff.core.periods import Quarter
 
 D = Decimal
+NB = "\u00a0"  # the no-break space between a figure and its unit
 Q1, Q2, Q3, Q4 = (Quarter(2027, q).index for q in (1, 2, 3, 4))
 
 
@@ -33,7 +36,23 @@ def test_volumes_that_do_not_add_up():
         Q1, Q4, D("40"), D("5"), {Q1: D("10"), Q2: D("10"), Q3: D("10"), Q4: D("13")}
     )
     assert len(errors) == 1
-    assert "2027" in errors[0] and "43" in errors[0] and "38 to 42" in errors[0]
+    assert "2027" in errors[0] and f"43{NB}t" in errors[0] and f"38{NB}t to 42{NB}t" in errors[0]
+
+
+def test_the_message_writes_each_figure_once_in_the_readers_notation():
+    entries = {Q1: D("12.500000"), Q2: D("12.500000"), Q3: D("12.500000"), Q4: D("14.500000")}
+    with translation.override("de"):
+        (error,) = schedule.check(Q1, Q4, D("50.000000"), D("2.5000"), entries)
+    assert error == (
+        f"2027: Die Quartale ergeben zusammen 52{NB}t, der Vertrag sieht aber 50{NB}t vor "
+        f"(± 2,5{NB}%: 48,75{NB}t bis 51,25{NB}t)."
+    )
+    with translation.override("en"):
+        (error,) = schedule.check(Q1, Q4, D("50000"), D("2.5"), {Q1: D("52000")})
+    assert error == (
+        f"2027: the quarters add up to 52,000{NB}t, but the contract says 50,000{NB}t "
+        f"(± 2.5{NB}%: 48,750{NB}t to 51,250{NB}t)."
+    )
 
 
 def test_a_quarter_outside_the_term():

@@ -3,6 +3,7 @@ tenancy."""
 
 import datetime
 import io
+from decimal import Decimal
 
 import pytest
 from django.utils import timezone
@@ -345,3 +346,43 @@ def test_a_quantity_sent_as_a_json_number_keeps_every_digit(api, open_round, mem
     assert response.status_code == 201, response.content
     assert response.json()["quantity"] == "12345678901234.123456"
     assert response.json()["quantity_t"] == "12345678901.234123"
+
+
+# ---- one number notation (issue 9, item 3) ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "quantity", ["1.500,5", "1,5", "1 500.5", "1,500.5", "1.500.000", "NaN", "Infinity", True, []]
+)
+def test_a_quantity_not_in_the_apis_one_notation_is_a_400_naming_the_field(
+    api, open_round, member_a, quantity
+):
+    response = api(member_a).post(
+        url(open_round, "demand"), {**LINE, "quantity": quantity}, format="json"
+    )
+    assert response.status_code == 400, response.content
+    assert set(response.json()) == {"quantity"}
+    assert not DemandLine.objects.exists()
+
+
+@pytest.mark.parametrize("quantity", ["1500.5", 1500.5, " 1500.5 ", "+1500.50"])
+def test_a_quantity_as_a_json_number_or_a_plain_decimal_string_is_taken(
+    api, open_round, member_a, quantity
+):
+    response = api(member_a).post(
+        url(open_round, "demand"), {**LINE, "quantity": quantity}, format="json"
+    )
+    assert response.status_code == 201, response.content
+    assert DemandLine.objects.get().quantity_t == Decimal("1500.5")
+
+
+def test_a_put_with_a_german_number_is_refused_and_changes_nothing(api, open_round, member_a):
+    client = api(member_a)
+    line = client.post(url(open_round, "demand"), LINE, format="json").json()
+    response = client.put(
+        url(open_round, "demand", line["id"]),
+        {**LINE, "quantity": "1.500,5", "version": 1},
+        format="json",
+    )
+    assert response.status_code == 400 and set(response.json()) == {"quantity"}
+    assert DemandLine.objects.get().quantity == 40

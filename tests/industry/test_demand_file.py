@@ -15,6 +15,7 @@ from industry.upload import services as upload_services
 from rohstoff.core.periods import Quarter
 
 from .conftest import csv_bytes, xlsx_bytes
+from .xlsx_files import HEADER, build, demand_xlsx, row_xml, sheet
 
 GOOD_COMMA = """material,period,quantity,unit,commitment,grade,delivery_country
 lithium-hydroxide,2027,40,t,firm,battery grade >= 56.5% LiOH,DE
@@ -118,6 +119,47 @@ def test_xlsx_formula_with_cached_value(open_round, member_a):
     result = upload(open_round, member_a, data)
     assert result.errors is None and result.created == 1
     assert lines(open_round, member_a)[("lithium-hydroxide", "2027")].quantity == Decimal("40")
+
+
+def test_xlsx_numbers_typed_as_numbers_and_as_text(open_round, member_a):
+    """A number cell is the number Excel stored (1.125 stays 1.125 in German too); a text cell
+    of the quantity column is read in the user's notation (1.500,5)."""
+    data = demand_xlsx(
+        [
+            HEADER,
+            ["ndpr-oxide", "2027", 1.125, "t"],
+            ["cobalt-sulphate", 2028, "1.500,5", "kg"],
+            ["lithium-hydroxide", "2029-Q1", 1e3, "lb"],
+        ]
+    )
+    result = upload(open_round, member_a, data, language="de")
+    assert result.errors is None and result.created == 3
+    got = lines(open_round, member_a)
+    assert got[("ndpr-oxide", "2027")].quantity == Decimal("1.125")
+    assert got[("cobalt-sulphate", "2028")].quantity == Decimal("1500.5")
+    assert got[("lithium-hydroxide", "2029-Q1")].quantity == Decimal("1000")
+
+
+def test_xlsx_rich_text_escapes_and_skipped_rows(open_round, member_a):
+    """Shared strings in runs with a phonetic reading, Excel's _x000D_ escape, rows and cells
+    without their optional "r", and a gap in the rows: errors name the sheet's own row."""
+    strings = [
+        b'<?xml version="1.0" encoding="UTF-8"?>\n<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        b"<si><r><t>ndpr-</t></r><r><t>oxide</t></r><rPh><t>ignored</t></rPh></si>"
+        b"<si><t>5N_x000D_\nrein</t></si></sst>",
+    ]
+    body = [
+        row_xml(1, [*HEADER, "grade"]),
+        b'<row><c t="s"><v>0</v></c><c><v>2027</v></c><c><v>4</v></c>'
+        b'<c t="inlineStr"><is><t>t</t></is></c><c t="s"><v>1</v></c></row>',
+        row_xml(5, ["ndpr-oxide", "2028", 0, "t"]),
+    ]
+    errors = refused(open_round, member_a, build(sheet(body), strings=strings))
+    assert [(e["row"], e["column"]) for e in errors] == [(5, "quantity")]
+    body[2] = row_xml(5, ["ndpr-oxide", "2028", 2, "t"])
+    result = upload(open_round, member_a, build(sheet(body), strings=strings))
+    assert result.errors is None and result.created == 2
+    assert lines(open_round, member_a)[("ndpr-oxide", "2027")].grade == "5N\r\nrein"
 
 
 def test_blank_lines_and_trailing_separators_are_ignored(open_round, member_a):

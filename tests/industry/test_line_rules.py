@@ -102,8 +102,8 @@ CASES = [
         {"quantity": "500", "unit": "kg"},
         "quantity",
         {
-            "en": "500 kg is below the round's minimum of 10 t per line.",
-            "de": "500 kg liegt unter der Mindestmenge der Runde von 10 t je Zeile.",
+            "en": "500 kg is below the round's minimum of 10\u00a0t per line.",
+            "de": "500 kg liegt unter der Mindestmenge der Runde von 10\u00a0t je Zeile.",
         },
     ),
     (

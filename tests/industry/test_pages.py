@@ -362,6 +362,11 @@ def test_screening_filters_flags_and_excludes(
     client = login(desk)
     page = client.get(f"/rounds/{open_round.pk}/screening/?flagged=1").content.decode()
     assert page.count('data-testid="outlier-flag"') == 1
+    # A year line counts a quarter of its tonnes: the median is 2.5 t, the outlier 100 t.
+    page = client.get(
+        f"/rounds/{open_round.pk}/screening/?flagged=1", HTTP_ACCEPT_LANGUAGE="de"
+    ).content.decode()
+    assert "40-facher Median des Materials in dieser Runde (2,5\u00a0t je Quartal)" in page
     assert (
         '<td class="keep">Firm A GmbH</td>' in page
         and '<td class="keep">Firm B AG</td>' not in page

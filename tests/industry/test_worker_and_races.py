@@ -156,6 +156,22 @@ def test_benchmark_import_runs_and_reports_the_ratio(db):
     assert not DemandRound.objects.filter(title__startswith="Benchmark").exists()  # rolled back
 
 
+@pytest.mark.postgres
+def test_benchmark_import_times_the_same_rows_as_xlsx(db):
+    out = StringIO()
+    call_command("benchmark_import", "--rows", "200", "--xlsx", stdout=out)
+    values = dict(
+        line.split("=", 1)
+        for line in out.getvalue().splitlines()
+        if "=" in line and " " not in line
+    )
+    assert (
+        float(values["xlsx_import_median_s"]) > 0 and float(values["xlsx_read_and_validate_s"]) > 0
+    )
+    assert float(values["csv_read_and_validate_s"]) > 0 and int(values["xlsx_file_bytes"]) > 0
+    assert out.getvalue().strip().splitlines()[-1].startswith("import_vs_copy_ratio=")
+
+
 def test_benchmark_import_refuses_sqlite(db, monkeypatch):
     monkeypatch.setattr(connection, "vendor", "sqlite")
     with pytest.raises(CommandError, match="SQLite"):

@@ -3,12 +3,15 @@ PostgreSQL's own COPY of the same rows into a bare table with the file's columns
 
 from __future__ import annotations
 
+import csv
 import datetime
 import io
 import random
 import statistics
 import time
+import zipfile
 from decimal import Decimal
+from xml.sax.saxutils import escape
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
@@ -16,6 +19,7 @@ from django.utils import timezone
 
 from industry.rounds import services as round_services
 from industry.upload import services as upload_services
+from industry.upload.reading import read_demand_file
 from industry.upload.validation import COLUMNS
 from rohstoff.core.models import Material, Organisation, OrganisationKind, Role, User
 from rohstoff.core.periods import Quarter
@@ -48,9 +52,73 @@ def demand_csv(rows: int, codes: list[str], seed: int = 2026) -> bytes:
         quantity = Decimal(rng.randint(1000, 9_000_000)) / 1000
         if unit != "t":
             quantity *= 1000
-        commitment = "firm" if i % 4 == 0 else "indicative"
+        commitment = "firm" if i % 4 == 0 else ""  # blank: indicative, as most files write it
         out.write(f"{code},{period},{quantity},{unit},{commitment},spec {i // per_grade},DE\n")
     return out.getvalue().encode()
+
+
+XLSX_PARTS = {
+    "[Content_Types].xml": (
+        '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+        '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+        '<Default Extension="xml" ContentType="application/xml"/>'
+        '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+        '<Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+        '<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/>'
+        "</Types>"
+    ),
+    "_rels/.rels": (
+        '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+        '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/>'
+        "</Relationships>"
+    ),
+    "xl/workbook.xml": (
+        '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+        'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
+        '<sheets><sheet name="Demand" sheetId="1" r:id="rId1"/></sheets></workbook>'
+    ),
+    "xl/_rels/workbook.xml.rels": (
+        '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+        '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/>'
+        '<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings" Target="sharedStrings.xml"/>'
+        "</Relationships>"
+    ),
+}
+XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+
+
+def demand_xlsx(csv_data: bytes) -> bytes:
+    """The same rows as an XLSX file the way Excel writes one: numbers as numbers (quantities,
+    years), texts in the shared-string table, every cell with its reference."""
+    strings: dict[str, int] = {}
+    sheet = io.StringIO()
+    sheet.write(
+        '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+    )
+    for number, row in enumerate(csv.reader(io.StringIO(csv_data.decode())), start=1):
+        sheet.write(f'<row r="{number}" spans="1:{len(row)}">')
+        for index, value in enumerate(row):
+            ref = f"{chr(65 + index)}{number}"
+            if number > 1 and value and value.replace(".", "", 1).isdigit():
+                sheet.write(f'<c r="{ref}"><v>{value}</v></c>')
+            elif value:
+                position = strings.setdefault(value, len(strings))
+                sheet.write(f'<c r="{ref}" t="s"><v>{position}</v></c>')
+        sheet.write("</row>")
+    sheet.write("</sheetData></worksheet>")
+    shared = "".join(f"<si><t>{escape(text)}</t></si>" for text in strings)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, xml in XLSX_PARTS.items():
+            archive.writestr(name, XML_DECLARATION + xml)
+        archive.writestr(
+            "xl/sharedStrings.xml",
+            XML_DECLARATION
+            + '<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+            f'count="{len(strings)}" uniqueCount="{len(strings)}">{shared}</sst>',
+        )
+        archive.writestr("xl/worksheets/sheet1.xml", XML_DECLARATION + sheet.getvalue())
+    return buffer.getvalue()
 
 
 class Command(BaseCommand):
@@ -63,8 +131,14 @@ class Command(BaseCommand):
         parser.add_argument(
             "--rows", type=int, default=100_000, help="rows in the generated CSV (default 100000)"
         )
+        parser.add_argument(
+            "--xlsx",
+            action="store_true",
+            help="also time the upload of the same rows as an XLSX file, and the reading of each "
+            "file alone",
+        )
 
-    def handle(self, *args, rows: int, **options):
+    def handle(self, *args, rows: int, xlsx: bool = False, **options):
         if connection.vendor != "postgresql":
             raise CommandError(
                 "benchmark_import measures against PostgreSQL's COPY and refuses to run on SQLite. "
@@ -78,12 +152,12 @@ class Command(BaseCommand):
                     # Foreign keys are checked at commit, which never comes here: check them at
                     # once so that the timing includes them.
                     cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-                self._run(rows)
+                self._run(rows, xlsx=xlsx)
                 raise _Rollback
         except _Rollback:
             pass
 
-    def _run(self, rows: int) -> None:
+    def _run(self, rows: int, *, xlsx: bool) -> None:
         organisation, _ = Organisation.objects.get_or_create(
             name="Benchmark Import GmbH", defaults={"kind": OrganisationKind.MEMBER}
         )
@@ -105,7 +179,7 @@ class Command(BaseCommand):
         self.stdout.write(f"rows={rows} file_bytes={len(data)} materials={len(materials)}")
         now = timezone.now()
         rounds = []
-        for run in range(RUNS):
+        for run in range(RUNS * (2 if xlsx else 1)):
             round = round_services.round_create(
                 actor=desk,
                 title=f"Benchmark {run + 1}",
@@ -119,17 +193,20 @@ class Command(BaseCommand):
             round_services.terms_accept(round=round, actor=member)
             rounds.append(round)
 
-        import_times = []
-        for round in rounds:  # a fresh round each time: every run creates all N lines
-            started = time.perf_counter()
-            result = upload_services.demand_import(
-                round=round, actor=member, data=data, filename="benchmark.csv"
-            )
-            import_times.append(time.perf_counter() - started)
-            if result.errors:
-                raise CommandError(f"the benchmark file was refused: {result.errors[:3]}")
-            if result.created != rows:
-                raise CommandError(f"expected {rows} new lines, got {result.created}")
+        import_times = self._imports(rounds[:RUNS], member, data, "benchmark.csv", rows)
+        if xlsx:
+            xlsx_data = demand_xlsx(data)
+            self.stdout.write(f"xlsx_file_bytes={len(xlsx_data)}")
+            for name, content in (("csv", data), ("xlsx", xlsx_data)):
+                started = time.perf_counter()
+                parsed = read_demand_file(content, round=rounds[0])
+                elapsed = time.perf_counter() - started
+                if not parsed.ok:
+                    raise CommandError(f"the {name} file was refused: {parsed.errors[:3]}")
+                self.stdout.write(f"{name}_read_and_validate_s={elapsed:.3f}")
+            xlsx_times = self._imports(rounds[RUNS:], member, xlsx_data, "benchmark.xlsx", rows)
+            self.stdout.write("xlsx import runs (s): " + ", ".join(f"{t:.3f}" for t in xlsx_times))
+            self.stdout.write(f"xlsx_import_median_s={statistics.median(xlsx_times):.3f}")
 
         copy_times = []
         with connection.cursor() as cursor:
@@ -150,9 +227,24 @@ class Command(BaseCommand):
             raise CommandError(f"COPY loaded {copied} rows, expected {rows}")
 
         import_median = statistics.median(import_times)
+        self.stdout.write("csv import runs (s): " + ", ".join(f"{t:.3f}" for t in import_times))
         copy_median = statistics.median(copy_times)
         self.stdout.write(f"COPY statement: {COPY_SQL}")
-        self.stdout.write("import runs (s): " + ", ".join(f"{t:.3f}" for t in import_times))
         self.stdout.write("copy runs (s): " + ", ".join(f"{t:.3f}" for t in copy_times))
         self.stdout.write(f"import_median_s={import_median:.3f} copy_median_s={copy_median:.3f}")
         self.stdout.write(f"import_vs_copy_ratio={import_median / copy_median:.2f}")
+
+    def _imports(self, rounds, member, data: bytes, filename: str, rows: int) -> list[float]:
+        """The whole upload into each of ``rounds`` (fresh ones: every run creates all lines)."""
+        times = []
+        for round in rounds:
+            started = time.perf_counter()
+            result = upload_services.demand_import(
+                round=round, actor=member, data=data, filename=filename
+            )
+            times.append(time.perf_counter() - started)
+            if result.errors:
+                raise CommandError(f"the benchmark file was refused: {result.errors[:3]}")
+            if result.created != rows:
+                raise CommandError(f"expected {rows} new lines, got {result.created}")
+        return times
