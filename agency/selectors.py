@@ -1,25 +1,17 @@
-"""Reads of agency projects. The agency and the trading desk read projects (the desk links its
-offtakes to them); nobody else sees them."""
+"""Reads of agency projects, scoped by agency.policy (who sees which project)."""
 
-from django.db.models import Count, Q, QuerySet
-from django.http import Http404
+from django.db.models import Q, QuerySet
+
+from rohstoff.core.shortcuts import get_visible_or_404
 
 from .models import Project
+from .policy import projects_visible_to
 
-
-def projects_visible_to(user) -> QuerySet[Project]:
-    if not (user and user.is_authenticated and (user.is_agency or user.is_desk)):
-        return Project.objects.none()
-    return Project.objects.prefetch_related("materials").annotate(
-        contract_count=Count("contracts", distinct=True)
-    )
+__all__ = ["project_get", "project_list", "projects_visible_to"]
 
 
 def project_get(*, user, pk) -> Project:
-    try:
-        return projects_visible_to(user).get(pk=pk)
-    except (Project.DoesNotExist, ValueError, TypeError):
-        raise Http404 from None
+    return get_visible_or_404(projects_visible_to(user), pk=pk)
 
 
 def project_list(

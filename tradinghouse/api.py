@@ -18,7 +18,7 @@ from rohstoff.core.api import ScopedViewSet, bad_request
 from rohstoff.core.openapi import BAD_REQUEST, CONFLICT, with_errors
 
 from . import selectors, services
-from .disclosure import is_trustee
+from .policy import is_trustee
 
 T = {"max_digits": 22, "decimal_places": 6, "allow_null": True, "read_only": True}
 

@@ -15,8 +15,12 @@ class TradinghouseConfig(AppConfig):
 
     def ready(self):
         from industry.signals import round_closed
+        from rohstoff.core import capabilities
 
+        from . import policy
         from .receivers import aggregate_closed_round
+
+        capabilities.register("tradinghouse", policy.capabilities)
 
         round_closed.connect(
             aggregate_closed_round, dispatch_uid="tradinghouse.aggregate_closed_round"

@@ -209,12 +209,7 @@ def decide(
     return outcomes, {key: d.reason for key, d in rollup_decisions.items()}
 
 
-# ---- what a reader may see -------------------------------------------------------------------
-
-
-def is_trustee(user) -> bool:
-    """The desk (trustee of the individual lines) and the agency see every cell and its reason."""
-    return bool(user.is_desk or user.is_agency)
+# ---- what a reader may see (who is a trustee: tradinghouse.policy.is_trustee) ---------------
 
 
 @dataclass(frozen=True)

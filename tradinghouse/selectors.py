@@ -18,8 +18,9 @@ from industry.rounds.selectors import round_get as round_get
 from rohstoff.core.models import Material, User
 from rohstoff.core.periods import Period, PeriodError
 
-from .disclosure import CellView, ElementView, is_trustee, present_cell, present_element
+from .disclosure import CellView, ElementView, present_cell, present_element
 from .models import CellFigures, ElementCell, FirmPosition, PositionCell, PositionSet
+from .policy import is_trustee, reads_own_firm_share, runs_aggregation, sees_largest_firm
 
 
 def current_set(round: DemandRound) -> PositionSet | None:
@@ -41,7 +42,8 @@ def rounds_with_positions(user: User) -> list[tuple[DemandRound, PositionSet | N
     rounds = (
         rounds_visible_to(user)
         .filter(
-            Q(pk__in=list(current)) | (Q(state=RoundState.CLOSED) if user.is_desk else Q(pk__in=[]))
+            Q(pk__in=list(current))
+            | (Q(state=RoundState.CLOSED) if runs_aggregation(user) else Q(pk__in=[]))
         )
         .order_by("-closes_at", "-pk")
     )
@@ -180,8 +182,9 @@ def position_cells(
     if position_set is None:
         return []
     trustee = is_trustee(user)
+    desk = sees_largest_firm(user)
     return [
-        present_cell(c, trustee=trustee, desk=user.is_desk)
+        present_cell(c, trustee=trustee, desk=desk)
         for c in _filtered_cells(position_set, flt or PositionFilter())
     ]
 
@@ -204,7 +207,7 @@ def own_firm_positions(
     *, user: User, position_set: PositionSet
 ) -> dict[tuple[int, int], FirmPosition]:
     """A member's own rows of the set, by (material_id, quarter). Nobody else's."""
-    if not user.is_member or not user.organisation_id:
+    if not reads_own_firm_share(user):
         return {}
     return {
         (fp.material_id, fp.quarter): fp

@@ -20,8 +20,8 @@ from rohstoff.core.errors import StateConflict
 from rohstoff.core.language import reader_language
 from rohstoff.core.models import MaterialFamily
 
-from . import charts, exports, selectors, services, tables
-from .disclosure import is_trustee
+from . import charts, exports, policy, selectors, services, tables
+from .policy import is_trustee
 
 TOP_OPEN = 10
 
@@ -70,14 +70,14 @@ def round_dashboard(request, pk):
     # language (names, number formats) and the parsed filter (not the query string: parameters
     # that select nothing must not add entries).
     key = dashboard_cache_key(
-        position_set.pk, _reader_view(user), reader_language(request=request), flt
+        position_set.pk, policy.reader_view(user), reader_language(request=request), flt
     )
     data = cache.get(key)
     if data is None:
         data = _dashboard_data(user=user, round=round, position_set=position_set, flt=flt)
         cache.set(key, data, DASHBOARD_CACHE_SECONDS)
     context.update(data)
-    if user.is_desk:
+    if policy.runs_aggregation(user):
         context["latest_job"] = services.latest_job(round)
     return render(request, context.pop("template"), context)
 
@@ -92,20 +92,6 @@ def dashboard_cache_key(
     return (
         f"dashboard:v{DASHBOARD_CACHE_VERSION}:{position_set_id}:{reader_view}:{language}:{flt.key}"
     )
-
-
-def _reader_view(user) -> str:
-    """Readers who see the same of a position set: the desk; the agency; each member firm (its
-    own demand); the ministry. Any other reader shares nothing (it never gets trustee data)."""
-    if user.is_member:
-        return f"member-{user.organisation_id}"
-    if user.is_ministry:
-        return "ministry"
-    if user.is_desk:
-        return "desk"
-    if user.is_agency:
-        return "agency"
-    return f"user-{user.pk}"
 
 
 def _dashboard_data(*, user, round, position_set, flt) -> dict:
@@ -127,7 +113,8 @@ def _dashboard_data(*, user, round, position_set, flt) -> dict:
         "top_open_figure": charts.top_open_figure(open_cells),
     }
     rendered = {"elements": tables.element_rows(elements, trustee=trustee)}
-    if user.is_member:
+    kind = policy.dashboard_kind(user)
+    if kind == "member":
         rows, shares = selectors.member_view(user=user, position_set=position_set, cells=cells)
         rendered.update(member=tables.member_rows(rows), public=tables.public_rows(cells))
         data.update(
@@ -139,7 +126,7 @@ def _dashboard_data(*, user, round, position_set, flt) -> dict:
                 "template": "tradinghouse/dashboard_member.html",
             }
         )
-    elif user.is_ministry:
+    elif kind == "public":
         rendered.update(coverage=tables.coverage_rows(cells), public=tables.public_rows(cells))
         data.update(
             figure=charts.coverage_figure(cells), template="tradinghouse/dashboard_ministry.html"
@@ -147,11 +134,10 @@ def _dashboard_data(*, user, round, position_set, flt) -> dict:
     else:
         rendered.update(
             demand=tables.desk_demand_rows(cells),
-            positions=tables.trustee_rows(cells, desk=user.is_desk),
+            positions=tables.trustee_rows(cells, desk=policy.sees_largest_firm(user)),
         )
         data.update(
             figure=charts.demand_figure(cells, trustee=True),
-            is_desk=user.is_desk,
             template="tradinghouse/dashboard_desk.html",
         )
     data["tables"] = rendered
@@ -179,7 +165,7 @@ def round_export(request, pk, fmt):
         items = selectors.element_cells(user=user, round=round, flt=flt, position_set=position_set)
     else:
         items = selectors.position_cells(user=user, round=round, flt=flt, position_set=position_set)
-        if user.is_member and position_set is not None:
+        if policy.reads_own_firm_share(user) and position_set is not None:
             # The member's own demand and share beside each cell, as on its dashboard.
             items, _shares = selectors.member_view(
                 user=user, position_set=position_set, cells=items
@@ -203,7 +189,7 @@ def round_export(request, pk, fmt):
 def _panel_context(request, round) -> dict:
     user = request.user
     position_set = selectors.current_set(round)
-    job = services.latest_job(round) if user.is_desk else None
+    job = services.latest_job(round) if policy.runs_aggregation(user) else None
     summary = None
     if position_set is not None:
         cells = position_set.cells.all()
@@ -218,8 +204,8 @@ def _panel_context(request, round) -> dict:
         "failed": job is not None
         and job.state == "failed"
         and (position_set is None or job.created_at > position_set.created_at),
-        "can_aggregate": user.is_desk and round.state in services.AGGREGATABLE_STATES,
-        "is_desk": user.is_desk,
+        "can_aggregate": policy.runs_aggregation(user)
+        and round.state in services.AGGREGATABLE_STATES,
         "trustee": is_trustee(user),
     }
 

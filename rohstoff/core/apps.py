@@ -8,4 +8,10 @@ class CoreConfig(AppConfig):
     verbose_name = _("Platform core")
 
     def ready(self):
-        from . import checks  # noqa: F401  (registers the access-policy system check)
+        from . import (
+            capabilities,
+            checks,  # noqa: F401  (registers the access-policy system check)
+            policy,
+        )
+
+        capabilities.register("core", policy.capabilities)

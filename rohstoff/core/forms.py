@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from .language import uses_decimal_comma
 from .models import ROLES_BY_KIND, AccessibilityFeedback, Organisation, Role
 from .periods import PeriodError, Quarter
+from .policy import manages_every_organisation
 from .units import parse_decimal
 
 
@@ -100,7 +101,7 @@ class InvitationForm(forms.Form):
 
     def __init__(self, *args, actor, **kwargs):
         super().__init__(*args, **kwargs)
-        if actor.is_staff:
+        if manages_every_organisation(actor):
             self.fields["organisation"].queryset = Organisation.objects.filter(is_active=True)
             self.fields["role"].help_text = _(
                 "The role must fit the organisation: member firms have members and member "

@@ -5,7 +5,11 @@ from django.db.models import Case, CharField, F, JSONField, Q, QuerySet, Value, 
 from django.http import Http404
 from django.utils import timezone
 
-from .models import ApiToken, AuditEvent, Invitation, Job, Material, Role, User
+from . import policy
+from .models import ApiToken, AuditEvent, Invitation, Job, Material, User
+
+# Who sees which colleague, token and job is the policy's rule; re-exported for the views.
+from .policy import colleagues_visible_to, jobs_visible_to, tokens_visible_to
 
 
 def material_list(*, search: str = "", family: str = "", crma: str = "") -> QuerySet[Material]:
@@ -32,16 +36,6 @@ def material_get(*, code: str) -> Material:
         raise Http404 from None
 
 
-def colleagues_visible_to(user: User) -> QuerySet[User]:
-    """People a user may manage: staff admins everyone, a member administrator its own firm."""
-    qs = User.objects.select_related("organisation")
-    if user.is_staff:
-        return qs
-    if user.role == "member_admin":
-        return qs.filter(organisation_id=user.organisation_id)
-    return qs.none()
-
-
 def colleague_get(*, user: User, pk: int) -> User:
     try:
         return colleagues_visible_to(user).get(pk=pk)
@@ -50,14 +44,10 @@ def colleague_get(*, user: User, pk: int) -> User:
 
 
 def invitations_visible_to(user: User) -> QuerySet[Invitation]:
-    qs = Invitation.objects.select_related("organisation", "invited_by").filter(
+    """The pending invitations the user may manage (policy.invitations_visible_to)."""
+    return policy.invitations_visible_to(user).filter(
         accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=timezone.now()
     )
-    if user.is_staff:
-        return qs
-    if user.role == "member_admin":
-        return qs.filter(organisation_id=user.organisation_id)
-    return qs.none()
 
 
 def invitation_get(*, user: User, pk: int) -> Invitation:
@@ -65,12 +55,6 @@ def invitation_get(*, user: User, pk: int) -> Invitation:
         return invitations_visible_to(user).get(pk=pk)
     except Invitation.DoesNotExist:
         raise Http404 from None
-
-
-def tokens_visible_to(user: User) -> QuerySet[ApiToken]:
-    """A user's own tokens, plus those of the people the user manages."""
-    managed = colleagues_visible_to(user).values("pk")
-    return ApiToken.objects.select_related("user").filter(Q(user=user) | Q(user__in=managed))
 
 
 def token_get(*, user: User, pk: int) -> ApiToken:
@@ -116,13 +100,6 @@ def audit_object_types() -> list[str]:
     return list(
         AuditEvent.objects.order_by("object_type").values_list("object_type", flat=True).distinct()
     )
-
-
-def jobs_visible_to(user: User) -> QuerySet[Job]:
-    """Whoever started a job sees it; the trading desk (which runs the platform's jobs) sees all."""
-    if user.role == Role.TRADING_DESK or user.is_staff:
-        return Job.objects.all()
-    return Job.objects.filter(created_by=user)
 
 
 def job_get(*, user: User, pk) -> Job:

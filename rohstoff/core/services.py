@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from . import policy
 from .api_auth import token_digest
 from .audit import audit_record
 from .mail import mail_enqueue
@@ -37,14 +38,8 @@ def _check_role_fits(organisation: Organisation, role: str) -> None:
 
 
 def _may_manage(actor: User, organisation: Organisation, role: str | None = None) -> bool:
-    """Staff admins manage everyone; a member administrator manages its own firm's members."""
-    if actor.is_staff:
-        return True
-    return (
-        actor.role == Role.MEMBER_ADMIN
-        and actor.organisation_id == organisation.pk
-        and (role is None or role in (Role.MEMBER, Role.MEMBER_ADMIN))
-    )
+    """Staff admins manage everyone; a member administrator its own firm's members (policy)."""
+    return policy.may_manage(actor, organisation, role)
 
 
 @transaction.atomic
@@ -168,7 +163,7 @@ def invitation_create(
         raise PermissionDenied
     _check_role_fits(organisation, role)
     existing = User.objects.filter(email__iexact=email).first()
-    if existing is not None and actor.is_staff:
+    if existing is not None and policy.manages_every_organisation(actor):
         raise ValidationError({"email": _("A user with this e-mail address exists already.")})
     Invitation.objects.filter(
         email=email, accepted_at__isnull=True, revoked_at__isnull=True

@@ -120,6 +120,6 @@ STAFF_SUMMARY = RoleSummary(
 
 
 def summary_for(user) -> RoleSummary:
-    if user.role in ROLE_SUMMARIES:
-        return ROLE_SUMMARIES[user.role]
-    return STAFF_SUMMARY
+    """The description of the user's role (a description only: what the user may do is decided
+    by the access policy and each app's policy module)."""
+    return ROLE_SUMMARIES.get(user.role, STAFF_SUMMARY)

@@ -1,74 +1,228 @@
-"""Each role against each page of the foundation: allowed (200), sent to sign in, 403 or 404."""
+"""Who may reach which URL: one declared table, checked against every route and every role.
+
+``access_table.txt`` (next to this file) lists, for every URL pattern of the project and every
+method of every API route, what each role, a staff admin and an anonymous visitor get. The tests
+below read the URL resolver and ``Role.values`` at run time: a route or a role the table does not
+name fails, so a new page, endpoint or role (a ``supplier``) cannot silently inherit access. Then
+every row is requested as every kind of user, with real objects (``access_objects.py``), and the
+answers are compared with the table. The rules themselves: docs/roles-and-visibility.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
+from django.conf import settings
+from django.db import transaction
 from django.test import Client
+from django.urls import resolve, reverse
+from django.utils.regex_helper import normalize
 
-from .conftest import ROLE_NAMES
+from rohstoff.core.access import is_api_view
+from rohstoff.core.checks import api_actions, iter_pattern_chains
+from rohstoff.core.models import ROLES_BY_KIND, Role
 
-OK, LOGIN, FORBIDDEN, MISSING, SETUP = "200", "login", "403", "404", "set-up"
+from . import access_objects
 
-EVERYONE = dict.fromkeys(ROLE_NAMES, OK)
+TABLE = Path(__file__).with_name("access_table.txt")
+OK, LOGIN, SETUP = "ok", "login", "set-up"
+# What a row may expect: let in (any answer but a refusal: a page, a redirect after a POST, 400
+# for an empty form, 409 for the wrong state), sent to sign in, 401 (API without credentials),
+# 403 (the role may not use the route), 404 (the object is missing or not the user's to see),
+# 405 (the route does not take this method).
+OUTCOMES = {OK, LOGIN, "401", "403", "404", "405"}
+PAGE_METHODS = ("get", "post")
 
 
-def only(*roles, others=FORBIDDEN):
-    return {role: (OK if role in roles else others) for role in ROLE_NAMES}
+def subjects() -> list[str]:
+    """Everyone the table must name, read at run time: every role there is, staff, anonymous."""
+    return ["anonymous", *Role.values, "staff"]
 
 
-def everyone(outcome):
-    return dict.fromkeys(ROLE_NAMES, outcome)
+@dataclass(frozen=True)
+class Row:
+    line: int
+    route: str
+    method: str
+    args: tuple[tuple[str, str], ...]
+    expected: dict[str, str]
+
+    def __str__(self):
+        args = ",".join(f"{k}={v}" for k, v in self.args) or "-"
+        return f"{self.method.upper()} {self.route} {args} (line {self.line})"
 
 
-# (method, path, expected for anonymous visitors, expected per role)
-MATRIX = [
-    ("get", "/", LOGIN, EVERYONE),
-    ("get", "/materials/", LOGIN, EVERYONE),
-    ("get", "/materials/neodymium-oxide/", LOGIN, EVERYONE),
-    ("get", "/materials/no-such-material/", LOGIN, everyone(MISSING)),
-    ("get", "/account/", LOGIN, EVERYONE),
-    ("get", "/account/tokens/", LOGIN, EVERYONE),
-    ("post", "/account/tokens/999999/revoke/", LOGIN, everyone(MISSING)),
-    ("get", "/accounts/password/change/", LOGIN, EVERYONE),
-    ("get", "/accounts/2fa/", LOGIN, EVERYONE),
-    ("get", "/team/", LOGIN, only("member_admin", "staff")),
-    ("post", "/team/999999/remove/", LOGIN, only() | {"member_admin": MISSING, "staff": MISSING}),
-    (
-        "post",
-        "/team/invitations/999999/revoke/",
-        LOGIN,
-        only() | {"member_admin": MISSING, "staff": MISSING},
-    ),
-    ("get", "/audit/", LOGIN, only("staff")),
-    ("get", "/admin/", LOGIN, only("staff")),
-    ("get", "/admin/core/auditevent/", LOGIN, only("staff")),
-    ("get", "/accessibility/", OK, EVERYONE),
-    ("get", "/invitation/no-such-key/", MISSING, everyone(MISSING)),
-    ("get", "/accounts/login/", OK, everyone("302")),  # signed-in users are sent on
-    ("get", "/api/docs/", OK, EVERYONE),
-    ("get", "/api/schema/", OK, EVERYONE),
-    ("get", "/healthz", OK, EVERYONE),
-]
+def read_table() -> tuple[list[str], list[Row]]:
+    header, rows = None, []
+    for number, text in enumerate(TABLE.read_text(encoding="utf-8").splitlines(), start=1):
+        text = text.split(" #", 1)[0].strip()
+        if not text or text.startswith("#"):
+            continue
+        fields = text.split()
+        if header is None:
+            assert fields[:3] == ["route", "method", "args"], "the first row names the columns"
+            header = fields[3:]
+            continue
+        route, method, args, *outcomes = fields
+        assert len(outcomes) == len(header), f"line {number}: one outcome per column"
+        assert set(outcomes) <= OUTCOMES, f"line {number}: unknown outcome in {outcomes}"
+        pairs = tuple(tuple(a.split("=", 1)) for a in args.split(",")) if args != "-" else ()
+        rows.append(
+            Row(number, route, method.lower(), pairs, dict(zip(header, outcomes, strict=True)))
+        )
+    return header or [], rows
+
+
+def routes() -> dict[tuple[str, str], tuple]:
+    """(route, method) -> (chain, pattern, is_api) for every URL pattern: an API route once per
+    method it serves, a page once per method a row may use."""
+    found = {}
+    for chain, pattern in iter_pattern_chains():
+        route = "/" + "".join(str(part) for part in chain)
+        api = is_api_view(pattern.callback)
+        # HEAD is GET without the body (DRF adds it to a viewset's actions on its first request).
+        methods = [m for m in api_actions(pattern.callback) if m != "head"] if api else PAGE_METHODS
+        for method in methods:
+            found[(route, method)] = (chain, pattern, api)
+    return found
+
+
+def test_the_table_names_every_role_and_nobody_else():
+    header, _rows = read_table()
+    expected = subjects()
+    missing = [s for s in expected if s not in header]
+    unknown = [s for s in header if s not in expected]
+    assert not missing and not unknown, (
+        f"access_table.txt: columns missing for {missing}, columns for no such role {unknown}. "
+        "Decide what a new role may reach, route by route, before it gets any access."
+    )
+
+
+def test_the_table_names_every_route_and_method():
+    _header, rows = read_table()
+    known = routes()
+    declared = {(row.route, row.method) for row in rows}
+    stale = sorted(str(row) for row in rows if (row.route, row.method) not in known)
+    missing = sorted(
+        f"{method.upper()} {route}"
+        for (route, method), (_chain, _pattern, api) in known.items()
+        if (route, method) not in declared
+        and (api or not any((route, m) in declared for m in PAGE_METHODS))
+    )
+    assert not missing, "Routes the access table does not name:\n" + "\n".join(missing)
+    assert not stale, "Rows of the access table for no such route:\n" + "\n".join(stale)
+
+
+def path_for(chain, pattern, args: dict[str, str]) -> str:
+    template, params = "", []
+    for part in chain:
+        fmt, names = normalize(part.regex.pattern)[0]
+        template += fmt
+        params += names
+    assert set(params) == set(args), f"arguments {sorted(args)} for parameters {params}"
+    path = "/" + template % args
+    assert resolve(path).func is pattern.callback, f"{path} does not resolve to its route"
+    return path
 
 
 def outcome_of(response) -> str:
-    if response.status_code == 302:
+    if response.status_code in (301, 302):
         location = response["Location"]
-        if location.startswith("/accounts/login/"):
+        if location.startswith(reverse("account_login")):
             return LOGIN
-        if location.startswith("/accounts/2fa/totp/activate/"):
+        if location.startswith(reverse("mfa_activate_totp")):
             return SETUP
-    return str(response.status_code)
+    if response.status_code in (401, 403, 404, 405):
+        return str(response.status_code)
+    return OK
 
 
-@pytest.mark.parametrize(
-    ("method", "path", "anonymous", "by_role"), MATRIX, ids=[f"{m} {p}" for m, p, *_ in MATRIX]
-)
-def test_role_matrix(db, role_users, method, path, anonymous, by_role):
-    results = {"anonymous": outcome_of(getattr(Client(), method)(path))}
-    for role, user in role_users.items():
-        client = Client()
-        client.force_login(user)
-        results[role] = outcome_of(getattr(client, method)(path))
-    assert results == {"anonymous": anonymous, **by_role}
+class Visitors:
+    """One client per column, signed in once; a client whose session a request changed (a row that
+    signs out) is replaced, so no row changes what the next one sees."""
+
+    def __init__(self, users: dict):
+        self.users = users
+        self.clients: dict[str, Client] = {}
+
+    def client(self, subject: str) -> Client:
+        if subject not in self.clients:
+            client = Client()
+            if self.users[subject] is not None:
+                client.force_login(self.users[subject])
+            self.clients[subject] = client
+        return self.clients[subject]
+
+    def ask(self, subject: str, method: str, path: str, api: bool) -> str:
+        """One request, rolled back afterwards so that no row changes what the next one finds."""
+        client = self.client(subject)
+        session = client.cookies.get(settings.SESSION_COOKIE_NAME)
+        session = session.value if session else None
+        kwargs = {}
+        if api and method in ("post", "put", "patch"):
+            kwargs = {"data": "{}", "content_type": "application/json"}
+        try:
+            with transaction.atomic():
+                response = getattr(client, method)(path, **kwargs)
+                transaction.set_rollback(True)
+        except Exception as exc:  # noqa: BLE001 - reported with the row, not as the whole test
+            return f"error: {type(exc).__name__}: {exc}"
+        finally:
+            after = client.cookies.get(settings.SESSION_COOKIE_NAME)
+            if (after.value if after else None) != session:
+                del self.clients[subject]
+        return outcome_of(response)
+
+
+@pytest.fixture
+def signed_in(make_user, make_org, firm_a):
+    """A user of every role there is (member firms' roles in firm A), a staff admin, and an
+    anonymous visitor, keyed like the table's columns."""
+    kind_of = {role: kind for kind, roles in ROLES_BY_KIND.items() for role in roles}
+    users = {}
+    for role in Role.values:
+        kind = kind_of[role]
+        org = firm_a if kind == "member" else make_org(f"Org {kind}", kind)
+        users[role] = make_user(role, org=org, email=f"{role}@access.example")
+    users["staff"] = make_user("", org=None, email="staff@access.example", staff=True)
+    return users
+
+
+AREAS = ("shell", "accounts", "admin", "api", "rounds", "positions", "contracts")
+
+
+def area(route: str) -> str:
+    """Rows are checked in parts, so that parallel test runs share the work."""
+    head = route.split("/")[1]
+    return head if head in AREAS else "shell"
+
+
+@pytest.mark.parametrize("part", AREAS)
+def test_every_route_answers_each_role_as_the_table_says(
+    part, signed_in, make_user, make_org, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path
+    header, rows = read_table()
+    rows = [row for row in rows if area(row.route) == part]
+    assert rows, f"no rows for {part}"
+    objects = access_objects.build(signed_in, make_user, make_org)
+    known = routes()
+    visitors = Visitors({"anonymous": None, **signed_in})
+    mismatches = []
+    for row in rows:
+        chain, pattern, api = known[(row.route, row.method)]
+        args = {k: objects[v[1:]] if v.startswith("@") else v for k, v in row.args}
+        path = path_for(chain, pattern, args)
+        for subject in header:
+            got = visitors.ask(subject, row.method, path, api)
+            if got != row.expected[subject]:
+                mismatches.append(
+                    f"{subject:16} {row.method.upper():6} {path:55} "
+                    f"expected {row.expected[subject]}, got {got}  [line {row.line}]"
+                )
+    assert not mismatches, "Answers that differ from access_table.txt:\n" + "\n".join(mismatches)
 
 
 # Without the second factor, approver and desk reach only the account set-up pages.
@@ -80,7 +234,7 @@ SETUP_MATRIX = [
     ("/accounts/2fa/", OK),
     ("/accounts/password/change/", OK),
     ("/accessibility/", OK),
-    ("/audit/", FORBIDDEN),
+    ("/audit/", "403"),
 ]
 
 

@@ -1,0 +1,236 @@
+"""A small world for the access table (tests/core/access_table.txt): one object of every kind a
+URL names, written with the ORM so the table does not depend on how the services build them.
+
+Firm A is the firm of the ``member`` and ``member_admin`` users the table signs in as; firm B is
+another firm, so that its objects show the 404 of "not yours". Each name returned here is what the
+table writes as ``@name`` in a URL argument.
+"""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+from django.core.files.base import ContentFile
+from django.utils import timezone
+
+from rohstoff.core.periods import Quarter
+
+
+def build(users: dict, make_user, make_org) -> dict[str, str]:
+    from agency.models import Project
+    from contracts.models import (
+        Allocation,
+        AllocationRound,
+        ContractDocument,
+        Counterparty,
+        Delivery,
+        OfftakeContract,
+        PriceIndex,
+    )
+    from industry.models import DemandLine, DemandRound, DemandUpload
+    from rohstoff.core.models import ApiToken, Invitation, Job, Material
+    from tradinghouse.models import FirmPosition, PositionCell, PositionSet
+
+    member = users["member"]
+    desk = users["trading_desk"]
+    firm_a = member.organisation
+    firm_b = make_org("Firm B AG", "member")
+    member_b = make_user("member", org=firm_b, email="buyer@firm-b.example")
+    colleague_a = make_user("member", org=firm_a, email="colleague@firm-a.example")
+    lioh = Material.objects.get(code="lithium-hydroxide")
+    now = timezone.now()
+
+    def round_(title, state, opens, closes):
+        r = DemandRound.objects.create(
+            title=title,
+            first_quarter=Quarter(2027, 1).index,
+            last_quarter=Quarter(2028, 4).index,
+            opens_at=now + datetime.timedelta(days=opens),
+            closes_at=now + datetime.timedelta(days=closes),
+            state=state,
+            created_by=desk,
+        )
+        r.materials.set([lioh])
+        return r
+
+    draft = round_("Entwurf", "draft", 5, 30)
+    open_ = round_("Offen", "open", -5, 30)
+    aggregated = round_("Aggregiert", "aggregated", -40, -10)
+
+    def line(round, org, by):
+        return DemandLine.objects.create(
+            round=round,
+            organisation=org,
+            material=lioh,
+            period="2027-Q1",
+            first_quarter=Quarter(2027, 1).index,
+            is_year=False,
+            quantity=Decimal("10"),
+            unit="t",
+            quantity_t=Decimal("10"),
+            commitment="firm",
+            delivery_country="DE",
+            entered_by=by,
+        )
+
+    line_a = line(open_, firm_a, member)
+    line_b = line(open_, firm_b, member_b)
+    upload_a = DemandUpload.objects.create(
+        round=open_,
+        organisation=firm_a,
+        uploaded_by=member,
+        filename="bedarf.csv",
+        content=b"material,period,quantity,unit\n",
+        state="preview",
+    )
+
+    position_set = PositionSet.objects.create(
+        round=aggregated, is_current=True, min_firms=5, p_rule=Decimal("0.1")
+    )
+    PositionCell.objects.create(
+        position_set=position_set,
+        material=lioh,
+        quarter=Quarter(2027, 1).index,
+        demand_t=Decimal("20"),
+        demand_firm_t=Decimal("20"),
+        demand_indicative_t=Decimal("0"),
+        contributors=2,
+        largest_share=Decimal("0.5"),
+        disclosed=False,
+        hidden_reason="few_firms",
+    )
+    for org in (firm_a, firm_b):
+        FirmPosition.objects.create(
+            position_set=position_set,
+            organisation=org,
+            material=lioh,
+            quarter=Quarter(2027, 1).index,
+            demand_t=Decimal("10"),
+            demand_firm_t=Decimal("10"),
+            demand_indicative_t=Decimal("0"),
+        )
+    job = Job.objects.create(
+        kind="tradinghouse.aggregation",
+        subject_type="industry.demandround",
+        subject_id=str(aggregated.pk),
+        state="succeeded",
+        progress=1.0,
+        created_by=desk,
+    )
+
+    counterparty = Counterparty.objects.create(name="Salar SpA", kind="producer", country="CL")
+    project = Project.objects.create(
+        name="Salar Norte", operator="Salar SpA", country="CL", stage="construction"
+    )
+    project.materials.set([lioh])
+    contract = OfftakeContract.objects.create(
+        reference="OFF-ACCESS-1",
+        counterparty=counterparty,
+        round=aggregated,
+        material=lioh,
+        start_quarter=Quarter(2027, 1).index,
+        end_quarter=Quarter(2027, 4).index,
+        annual_volume_t=Decimal("40"),
+        incoterm="CIF",
+        incoterm_place="Hamburg",
+        currency="EUR",
+        price_unit="t",
+        pricing_type="fixed",
+        fixed_price=Decimal("12000"),
+        lot_size_t=Decimal("1"),
+        project=project,
+        state="signed",
+        signed_on=datetime.date(2026, 1, 15),
+        created_by=desk,
+    )
+    delivery = Delivery.objects.create(
+        contract=contract,
+        quarter=Quarter(2027, 1).index,
+        delivered_on=datetime.date(2027, 2, 1),
+        quantity_t=Decimal("10"),
+        recorded_by=desk,
+    )
+    document = ContractDocument.objects.create(
+        contract=contract,
+        kind="contract",
+        file=ContentFile(b"%PDF-1.4\n%%EOF\n", name="vertrag.pdf"),
+        original_name="vertrag.pdf",
+        content_type="application/pdf",
+        size=15,
+        sha256="0" * 64,
+        uploaded_by=desk,
+    )
+    index = PriceIndex.objects.create(
+        code="lioh-cif-europe",
+        name="LiOH CIF Europe",
+        material=lioh,
+        currency="EUR",
+        unit="t",
+    )
+    allocation_round = AllocationRound.objects.create(
+        contract=contract,
+        state=AllocationRound.State.RELEASED,
+        respond_by=now + datetime.timedelta(days=7),
+        released_at=now,
+        created_by=desk,
+    )
+
+    def allocation(org):
+        return Allocation.objects.create(
+            allocation_round=allocation_round,
+            contract=contract,
+            organisation=org,
+            quarter=Quarter(2027, 1).index,
+            requested_t=Decimal("10"),
+            computed_t=Decimal("5"),
+            quantity_t=Decimal("5"),
+            explanation={},
+        )
+
+    allocation_a = allocation(firm_a)
+    allocation_b = allocation(firm_b)
+
+    def token(user):
+        return ApiToken.objects.create(
+            user=user, name="ERP", prefix=f"t{user.pk:07d}", digest=f"{user.pk:064d}"
+        )
+
+    def invitation(org, email):
+        return Invitation.objects.create(
+            email=email,
+            organisation=org,
+            role="member",
+            digest=f"{org.pk:064x}",
+            invited_by=users["staff"],
+            expires_at=now + datetime.timedelta(days=7),
+        )
+
+    objects = {
+        "material": lioh.code,
+        "round_draft": draft,
+        "round_open": open_,
+        "round_aggregated": aggregated,
+        "line_a": line_a,
+        "line_b": line_b,
+        "upload_a": upload_a,
+        "job": job,
+        "counterparty": counterparty,
+        "project": project,
+        "contract": contract,
+        "delivery": delivery,
+        "document": document,
+        "index": index,
+        "allocation_round": allocation_round,
+        "allocation_a": allocation_a,
+        "allocation_b": allocation_b,
+        "colleague_a": colleague_a,
+        "member_b": member_b,
+        "token_member": token(member),
+        "token_member_b": token(member_b),
+        "invitation_a": invitation(firm_a, "new@firm-a.example"),
+        "invitation_b": invitation(firm_b, "new@firm-b.example"),
+    }
+    return {
+        name: value if isinstance(value, str) else str(value.pk) for name, value in objects.items()
+    }
