@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.i18n import set_language
 
+from rohstoff.core import legal
 from rohstoff.core import views as core
 from rohstoff.core.access import ACCOUNT_SETUP, PUBLIC, STAFF, declare, with_policy
 from rohstoff.dashboards import views as dashboards
@@ -43,6 +44,9 @@ urlpatterns = [
     path("audit/", core.audit_log, name="audit_log"),
     path("audit/check/", core.audit_check_now, name="audit_check_now"),
     path("accessibility/", core.accessibility, name="accessibility"),
+    path("impressum/", legal.imprint, name="imprint"),
+    path("datenschutz/", legal.privacy, name="privacy"),
+    path("leichte-sprache/", legal.easy_read, name="easy_read"),
     path("i18n/setlang/", with_policy(set_language, PUBLIC), name="set_language"),
     path("healthz", core.healthz, name="healthz"),
     path(
