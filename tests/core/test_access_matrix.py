@@ -41,6 +41,9 @@ MATRIX = [
     ("get", "/admin/", LOGIN, only("staff")),
     ("get", "/admin/core/auditevent/", LOGIN, only("staff")),
     ("get", "/accessibility/", OK, EVERYONE),
+    ("get", "/impressum/", OK, EVERYONE),
+    ("get", "/datenschutz/", OK, EVERYONE),
+    ("get", "/leichte-sprache/", OK, EVERYONE),
     ("get", "/invitation/no-such-key/", MISSING, everyone(MISSING)),
     ("get", "/accounts/login/", OK, everyone("302")),  # signed-in users are sent on
     ("get", "/api/docs/", OK, EVERYONE),
@@ -80,6 +83,7 @@ SETUP_MATRIX = [
     ("/accounts/2fa/", OK),
     ("/accounts/password/change/", OK),
     ("/accessibility/", OK),
+    ("/impressum/", OK),
     ("/audit/", FORBIDDEN),
 ]
 
