@@ -370,3 +370,67 @@ def test_legal_pages_pass_axe_and_fit_the_screen(
         "link", name="Leichte Sprache" if language == "de" else "Easy Read"
     ).click()
     expect(page.locator("h1")).to_have_text(HEADINGS["easy_read", language])
+
+
+# --- scripts/demo says what it is doing ----------------------------------------------------------
+
+FAKE_PYTHON = """#!/bin/sh
+echo "[python $*]"
+if [ "$1" = "-m" ] && [ "$2" = "venv" ]; then
+  mkdir -p "$3/bin" && cp "$0" "$3/bin/python" && cp "$0" "$3/bin/pip"
+fi
+exit 0
+"""
+
+
+def run_demo(tmp_path) -> list[str]:
+    import subprocess
+
+    env = {"PATH": "/usr/bin:/bin", "PYTHON": str(tmp_path / "python3"), "HOME": str(tmp_path)}
+    result = subprocess.run(
+        ["bash", str(tmp_path / "project/scripts/demo")],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=30,
+        check=True,
+    )
+    assert result.stderr == ""
+    return [line for line in result.stdout.splitlines() if line.strip()]
+
+
+def test_the_demo_script_announces_each_step_before_it_runs(tmp_path):
+    """The first start prints a line before installing, migrating, seeding and serving (with a
+    stand-in for Python, so nothing is installed)."""
+    import shutil
+
+    root = Path(__file__).resolve().parents[2]
+    (tmp_path / "project/scripts").mkdir(parents=True)
+    for name in ("demo", "_env.sh"):
+        shutil.copy(root / "scripts" / name, tmp_path / "project/scripts" / name)
+    shutil.copy(root / "pyproject.toml", tmp_path / "project/pyproject.toml")
+    (tmp_path / "python3").write_text(FAKE_PYTHON)
+    (tmp_path / "python3").chmod(0o755)
+
+    first = run_demo(tmp_path)
+    steps = [
+        ("Creating the virtual environment in .venv…", "[python -m venv .venv]"),
+        ("Installing Python packages (first run: about a minute)…", "[python -m pip install"),
+        ("Preparing the database…", "[python manage.py migrate --no-input -v0]"),
+        ("Loading demo data…", "[python manage.py seed_demo]"),
+        (
+            "Starting at http://127.0.0.1:8000 — demo logins: see above or README (stop with Ctrl+C)",
+            "[python manage.py runserver 127.0.0.1:8000]",
+        ),
+    ]
+    position = -1
+    for announcement, command in steps:
+        said = first.index(announcement)
+        done = next(i for i, line in enumerate(first) if line.startswith(command))
+        assert position < said < done, f"{announcement!r} not printed right before {command!r}"
+        position = done
+
+    # Later starts skip the installation and say nothing about it.
+    again = run_demo(tmp_path)
+    assert not any("Python packages" in line or "virtual environment" in line for line in again)
+    assert "Preparing the database…" in again and "Loading demo data…" in again
