@@ -320,10 +320,24 @@ TRADING_DESK_EMAIL = env.str("TRADING_DESK_EMAIL", default="desk@rohstoff.exampl
 # Each audit integrity check publishes the chain head it verified to this mailbox (docs/security.md).
 AUDIT_EMAIL = env.str("AUDIT_EMAIL", default="audit@rohstoff.example")
 
+# --- Operator details for the legal pages (Impressum, privacy notice; docs/legal.md) -----------
+# Empty values are shown as "not yet provided" on the pages, so a missing detail is visible.
+LEGAL_OPERATOR_NAME = env.str("LEGAL_OPERATOR_NAME", default="")
+LEGAL_OPERATOR_ADDRESS = env.str("LEGAL_OPERATOR_ADDRESS", default="", multiline=True)
+LEGAL_REPRESENTATIVE = env.str("LEGAL_REPRESENTATIVE", default="")
+LEGAL_CONTACT_EMAIL = env.str("LEGAL_CONTACT_EMAIL", default="")
+LEGAL_CONTACT_PHONE = env.str("LEGAL_CONTACT_PHONE", default="")
+LEGAL_REGISTER_ENTRY = env.str("LEGAL_REGISTER_ENTRY", default="")
+LEGAL_VAT_ID = env.str("LEGAL_VAT_ID", default="")
+LEGAL_PRIVACY_OFFICER = env.str("LEGAL_PRIVACY_OFFICER", default="", multiline=True)
+LEGAL_SUPERVISORY_AUTHORITY = env.str("LEGAL_SUPERVISORY_AUTHORITY", default="", multiline=True)
+
 # --- Languages, time --------------------------------------------------------------------------
 LANGUAGE_CODE = "de"
 LANGUAGES = [("de", _("German")), ("en", _("English"))]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+# The project's catalogue, then formal ("Sie") German for Django's and allauth's strings that their
+# own catalogues word informally; both take precedence over every app's catalogue (docs/legal.md).
+LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "overrides" / "locale"]
 TIME_ZONE = "Europe/Berlin"
 USE_I18N = True
 USE_TZ = True

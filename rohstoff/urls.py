@@ -2,6 +2,7 @@ from allauth.urls import urlpatterns as allauth_urlpatterns
 from django.contrib import admin
 from django.urls import include, path
 
+from rohstoff.core import legal
 from rohstoff.core import views as core
 from rohstoff.core.access import ACCOUNT_SETUP, PUBLIC, STAFF, declare
 from rohstoff.dashboards import views as dashboards
@@ -42,6 +43,9 @@ urlpatterns = [
     path("audit/", core.audit_log, name="audit_log"),
     path("audit/check/", core.audit_check_now, name="audit_check_now"),
     path("accessibility/", core.accessibility, name="accessibility"),
+    path("impressum/", legal.imprint, name="imprint"),
+    path("datenschutz/", legal.privacy, name="privacy"),
+    path("leichte-sprache/", legal.easy_read, name="easy_read"),
     path("i18n/setlang/", core.set_language, name="set_language"),
     path("healthz", core.healthz, name="healthz"),
     path(

@@ -40,9 +40,12 @@ PUBLIC_URL_NAMES = {
     # the admin's own login and logout (both hand over to the platform's sign-in)
     "login",
     "logout",
-    # the shell: language switch, accessibility statement, health check, API schema and docs
+    # the shell: language switch, accessibility statement, legal pages, health check, API docs
     "set_language",
     "accessibility",
+    "imprint",
+    "privacy",
+    "easy_read",
     "healthz",
     "api_schema",
     "api_docs",
