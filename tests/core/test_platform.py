@@ -27,10 +27,13 @@ def test_healthz_checks_database_and_redis(client, db, settings):
     assert response.json() == {"status": "ok", "checks": {"database": "ok", "redis": "ok"}}
 
 
-def test_healthz_answers_503_when_redis_is_down(client, db, settings):
+def test_healthz_reports_a_redis_outage_without_failing(client, db, settings):
+    # Pages keep working without Redis and queued work waits in the outbox: the web container
+    # must not be taken out of service (or restarted) for it.
     settings.REDIS_URL = "redis://127.0.0.1:1/0"
     response = client.get("/healthz")
-    assert response.status_code == 503
+    assert response.status_code == 200
+    assert response.json()["status"] == "degraded"
     assert response.json()["checks"]["redis"].startswith("error")
 
 
