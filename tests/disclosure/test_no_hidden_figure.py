@@ -81,7 +81,11 @@ def written_forms(value: Decimal, *, share: bool = False) -> set[str]:
             forms |= {_plain(rounded), _plain(rounded).replace(".", ",")}
             for language in LANGUAGES:
                 forms.add(format_number(number, places, language=language))
-    return {f.replace("\u00a0", " ") for f in forms}
+    forms = {f.replace("\u00a0", " ") for f in forms}
+    # A bare whole number below 1,000 ("168") cannot be told from an id or a page number: search
+    # it with the unit every page writes after tonnes ("168 t"); the fixed-decimal and float forms
+    # stay as they are.
+    return {f"{f} t" if re.fullmatch(r"-?\d{1,3}", f) else f for f in forms}
 
 
 @dataclass(frozen=True)
