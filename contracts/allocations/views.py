@@ -82,30 +82,20 @@ def allocation_preview(request, pk):
     return redirect("contracts:allocation", pk=pk)
 
 
-@allow(DESK)
-@require_POST
-def allocation_override(request, pk):
+def _change_share(request, pk, form_class, service, success) -> HttpResponse:
+    """The desk changes one firm's share (override or reopen): the form, the service, a message
+    saying what happened, back to the quarter on the allocation page."""
     allocation = selectors.allocation_get(user=request.user, pk=pk)
-    form = OverrideForm(request.POST)
+    form = form_class(request.POST)
     if form.is_valid():
         try:
-            services.allocation_override(
-                allocation=allocation, actor=request.user, **form.cleaned_data
-            )
+            service(allocation=allocation, actor=request.user, **form.cleaned_data)
         except (ValidationError, StateConflict) as exc:
             messages.error(
                 request, exc.message if isinstance(exc, StateConflict) else " ".join(exc.messages)
             )
         else:
-            messages.success(
-                request,
-                _("Share of %(firm)s in %(period)s set to %(t)s.")
-                % {
-                    "firm": allocation.organisation.name,
-                    "period": allocation.period,
-                    "t": format_tonnes(form.cleaned_data["quantity_t"]),
-                },
-            )
+            messages.success(request, success(allocation, form.cleaned_data))
     else:
         messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
     return redirect(
@@ -115,28 +105,35 @@ def allocation_override(request, pk):
 
 @allow(DESK)
 @require_POST
+def allocation_override(request, pk):
+    return _change_share(
+        request,
+        pk,
+        OverrideForm,
+        services.allocation_override,
+        lambda allocation, data: (
+            _("Share of %(firm)s in %(period)s set to %(t)s.")
+            % {
+                "firm": allocation.organisation.name,
+                "period": allocation.period,
+                "t": format_tonnes(data["quantity_t"]),
+            }
+        ),
+    )
+
+
+@allow(DESK)
+@require_POST
 def allocation_reopen(request, pk):
-    allocation = selectors.allocation_get(user=request.user, pk=pk)
-    form = ReopenForm(request.POST)
-    if form.is_valid():
-        try:
-            services.allocation_reopen(
-                allocation=allocation, actor=request.user, **form.cleaned_data
-            )
-        except (ValidationError, StateConflict) as exc:
-            messages.error(
-                request, exc.message if isinstance(exc, StateConflict) else " ".join(exc.messages)
-            )
-        else:
-            messages.success(
-                request,
-                _("The share of %(firm)s in %(period)s is open again; the firm answers again.")
-                % {"firm": allocation.organisation.name, "period": allocation.period},
-            )
-    else:
-        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
-    return redirect(
-        reverse("contracts:allocation", args=[allocation.contract_id]) + f"#q{allocation.quarter}"
+    return _change_share(
+        request,
+        pk,
+        ReopenForm,
+        services.allocation_reopen,
+        lambda allocation, data: (
+            _("The share of %(firm)s in %(period)s is open again; the firm answers again.")
+            % {"firm": allocation.organisation.name, "period": allocation.period}
+        ),
     )
 
 

@@ -373,6 +373,32 @@ def _lock_round_for_screening(round: DemandRound, actor: User) -> DemandRound:
     return locked
 
 
+def _set_exclusion(locked: DemandLine, *, actor: User, reason: str) -> DemandLine:
+    """Exclude (with ``reason``) or restore (``reason`` empty) a locked line: history, the line's
+    fields and version, and the audit event with the reason before and after."""
+    excluded = bool(reason)
+    before = {"excluded": locked.excluded, "reason": locked.exclusion_reason}
+    now = timezone.now()
+    change = LineChange.EXCLUDED if excluded else LineChange.RESTORED
+    history_entry(locked, change=change, actor=actor, now=now).save()
+    locked.excluded, locked.exclusion_reason = excluded, reason
+    locked.excluded_by, locked.excluded_at = (actor, now) if excluded else (None, None)
+    locked.version = F("version") + 1
+    locked.save(
+        update_fields=["excluded", "exclusion_reason", "excluded_by", "excluded_at", "version"]
+    )
+    locked.refresh_from_db()
+    audit_record(
+        actor=actor,
+        action="demand_line.exclude" if excluded else "demand_line.restore",
+        obj=locked,
+        organisation=locked.organisation_id,
+        before=before if not excluded else {"excluded": False},
+        after={"excluded": True, "reason": reason} if excluded else {"excluded": False},
+    )
+    return locked
+
+
 @transaction.atomic
 def line_exclude(*, line: DemandLine, actor: User, reason: str) -> DemandLine:
     """The desk leaves a line out of the pool; the member sees that it was excluded and why."""
@@ -385,28 +411,7 @@ def line_exclude(*, line: DemandLine, actor: User, reason: str) -> DemandLine:
         raise StateConflict(_("The firm withdrew this line; it does not count anyway."))
     if locked.excluded:
         raise StateConflict(_("This line is excluded already."))
-    now = timezone.now()
-    history_entry(locked, change=LineChange.EXCLUDED, actor=actor, now=now).save()
-    locked.excluded, locked.exclusion_reason, locked.excluded_by, locked.excluded_at = (
-        True,
-        reason,
-        actor,
-        now,
-    )
-    locked.version = F("version") + 1
-    locked.save(
-        update_fields=["excluded", "exclusion_reason", "excluded_by", "excluded_at", "version"]
-    )
-    locked.refresh_from_db()
-    audit_record(
-        actor=actor,
-        action="demand_line.exclude",
-        obj=locked,
-        organisation=locked.organisation_id,
-        before={"excluded": False},
-        after={"excluded": True, "reason": reason},
-    )
-    return locked
+    return _set_exclusion(locked, actor=actor, reason=reason)
 
 
 @transaction.atomic
@@ -415,26 +420,4 @@ def line_restore(*, line: DemandLine, actor: User) -> DemandLine:
     locked = DemandLine.objects.select_for_update().get(pk=line.pk)
     if not locked.excluded:
         raise StateConflict(_("This line is not excluded."))
-    now = timezone.now()
-    history_entry(locked, change=LineChange.RESTORED, actor=actor, now=now).save()
-    reason = locked.exclusion_reason
-    locked.excluded, locked.exclusion_reason, locked.excluded_by, locked.excluded_at = (
-        False,
-        "",
-        None,
-        None,
-    )
-    locked.version = F("version") + 1
-    locked.save(
-        update_fields=["excluded", "exclusion_reason", "excluded_by", "excluded_at", "version"]
-    )
-    locked.refresh_from_db()
-    audit_record(
-        actor=actor,
-        action="demand_line.restore",
-        obj=locked,
-        organisation=locked.organisation_id,
-        before={"excluded": True, "reason": reason},
-        after={"excluded": False},
-    )
-    return locked
+    return _set_exclusion(locked, actor=actor, reason="")

@@ -27,7 +27,7 @@ from django.urls.exceptions import NoReverseMatch
 from rohstoff.core.access import POSITION_READERS
 from rohstoff.core.formatting import format_number, format_tonnes
 from rohstoff.core.models import Role, User
-from tradinghouse.disclosure import is_trustee
+from tradinghouse.policy import is_trustee
 
 from .conftest import EXPECTED_HIDDEN, EXPECTED_HIDDEN_ROLLUPS, EXPECTED_SPLIT_HIDDEN
 
