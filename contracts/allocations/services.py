@@ -315,6 +315,15 @@ def allocation_reopen(
         },
     )
     refresh_positions(round=allocation.contract.round, actor=actor)
+    mail_enqueue(
+        template="contracts/email/allocation_reopened",
+        to=policy.members_of([allocation.organisation_id]),
+        context={
+            "allocation": allocation,
+            "respond_by": allocation_round.respond_by,
+            "url": absolute_url("contracts:my_allocation", allocation.pk),
+        },
+    )
     return allocation
 
 

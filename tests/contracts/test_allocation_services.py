@@ -575,3 +575,47 @@ def test_a_share_deemed_confirmed_is_reopened_in_a_closed_round_and_deemed_again
     share.refresh_from_db()
     round_.refresh_from_db()
     assert (share.state, share.deemed_confirmed, round_.state) == ("confirmed", True, "closed")
+
+
+def test_the_firm_is_told_in_its_language_when_its_share_is_reopened(
+    make_contract,
+    sign,
+    desk,
+    positions,
+    firms,
+    lioh,
+    member_users,
+    django_capture_on_commit_callbacks,
+):
+    from urllib.parse import urlsplit
+
+    from django.conf import settings
+    from django.core import mail
+    from django.urls import resolve
+
+    from rohstoff.core.services import user_set_language
+
+    round_ = released(
+        make_contract, sign, desk, positions, firms, lioh, {firms[0]: D("6"), firms[1]: D("6")}
+    )
+    member = member_users[firms[0].pk]
+    share = round_.allocations.get(quarter=Q1, organisation=firms[0])
+    allocation_services.allocation_respond(allocation=share, actor=member, accept=True)
+    user_set_language(user=member, language="en")
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        allocation_services.allocation_reopen(
+            allocation=share,
+            actor=desk,
+            reason="Werk B im Umbau",
+            respond_by=timezone.now() + datetime.timedelta(days=10),
+        )
+    [message] = mail.outbox  # the firm's user only, not the other firm's
+    assert message.to == [member.email]
+    assert message.subject.endswith(
+        f"Your share of offtake {share.contract.reference} is open again"
+    )
+    assert "Werk B im Umbau" in message.body and "confirm or decline it again" in message.body
+    link = next(w for w in message.body.split() if w.startswith(settings.SITE_URL + "/"))
+    match = resolve(urlsplit(link).path)
+    assert match.view_name == "contracts:my_allocation" and match.kwargs["pk"] == share.pk
