@@ -165,8 +165,10 @@ def invitation_create(
     existing = User.objects.filter(email__iexact=email).first()
     if existing is not None and policy.manages_every_organisation(actor):
         raise ValidationError({"email": _("A user with this e-mail address exists already.")})
+    # A new invitation replaces the organisation's pending one for the same address; another
+    # firm's invitation is not this firm's to withdraw.
     Invitation.objects.filter(
-        email=email, accepted_at__isnull=True, revoked_at__isnull=True
+        email=email, organisation=organisation, accepted_at__isnull=True, revoked_at__isnull=True
     ).update(revoked_at=timezone.now())
     invitation = Invitation.objects.create(
         email=email,

@@ -290,6 +290,22 @@ def test_member_admin_invites_colleagues_into_its_own_firm_only(
     assert Invitation.objects.count() == 1 and len(mail.outbox) == 1
 
 
+def test_a_member_admin_cannot_withdraw_another_firms_invitation_by_inviting_the_same_address(
+    login, make_user, member_admin_a, firm_a, firm_b
+):
+    admin_b = make_user("member_admin", org=firm_b)
+    login(admin_b).post(
+        "/team/", {"email": "wanted@example.org", "organisation": firm_b.pk, "role": "member"}
+    )
+    login(member_admin_a).post(
+        "/team/", {"email": "wanted@example.org", "organisation": firm_a.pk, "role": "member"}
+    )
+    pending = Invitation.objects.filter(revoked_at__isnull=True, accepted_at__isnull=True)
+    assert sorted(pending.values_list("organisation_id", flat=True)) == sorted(
+        [firm_a.pk, firm_b.pk]
+    )
+
+
 def test_inviting_an_address_that_has_an_account_looks_like_any_invitation(
     login, member_admin_a, member_b, firm_a, django_capture_on_commit_callbacks
 ):
