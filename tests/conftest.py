@@ -369,3 +369,27 @@ def assert_accessible():
         assert not bad, f"axe violations on {context or page.url}:\n{details}"
 
     return check
+
+
+# The schema test's call counts (tests/api/test_schema.py): here, not in tests/api/conftest.py,
+# because with xdist only the controller prints the summary and it loads this file only.
+def pytest_terminal_summary(terminalreporter):
+    """Print how many calls the schema test made, by status (summed over xdist workers)."""
+    counts, operations = {}, 0
+    for reports in terminalreporter.stats.values():
+        for report in reports:
+            if getattr(report, "when", None) != "call":
+                continue
+            properties = [
+                p for p in getattr(report, "user_properties", []) if p[0].startswith("api-calls-")
+            ]
+            operations += bool(properties)
+            for name, n in properties:
+                counts[name.removeprefix("api-calls-")] = (
+                    counts.get(name.removeprefix("api-calls-"), 0) + n
+                )
+    if operations:
+        summary = ", ".join(f"{status}: {n}" for status, n in sorted(counts.items()))
+        terminalreporter.write_line(
+            f"schemathesis: {operations} operation tests, {sum(counts.values())} calls ({summary})"
+        )

@@ -248,25 +248,3 @@ def object_ids(world, path: str) -> dict:
         values["round_pk"] = world["open_round"].pk
         values["id"] = world["line"].pk
     return {name: value for name, value in values.items() if "{" + name + "}" in path}
-
-
-def pytest_terminal_summary(terminalreporter):
-    """Print how many calls the schema test made, by status (summed over xdist workers)."""
-    counts, operations = {}, 0
-    for reports in terminalreporter.stats.values():
-        for report in reports:
-            if getattr(report, "when", None) != "call":
-                continue
-            properties = [
-                p for p in getattr(report, "user_properties", []) if p[0].startswith("api-calls-")
-            ]
-            operations += bool(properties)
-            for name, n in properties:
-                counts[name.removeprefix("api-calls-")] = (
-                    counts.get(name.removeprefix("api-calls-"), 0) + n
-                )
-    if operations:
-        summary = ", ".join(f"{status}: {n}" for status, n in sorted(counts.items()))
-        terminalreporter.write_line(
-            f"schemathesis: {operations} operation tests, {sum(counts.values())} calls ({summary})"
-        )
