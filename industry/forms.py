@@ -152,16 +152,10 @@ class LineForm(forms.Form):
 
     def clean_material(self):
         text = self.cleaned_data["material"].strip()
-        lowered = text.lower()
         # Any material of the reference list; whether it is one of the round's is a line rule.
-        for material in Material.objects.order_by("sort_order"):
-            if lowered in (
-                material.code,
-                material.name_de.lower(),
-                material.name_en.lower(),
-                f"{material.name} ({material.code})".lower(),
-            ):
-                return material
+        material = rules.material_of(text, rules.material_words())
+        if material is not None:
+            return material
         raise forms.ValidationError(rules.MATERIAL_KNOWN.error(value=text))
 
     def clean_period(self):

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
 from rohstoff.core.formatting import format_number
+from rohstoff.core.models import Material
 from rohstoff.core.units import TONNES_PER_UNIT
 
 from ..models import Commitment
@@ -117,6 +118,27 @@ def country_of(text: str) -> str:
 @functools.cache
 def country_codes() -> frozenset[str]:
     return frozenset(code for code, _name in countries)
+
+
+def material_words() -> dict[str, Material]:
+    """Every way a line may name a material of the reference list, lower-cased: its code, its
+    German name, its English name and the picker's "name (code)". One query; where two materials
+    share a word, the one earlier in the list wins."""
+    words: dict[str, Material] = {}
+    for material in Material.objects.order_by("sort_order", "code"):
+        for word in (
+            material.code,
+            material.name_de,
+            material.name_en,
+            f"{material.name} ({material.code})",
+        ):
+            words.setdefault(word.strip().lower(), material)
+    return words
+
+
+def material_of(text: str, words: dict[str, Material]) -> Material | None:
+    """The material a text names (case and surrounding spaces ignored), or None."""
+    return words.get(str(text or "").strip().lower())
 
 
 def material_scope(codes) -> str:

@@ -8,12 +8,15 @@ rounds that are not drafts and no line at all.
 
 from __future__ import annotations
 
-from rohstoff.core.models import User
+import datetime
+
+from rohstoff.core.models import AuditEvent, User
 from rohstoff.core.shortcuts import get_visible_or_404
 
 from .. import policy
 from ..models import (
     DemandRound,
+    RoundState,
     TermsAcceptance,
 )
 
@@ -28,5 +31,23 @@ def terms_accepted(*, user: User, round: DemandRound) -> TermsAcceptance | None:
     return (
         TermsAcceptance.objects.filter(round=round, organisation_id=user.organisation_id)
         .select_related("accepted_by")
+        .first()
+    )
+
+
+def round_closed_at(round: DemandRound) -> datetime.datetime | None:
+    """When a closed (or aggregated) round was actually closed: the time of its last ``round.close``
+    audit event, by the desk or by the deadline task (docs/audit.md). None while the round
+    is not closed."""
+    if round.state not in (RoundState.CLOSED, RoundState.AGGREGATED):
+        return None
+    return (
+        AuditEvent.objects.filter(
+            action="round.close",
+            object_type=DemandRound._meta.label_lower,
+            object_id=str(round.pk),
+        )
+        .order_by("-seq")
+        .values_list("at", flat=True)
         .first()
     )

@@ -107,7 +107,14 @@ def round_edit(request, pk):
 @require_GET
 def round_detail(request, pk):
     round = selectors.round_get(user=request.user, pk=pk)
-    context = {"round": round, "materials": round.materials.all(), "reopen_form": None}
+    closed_at = selectors.round_closed_at(round)
+    context = {
+        "round": round,
+        "materials": round.materials.all(),
+        "reopen_form": None,
+        # Closed before its deadline: the page tells when it really closed.
+        "closed_early_at": closed_at if closed_at and closed_at < round.closes_at else None,
+    }
     user = request.user
     if policy.may_enter_demand(user):
         lines = lines_visible_to(user, round=round)

@@ -19,7 +19,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from rohstoff.core.formatting import format_number, format_tonnes
-from rohstoff.core.models import Material
 from rohstoff.core.units import TONNES_PER_UNIT, to_tonnes
 
 from ..lines import rules
@@ -241,12 +240,16 @@ def _validate(frame: pd.DataFrame, *, round: DemandRound, dialect: str) -> Parse
     for name in REQUIRED_COLUMNS:
         errors.add(empty[name], name, _("This field is required."))
 
-    # material: a code of the reference list that is in this round's scope
-    material_ids = dict(Material.objects.values_list("code", "id"))
+    # material: a code or name of the reference list (the line rule's words, one map per file)
+    # that is in this round's scope
+    words = rules.material_words()
     in_round = dict(round.materials.values_list("code", "id"))
-    code = [v.lower() for v in raw["material"]]
+    named = [words.get(v.lower()) for v in raw["material"]]
+    code = [
+        m.code if m is not None else v.lower() for m, v in zip(named, raw["material"], strict=True)
+    ]
     material_id = [in_round.get(c) for c in code]
-    known = np.fromiter((c in material_ids for c in code), dtype=bool, count=count)
+    known = np.fromiter((m is not None for m in named), dtype=bool, count=count)
     scoped = np.fromiter((m is not None for m in material_id), dtype=bool, count=count)
     errors.add(
         ~empty["material"] & ~known,

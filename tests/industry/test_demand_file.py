@@ -422,3 +422,68 @@ def test_a_grade_with_a_line_break_is_kept_as_written(open_round, member_a, grad
     assert (result.errors, result.created, result.replaced) == (None, 0, 2)
     line.refresh_from_db()
     assert (line.grade, line.quantity, line.version) == (grade, Decimal("6"), 2)
+
+
+# ---- material names ----------------------------------------------------------------------------
+
+
+def names_file(materials, kind):
+    """Each material written one way: German name, English name (other case, padded), code."""
+    lioh, dy, ndpr = (
+        materials["lithium-hydroxide"],
+        materials["dysprosium-oxide"],
+        materials["ndpr-oxide"],
+    )
+    rows = [
+        ["material", "period", "quantity", "unit"],
+        [lioh.name_de, "2027", "40", "t"],
+        [f"  {dy.name_en.upper()} ", "2028", "2", "t"],
+        [ndpr.code, "2029", "3", "t"],
+    ]
+    if kind == "xlsx":
+        return xlsx_bytes(rows)
+    return csv_bytes("".join(";".join(row) + "\n" for row in rows))
+
+
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+def test_material_by_german_name_english_name_or_code(open_round, member_a, materials, kind):
+    result = upload(open_round, member_a, names_file(materials, kind))
+    assert (result.created, result.errors) == (3, None)
+    assert set(lines(open_round, member_a)) == {
+        ("lithium-hydroxide", "2027"),
+        ("dysprosium-oxide", "2028"),
+        ("ndpr-oxide", "2029"),
+    }
+
+
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+def test_unknown_material_name_keeps_the_rules_message(open_round, member_a, kind):
+    rows = [["material", "period", "quantity", "unit"], ["Lithiumnitrat", "2027", "40", "t"]]
+    data = xlsx_bytes(rows) if kind == "xlsx" else csv_bytes("\n".join(map(",".join, rows)))
+    errors = refused(open_round, member_a, data)
+    assert errors == [
+        {"row": 2, "column": "material", "message": "Unknown material Lithiumnitrat."}
+    ]
+
+
+def test_a_name_and_the_code_of_one_material_are_the_same_line(open_round, member_a, materials):
+    lioh = materials["lithium-hydroxide"]
+    data = csv_bytes(
+        f"material,period,quantity,unit\n{lioh.code},2027,40,t\n{lioh.name_en},2027,5,t\n"
+    )
+    errors = refused(open_round, member_a, data)
+    assert [(e["row"], e["column"]) for e in errors] == [(3, "material")]
+    assert "repeats row 2" in errors[0]["message"]
+
+
+def test_names_are_read_with_one_query_for_the_whole_file(
+    open_round, member_a, materials, django_assert_max_num_queries
+):
+    from industry.upload.reading import read_demand_file
+
+    name = materials["cobalt-sulphate"].name_de
+    body = "".join(f"{name},2027-Q{q % 4 + 1},{q + 1},t,,g{q}\n" for q in range(200))
+    data = csv_bytes("material,period,quantity,unit,commitment,grade\n" + body)
+    with django_assert_max_num_queries(3):
+        parsed = read_demand_file(data, round=open_round)
+    assert not parsed.errors and len(parsed.rows) == 200
