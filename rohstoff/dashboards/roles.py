@@ -160,9 +160,8 @@ STAFF_SUMMARY = RoleSummary(
         _("Maintain organisations and reference data in the administration."),
     ],
     tiles={
-        "industry:round_list": _(
-            "The demand rounds and their state, to answer members' questions; their lines stay with the trading house."
-        ),
+        "team": _("Invite people into any organisation, remove them and revoke their API tokens."),
+        "api_tokens": _("Personal keys for your own scripts that call the platform's API."),
     },
 )
 
