@@ -90,7 +90,7 @@ def ministry_figures(request) -> dict:
     """The ministry: key figures of the newest round's current positions, per material, read
     through the disclosure rule (a hidden cell contributes nothing, not even to a sum). Coverage
     is a share per material only: tonnes of different materials are never added up
-    (docs/roles-and-visibility.md)."""
+    (docs/periods-and-units.md, "Cells")."""
     user = request.user
     latest = next(
         (
@@ -141,7 +141,10 @@ def ministry_figures(request) -> dict:
 def register_all() -> None:
     register(Widget("dashboards/widgets/member_work.html", MEMBERS, member_work, order=10))
     register(Widget("dashboards/widgets/desk_work.html", DESK, desk_work, order=10))
-    register(Widget("dashboards/widgets/positions.html", AGENCY, readers_positions, order=10))
+    # The ministry reads its key figures first, then the links to every round's positions.
     register(
-        Widget("dashboards/widgets/ministry_figures.html", MINISTRY, ministry_figures, order=10)
+        Widget("dashboards/widgets/ministry_figures.html", MINISTRY, ministry_figures, order=5)
+    )
+    register(
+        Widget("dashboards/widgets/positions.html", AGENCY | MINISTRY, readers_positions, order=10)
     )
