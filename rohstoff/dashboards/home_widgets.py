@@ -1,6 +1,8 @@
 """What needs each role's attention, on its home page. Each widget reads through the owning app's
 selectors (scoped to the user), with a fixed number of queries."""
 
+from decimal import Decimal
+
 from django.db.models import Count, Min, Q
 from django.utils import timezone
 
@@ -84,9 +86,65 @@ def readers_positions(request) -> dict:
     return {"rounds_with_positions": rounds[:5]}
 
 
+def ministry_figures(request) -> dict:
+    """The ministry: key figures of the newest round's current positions, per material, read
+    through the disclosure rule (a hidden cell contributes nothing, not even to a sum). Coverage
+    is a share per material only: tonnes of different materials are never added up
+    (docs/periods-and-units.md, "Cells")."""
+    user = request.user
+    latest = next(
+        (
+            (round, position_set)
+            for round, position_set in position_selectors.rounds_with_positions(user)
+            if position_set is not None
+        ),
+        None,
+    )
+    if latest is None:
+        return {"source_round": None}
+    round, position_set = latest
+    cells = position_selectors.position_cells(user=user, round=round, position_set=position_set)
+    materials: dict[int, dict] = {}
+    for cell in cells:
+        if not cell.visible:
+            continue
+        row = materials.setdefault(
+            cell.material.pk,
+            {
+                "material": cell.material,
+                "cells": 0,
+                "demand_t": Decimal(0),
+                "covered_demand_t": Decimal(0),
+                "contracted_t": Decimal(0),
+            },
+        )
+        row["cells"] += 1
+        row["demand_t"] += cell.demand_t
+        if cell.contracted_t is not None:  # the supply figures follow the firm part's disclosure
+            row["covered_demand_t"] += cell.demand_t
+            row["contracted_t"] += cell.contracted_t
+    rows = list(materials.values())
+    for row in rows:
+        row["coverage"] = (
+            row["contracted_t"] / row["covered_demand_t"] if row["covered_demand_t"] else None
+        )
+    return {
+        "source_round": round,
+        "position_set": position_set,
+        "material_count": len(rows),
+        "disclosed_cells": sum(row["cells"] for row in rows),
+        "cell_count": len(cells),
+        "materials": rows,
+    }
+
+
 def register_all() -> None:
     register(Widget("dashboards/widgets/member_work.html", MEMBERS, member_work, order=10))
     register(Widget("dashboards/widgets/desk_work.html", DESK, desk_work, order=10))
+    # The ministry reads its key figures first, then the links to every round's positions.
+    register(
+        Widget("dashboards/widgets/ministry_figures.html", MINISTRY, ministry_figures, order=5)
+    )
     register(
         Widget("dashboards/widgets/positions.html", AGENCY | MINISTRY, readers_positions, order=10)
     )

@@ -16,6 +16,9 @@ class RoleSummary:
     lead: Promise
     can: list[Promise] = field(default_factory=list)
     never: list[Promise] = field(default_factory=list)
+    # The home page's tile texts, by the link's URL name; a link without one keeps the sidebar's
+    # neutral description.
+    tiles: dict[str, Promise] = field(default_factory=dict)
 
 
 _MEMBER_CAN = [
@@ -29,6 +32,23 @@ _MEMBER_CAN = [
         "Confirm or decline the volumes the trading house allocates to your firm, and see how each share was computed."
     ),
 ]
+_MEMBER_TILES = {
+    "industry:round_list": _(
+        "Enter your firm's demand while a round is open, in the browser or as a file, and check what you entered."
+    ),
+    "tradinghouse:position_overview": _(
+        "Pooled demand and its coverage per material and quarter, beside your firm's own share."
+    ),
+    "api_tokens": _("Personal keys for sending your firm's demand from your ERP."),
+}
+_AGENCY_TILES = {
+    "industry:round_list": _(
+        "Which demand rounds are running and when they close; firms' lines stay with the trading house."
+    ),
+    "tradinghouse:position_overview": _(
+        "Every cell of the pooled positions, including those hidden from members and the ministry."
+    ),
+}
 _MEMBER_NEVER = [
     _(
         "Other firms never see your demand lines, and you never see theirs: only the trading house, acting as trustee, reads individual lines."
@@ -42,6 +62,7 @@ ROLE_SUMMARIES: dict[str, RoleSummary] = {
         ),
         can=_MEMBER_CAN,
         never=_MEMBER_NEVER,
+        tiles=_MEMBER_TILES,
     ),
     Role.MEMBER_ADMIN: RoleSummary(
         lead=_(
@@ -52,6 +73,10 @@ ROLE_SUMMARIES: dict[str, RoleSummary] = {
             _("Invite colleagues of your firm, remove them and revoke their API tokens."),
         ],
         never=_MEMBER_NEVER,
+        tiles={
+            **_MEMBER_TILES,
+            "team": _("Invite colleagues of your firm, remove them, revoke their API tokens."),
+        },
     ),
     Role.AGENCY_ANALYST: RoleSummary(
         lead=_("Follow pooled demand, coverage and the projects that carry offtake rights."),
@@ -67,6 +92,7 @@ ROLE_SUMMARIES: dict[str, RoleSummary] = {
             ),
         ],
         never=[_("Individual firms' demand lines stay with the trading house.")],
+        tiles=_AGENCY_TILES,
     ),
     Role.AGENCY_APPROVER: RoleSummary(
         lead=_("Follow pooled demand, coverage and the projects that carry offtake rights."),
@@ -75,6 +101,7 @@ ROLE_SUMMARIES: dict[str, RoleSummary] = {
             _("Your sign-in is protected by a second factor."),
         ],
         never=[_("Individual firms' demand lines stay with the trading house.")],
+        tiles=_AGENCY_TILES,
     ),
     Role.TRADING_DESK: RoleSummary(
         lead=_(
@@ -94,6 +121,14 @@ ROLE_SUMMARIES: dict[str, RoleSummary] = {
                 "Individual lines leave the trading house only as pooled positions under disclosure control."
             )
         ],
+        tiles={
+            "industry:round_list": _(
+                "Open a round for demand, screen every firm's lines as trustee, then close it."
+            ),
+            "tradinghouse:position_overview": _(
+                "Aggregate closed rounds and see which cells disclosure control hides, and why."
+            ),
+        },
     ),
     Role.MINISTRY_VIEWER: RoleSummary(
         lead=_(
@@ -106,6 +141,14 @@ ROLE_SUMMARIES: dict[str, RoleSummary] = {
             ),
         ],
         never=[_("Figures that would reveal a single firm's demand are hidden.")],
+        tiles={
+            "industry:round_list": _(
+                "Which demand rounds collected industry's demand, and when; no firm's demand is shown."
+            ),
+            "tradinghouse:position_overview": _(
+                "Disclosed pooled demand and its coverage by contracts, per material and quarter."
+            ),
+        },
     ),
 }
 
@@ -116,6 +159,10 @@ STAFF_SUMMARY = RoleSummary(
         _("Read the append-only audit log and check the integrity of its hash chain."),
         _("Maintain organisations and reference data in the administration."),
     ],
+    tiles={
+        "team": _("Invite people into any organisation, remove them and revoke their API tokens."),
+        "api_tokens": _("Personal keys for your own scripts that call the platform's API."),
+    },
 )
 
 

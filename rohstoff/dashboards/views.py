@@ -1,6 +1,7 @@
 """The composition layer: pages that combine several apps."""
 
 from django.shortcuts import render
+from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from rohstoff.core import policy as core_policy
@@ -8,9 +9,25 @@ from rohstoff.core.access import LOGGED_IN, allow
 from rohstoff.core.mfa import has_second_factor
 from rohstoff.core.selectors import invitations_visible_to
 from rohstoff.core.tasks import last_audit_check
+from rohstoff.navigation import navigation
 
 from .roles import summary_for
 from .widgets import render_widgets
+
+
+def _tiles(request, summary) -> list[dict]:
+    """The sidebar's links as tiles, each described in the words of the user's role."""
+    texts = {reverse(name): text for name, text in summary.tiles.items()}
+    return [
+        {
+            "label": item["label"],
+            "url": item["url"],
+            "text": texts.get(item["url"]) or item["description"] or section["title"],
+        }
+        for section in navigation(request)["nav_sections"]
+        for item in section["items"]
+        if not item["current"]
+    ]
 
 
 @allow(LOGGED_IN)
@@ -21,11 +38,13 @@ def home(request):
     pending_invitations = None
     if core_policy.manages_team(user):
         pending_invitations = invitations_visible_to(user).count()
+    summary = summary_for(user)
     return render(
         request,
         "dashboards/home.html",
         {
-            "summary": summary_for(user),
+            "summary": summary,
+            "tiles": _tiles(request, summary),
             "widgets": render_widgets(request),
             "has_second_factor": has_second_factor(user),
             "pending_invitations": pending_invitations,
