@@ -19,6 +19,7 @@ from ..models import (
     OfftakeContract,
     PriceIndex,
 )
+from .services import CONTRACT_FIELDS
 
 DECIMAL_FIELDS = [
     "annual_volume_t",
@@ -42,33 +43,7 @@ class ContractForm(forms.ModelForm):
 
     class Meta:
         model = OfftakeContract
-        fields = [
-            "reference",
-            "counterparty",
-            "round",
-            "material",
-            "grade",
-            "project",
-            "start_quarter",
-            "end_quarter",
-            "annual_volume_t",
-            "tolerance_pct",
-            "take_or_pay_pct",
-            "lot_size_t",
-            "incoterm",
-            "incoterm_place",
-            "currency",
-            "price_unit",
-            "pricing_type",
-            "fixed_price",
-            "index",
-            "quotational_period",
-            "premium",
-            "floor",
-            "cap",
-            "fee_type",
-            "fee_value",
-        ]
+        fields = CONTRACT_FIELDS
         help_texts = {
             "reference": _("Your reference, e.g. OFF-2027-001."),
             "annual_volume_t": _("Tonnes of the material's form per year."),

@@ -31,17 +31,21 @@ from ..models import (
 )
 from ..positions import refresh_positions
 
+# The contract's terms as the desk enters them (the form shows them in this order, the audit log
+# snapshots them).
 CONTRACT_FIELDS = [
     "reference",
     "counterparty",
     "round",
     "material",
     "grade",
+    "project",
     "start_quarter",
     "end_quarter",
     "annual_volume_t",
     "tolerance_pct",
     "take_or_pay_pct",
+    "lot_size_t",
     "incoterm",
     "incoterm_place",
     "currency",
@@ -55,8 +59,6 @@ CONTRACT_FIELDS = [
     "cap",
     "fee_type",
     "fee_value",
-    "lot_size_t",
-    "project",
 ]
 EDITABLE_STATES = (ContractState.DRAFT, ContractState.NEGOTIATING)
 

@@ -13,6 +13,7 @@ from rest_framework.response import Response
 
 from rohstoff.core.access import CONTRACT_READERS, DESK
 from rohstoff.core.api import ScopedViewSet
+from rohstoff.core.api_fields import StrictDecimalField
 from rohstoff.core.models import Material
 from rohstoff.core.openapi import with_errors
 
@@ -52,7 +53,7 @@ class FxRateInput(serializers.Serializer):
 
     currency = serializers.ChoiceField(choices=Currency.choices)
     date = serializers.DateField()
-    per_eur = serializers.DecimalField(max_digits=16, decimal_places=6)
+    per_eur = StrictDecimalField(max_digits=16, decimal_places=6)
 
 
 @extend_schema_view(
