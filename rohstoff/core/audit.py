@@ -283,8 +283,11 @@ def audit_check(*, progress=None) -> VerifyResult:
 
 
 def _publish(result: VerifyResult, checkpoint: AuditCheckpoint) -> None:
+    """Log the head this check verified and mail it to the audit mailbox; a failure is mailed to
+    the admins too. Mail goes the one way all mail goes (queued, retried: docs/operations.md)."""
     from django.conf import settings
-    from django.core.mail import mail_admins, send_mail
+
+    from .mail import mail_enqueue
 
     line = (
         f"Audit chain head: #{result.head_seq} sha256:{result.head_hash} "
@@ -292,18 +295,24 @@ def _publish(result: VerifyResult, checkpoint: AuditCheckpoint) -> None:
     )
     if result.ok:
         log.info("%s: intact.", line)
-        subject = f"[Rohstoff] Audit chain head #{result.head_seq}"
-        body = f"{line}: intact.\n"
     else:
         log.error("%s: %s", line, result.problem)
-        subject = f"[Rohstoff] Audit chain check FAILED at #{result.head_seq}"
-        body = f"{line}: FAILED.\n{result.problem}\n"
-        mail_admins("Audit log integrity check failed", result.problem, fail_silently=True)
+        mail_enqueue(
+            template="core/email/audit_check_failed",
+            to=[email for _name, email in settings.ADMINS],
+            context={"problem": result.problem},
+        )
     if settings.AUDIT_EMAIL:
-        try:
-            send_mail(subject, body, None, [settings.AUDIT_EMAIL])
-        except Exception:  # noqa: BLE001 - the check and its log line stand; the mail is retried next hour
-            log.exception("Could not mail the audit chain head to %s", settings.AUDIT_EMAIL)
+        mail_enqueue(
+            template="core/email/audit_head",
+            to=[settings.AUDIT_EMAIL],
+            context={
+                "line": line,
+                "ok": result.ok,
+                "seq": result.head_seq,
+                "problem": result.problem or "",
+            },
+        )
 
 
 def describe_problem(result: dict) -> str:
