@@ -311,6 +311,9 @@ except Exception as exc:  # unknown scheme, bad port ...
         f"(e.g. smtp+tls://user:password@host:587 or consolemail://): {exc}"
     ) from exc
 vars().update(EMAIL_CONFIG)
+# A mail server that accepts the connection and then hangs must not hold a worker: the send fails
+# after this many seconds and is retried (docs/operations.md, "Mail").
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Rohstoff <noreply@rohstoff.example>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 ACCESSIBILITY_CONTACT_EMAIL = env.str(

@@ -217,3 +217,33 @@ def test_an_anonymous_language_switch_still_works(client, db):
 def test_new_users_read_german(firm_a, db):
     user = services.user_create(email="neu@firm-a.example", organisation=firm_a, role="member")
     assert user.language == "de"
+
+
+def test_a_mail_server_that_accepts_and_then_hangs_fails_the_send_after_email_timeout(settings):
+    """A hanging server must not hold a worker: the send raises an OSError (which the task
+    retries) after EMAIL_TIMEOUT seconds instead of waiting forever."""
+    import socket
+    import threading
+    import time
+
+    from django.core.mail import get_connection
+
+    assert settings.EMAIL_TIMEOUT, "the platform sets a timeout for the mail server"
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+    accepted = []
+    threading.Thread(target=lambda: accepted.append(server.accept()), daemon=True).start()
+    settings.EMAIL_TIMEOUT = 1
+    connection = get_connection(
+        "django.core.mail.backends.smtp.EmailBackend",
+        host="127.0.0.1",
+        port=server.getsockname()[1],
+    )
+    started = time.monotonic()
+    try:
+        with pytest.raises(OSError):  # the greeting never comes
+            EmailMessage("s", "b", to=["a@example.org"], connection=connection).send()
+        assert time.monotonic() - started < 10
+    finally:
+        server.close()
