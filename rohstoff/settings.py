@@ -91,6 +91,8 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
+    # runserver leaves static files to WhiteNoise, as in production (docs/operations.md).
+    "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django.forms",
@@ -358,17 +360,24 @@ STATICFILES_FINDERS = [
     "rohstoff.core.staticfinders.PlotlyFinder",
 ]
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / "var" / "media")))
+# Static files under content-hashed names, gzip and Brotli copies beside them, cached for a year:
+# needs `collectstatic` first. On in production (DEBUG=false) and in scripts/demo; a developer's
+# DEBUG server without it serves the files as they are, found where they lie.
+STATIC_COMPRESSED = _bool("STATIC_COMPRESSED", not DEBUG)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": (
-            "django.contrib.staticfiles.storage.StaticFilesStorage"
-            if DEBUG
-            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            "rohstoff.core.storage.CompressedHashedStorage"
+            if STATIC_COMPRESSED
+            else "django.contrib.staticfiles.storage.StaticFilesStorage"
         )
     },
 }
-WHITENOISE_USE_FINDERS = DEBUG
+WHITENOISE_USE_FINDERS = not STATIC_COMPRESSED
+# Pages only ever name the hashed files; keeping no unhashed copy halves the compressing.
+WHITENOISE_KEEP_ONLY_HASHED_FILES = True
+WHITENOISE_AUTOREFRESH = DEBUG and not STATIC_COMPRESSED
 
 # --- Security ---------------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

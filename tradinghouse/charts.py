@@ -12,16 +12,19 @@ from collections import OrderedDict
 
 from django.utils.translation import gettext as _
 
-from rohstoff.core.formatting import plotly_separators, plotly_tonnes
+from rohstoff.core.charts import (
+    CONTRACTED,
+    GRID,
+    HIDDEN,
+    OWN,
+    base_layout,
+    material_colour,
+    tint,
+)
+from rohstoff.core.formatting import plotly_tonnes
 from rohstoff.core.periods import Quarter
 
-PRIMARY = "#123d63"
-INDICATIVE = "#7fa6c9"
-UNSPLIT = "#8a96a6"
-OWN = "#0f6b61"
-CONTRACTED = "#b7791f"
-HIDDEN = "#6b4fa0"
-PANEL_HEIGHT = 140
+PANEL_HEIGHT = 100  # pixels of one material's bars: six materials fit one screen
 # Tooltip figures: grouped, at most 3 decimals, no trailing zeros; the layout's separators
 # write them in the reader's language.
 Y_TONNES = plotly_tonnes("y")
@@ -33,22 +36,11 @@ def _num(value):
 
 
 def _layout(**extra) -> dict:
-    layout = {
-        # The reader's decimal mark and thousands separator, for the axes and every tooltip.
-        "separators": plotly_separators(),
-        "font": {
-            "family": "system-ui, -apple-system, Segoe UI, Roboto, Arial, sans-serif",
-            "size": 12,
-            "color": "#17212f",
-        },
-        "paper_bgcolor": "#ffffff",
-        "plot_bgcolor": "#ffffff",
+    defaults = {
         "margin": {"l": 70, "r": 16, "t": 24, "b": 40},
         "legend": {"orientation": "h", "y": -0.08, "yanchor": "top"},
-        "hoverlabel": {"namelength": -1},
     }
-    layout.update(extra)
-    return layout
+    return base_layout(**{**defaults, **extra})
 
 
 def _by_material(cells) -> OrderedDict:
@@ -81,7 +73,7 @@ def _panels(rows: OrderedDict, quarters: list[str]) -> tuple[dict, list]:
             "title": {"text": "t"},
             "rangemode": "tozero",
             "domain": [max(bottom / plot_px, 0), top / plot_px],
-            "gridcolor": "#e4e9ef",
+            "gridcolor": GRID,
             "separatethousands": True,
         }
         layout[f"xaxis{suffix}"] = {
@@ -135,19 +127,24 @@ def demand_figure(cells, *, trustee: bool) -> dict:
             "x": x,
             "xaxis": f"x{suffix}",
             "yaxis": f"y{suffix}",
-            "legendgroup": "",
         }
-        for name, values, colour in (
-            (firm_label, firm, PRIMARY),
-            (indicative_label, indicative, INDICATIVE),
+        colour = material_colour(material)
+        # Firm demand in the material's colour, indicative in a light shade of it (outlined,
+        # so that light colours still show); the text above the chart says which is which.
+        for name, values, marker in (
+            (firm_label, firm, {"color": colour}),
+            (
+                indicative_label,
+                indicative,
+                {"color": tint(colour, 0.3), "line": {"color": colour, "width": 1}},
+            ),
         ):
             trace = {
                 **common,
                 "name": name,
                 "y": values,
-                "marker": {"color": colour},
-                "legendgroup": name,
-                "showlegend": i == 1,
+                "marker": marker,
+                "showlegend": False,
                 "hovertemplate": f"{material.name} %{{x}}<br>{name}: {Y_TONNES}<extra></extra>",
             }
             if trustee:
@@ -164,17 +161,19 @@ def demand_figure(cells, *, trustee: bool) -> dict:
                     **common,
                     "name": unsplit_label,
                     "y": unsplit,
-                    "marker": {"color": UNSPLIT},
-                    "legendgroup": "unsplit",
-                    "showlegend": True,
-                    "hovertemplate": f"{material.name} %{{x}}<br>{Y_TONNES}<extra></extra>",
+                    "marker": {"color": colour, "pattern": {"shape": ".", "solidity": 0.3}},
+                    "showlegend": False,
+                    "hovertemplate": f"{material.name} %{{x}}<br>{unsplit_label}: {Y_TONNES}<extra></extra>",
                 }
             )
     return {"data": data, "layout": layout}
 
 
 def member_figure(rows_by_cell) -> dict:
-    """A member's own demand beside the disclosed pool, per material and quarter."""
+    """A member's own demand beside the disclosed pool, per material and quarter. A material
+    without any disclosed cell gets no panel (the page names it in one sentence)."""
+    shown = {r.cell.material.pk for r in rows_by_cell if r.cell.visible}
+    rows_by_cell = [r for r in rows_by_cell if r.cell.material.pk in shown]
     cells = [r.cell for r in rows_by_cell]
     rows = _by_material(cells)
     own = {(r.cell.material.pk, r.cell.quarter): r.own_t for r in rows_by_cell}
@@ -199,7 +198,8 @@ def member_figure(rows_by_cell) -> dict:
                 "name": pool_label,
                 "legendgroup": "pool",
                 "y": [_num(c.demand_t) for c in mcells],
-                "marker": {"color": PRIMARY},
+                "marker": {"color": material_colour(material)},
+                "showlegend": False,
                 "hovertemplate": f"{material.name} %{{x}}<br>{pool_label}: {Y_TONNES}<extra></extra>",
             }
         )
@@ -218,7 +218,7 @@ def member_figure(rows_by_cell) -> dict:
 
 def coverage_figure(cells) -> dict:
     """Disclosed demand against contracted supply, per material and quarter (ministry)."""
-    # A material without any disclosed cell would be an empty panel; the table lists it.
+    # A material without any disclosed cell would be an empty panel; the page names it.
     shown = {c.material.pk for c in cells if c.visible}
     cells = [c for c in cells if c.material.pk in shown]
     rows = _by_material(cells)
@@ -242,7 +242,8 @@ def coverage_figure(cells) -> dict:
                 **common,
                 "name": demand_label,
                 "legendgroup": "demand",
-                "marker": {"color": PRIMARY},
+                "marker": {"color": material_colour(material)},
+                "showlegend": False,
                 "y": [_num(c.demand_t) for c in mcells],
                 "hovertemplate": f"{material.name} %{{x}}<br>{demand_label}: {Y_TONNES}<extra></extra>",
             }
@@ -264,7 +265,9 @@ def top_open_figure(top_cells) -> dict:
     """The largest open positions (demand not yet contracted), largest on top."""
     labels = [f"{c.material.name} · {c.period}" for c in top_cells]
     values = [_num(c.open_t) for c in top_cells]
-    colours = [PRIMARY if c.disclosed else HIDDEN for c in top_cells]
+    colours = [material_colour(c.material) for c in top_cells]
+    # Hidden cells (only the desk and the agency see them) hatched in the "hidden" purple.
+    hatch = [("" if c.disclosed else "/") for c in top_cells]
     layout = _layout(
         height=max(60 + 32 * len(top_cells), 220),
         margin={"l": 16, "r": 16, "t": 16, "b": 40},
@@ -274,7 +277,7 @@ def top_open_figure(top_cells) -> dict:
     layout["xaxis"] = {
         "title": {"text": _("open position (t)")},
         "rangemode": "tozero",
-        "gridcolor": "#e4e9ef",
+        "gridcolor": GRID,
         "separatethousands": True,
     }
     name = _("open position")
@@ -285,7 +288,10 @@ def top_open_figure(top_cells) -> dict:
                 "orientation": "h",
                 "x": values,
                 "y": labels,
-                "marker": {"color": colours},
+                "marker": {
+                    "color": colours,
+                    "pattern": {"shape": hatch, "fgcolor": HIDDEN, "solidity": 0.5},
+                },
                 "hovertemplate": f"%{{y}}<br>{name}: {X_TONNES}<extra></extra>",
             }
         ],

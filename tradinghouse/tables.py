@@ -26,6 +26,12 @@ class Numbers(formatting.Numbers):
         self._badges = {"": f'<span class="badge badge--open">{escape(_("disclosed"))}</span>'}
         self.hidden = escape(_("hidden"))
         self.not_disclosed = escape(_("not disclosed"))
+        self.none_disclosed = escape(
+            _(
+                "Not disclosed in any quarter of this selection: too few firms contribute, or one"
+                " firm's share dominates."
+            )
+        )
 
     def name(self, material) -> str:
         name = self._names.get(material.pk)
@@ -59,6 +65,61 @@ def _grouped(items, material_of, n: Numbers, columns: int, row) -> SafeString:
             )
         out.append(row(item))
     if current is not None:
+        out.append("</tbody>")
+    return mark_safe("".join(out))  # noqa: S308 - every text is escaped by the row functions
+
+
+def _runs(items, hidden):
+    """``items`` (one material's or element's quarters, in order) as runs: (True, [hidden items
+    in a row]) or (False, [one shown item])."""
+    run: list = []
+    for item in items:
+        if hidden(item):
+            run.append(item)
+            continue
+        if run:
+            yield True, run
+            run = []
+        yield False, [item]
+    if run:
+        yield True, run
+
+
+def _span(first, last) -> str:
+    return first.period if first.period == last.period else f"{first.period} – {last.period}"
+
+
+def _collapsed(items, n: Numbers, columns: int, row, *, cell=lambda item: item, hidden=None):
+    """Members and ministry: a material's quarters, where quarters that are not disclosed one
+    after another read as one row (“2028-Q1 – 2028-Q4: not disclosed”), and a material with
+    nothing to show as one line saying why (docs/charts.md). ``cell`` gives an item's CellView;
+    ``hidden`` says whether an item has nothing to show (default: its cell is not visible)."""
+    hidden = hidden or (lambda item: not cell(item).visible)
+    out = []
+    by_material: dict = {}
+    for item in items:
+        by_material.setdefault(cell(item).material.pk, []).append(item)
+    for mitems in by_material.values():
+        material = cell(mitems[0]).material
+        code = escape(material.code)
+        out.append(
+            f'<tbody><tr class="group-row"><th colspan="{columns}" scope="rowgroup">{n.name(material)}</th></tr>'
+        )
+        if all(hidden(item) for item in mitems):
+            out.append(
+                f'<tr data-testid="hidden-material-{code}"><td colspan="{columns}" class="cell-hidden"'
+                f' data-testid="hidden-cell">{n.none_disclosed}</td></tr></tbody>'
+            )
+            continue
+        for is_hidden, run in _runs(mitems, hidden):
+            if is_hidden:
+                first, last = cell(run[0]), cell(run[-1])
+                out.append(
+                    f'<tr data-testid="cell-{code}-{first.period}"><th scope="row">{_span(first, last)}</th>'
+                    f'<td class="num cell-hidden" colspan="{columns - 1}" data-testid="hidden-cell">{n.not_disclosed}</td></tr>'
+                )
+            else:
+                out.append(row(run[0]))
         out.append("</tbody>")
     return mark_safe("".join(out))  # noqa: S308 - every text is escaped by the row functions
 
@@ -104,8 +165,6 @@ def public_rows(cells) -> SafeString:
 
     def row(c):
         head = f'<tr data-testid="cell-{escape(c.material.code)}-{c.period}"><th scope="row">{c.period}</th>'
-        if not c.visible:
-            return f'{head}<td class="num cell-hidden" colspan="8" data-testid="hidden-cell">{n.not_disclosed}</td></tr>'
         if c.parts_visible:
             parts = f'<td class="num">{n.tonnes(c.demand_firm_t)}</td><td class="num">{n.tonnes(c.demand_indicative_t)}</td>'
         else:
@@ -116,7 +175,7 @@ def public_rows(cells) -> SafeString:
             f'<td class="num">{n.tonnes(c.open_t)}</td><td class="num">{n.percent(c.coverage)}</td></tr>'
         )
 
-    return _grouped(cells, lambda c: c.material, n, 9, row)
+    return _collapsed(cells, n, 9, row)
 
 
 def coverage_rows(cells) -> SafeString:
@@ -124,14 +183,12 @@ def coverage_rows(cells) -> SafeString:
 
     def row(c):
         head = f'<tr><th scope="row">{c.period}</th>'
-        if not c.visible:
-            return f'{head}<td class="num cell-hidden" colspan="3" data-testid="hidden-cell">{n.not_disclosed}</td></tr>'
         return (
             f'{head}<td class="num">{n.tonnes(c.demand_t)}</td><td class="num">{n.tonnes(c.contracted_t)}</td>'
             f'<td class="num">{n.percent(c.coverage)}</td></tr>'
         )
 
-    return _grouped(cells, lambda c: c.material, n, 4, row)
+    return _collapsed(cells, n, 4, row)
 
 
 def member_rows(rows) -> SafeString:
@@ -147,14 +204,22 @@ def member_rows(rows) -> SafeString:
             return f'{head}<td class="num cell-hidden" colspan="2" data-testid="hidden-cell">{n.not_disclosed}</td></tr>'
         return f'{head}<td class="num">{n.tonnes(c.demand_t)}</td><td class="num">{n.percent(r.share)}</td></tr>'
 
-    return _grouped(rows, lambda r: r.cell.material, n, 4, row)
+    # A quarter the pool is not disclosed for stays a row of its own while the firm has demand
+    # in it: the firm's own figure is always shown.
+    return _collapsed(
+        rows, n, 4, row, cell=lambda r: r.cell, hidden=lambda r: not r.cell.visible and not r.own_t
+    )
 
 
 def element_rows(elements, *, trustee: bool) -> SafeString:
+    """The element roll-up. Trustees see every row with its decision; for members and the
+    ministry, quarters that are not disclosed one after another read as one row, and an element
+    with no disclosed quarter as one line saying why (docs/charts.md)."""
     n = Numbers()
     not_disclosed = n.not_disclosed
     out = []
-    for e in elements:
+
+    def shown(e) -> str:
         head = f'<tr><th scope="row">{escape(e.element)}</th><td>{e.period}</td>'
         if e.visible:
             lce = n.tonnes(e.demand_lce_t)
@@ -162,5 +227,32 @@ def element_rows(elements, *, trustee: bool) -> SafeString:
         else:
             body = f'<td class="num cell-hidden" colspan="2">{not_disclosed}</td>'
         tail = f'<td class="num">{e.contributors}</td><td>{n.badge(e)}</td>' if trustee else ""
-        out.append(f"{head}{body}{tail}</tr>")
+        return f"{head}{body}{tail}</tr>"
+
+    if trustee:
+        return mark_safe("".join(shown(e) for e in elements))  # noqa: S308 - escaped above
+    by_element: dict = {}
+    for e in elements:
+        by_element.setdefault(e.element, []).append(e)
+    none_disclosed = escape(
+        _(
+            "Not disclosed in any quarter: a roll-up is withheld when it fails the rule itself or"
+            " when any of its materials is withheld."
+        )
+    )
+    for element, rows in by_element.items():
+        if not any(e.visible for e in rows):
+            out.append(
+                f'<tr data-testid="hidden-element-{escape(element)}"><th scope="row">{escape(element)}</th>'
+                f'<td colspan="3" class="cell-hidden">{none_disclosed}</td></tr>'
+            )
+            continue
+        for hidden, run in _runs(rows, lambda e: not e.visible):
+            if hidden:
+                out.append(
+                    f'<tr><th scope="row">{escape(element)}</th><td>{_span(run[0], run[-1])}</td>'
+                    f'<td class="num cell-hidden" colspan="2">{not_disclosed}</td></tr>'
+                )
+            else:
+                out.append(shown(run[0]))
     return mark_safe("".join(out))  # noqa: S308 - every text above is escaped

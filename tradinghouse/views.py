@@ -82,7 +82,7 @@ def round_dashboard(request, pk):
     return render(request, context.pop("template"), context)
 
 
-DASHBOARD_CACHE_VERSION = 3  # raise it when what the dashboards show changes
+DASHBOARD_CACHE_VERSION = 4  # raise it when what the dashboards show changes
 DASHBOARD_CACHE_SECONDS = 60 * 60
 
 
@@ -109,6 +109,9 @@ def _dashboard_data(*, user, round, position_set, flt) -> dict:
         "cell_count": len(cells),
         "disclosed_count": sum(1 for c in cells if c.disclosed),
         "hidden_count": sum(1 for c in cells if not c.disclosed),
+        # Members and the ministry: none visible means one sentence instead of empty charts.
+        "visible_count": len(visible),
+        "undisclosed_materials": _undisclosed_materials(cells),
         "top_open": open_cells,
         "top_open_figure": charts.top_open_figure(open_cells),
     }
@@ -142,6 +145,16 @@ def _dashboard_data(*, user, round, position_set, flt) -> dict:
         )
     data["tables"] = rendered
     return data
+
+
+def _undisclosed_materials(cells) -> list:
+    """Materials of which this reader sees no cell's figures: their charts would be empty axes."""
+    shown = {c.material.pk for c in cells if c.visible}
+    names: dict = {}
+    for c in cells:
+        if c.material.pk not in shown:
+            names.setdefault(c.material.pk, c.material.name)
+    return list(names.values())
 
 
 @allow(POSITION_READERS)

@@ -26,6 +26,7 @@ def book_by_counterparty(*, user) -> list[dict]:
         .values(
             "contract__counterparty__name",
             "contract__counterparty__country",
+            "contract__material_id",
             "contract__material__code",
             "contract__material__name_de",
             "contract__material__name_en",
@@ -45,6 +46,7 @@ def book_by_country(*, user) -> list[dict]:
         ScheduleEntry.objects.filter(contract__state__in=SUPPLY_STATES)
         .values(
             "contract__counterparty__country",
+            "contract__material_id",
             "contract__material__code",
             "contract__material__name_de",
             "contract__material__name_en",
@@ -62,6 +64,7 @@ def book_by_material_quarter(*, user) -> list[dict]:
     return list(
         ScheduleEntry.objects.filter(contract__state__in=SUPPLY_STATES)
         .values(
+            "contract__material_id",
             "contract__material__code",
             "contract__material__name_de",
             "contract__material__name_en",

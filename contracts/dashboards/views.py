@@ -12,7 +12,8 @@ from django.views.decorators.http import require_GET
 from django_countries import countries
 
 from rohstoff.core.access import CONTRACT_READERS, MINISTRY, allow
-from rohstoff.core.formatting import plotly_separators, plotly_tonnes
+from rohstoff.core.charts import COVERAGE_SCALE, base_layout, material_colour
+from rohstoff.core.formatting import plotly_tonnes
 from rohstoff.core.language import reader_language
 from rohstoff.core.periods import Quarter
 from tradinghouse import selectors as position_selectors
@@ -47,31 +48,7 @@ def dashboard(request):
         materials.setdefault(cell.material.pk, cell.material)
     quarters = sorted({c.quarter for c in cells})
     by_cell = {(c.material.pk, c.quarter): c for c in cells}
-    coverage_chart = {
-        "data": [
-            {
-                "type": "heatmap",
-                "x": [str(Quarter.from_index(q)) for q in quarters],
-                "y": [m.name for m in materials.values()],
-                "z": [
-                    [_coverage_value(by_cell.get((m.pk, q))) for q in quarters]
-                    for m in materials.values()
-                ],
-                "zmin": 0,
-                "zmax": 1,
-                "colorscale": [[0, "#a4262c"], [0.5, "#f5c26b"], [1, "#1d6b35"]],
-                "colorbar": {"title": {"text": _("Coverage")}, "tickformat": ".0%"},
-                "hovertemplate": "%{y} %{x}: %{z:.0%}<extra></extra>",
-            }
-        ],
-        "layout": {
-            "separators": plotly_separators(),
-            "margin": {"l": 10, "r": 10, "t": 10, "b": 10},
-            "height": 120 + 40 * max(len(materials), 3),
-            "yaxis": {"automargin": True},
-            "xaxis": {"automargin": True, "tickangle": -60},
-        },
-    }
+    coverage_chart = _coverage_heatmap(list(materials.values()), quarters, by_cell)
     by_counterparty = selectors.book_by_counterparty(user=request.user)
     by_country = selectors.book_by_country(user=request.user)
     for row in by_country:
@@ -99,6 +76,38 @@ def dashboard(request):
     )
 
 
+def _coverage_heatmap(materials, quarters, by_cell) -> dict:
+    """Coverage per material (rows) and quarter (columns). A one-pixel gap between cells makes
+    plotly draw the map at full resolution (crisp) without the inline style its scaled-down
+    drawing needs, which the CSP refuses; for the same reason the page draws the colour key,
+    not plotly's colour bar (docs/charts.md)."""
+    return {
+        "data": [
+            {
+                "type": "heatmap",
+                "x": [str(Quarter.from_index(q)) for q in quarters],
+                "y": [m.name for m in materials],
+                "z": [
+                    [_coverage_value(by_cell.get((m.pk, q))) for q in quarters] for m in materials
+                ],
+                "zmin": 0,
+                "zmax": 1,
+                "colorscale": COVERAGE_SCALE,
+                "showscale": False,
+                "xgap": 1,
+                "ygap": 1,
+                "hovertemplate": "%{y} %{x}: %{z:.0%}<extra></extra>",
+            }
+        ],
+        "layout": base_layout(
+            margin={"l": 10, "r": 10, "t": 10, "b": 10},
+            height=120 + 40 * max(len(materials), 3),
+            yaxis={"automargin": True, "autorange": "reversed"},
+            xaxis={"automargin": True, "tickangle": -60},
+        ),
+    }
+
+
 def _coverage_value(cell):
     # A chart coordinate, not a quantity: plotly needs a JSON number.
     return float(cell.coverage) if cell is not None and cell.coverage is not None else None
@@ -123,6 +132,7 @@ def _stacked_bar(rows, key, *, horizontal: bool = False) -> dict:
             {
                 "type": "bar",
                 "name": _material_label(r),
+                "marker": {"color": material_colour(r["contract__material_id"])},
                 "orientation": "h" if horizontal else "v",
                 cat_axis: categories,
                 value_axis: [0.0] * len(categories),
@@ -137,15 +147,13 @@ def _stacked_bar(rows, key, *, horizontal: bool = False) -> dict:
     title = {"title": {"text": _("tonnes scheduled")}, "automargin": True}
     return {
         "data": list(traces.values()),
-        "layout": {
-            "separators": plotly_separators(),
-            "barmode": "group",
-            "margin": {"l": 10, "r": 10, "t": 10, "b": 10},
-            "height": max(320, 120 + 60 * len(categories)) if horizontal else 360,
-            f"{value_axis}axis": title,
-            f"{cat_axis}axis": {"automargin": True},
-            "legend": {"orientation": "h", "y": -0.25},
-        },
+        "layout": base_layout(
+            barmode="group",
+            margin={"l": 10, "r": 10, "t": 10, "b": 10},
+            height=max(320, 120 + 60 * len(categories)) if horizontal else 360,
+            legend={"orientation": "h", "y": -0.25},
+            **{f"{value_axis}axis": title, f"{cat_axis}axis": {"automargin": True}},
+        ),
     }
 
 
@@ -164,10 +172,11 @@ def overview(request):
         )
         row["material_name"] = _material_label(row)
     years = defaultdict(lambda: defaultdict(Decimal))
-    names = {}
+    names, colours = {}, {}
     for row in per_quarter:
         code = row["contract__material__code"]
         names[code] = _material_label(row)
+        colours[code] = material_colour(row["contract__material_id"])
         years[code][Quarter.from_index(row["quarter"]).year] += row["tonnes"]
     all_years = sorted({y for v in years.values() for y in v})
     table = [
@@ -179,20 +188,20 @@ def overview(request):
             {
                 "type": "bar",
                 "name": names[code],
+                "marker": {"color": colours[code]},
                 "x": [str(y) for y in all_years],
                 "y": [float(years[code].get(y, 0)) for y in all_years],
                 "hovertemplate": "%{x}: " + plotly_tonnes("y") + "<extra>%{fullData.name}</extra>",
             }
             for code in years
         ],
-        "layout": {
-            "separators": plotly_separators(),
-            "barmode": "group",
-            "margin": {"l": 60, "r": 20, "t": 10, "b": 60},
-            "height": 360,
-            "yaxis": {"title": {"text": _("tonnes contracted")}},
-            "legend": {"orientation": "h", "y": -0.2},
-        },
+        "layout": base_layout(
+            barmode="group",
+            margin={"l": 60, "r": 20, "t": 10, "b": 60},
+            height=360,
+            yaxis={"title": {"text": _("tonnes contracted")}},
+            legend={"orientation": "h", "y": -0.2},
+        ),
     }
     return render(
         request,

@@ -6,6 +6,11 @@ Policy refuses. ``vendor/plotly.css`` is generated from the rules table inside t
 ``plotly.min.js`` (the same table plotly.js would inject), so it always matches the served script.
 Pages link it as ``<link rel="stylesheet" id="plotly.js-style-global" class="no-inline-styles">``,
 which tells plotly.js that its rules are present already.
+
+plotly.js also carries the stylesheet of its map library (maplibre) and injects it as soon as the
+script loads, unless an element with that stylesheet's id is in the page. We draw no maps, so
+chart pages carry an empty marker element with that id (``maplibre_style_id()``, read from the
+installed script) instead of the rules. See docs/charts.md.
 """
 
 import functools
@@ -24,6 +29,9 @@ CSS_PATH = "vendor/plotly.css"
 _RULES_START = re.compile(r'\{"X,X div":')
 _STRING = re.compile(r'"((?:[^"\\]|\\.)*)"|\'((?:[^\'\\]|\\.)*)\'')
 _KEY = re.compile(_STRING.pattern + r"|([A-Za-z_$][\w$]*)")  # minifiers drop quotes of plain keys
+_MAPLIBRE_STYLE = re.compile(
+    r'if\(!document\.getElementById\("([0-9a-f]{32,64})"\)\)\{var (\w+)=document\.createElement\("style"\)'
+)
 
 
 def _js_string(match: re.Match) -> str:
@@ -51,6 +59,19 @@ def plotly_rules(source: str) -> list[tuple[str, str]]:
     return rules
 
 
+def maplibre_style_id_in(source: str) -> str:
+    """The id under which plotly.js injects its map library's stylesheet."""
+    found = _MAPLIBRE_STYLE.search(source)
+    if found is None:
+        raise ValueError("plotly.min.js no longer injects the map stylesheet where it used to")
+    return found.group(1)
+
+
+@functools.cache
+def maplibre_style_id() -> str:
+    return maplibre_style_id_in(PLOTLY_JS.read_text(encoding="utf-8"))
+
+
 def plotly_css() -> str:
     lines = ["/* plotly.js's own rules, generated from the installed plotly.min.js. */"]
     for selector, body in plotly_rules(PLOTLY_JS.read_text(encoding="utf-8")):
@@ -76,7 +97,9 @@ class PlotlyFinder(BaseFinder):
         if not PLOTLY_JS.is_file():
             return [Error(f"plotly.min.js not found at {PLOTLY_JS}", id="rohstoff.E002")]
         try:
-            plotly_rules(PLOTLY_JS.read_text(encoding="utf-8"))
+            source = PLOTLY_JS.read_text(encoding="utf-8")
+            plotly_rules(source)
+            maplibre_style_id_in(source)
         except ValueError as exc:
             return [Error(f"Cannot read plotly's CSS rules: {exc}", id="rohstoff.E003")]
         return []
