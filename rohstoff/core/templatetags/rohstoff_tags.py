@@ -11,3 +11,65 @@ def pretty_json(value) -> str:
     if value is None:
         return "–"
     return json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True)
+
+
+def _forms_in(context):
+    """Every bound form of a page's context, in the order the view passed them: forms, the forms
+    of formsets, and forms in a list or a dict one level down (rows of a table)."""
+    from django.forms import BaseForm
+    from django.forms.formsets import BaseFormSet
+
+    seen, found = set(), []
+
+    def add(value, depth=0):
+        if isinstance(value, BaseForm):
+            if value.is_bound and id(value) not in seen:
+                seen.add(id(value))
+                found.append(value)
+        elif isinstance(value, BaseFormSet):
+            if value.is_bound:
+                add(value.management_form)
+                for form in value.forms:
+                    add(form)
+                if value.non_form_errors() and id(value) not in seen:
+                    seen.add(id(value))
+                    found.append(value)
+        elif depth == 0 and isinstance(value, list | tuple):
+            for item in value[:500]:
+                add(item, 1)
+        elif depth == 0 and isinstance(value, dict):
+            for item in list(value.values())[:500]:
+                add(item, 1)
+
+    for value in context.flatten().values():
+        add(value)
+    return found
+
+
+@register.inclusion_tag("forms/error_summary.html", takes_context=True)
+def error_summary(context):
+    """The "There is a problem" box at the top of a page (GOV.UK and KERN pattern): every error
+    of every bound form on the page, each linked to its field (docs/forms.md). Marks the forms
+    it lists, so the form itself shows only the messages next to its fields."""
+    from django.forms.formsets import BaseFormSet
+
+    items = []
+    for form in _forms_in(context):
+        if isinstance(form, BaseFormSet):
+            items += [{"message": e, "href": ""} for e in form.non_form_errors()]
+            continue
+        if not form.errors:
+            continue
+        form.error_summary_shown = True
+        items += [{"message": e, "href": ""} for e in form.non_field_errors()]
+        for name, field in form.fields.items():
+            if name not in form.errors:
+                continue
+            bound = form[name]
+            target = (
+                ""
+                if field.widget.is_hidden
+                else bound.id_for_label or (f"{bound.auto_id}_0" if bound.auto_id else "")
+            )
+            items += [{"message": e, "href": f"#{target}" if target else ""} for e in bound.errors]
+    return {"errors": items}
