@@ -68,12 +68,12 @@ class MaterialCodeField(serializers.CharField):
     (``rules.material_of``, as the grid and the demand file read it); whether it is one of the
     round's is a line rule (industry.lines.rules)."""
 
-    def __init__(self, **kwargs):
-        kwargs.setdefault("max_length", 300)
-        super().__init__(**kwargs)
+    MAX_LENGTH = 300  # longer than any code or name of the reference list
 
     def to_internal_value(self, data):
         text = super().to_internal_value(data)
+        if len(text) > self.MAX_LENGTH:
+            raise serializers.ValidationError(rules.MATERIAL_KNOWN.error(value=text[:40] + "…"))
         material = rules.material_of(text, rules.material_words())
         if material is None:
             raise serializers.ValidationError(rules.MATERIAL_KNOWN.error(value=text))

@@ -15,18 +15,20 @@ def pretty_json(value) -> str:
 
 def _forms_in(context):
     """Every bound form of a page's context, in the order the view passed them: forms, the forms
-    of formsets, and forms in a list or a dict one level down (rows of a table)."""
+    of formsets, and forms in lists and dicts up to two levels down (rows of a table)."""
     from django.forms import BaseForm
     from django.forms.formsets import BaseFormSet
 
     seen, found = set(), []
 
     def add(value, depth=0):
-        if isinstance(value, BaseForm):
+        # type(), not isinstance(): a lazy object (the user, the CSP nonce) is never evaluated.
+        kind = type(value)
+        if issubclass(kind, BaseForm):
             if value.is_bound and id(value) not in seen:
                 seen.add(id(value))
                 found.append(value)
-        elif isinstance(value, BaseFormSet):
+        elif issubclass(kind, BaseFormSet):
             if value.is_bound:
                 add(value.management_form)
                 for form in value.forms:
@@ -34,12 +36,12 @@ def _forms_in(context):
                 if value.non_form_errors() and id(value) not in seen:
                     seen.add(id(value))
                     found.append(value)
-        elif depth == 0 and isinstance(value, list | tuple):
+        elif depth < 2 and issubclass(kind, list | tuple):
             for item in value[:500]:
-                add(item, 1)
-        elif depth == 0 and isinstance(value, dict):
-            for item in list(value.values())[:500]:
-                add(item, 1)
+                add(item, depth + 1)
+        elif depth < 2 and issubclass(kind, dict):
+            for item in list(value.values())[:50]:
+                add(item, depth + 1)
 
     for value in context.flatten().values():
         add(value)
