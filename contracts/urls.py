@@ -41,6 +41,11 @@ urlpatterns = [
         name="my_allocation_respond",
     ),
     path(
+        "allocations/contract/<int:pk>/",
+        allocations.my_allocation_answer,
+        name="my_allocation_answer",
+    ),
+    path(
         "allocations/<int:pk>/override/",
         allocations.allocation_override,
         name="allocation_override",

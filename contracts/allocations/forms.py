@@ -40,3 +40,46 @@ class ReopenForm(ReleaseForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["respond_by"].label = _("The firm answers again by")
+
+
+class AnswerForm(forms.Form):
+    """A member's answers to its firm's shares of one contract, one choice per open quarter:
+    confirm, decline, or leave it for later. Fields ``answer_<share id>``; :meth:`answers`
+    gives the chosen ones to the service."""
+
+    CHOICES = [("confirm", _("Confirm")), ("decline", _("Decline")), ("", _("Later"))]
+
+    def __init__(self, *args, shares, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.shares = {}
+        for share in shares:
+            name = f"answer_{share.pk}"
+            self.shares[name] = share
+            self.fields[name] = forms.ChoiceField(
+                label=_("Your answer for %(period)s") % {"period": share.period},
+                choices=self.CHOICES,
+                required=False,
+                initial="",
+                widget=forms.RadioSelect,
+            )
+
+    def clean(self):
+        data = super().clean()
+        if self.shares and not any(data.get(name) for name in self.shares):
+            first = next(iter(self.shares))
+            self.add_error(
+                first,
+                _(
+                    "Choose confirm or decline for at least one quarter, or confirm all "
+                    "quarters at once."
+                ),
+            )
+        return data
+
+    def answers(self) -> dict:
+        """share -> True (confirm) or False (decline), for the quarters answered now."""
+        return {
+            share: self.cleaned_data[name] == "confirm"
+            for name, share in self.shares.items()
+            if self.cleaned_data.get(name)
+        }

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
+from django.utils.translation import get_language
 
 from rohstoff.core.periods import Quarter
 from rohstoff.core.shortcuts import get_visible_or_404
@@ -254,3 +255,70 @@ def allocation_summary(allocation_round: AllocationRound) -> list[dict]:
             }
         )
     return out
+
+
+def answerable(allocation: Allocation, *, now=None) -> bool:
+    """The firm may still answer this share: proposed, its round released and the deadline not
+    passed (the service checks the same again under lock)."""
+    respond_by = allocation.allocation_round.respond_by
+    return (
+        allocation.state == AllocationState.PROPOSED
+        and allocation.allocation_round.state == AllocationRound.State.RELEASED
+        and (respond_by is None or respond_by > (now or timezone.now()))
+    )
+
+
+def member_round_shares(*, user, pk) -> list[Allocation]:
+    """The member firm's shares of one released allocation round (one contract), in quarter
+    order; Http404 if it has none there, exactly like a round that does not exist."""
+    from django.http import Http404
+
+    shares = list(
+        policy.allocations_visible_to(user)
+        .filter(allocation_round_id=pk)
+        .select_related("contract__counterparty", "contract__round")
+        .order_by("quarter")
+    )
+    if not shares:
+        raise Http404
+    return shares
+
+
+def open_rounds(*, user) -> list[dict]:
+    """Every allocation round (contract) in which the member firm still has shares to answer,
+    earliest deadline first: the round's id, the contract's reference and material, the deadline,
+    the number of open shares and their tonnes. One query."""
+    german = (get_language() or "de").startswith("de")
+    rows = (
+        policy.allocations_visible_to(user)
+        .filter(
+            state=AllocationState.PROPOSED,
+            allocation_round__state=AllocationRound.State.RELEASED,
+        )
+        .filter(
+            Q(allocation_round__respond_by__isnull=True)
+            | Q(allocation_round__respond_by__gt=timezone.now())
+        )
+        .values(
+            "allocation_round_id",
+            "contract__reference",
+            "contract__material__name_de",
+            "contract__material__name_en",
+            "allocation_round__respond_by",
+        )
+        .annotate(open=Count("pk"), open_t=Sum("quantity_t"))
+        .order_by("allocation_round__respond_by", "allocation_round_id")
+    )
+    return [
+        {
+            "allocation_round": row["allocation_round_id"],
+            "reference": row["contract__reference"],
+            "material": row[
+                "contract__material__name_de" if german else "contract__material__name_en"
+            ],
+            "respond_by": row["allocation_round__respond_by"],
+            "open": row["open"],
+            "open_t": row["open_t"],
+        }
+        for row in rows
+    ]

@@ -415,9 +415,12 @@ def _redistribute(allocation: Allocation, actor) -> dict[int, Decimal]:
 
 
 @transaction.atomic
-def allocation_respond(*, allocation: Allocation, actor, accept: bool) -> Allocation:
+def allocation_respond(
+    *, allocation: Allocation, actor, accept: bool, refresh: bool = True
+) -> Allocation:
     """A member confirms or declines its firm's share by the deadline. A declined share goes to
-    the firms that have not answered yet, by the same rule.
+    the firms that have not answered yet, by the same rule. ``refresh=False``: the caller
+    refreshes the round's positions once after answering several shares.
 
     Locks every share of the same quarter, in id order, before reading any: two firms answering
     at once then wait for each other instead of deadlocking over the redistribution."""
@@ -461,11 +464,49 @@ def allocation_respond(*, allocation: Allocation, actor, accept: bool) -> Alloca
         },
     )
     _close_if_answered(allocation_round)
-    if accept:
+    if accept and refresh:
         # Positions count confirmed shares only; a decline (and its redistribution among shares
         # still open) changes none of them.
         refresh_positions(round=allocation.contract.round, actor=actor)
     return allocation
+
+
+class AnswerError(StateConflict):
+    """One share of a set of answers could not be answered; nothing of the set was written."""
+
+    def __init__(self, message, *, allocation: Allocation):
+        super().__init__(message)
+        self.allocation = allocation
+
+
+@transaction.atomic
+def allocations_respond(*, answers: dict[Allocation, bool], actor) -> list[Allocation]:
+    """A member answers several shares of its firm at once (the answer page of a contract):
+    ``answers`` maps each share to True (confirm) or False (decline). Each share goes through
+    :func:`allocation_respond`, with its rules, audit event and redistribution, in quarter order
+    (the order in which any two answering firms lock the quarters, so they wait rather than
+    deadlock); all or nothing: if one share cannot be answered, the error names its quarter and
+    no answer is kept. Positions are refreshed once at the end."""
+    done = []
+    for allocation in sorted(answers, key=lambda a: (a.allocation_round_id, a.quarter, a.pk)):
+        try:
+            done.append(
+                allocation_respond(
+                    allocation=allocation, actor=actor, accept=answers[allocation], refresh=False
+                )
+            )
+        except StateConflict as exc:
+            raise AnswerError(
+                _("%(period)s: %(problem)s Nothing was saved; please check and answer again.")
+                % {"period": allocation.period, "problem": exc.message},
+                allocation=allocation,
+            ) from exc
+    rounds = {
+        a.contract.round_id: a.contract.round for a in done if a.state == AllocationState.CONFIRMED
+    }
+    for round in rounds.values():
+        refresh_positions(round=round, actor=actor)
+    return done
 
 
 @transaction.atomic

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 from collections import defaultdict
+from decimal import Decimal
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -15,7 +16,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from rohstoff.core.access import CONTRACT_READERS, DESK, MEMBERS, allow
 from rohstoff.core.errors import StateConflict
@@ -25,7 +27,7 @@ from rohstoff.core.formatting import format_tonnes
 from .. import policy
 from ..offtakes import selectors as offtake_selectors
 from . import selectors, services
-from .forms import OverrideForm, ReleaseForm, ReopenForm
+from .forms import AnswerForm, OverrideForm, ReleaseForm, ReopenForm
 
 ALLOCATIONS_PAGE_SIZE = 50
 
@@ -177,7 +179,14 @@ def my_allocations(request):
         .count()
     )
     return render(
-        request, "contracts/my_allocations.html", {"page": page, "rows": rows, "pending": pending}
+        request,
+        "contracts/my_allocations.html",
+        {
+            "page": page,
+            "rows": rows,
+            "pending": pending,
+            "open_rounds": selectors.open_rounds(user=request.user),
+        },
     )
 
 
@@ -193,12 +202,7 @@ def my_allocation_detail(request, pk):
             "allocation": allocation,
             **detail,
             "explanation": selectors.explanation_for(request.user, allocation),
-            "can_answer": allocation.state == "proposed"
-            and allocation.allocation_round.state == "released"
-            and (
-                allocation.allocation_round.respond_by is None
-                or allocation.allocation_round.respond_by > timezone.now()
-            ),
+            "can_answer": selectors.answerable(allocation),
         },
     )
 
@@ -225,6 +229,91 @@ def my_allocation_respond(request, pk):
         else:
             messages.success(request, _("You declined the share; it goes to the other firms."))
     return redirect("contracts:my_allocation", pk=pk)
+
+
+@allow(MEMBERS)
+@require_http_methods(["GET", "POST"])
+def my_allocation_answer(request, pk):
+    """One page for all of a firm's shares of one contract (one allocation round): a choice per
+    open quarter, or every open quarter confirmed at once; afterwards, the next contract with
+    shares to answer (docs/allocation.md, "Answering a whole contract at once")."""
+    shares = selectors.member_round_shares(user=request.user, pk=pk)
+    now = timezone.now()
+    open_shares = [a for a in shares if selectors.answerable(a, now=now)]
+    confirm_all = request.POST.get("action") == "confirm_all"
+    bound = request.method == "POST" and not confirm_all
+    form = AnswerForm(request.POST if bound else None, shares=open_shares)
+    if request.method == "POST" and (confirm_all or form.is_valid()):
+        answers = dict.fromkeys(open_shares, True) if confirm_all else form.answers()
+        if not answers:
+            messages.info(request, _("Nothing left to answer on this contract."))
+            return redirect("contracts:my_allocation_answer", pk=pk)
+        try:
+            services.allocations_respond(answers=answers, actor=request.user)
+        except services.AnswerError as exc:
+            if confirm_all:
+                messages.error(request, exc.message)
+                return redirect("contracts:my_allocation_answer", pk=pk)
+            form.add_error(f"answer_{exc.allocation.pk}", exc.message)
+        else:
+            confirmed = [a for a, accept in answers.items() if accept]
+            declined = [a for a, accept in answers.items() if not accept]
+            messages.success(request, _answered_message(confirmed, declined))
+            return redirect("contracts:my_allocation_answer", pk=pk)
+    contract = shares[0].contract
+    total_open = sum((a.quantity_t for a in open_shares), Decimal(0))
+    return render(
+        request,
+        "contracts/my_allocation_answer.html",
+        {
+            "contract": contract,
+            "allocation_round": shares[0].allocation_round,
+            "rows": [
+                {
+                    "allocation": a,
+                    "field": form[f"answer_{a.pk}"] if f"answer_{a.pk}" in form.fields else None,
+                }
+                for a in shares
+            ],
+            "form": form,
+            "open_count": len(open_shares),
+            "open_t": total_open,
+            "next_round": next(
+                (
+                    r
+                    for r in selectors.open_rounds(user=request.user)
+                    if r["allocation_round"] != pk
+                ),
+                None,
+            ),
+        },
+    )
+
+
+def _answered_message(confirmed, declined) -> str:
+    parts = []
+    if confirmed:
+        parts.append(
+            ngettext(
+                "You confirmed %(n)s share (%(t)s).",
+                "You confirmed %(n)s shares (%(t)s).",
+                len(confirmed),
+            )
+            % {
+                "n": len(confirmed),
+                "t": format_tonnes(sum((a.quantity_t for a in confirmed), Decimal(0))),
+            }
+        )
+    if declined:
+        parts.append(
+            ngettext(
+                "You declined %(n)s share; it goes to the other firms.",
+                "You declined %(n)s shares; they go to the other firms.",
+                len(declined),
+            )
+            % {"n": len(declined)}
+        )
+    return " ".join(parts)
 
 
 EXPORT_COLUMNS = [

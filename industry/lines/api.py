@@ -13,7 +13,6 @@ from rest_framework.response import Response
 from rohstoff.core.access import DESK, MEMBERS
 from rohstoff.core.api import ScopedViewSet
 from rohstoff.core.api_fields import QuantityField, StrictDecimalField
-from rohstoff.core.models import Material
 from rohstoff.core.openapi import with_errors
 from rohstoff.core.units import Unit
 
@@ -65,14 +64,19 @@ class LineSerializer(serializers.ModelSerializer):
 
 
 class MaterialCodeField(serializers.CharField):
-    """A material of the reference list by its code; whether it is one of the round's is a line
-    rule (industry.lines.rules)."""
+    """A material of the reference list by its code or its German or English name, in any case
+    (``rules.material_of``, as the grid and the demand file read it); whether it is one of the
+    round's is a line rule (industry.lines.rules)."""
+
+    MAX_LENGTH = 300  # longer than any code or name of the reference list
 
     def to_internal_value(self, data):
-        code = super().to_internal_value(data)
-        material = Material.objects.filter(code=code.strip().lower()).first()
+        text = super().to_internal_value(data)
+        if len(text) > self.MAX_LENGTH:
+            raise serializers.ValidationError(rules.MATERIAL_KNOWN.error(value=text[:40] + "…"))
+        material = rules.material_of(text, rules.material_words())
         if material is None:
-            raise serializers.ValidationError(rules.MATERIAL_KNOWN.error(value=code))
+            raise serializers.ValidationError(rules.MATERIAL_KNOWN.error(value=text))
         return material
 
 
@@ -80,7 +84,10 @@ class LineInputSerializer(serializers.Serializer):
     """Parses the values; the line's rules (industry.lines.rules) are checked by the service, as
     for the grid's form and the demand file."""
 
-    material = MaterialCodeField(help_text="A material code of the round")
+    material = MaterialCodeField(
+        help_text="A material of the round: its code (lithium-hydroxide) or its German or "
+        "English name (Lithiumhydroxid, lithium hydroxide), in any case"
+    )
     period = serializers.CharField(max_length=10, help_text="2027 or 2027-Q3")
     quantity = QuantityField()
     unit = serializers.CharField(help_text=" / ".join(Unit.values))

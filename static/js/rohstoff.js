@@ -14,11 +14,32 @@
         toggle.setAttribute("aria-expanded", open ? "true" : "false");
       });
     }
-    // Confirm destructive actions: <form data-confirm="...">.
+    // Confirm destructive actions: <form data-confirm="..."> or a submit button with it; with
+    // data-confirm-if="selector" on the form, only when something in the form matches it.
     document.addEventListener("submit", function (event) {
-      var message = event.target.getAttribute && event.target.getAttribute("data-confirm");
+      var form = event.target;
+      var source = event.submitter && event.submitter.hasAttribute("data-confirm") ? event.submitter : form;
+      var message = source.getAttribute && source.getAttribute("data-confirm");
+      var condition = form.getAttribute && form.getAttribute("data-confirm-if");
+      if (condition && !form.querySelector(condition)) return;
       if (message && !window.confirm(message)) event.preventDefault();
     }, true);
+    // The error summary (templates/forms/error_summary.html): focused when the page loads, so
+    // that screen readers read it first; its links move the focus to the field they name.
+    var summary = document.querySelector("[data-error-summary]");
+    if (summary) {
+      summary.focus();
+      summary.addEventListener("click", function (event) {
+        var link = event.target.closest && event.target.closest("a[href^='#']");
+        var field = link && document.getElementById(link.getAttribute("href").slice(1));
+        if (!field) return;
+        event.preventDefault();
+        var legend = field.closest("fieldset") && field.closest("fieldset").querySelector("legend");
+        var label = legend || document.querySelector("label[for='" + field.id + "']") || field;
+        label.scrollIntoView();
+        field.focus({ preventScroll: true });
+      });
+    }
     // Countdowns: <time data-countdown datetime="ISO">; updates the text once a minute.
     function renderCountdowns() {
       document.querySelectorAll("[data-countdown]").forEach(function (el) {

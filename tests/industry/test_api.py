@@ -386,3 +386,38 @@ def test_a_put_with_a_german_number_is_refused_and_changes_nothing(api, open_rou
     )
     assert response.status_code == 400 and set(response.json()) == {"quantity"}
     assert DemandLine.objects.get().quantity == 40
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["Lithiumhydroxid-Monohydrat", "lithium HYDROXIDE monohydrate", "  LITHIUM-HYDROXIDE "],
+)
+def test_the_lines_api_takes_a_material_by_german_or_english_name_in_any_case(
+    api, open_round, member_a, name
+):
+    # The same resolver as the grid and the demand file (industry.lines.rules.material_of).
+    response = api(member_a).post(
+        url(open_round, "demand"), {**LINE, "material": name}, format="json"
+    )
+    assert response.status_code == 201, response.json()
+    assert response.json()["material"] == "lithium-hydroxide"
+    line = DemandLine.objects.get()
+    assert line.material.code == "lithium-hydroxide"
+    # Named again by code, it is the same line (same key): replaced, not added.
+    again = api(member_a).post(url(open_round, "demand"), LINE, format="json")
+    assert again.status_code == 200 and DemandLine.objects.count() == 1
+
+
+def test_the_lines_api_refuses_an_unknown_name_with_a_400_naming_the_field(
+    api, open_round, member_a
+):
+    response = api(member_a).post(
+        url(open_round, "demand"), {**LINE, "material": "Unobtainium"}, format="json"
+    )
+    assert response.status_code == 400
+    assert "Unobtainium" in response.json()["material"][0]
+    response = api(member_a).post(
+        url(open_round, "demand"), {**LINE, "material": "x" * 5000}, format="json"
+    )
+    assert response.status_code == 400 and "material" in response.json()
+    assert not DemandLine.objects.exists()
