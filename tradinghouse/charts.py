@@ -263,13 +263,14 @@ def coverage_figure(cells) -> dict:
 
 def top_open_figure(top_cells) -> dict:
     """The largest open positions (demand not yet contracted), largest on top."""
-    labels = [f"{c.material.name} · {c.period}" for c in top_cells]
+    # Material and quarter on two lines: the chart keeps its width on a phone.
+    labels = [f"{c.material.name}<br>{c.period}" for c in top_cells]
     values = [_num(c.open_t) for c in top_cells]
     colours = [material_colour(c.material) for c in top_cells]
     # Hidden cells (only the desk and the agency see them) hatched in the "hidden" purple.
     hatch = [("" if c.disclosed else "/") for c in top_cells]
     layout = _layout(
-        height=max(60 + 32 * len(top_cells), 220),
+        height=max(60 + 40 * len(top_cells), 220),
         margin={"l": 16, "r": 16, "t": 16, "b": 40},
         showlegend=False,
     )
