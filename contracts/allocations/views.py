@@ -217,6 +217,7 @@ def my_allocation_detail(request, pk):
             **detail,
             "explanation": selectors.explanation_for(request.user, allocation),
             "can_answer": selectors.answerable(allocation),
+            "open_rounds": selectors.open_rounds(user=request.user),
         },
     )
 

@@ -196,6 +196,10 @@ def test_the_list_and_the_share_page_link_the_answer_page(client, login, setting
     a = shares(first, setting["firm"])[0]
     html = client.get(reverse("contracts:my_allocation", args=[a.pk])).content
     assert url(first).encode() in html
+    # Answered one by one, the share's page links the next contract still waiting.
+    client.post(reverse("contracts:my_allocation_respond", args=[a.pk]), {"answer": "confirm"})
+    html = client.get(reverse("contracts:my_allocation", args=[a.pk])).content.decode()
+    assert 'data-testid="next-open"' in html and url(first) in html
 
 
 # ---- the API: several shares in one request ---------------------------------------------------
