@@ -3,6 +3,7 @@ serializers; every write goes through a service."""
 
 from __future__ import annotations
 
+from django.http import Http404
 from drf_spectacular.utils import (
     extend_schema,
     extend_schema_view,
@@ -108,6 +109,23 @@ class ReopenInput(serializers.Serializer):
     respond_by = serializers.DateTimeField()
 
 
+class AnswerItem(serializers.Serializer):
+    id = serializers.IntegerField(help_text="the share (allocation) id")
+    answer = serializers.ChoiceField(choices=["confirm", "decline"])
+
+
+class AnswersInput(serializers.Serializer):
+    answers = serializers.ListField(
+        child=AnswerItem(), min_length=1, max_length=500, help_text="at most 500 shares at once"
+    )
+
+    def validate_answers(self, value):
+        ids = [item["id"] for item in value]
+        if len(set(ids)) != len(ids):
+            raise serializers.ValidationError("Each share may be answered once per request.")
+        return value
+
+
 class OverrideInput(serializers.Serializer):
     quantity_t = StrictDecimalField(**T)
     reason = serializers.CharField(max_length=500)
@@ -129,6 +147,7 @@ class AllocationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scoped
         "retrieve": MEMBERS | DESK,
         "confirm": MEMBERS,
         "decline": MEMBERS,
+        "answer": MEMBERS,
         "override": DESK,
         "reopen": DESK,
     }
@@ -165,6 +184,37 @@ class AllocationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scoped
     @action(detail=True, methods=["post"])
     def decline(self, request, pk=None):
         return self._respond(request, pk, False)
+
+    @extend_schema(
+        summary="Answer several of your firm's shares at once (member): all or nothing",
+        description="Each share is confirmed or declined by the rules of the single answer, in "
+        "quarter order. If one cannot be answered (answered already, deadline passed), none is: "
+        "409 naming the quarter. A share that is not your firm's answers 404, as one that does "
+        "not exist. Returns the answered shares.",
+        request=AnswersInput,
+        responses=with_errors(AllocationSerializer(many=True), 400, 404, 409),
+    )
+    @action(detail=False, methods=["post"])
+    def answer(self, request):
+        data = AnswersInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        items = data.validated_data["answers"]
+        shares = {
+            a.pk: a
+            for a in policy.allocations_visible_to(request.user).filter(
+                pk__in=[item["id"] for item in items]
+            )
+        }
+        if len(shares) != len(items):
+            raise Http404
+        services.allocations_respond(
+            answers={shares[item["id"]]: item["answer"] == "confirm" for item in items},
+            actor=request.user,
+        )
+        answered = list(self.scoped_queryset().filter(pk__in=list(shares)))
+        return Response(
+            AllocationSerializer(answered, many=True, context={"request": request}).data
+        )
 
     @extend_schema(
         summary="Override a firm's share with a reason (desk)",

@@ -23,6 +23,7 @@ from rohstoff.core.access import CONTRACT_READERS, DESK, MEMBERS, allow
 from rohstoff.core.errors import StateConflict
 from rohstoff.core.exports import safe_cell
 from rohstoff.core.formatting import format_tonnes
+from rohstoff.core.forms import add_service_errors
 
 from .. import policy
 from ..offtakes import selectors as offtake_selectors
@@ -36,6 +37,12 @@ ALLOCATIONS_PAGE_SIZE = 50
 @require_GET
 def allocation(request, pk):
     contract = offtake_selectors.contract_get(user=request.user, pk=pk)
+    return _allocation_page(request, contract)
+
+
+def _allocation_page(request, contract, *, release_form=None, share_form=None, share=None):
+    """The allocation page of a contract; after a form sent with errors, that form, bound, with
+    its messages next to its fields and in the error summary (docs/forms.md)."""
     rounds = policy.allocation_rounds_visible_to(request.user).filter(contract=contract)
     current = rounds.order_by("-created_at").first()
     allocations, summary = [], []
@@ -58,9 +65,11 @@ def allocation(request, pk):
             "contract": contract,
             "allocation_round": current,
             "quarters": quarters,
-            "release_form": ReleaseForm(),
+            "release_form": release_form or ReleaseForm(),
             "override_form": OverrideForm(),
             "reopen_form": ReopenForm(),
+            "share_form": share_form,
+            "share_form_for": share.pk if share is not None else None,
             "can_allocate": contract.state in ("signed", "active"),
         },
     )
@@ -84,22 +93,25 @@ def allocation_preview(request, pk):
     return redirect("contracts:allocation", pk=pk)
 
 
-def _change_share(request, pk, form_class, service, success) -> HttpResponse:
+def _change_share(request, pk, form_class, prefix, service, success) -> HttpResponse:
     """The desk changes one firm's share (override or reopen): the form, the service, a message
-    saying what happened, back to the quarter on the allocation page."""
+    saying what happened, back to the quarter on the allocation page. A value the form or the
+    service refuses shows the page again with the form open and the message at its field;
+    a state that forbids the change comes as a message."""
     allocation = selectors.allocation_get(user=request.user, pk=pk)
-    form = form_class(request.POST)
+    # Field ids as the page writes them for this share (contracts/allocation.html).
+    form = form_class(request.POST, auto_id=f"{prefix}-{allocation.pk}-%s")
     if form.is_valid():
         try:
             service(allocation=allocation, actor=request.user, **form.cleaned_data)
-        except (ValidationError, StateConflict) as exc:
-            messages.error(
-                request, exc.message if isinstance(exc, StateConflict) else " ".join(exc.messages)
-            )
+        except StateConflict as exc:
+            messages.error(request, exc.message)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
         else:
             messages.success(request, success(allocation, form.cleaned_data))
-    else:
-        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+    if form.errors:
+        return _allocation_page(request, allocation.contract, share_form=form, share=allocation)
     return redirect(
         reverse("contracts:allocation", args=[allocation.contract_id]) + f"#q{allocation.quarter}"
     )
@@ -112,6 +124,7 @@ def allocation_override(request, pk):
         request,
         pk,
         OverrideForm,
+        "ov",
         services.allocation_override,
         lambda allocation, data: (
             _("Share of %(firm)s in %(period)s set to %(t)s.")
@@ -131,6 +144,7 @@ def allocation_reopen(request, pk):
         request,
         pk,
         ReopenForm,
+        "ro",
         services.allocation_reopen,
         lambda allocation, data: (
             _("The share of %(firm)s in %(period)s is open again; the firm answers again.")
@@ -151,16 +165,16 @@ def allocation_release(request, pk):
                 actor=request.user,
                 respond_by=form.cleaned_data["respond_by"],
             )
-        except (ValidationError, StateConflict) as exc:
-            messages.error(
-                request, exc.message if isinstance(exc, StateConflict) else " ".join(exc.messages)
-            )
+        except StateConflict as exc:
+            messages.error(request, exc.message)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
         else:
             messages.success(
                 request, _("Released: the member firms have been told and answer by the deadline.")
             )
-    else:
-        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+    if form.errors:
+        return _allocation_page(request, allocation_round.contract, release_form=form)
     return redirect("contracts:allocation", pk=allocation_round.contract_id)
 
 
@@ -203,6 +217,7 @@ def my_allocation_detail(request, pk):
             **detail,
             "explanation": selectors.explanation_for(request.user, allocation),
             "can_answer": selectors.answerable(allocation),
+            "open_rounds": selectors.open_rounds(user=request.user),
         },
     )
 

@@ -196,3 +196,63 @@ def test_the_list_and_the_share_page_link_the_answer_page(client, login, setting
     a = shares(first, setting["firm"])[0]
     html = client.get(reverse("contracts:my_allocation", args=[a.pk])).content
     assert url(first).encode() in html
+    # Answered one by one, the share's page links the next contract still waiting.
+    client.post(reverse("contracts:my_allocation_respond", args=[a.pk]), {"answer": "confirm"})
+    html = client.get(reverse("contracts:my_allocation", args=[a.pk])).content.decode()
+    assert 'data-testid="next-open"' in html and url(first) in html
+
+
+# ---- the API: several shares in one request ---------------------------------------------------
+
+ANSWER = "/api/v1/allocations/answer/"
+
+
+def test_the_api_answers_several_shares_at_once(api, setting):
+    first = setting["rounds"][0]
+    a = shares(first, setting["firm"])
+    body = {
+        "answers": [{"id": x.pk, "answer": "confirm"} for x in a[:3]]
+        + [{"id": a[3].pk, "answer": "decline"}]
+    }
+    response = api(setting["member"]).post(ANSWER, body, format="json")
+    assert response.status_code == 200, response.json()
+    assert [row["state"] for row in response.json()] == ["confirmed"] * 3 + ["declined"]
+    assert [x.state for x in shares(first, setting["firm"])] == ["confirmed"] * 3 + ["declined"]
+
+
+def test_the_api_is_all_or_nothing_with_a_409_naming_the_quarter(api, setting):
+    first = setting["rounds"][0]
+    a = shares(first, setting["firm"])
+    Allocation.objects.filter(pk=a[1].pk).update(state="confirmed")
+    response = api(setting["member"]).post(
+        ANSWER, {"answers": [{"id": x.pk, "answer": "decline"} for x in a]}, format="json"
+    )
+    assert response.status_code == 409
+    assert "2027-Q2" in str(response.json())
+    assert [x.state for x in shares(first, setting["firm"])] == [
+        "proposed",
+        "confirmed",
+        "proposed",
+        "proposed",
+    ]
+
+
+def test_the_api_answers_404_for_another_firms_share_and_400_for_bad_input(api, setting):
+    first = setting["rounds"][0]
+    mine = shares(first, setting["firm"])[0]
+    theirs = Allocation.objects.filter(allocation_round=first).exclude(
+        organisation=setting["firm"]
+    )[0]
+    client = api(setting["member"])
+    body = {
+        "answers": [{"id": mine.pk, "answer": "confirm"}, {"id": theirs.pk, "answer": "confirm"}]
+    }
+    assert client.post(ANSWER, body, format="json").status_code == 404
+    for bad in (
+        {"answers": []},
+        {"answers": [{"id": mine.pk, "answer": "maybe"}]},
+        {"answers": [{"id": mine.pk, "answer": "confirm"}] * 2},
+        {"answers": [{"id": n, "answer": "confirm"} for n in range(501)]},
+    ):
+        assert client.post(ANSWER, bad, format="json").status_code == 400
+    assert not Allocation.objects.filter(state__in=["confirmed", "declined"]).exists()

@@ -547,3 +547,23 @@ def test_grid_ids_stay_plain_numbers_in_german(login, open_round, member_a):
         .content.decode()
     )
     assert f'<form id="edit-line-{line.pk}"' in edit
+
+
+def test_the_grid_without_javascript_starts_with_the_linked_error_summary(
+    login, open_round, member_a
+):
+    # The page as a whole (no htmx): base.html's error summary links each field (docs/forms.md);
+    # a material named in English is read like its code.
+    html = (
+        login(member_a)
+        .post(
+            f"/rounds/{open_round.pk}/demand/",
+            new_line(material="Lithium hydroxide monohydrate", quantity="0", period="2040"),
+            HTTP_ACCEPT_LANGUAGE="en",
+        )
+        .content.decode()
+    )
+    assert "There is a problem" in html
+    assert 'href="#id_new-quantity"' in html and 'href="#id_new-period"' in html
+    assert 'href="#id_new-material"' not in html
+    assert not DemandLine.objects.exists()

@@ -81,5 +81,9 @@ def error_summary(context):
                 if field.widget.is_hidden
                 else bound.id_for_label or (f"{bound.auto_id}_0" if bound.auto_id else "")
             )
-            items += [{"message": e, "href": f"#{target}" if target else ""} for e in bound.errors]
+            # Named by its field: "Password: This field is required." reads on its own.
+            items += [
+                {"label": bound.label, "message": e, "href": f"#{target}" if target else ""}
+                for e in bound.errors
+            ]
     return {"errors": items}
