@@ -324,10 +324,10 @@ def _move(proposal: StakeProposal, actor, to_stage: str, **extra) -> None:
 
 def next_stage(stage: str) -> str | None:
     """The stage an analyst moves a proposal on to (None at the committee and after)."""
-    if stage not in REVIEW_PATH or stage == ProposalStage.COMMITTEE:
+    movable = REVIEW_PATH[: REVIEW_PATH.index(ProposalStage.COMMITTEE)]
+    if stage not in movable:
         return None
-    following = REVIEW_PATH[REVIEW_PATH.index(stage) + 1]
-    return None if following == ProposalStage.APPROVED else following
+    return REVIEW_PATH[REVIEW_PATH.index(stage) + 1]
 
 
 @transaction.atomic
