@@ -56,8 +56,10 @@ def check_equity(
             errors,
             "equity_share_pct",
             _(
-                "The agency buys at most 75 % of the equity raised in a deal, whatever the justification."
-            ),
+                "The agency buys at most %(limit)s of the equity raised in a deal, whatever the "
+                "justification."
+            )
+            % {"limit": pct(JUSTIFIED_LIMIT)},
         )
     elif equity_share_pct > PLAIN_LIMIT and not special_necessity.strip():
         _add(
