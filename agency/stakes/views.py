@@ -19,7 +19,7 @@ from rohstoff.core.forms import add_service_errors
 from rohstoff.core.shortcuts import get_visible_or_404
 
 from .. import policy
-from ..models import REVIEW_PATH, ProposalStage
+from ..models import REVIEW_PATH, DocumentItem, ProposalStage
 from ..selectors import projects_visible_to
 from . import selectors, services
 from .forms import (
@@ -163,7 +163,10 @@ def proposal_edit(request, pk):
 def proposal_detail(request, pk):
     proposal = selectors.proposal_get(user=request.user, pk=pk)
     review = selectors.review(proposal)
-    documents = list(proposal.documents.select_related("uploaded_by").order_by("item"))
+    order = {item: n for n, item in enumerate(DocumentItem.values)}
+    documents = sorted(
+        proposal.documents.select_related("uploaded_by"), key=lambda d: order.get(d.item, 99)
+    )
     gate = {d.pk for d in review.gate_missing}
     path = [ProposalStage(stage) for stage in REVIEW_PATH]
     passed = set(path[: path.index(proposal.stage)]) if proposal.stage in path else set()
