@@ -1,36 +1,60 @@
-"""The agency's side. For now: projects (mines, refineries, recycling plants) that offtake
-contracts can be linked to. Stakes, four-eyes approval and the stockpile come with their issue."""
+"""The agency's data, split by sub-domain (the app label stays ``agency``):
 
-from django.db import models
-from django.utils.translation import gettext_lazy as _
-from django_countries.fields import CountryField
+- ``projects``: mines, refineries and recycling plants, their capacities and ESG/HSE screen;
+- ``stakes``: stake proposals with cap table, offtake right, documents, stages and disbursements;
+- ``four_eyes``: the generic two-approver record that stakes and stockpile releases share;
+- ``monitoring``: quarterly monitoring reports of approved stakes.
+"""
 
-from rohstoff.core.models import Material
+from .four_eyes.models import Approval, Decision, FourEyesSubject
+from .monitoring.models import (
+    REPORT_DUE_DAYS,
+    CovenantStatus,
+    MonitoringReport,
+    OverdueFlag,
+    Rating,
+    report_due_on,
+)
+from .projects.models import EsgCheck, EsgItem, EsgStatus, Project, ProjectMaterial, ProjectStage
+from .stakes.models import (
+    CLOSED_STAGES,
+    REVIEW_PATH,
+    CapTableEntry,
+    Disbursement,
+    DocumentItem,
+    DocumentStatus,
+    Instrument,
+    ProposalDocument,
+    ProposalStage,
+    StageNote,
+    StakeProposal,
+)
 
-
-class ProjectStage(models.TextChoices):
-    EXPLORATION = "exploration", _("exploration")
-    FEASIBILITY = "feasibility", _("feasibility study")
-    CONSTRUCTION = "construction", _("construction")
-    PRODUCTION = "production", _("production")
-    RECYCLING = "recycling", _("recycling plant")
-
-
-class Project(models.Model):
-    name = models.CharField(_("name"), max_length=200, unique=True)
-    operator = models.CharField(_("operator"), max_length=200)
-    country = CountryField(_("country"))
-    materials = models.ManyToManyField(
-        Material, verbose_name=_("materials"), related_name="projects"
-    )
-    stage = models.CharField(_("stage"), max_length=20, choices=ProjectStage.choices)
-    description = models.TextField(_("description"), blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["name"]
-        verbose_name = _("project")
-        verbose_name_plural = _("projects")
-
-    def __str__(self):
-        return self.name
+__all__ = [
+    "CLOSED_STAGES",
+    "REPORT_DUE_DAYS",
+    "REVIEW_PATH",
+    "Approval",
+    "CapTableEntry",
+    "CovenantStatus",
+    "Decision",
+    "Disbursement",
+    "DocumentItem",
+    "DocumentStatus",
+    "EsgCheck",
+    "EsgItem",
+    "EsgStatus",
+    "FourEyesSubject",
+    "Instrument",
+    "MonitoringReport",
+    "OverdueFlag",
+    "Project",
+    "ProjectMaterial",
+    "ProjectStage",
+    "ProposalDocument",
+    "ProposalStage",
+    "Rating",
+    "StageNote",
+    "StakeProposal",
+    "report_due_on",
+]

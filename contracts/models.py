@@ -14,9 +14,10 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
-from agency.models import Project
+from agency.models import Project, StakeProposal
 from industry.models import DemandRound
 from rohstoff.core.models import Material, Organisation
+from rohstoff.core.money import Currency
 from rohstoff.core.periods import Quarter
 
 T = {"max_digits": 22, "decimal_places": 6}
@@ -49,17 +50,6 @@ class Counterparty(models.Model):
 
     def __str__(self):
         return self.name
-
-
-class Currency(models.TextChoices):
-    EUR = "EUR", "EUR"
-    USD = "USD", "USD"
-    CNY = "CNY", "CNY"
-    AUD = "AUD", "AUD"
-    CAD = "CAD", "CAD"
-    GBP = "GBP", "GBP"
-    JPY = "JPY", "JPY"
-    CHF = "CHF", "CHF"
 
 
 class PriceUnit(models.TextChoices):
@@ -244,6 +234,16 @@ class OfftakeContract(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="contracts",
+    )
+    # The approved agency stake whose offtake right this contract fulfils (docs/stakes.md): the
+    # approval creates the contract as a draft for the desk.
+    stake = models.OneToOneField(
+        StakeProposal,
+        verbose_name=_("agency stake"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="offtake_contract",
     )
     state = models.CharField(
         _("state"), max_length=12, choices=ContractState.choices, default=ContractState.DRAFT
