@@ -93,6 +93,18 @@ SECTIONS = [
                 _("Projects"),
                 description=_("Mines, refineries and recycling plants the offtakes come from."),
             ),
+            Link(
+                "agency:portfolio",
+                _("Portfolio"),
+                description=_(
+                    "Approved stakes: committed and disbursed EUR by material, country and instrument."
+                ),
+            ),
+            Link(
+                "agency:offtake_rights",
+                _("Offtake rights"),
+                description=_("Offtake rights of approved stakes and the contracts they became."),
+            ),
         ],
     ),
     (

@@ -18,7 +18,7 @@ from rohstoff.core.periods import Quarter
 
 
 def build(users: dict, make_user, make_org) -> dict[str, str]:
-    from agency.models import Project
+    from agency.models import MonitoringReport, Project, StakeProposal
     from contracts.models import (
         Allocation,
         AllocationRound,
@@ -124,6 +124,39 @@ def build(users: dict, make_user, make_org) -> dict[str, str]:
         name="Salar Norte", operator="Salar SpA", country="CL", stage="construction"
     )
     project.materials.set([lioh])
+    # An approved stake of the portfolio with a monitoring report, and a proposal still in review.
+    stake = StakeProposal.objects.create(
+        project=project,
+        instrument="equity",
+        amount=Decimal("50000000"),
+        currency="EUR",
+        amount_eur=Decimal("50000000"),
+        equity_share_pct=Decimal("20"),
+        offtake_material=lioh,
+        offtake_t_per_year=Decimal("5000"),
+        offtake_first_year=2028,
+        offtake_last_year=2035,
+        author=users["agency_analyst"],
+        stage="approved",
+        decided_at=now - datetime.timedelta(days=200),
+    )
+    stake_in_review = StakeProposal.objects.create(
+        project=project,
+        instrument="shareholder_loan",
+        amount=Decimal("20000000"),
+        currency="EUR",
+        author=users["agency_analyst"],
+        stage="committee",
+    )
+    report = MonitoringReport.objects.create(
+        stake=stake,
+        quarter=Quarter(2026, 1).index,
+        covenant_status="met",
+        rating="green",
+        rating_reason="Ramp-up on plan.",
+        author=users["agency_analyst"],
+        submitted_at=now,
+    )
     contract = OfftakeContract.objects.create(
         reference="OFF-ACCESS-1",
         counterparty=counterparty,
@@ -217,6 +250,9 @@ def build(users: dict, make_user, make_org) -> dict[str, str]:
         "job": job,
         "counterparty": counterparty,
         "project": project,
+        "stake": stake,
+        "stake_in_review": stake_in_review,
+        "report": report,
         "contract": contract,
         "delivery": delivery,
         "document": document,
