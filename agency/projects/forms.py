@@ -52,6 +52,18 @@ class ProjectForm(forms.ModelForm):
         ]
         widgets = {"description": forms.Textarea(attrs={"rows": 3})}
 
+    def clean(self):
+        data = super().clean()
+        latitude, longitude = data.get("latitude"), data.get("longitude")
+        if (latitude is None) != (longitude is None) and not (
+            self.has_error("latitude") or self.has_error("longitude")
+        ):
+            self.add_error(
+                "longitude" if longitude is None else "latitude",
+                _("Give both coordinates or none."),
+            )
+        return data
+
 
 class CapacityForm(forms.Form):
     material = forms.ModelChoiceField(

@@ -34,8 +34,8 @@ def test_agency_and_desk_read_projects(login, analyst, desk, projects):
 
 
 def test_members_and_ministry_do_not(login, member_a, ministry, projects):
-    for user in (member_a, ministry):
-        assert login(user).get("/agency/projects/").status_code == 403
+    assert login(member_a).get("/agency/projects/").status_code == 404
+    assert login(ministry).get("/agency/projects/").status_code == 403
 
 
 def test_project_api(api, analyst, member_a, projects):
@@ -47,7 +47,7 @@ def test_project_api(api, analyst, member_a, projects):
         "lithium-carbonate",
         "lithium-hydroxide",
     }
-    assert api(member_a).get("/api/v1/projects/").status_code == 403
+    assert api(member_a).get("/api/v1/projects/").status_code == 404
     assert api(None).get("/api/v1/projects/").status_code == 401
 
 
