@@ -24,7 +24,10 @@ def stake(project, make_stake):
     return make_stake(project, decided_at=APPROVED_ON)
 
 
-def _save(stake, actor, quarter=Quarter(2026, 2), today=datetime.date(2026, 8, 1), **extra):
+Q2_2026 = Quarter(2026, 2)
+
+
+def _save(stake, actor, quarter=Q2_2026, today=datetime.date(2026, 8, 1), **extra):
     values = {
         "covenant_status": "met",
         "rating": "amber",
