@@ -11,7 +11,7 @@ the job of the selectors, which scope every queryset to the acting user (404 for
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import wraps
 
 from django.urls import URLPattern, URLResolver
@@ -27,18 +27,6 @@ class Policy:
     public: bool = False  # anonymous visitors too
     authenticated: bool = False  # any signed-in user, whatever the role
     mfa_exempt: bool = False  # reachable before a required second factor is set up
-    # Roles refused with 404 instead of 403: they must not even learn that the page exists
-    # (members on the agency's pages, docs/roles-and-visibility.md).
-    conceal_from: frozenset[str] = field(default_factory=frozenset)
-
-    def conceals(self, user) -> bool:
-        """Whether refusing ``user`` answers 404 (the page "does not exist" for them)."""
-        return bool(
-            user is not None
-            and getattr(user, "is_authenticated", False)
-            and getattr(user, "role", None) in self.conceal_from
-            and not self.allows(user)
-        )
 
     def allows(self, user) -> bool:
         if self.public:
@@ -59,12 +47,7 @@ class Policy:
             public=self.public or other.public,
             authenticated=self.authenticated or other.authenticated,
             mfa_exempt=self.mfa_exempt and other.mfa_exempt,
-            conceal_from=(self.conceal_from | other.conceal_from) - self.roles - other.roles,
         )
-
-    def concealed_from(self, *role_list: str) -> Policy:
-        """This policy, refusing ``role_list`` with 404 instead of 403."""
-        return replace(self, conceal_from=self.conceal_from | frozenset(role_list))
 
 
 def roles(name: str, *role_list: str, staff: bool = False) -> Policy:
@@ -90,12 +73,6 @@ ROUND_READERS = MEMBERS | DESK | AGENCY | MINISTRY
 POSITION_READERS = MEMBERS | DESK | AGENCY | MINISTRY
 DESK_AND_AGENCY = DESK | AGENCY
 CONTRACT_READERS = DESK | AGENCY
-# The agency's workplace: members never learn that these pages exist (404, not 403).
-MEMBER_ROLES = (Role.MEMBER, Role.MEMBER_ADMIN)
-AGENCY_ONLY = AGENCY.concealed_from(*MEMBER_ROLES)
-PROJECT_READERS = DESK_AND_AGENCY.concealed_from(*MEMBER_ROLES)
-PORTFOLIO_READERS = (AGENCY | MINISTRY).concealed_from(*MEMBER_ROLES)
-OFFTAKE_RIGHT_READERS = DESK_AND_AGENCY.concealed_from(*MEMBER_ROLES)
 
 
 def policy_of(view_func: Callable) -> Policy | dict | None:

@@ -1,5 +1,4 @@
 from django.utils.translation import gettext_lazy as _
-from rest_framework.exceptions import NotFound
 from rest_framework.permissions import BasePermission
 
 from .access import Policy
@@ -21,8 +20,6 @@ class DeclaredPolicyPermission(BasePermission):
         if policy is None:
             return False
         if not policy.allows(request.user):
-            if policy.conceals(request.user):
-                raise NotFound
             return False
         if (
             request.user.is_authenticated

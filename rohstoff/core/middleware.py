@@ -2,7 +2,7 @@ import logging
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, JsonResponse
+from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_cache_control
@@ -19,10 +19,9 @@ class AccessPolicyMiddleware:
     """Lets a request reach a page only when the page's declared policy allows the user.
 
     Anonymous visitors are sent to the login page; a signed-in user whose role may not use the
-    page gets 403, or 404 when the policy conceals the page from that role; a view that declares
-    nothing is refused (fail closed). API views are left to DRF's ``DeclaredPolicyPermission``,
-    which runs after token authentication. Users whose role requires a second factor are sent to
-    its set-up until they have one.
+    page gets 403; a view that declares nothing is refused (fail closed). API views are left to
+    DRF's ``DeclaredPolicyPermission``, which runs after token authentication. Users whose role
+    requires a second factor are sent to its set-up until they have one.
     """
 
     def __init__(self, get_response):
@@ -44,8 +43,6 @@ class AccessPolicyMiddleware:
                 if request.htmx:
                     return HttpResponseClientRedirect(reverse("account_login"))
                 return redirect_to_login(request.get_full_path())
-            if policy.conceals(user):
-                raise Http404
             raise PermissionDenied
         if not policy.mfa_exempt and mfa_setup_pending(request):
             return redirect("mfa_activate_totp")
