@@ -3,7 +3,6 @@
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers
 
-from rohstoff.core.access import PROJECT_READERS
 from rohstoff.core.api import ScopedViewSet
 from rohstoff.core.openapi import with_errors
 
@@ -41,7 +40,7 @@ class ProjectSerializer(serializers.ModelSerializer):
     ),
 )
 class ProjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
-    access_policy = PROJECT_READERS
+    access_policy = policy.PROJECT_READERS
     serializer_class = ProjectSerializer
 
     def scoped_queryset(self):

@@ -3,17 +3,50 @@ from django.urls import path
 from .monitoring import views as monitoring_views
 from .portfolio import views as portfolio_views
 from .projects import views as project_views
+from .stakes import views as stake_views
 
 app_name = "agency"
 
 urlpatterns = [
+    # projects (docs/agency-projects.md)
     path("projects/", project_views.project_list, name="projects"),
     path("projects/new/", project_views.project_edit, name="project_new"),
     path("projects/<int:pk>/", project_views.project_detail, name="project"),
     path("projects/<int:pk>/edit/", project_views.project_edit, name="project_edit"),
     path("projects/<int:pk>/esg/", project_views.project_esg, name="project_esg"),
+    # stake proposals (docs/stakes.md)
+    path("proposals/", stake_views.proposal_list, name="proposals"),
+    path("proposals/new/", stake_views.proposal_create, name="proposal_create"),
+    path("proposals/<int:pk>/", stake_views.proposal_detail, name="proposal"),
+    path("proposals/<int:pk>/edit/", stake_views.proposal_edit, name="proposal_edit"),
+    path("proposals/<int:pk>/advance/", stake_views.proposal_advance, name="proposal_advance"),
+    path("proposals/<int:pk>/note/", stake_views.proposal_note, name="proposal_note"),
+    path("proposals/<int:pk>/withdraw/", stake_views.proposal_withdraw, name="proposal_withdraw"),
+    path("proposals/<int:pk>/reject/", stake_views.proposal_reject, name="proposal_reject"),
+    path("proposals/<int:pk>/approve/", stake_views.proposal_approve, name="proposal_approve"),
+    path(
+        "proposal-documents/<int:pk>/",
+        stake_views.document_download,
+        name="proposal_document",
+    ),
+    path(
+        "proposal-documents/<int:pk>/upload/",
+        stake_views.document_upload,
+        name="proposal_document_upload",
+    ),
+    path(
+        "proposal-documents/<int:pk>/review/",
+        stake_views.document_review,
+        name="proposal_document_review",
+    ),
+    path("offtake-rights/", stake_views.offtake_rights, name="offtake_rights"),
+    path(
+        "offtake-rights/<int:pk>/draft-contract/",
+        stake_views.offtake_right_draft,
+        name="offtake_right_draft",
+    ),
+    # portfolio and monitoring (docs/portfolio.md)
     path("portfolio/", portfolio_views.portfolio, name="portfolio"),
-    path("offtake-rights/", portfolio_views.offtake_rights, name="offtake_rights"),
     path(
         "stakes/<int:pk>/monitoring/",
         monitoring_views.stake_monitoring,

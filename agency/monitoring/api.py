@@ -8,7 +8,6 @@ from rest_framework import mixins, serializers, status
 from rest_framework.response import Response
 
 from contracts.api_fields import QuarterField
-from rohstoff.core.access import AGENCY_ONLY
 from rohstoff.core.api import ScopedViewSet
 from rohstoff.core.api_fields import StrictDecimalField
 from rohstoff.core.openapi import with_errors
@@ -72,7 +71,7 @@ class MonitoringReportInput(serializers.Serializer):
     ),
 )
 class MonitoringReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
-    access_policy = AGENCY_ONLY
+    access_policy = policy.MONITORING_USERS
     serializer_class = MonitoringReportSerializer
     http_method_names = ["get", "post", "head", "options"]
     filterset_fields = ["stake"]

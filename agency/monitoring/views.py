@@ -9,16 +9,17 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from rohstoff.core.access import AGENCY_ONLY, allow
+from rohstoff.core.access import allow
 from rohstoff.core.errors import StateConflict
 from rohstoff.core.forms import add_service_errors
 from rohstoff.core.periods import PeriodError, Quarter
 
+from ..policy import MONITORING_USERS
 from . import rules, selectors, services
 from .forms import MonitoringReportForm
 
 
-@allow(AGENCY_ONLY)
+@allow(MONITORING_USERS)
 @require_http_methods(["GET", "POST"])
 def stake_monitoring(request, pk):
     stake = selectors.stake_get(user=request.user, pk=pk)

@@ -8,10 +8,10 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from rohstoff.core.access import PORTFOLIO_READERS
 from rohstoff.core.api_fields import StrictDecimalField
 from rohstoff.core.openapi import with_errors
 
+from ..policy import PORTFOLIO_READERS
 from . import selectors
 
 EUR = {"max_digits": 24, "decimal_places": 2}

@@ -163,13 +163,3 @@ def portfolio(*, user) -> Portfolio | None:
         committed_eur=sum((line.committed_eur or 0 for line in lines), Decimal(0)),
         disbursed_eur=sum((line.disbursed_eur or 0 for line in lines), Decimal(0)),
     )
-
-
-def offtake_rights(*, user):
-    """Approved stakes with an offtake right, for the desk and the agency; the desk's page shows
-    only the right itself, its project and operator, and the contract it became."""
-    return (
-        policy.offtake_rights_visible_to(user)
-        .select_related("project", "offtake_material", "offtake_contract")
-        .order_by("project__name", "pk")
-    )

@@ -8,9 +8,10 @@ from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
-from rohstoff.core.access import OFFTAKE_RIGHT_READERS, PORTFOLIO_READERS, allow
+from rohstoff.core.access import allow
 
 from ..monitoring import selectors as monitoring_selectors
+from ..policy import PORTFOLIO_READERS
 from . import charts, selectors
 
 TITLES = {
@@ -47,16 +48,4 @@ def portfolio(request):
             "sections": sections,
             "lines": [(line, reports.get(line.stake.pk)) for line in data.lines],
         },
-    )
-
-
-@allow(OFFTAKE_RIGHT_READERS)
-@require_GET
-def offtake_rights(request):
-    """The offtake rights of approved stakes: what the desk may read of the agency's stakes
-    (project, operator, material, tonnes a year, years, the contract the approval drafted)."""
-    return render(
-        request,
-        "agency/offtake_rights.html",
-        {"rights": selectors.offtake_rights(user=request.user)},
     )

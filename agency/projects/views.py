@@ -11,12 +11,13 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from rohstoff.core.access import AGENCY_ONLY, PROJECT_READERS, allow
+from rohstoff.core.access import allow
 from rohstoff.core.forms import add_service_errors
 
-from .. import policy
+from .. import policy, selectors
 from ..monitoring import selectors as monitoring_selectors
-from . import selectors, services
+from ..policy import PROJECT_READERS, PROJECT_WRITERS
+from . import services
 from .forms import CapacityFormSet, EsgScreenForm, ProjectForm, capacity_initial
 from .models import ProjectStage
 
@@ -61,7 +62,7 @@ def project_detail(request, pk):
     )
 
 
-@allow(AGENCY_ONLY)
+@allow(PROJECT_WRITERS)
 @require_http_methods(["GET", "POST"])
 def project_edit(request, pk=None):
     project = selectors.project_get(user=request.user, pk=pk) if pk else None
@@ -89,7 +90,7 @@ def project_edit(request, pk=None):
     )
 
 
-@allow(AGENCY_ONLY)
+@allow(PROJECT_WRITERS)
 @require_http_methods(["GET", "POST"])
 def project_esg(request, pk):
     project = selectors.project_get(user=request.user, pk=pk)

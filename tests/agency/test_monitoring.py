@@ -158,12 +158,12 @@ def test_monitoring_is_the_agencys_only(login, api, member_a, desk, ministry, st
     assert login(member_a).get(f"/agency/stakes/{stake.pk}/monitoring/").status_code == 404
     for user in (desk, ministry):
         assert login(user).get(f"/agency/stakes/{stake.pk}/monitoring/").status_code == 403
-        assert api(user).get("/api/v1/monitoring-reports/").status_code == 403
-    assert api(member_a).get("/api/v1/monitoring-reports/").status_code == 404
+        assert api(user).get("/api/v1/agency/monitoring-reports/").status_code == 403
+    assert api(member_a).get("/api/v1/agency/monitoring-reports/").status_code == 404
     assert (
         api(stake.author)
         .post(
-            "/api/v1/monitoring-reports/",
+            "/api/v1/agency/monitoring-reports/",
             {
                 "stake": proposal_in_review.pk,
                 "period": "2026-Q2",
@@ -181,7 +181,7 @@ def test_monitoring_is_the_agencys_only(login, api, member_a, desk, ministry, st
 def test_monitoring_api(api, analyst, stake):
     client = api(analyst)
     response = client.post(
-        "/api/v1/monitoring-reports/",
+        "/api/v1/agency/monitoring-reports/",
         {
             "stake": stake.pk,
             "period": "2026-Q2",
@@ -196,11 +196,11 @@ def test_monitoring_api(api, analyst, stake):
     body = response.json()
     assert body["period"] == "2026-Q2" and body["production_t"] == "1200.500000"
     assert body["due_on"] == "2026-08-14"
-    listing = client.get(f"/api/v1/monitoring-reports/?stake={stake.pk}").json()
+    listing = client.get(f"/api/v1/agency/monitoring-reports/?stake={stake.pk}").json()
     assert [r["id"] for r in listing["results"]] == [body["id"]]
-    assert client.get(f"/api/v1/monitoring-reports/{body['id']}/").status_code == 200
+    assert client.get(f"/api/v1/agency/monitoring-reports/{body['id']}/").status_code == 200
     bad = client.post(
-        "/api/v1/monitoring-reports/",
+        "/api/v1/agency/monitoring-reports/",
         {"stake": stake.pk, "period": "2026-Q2", "covenant_status": "met", "rating": "purple"},
         format="json",
     )

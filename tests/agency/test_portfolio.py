@@ -93,17 +93,17 @@ def test_portfolio_page_for_agency_and_ministry(login, analyst, ministry, world)
 
 
 def test_portfolio_api(api, analyst, ministry, desk, member_a, world):
-    body = api(analyst).get("/api/v1/portfolio/").json()
+    body = api(analyst).get("/api/v1/agency/portfolio/").json()
     assert body["stakes"] == 2 and body["committed_eur"] == "130000000.00"
     assert {r["key"] for r in body["by_stage"]} == {"construction", "recycling"}
     row = next(r for r in body["by_material"] if r["key"] == "lithium-hydroxide")
     assert row["disbursed_eur"] == "50000000.00" and row["stakes"] == 1
-    ministry_body = api(ministry).get("/api/v1/portfolio/").json()
+    ministry_body = api(ministry).get("/api/v1/agency/portfolio/").json()
     assert "by_stage" not in ministry_body
     assert ministry_body["by_country"] == body["by_country"]
-    assert api(desk).get("/api/v1/portfolio/").status_code == 403
-    assert api(member_a).get("/api/v1/portfolio/").status_code == 404
-    assert api(None).get("/api/v1/portfolio/").status_code == 401
+    assert api(desk).get("/api/v1/agency/portfolio/").status_code == 403
+    assert api(member_a).get("/api/v1/agency/portfolio/").status_code == 404
+    assert api(None).get("/api/v1/agency/portfolio/").status_code == 401
 
 
 def test_offtake_rights_page(login, desk, analyst, ministry, member_a, world, make_contract):

@@ -18,7 +18,7 @@ from rohstoff.core.periods import Quarter
 
 
 def build(users: dict, make_user, make_org) -> dict[str, str]:
-    from agency.models import MonitoringReport, Project, StakeProposal
+    from agency.models import MonitoringReport, Project
     from contracts.models import (
         Allocation,
         AllocationRound,
@@ -124,39 +124,6 @@ def build(users: dict, make_user, make_org) -> dict[str, str]:
         name="Salar Norte", operator="Salar SpA", country="CL", stage="construction"
     )
     project.materials.set([lioh])
-    # An approved stake of the portfolio with a monitoring report, and a proposal still in review.
-    stake = StakeProposal.objects.create(
-        project=project,
-        instrument="equity",
-        amount=Decimal("50000000"),
-        currency="EUR",
-        amount_eur=Decimal("50000000"),
-        equity_share_pct=Decimal("20"),
-        offtake_material=lioh,
-        offtake_t_per_year=Decimal("5000"),
-        offtake_first_year=2028,
-        offtake_last_year=2035,
-        author=users["agency_analyst"],
-        stage="approved",
-        decided_at=now - datetime.timedelta(days=200),
-    )
-    stake_in_review = StakeProposal.objects.create(
-        project=project,
-        instrument="shareholder_loan",
-        amount=Decimal("20000000"),
-        currency="EUR",
-        author=users["agency_analyst"],
-        stage="committee",
-    )
-    report = MonitoringReport.objects.create(
-        stake=stake,
-        quarter=Quarter(2026, 1).index,
-        covenant_status="met",
-        rating="green",
-        rating_reason="Ramp-up on plan.",
-        author=users["agency_analyst"],
-        submitted_at=now,
-    )
     contract = OfftakeContract.objects.create(
         reference="OFF-ACCESS-1",
         counterparty=counterparty,
@@ -239,7 +206,22 @@ def build(users: dict, make_user, make_org) -> dict[str, str]:
             expires_at=now + datetime.timedelta(days=7),
         )
 
+    proposal, proposal_document, stake = _stake_objects(users, project, lioh)
+    # A monitoring report of the approved stake (docs/portfolio.md).
+    report = MonitoringReport.objects.create(
+        stake=stake,
+        quarter=Quarter(2026, 1).index,
+        covenant_status="met",
+        rating="green",
+        rating_reason="Ramp-up on plan.",
+        author=users["agency_analyst"],
+        submitted_at=now,
+    )
+
     objects = {
+        "proposal": proposal,
+        "proposal_document": proposal_document,
+        "stake": stake,
         "material": lioh.code,
         "round_draft": draft,
         "round_open": open_,
@@ -250,8 +232,6 @@ def build(users: dict, make_user, make_org) -> dict[str, str]:
         "job": job,
         "counterparty": counterparty,
         "project": project,
-        "stake": stake,
-        "stake_in_review": stake_in_review,
         "report": report,
         "contract": contract,
         "delivery": delivery,
@@ -270,3 +250,47 @@ def build(users: dict, make_user, make_org) -> dict[str, str]:
     return {
         name: value if isinstance(value, str) else str(value.pk) for name, value in objects.items()
     }
+
+
+def _stake_objects(users: dict, project, lioh):
+    """A stake proposal in review with one received document, and an approved stake with an
+    offtake right (agency stakes, docs/stakes.md)."""
+    from agency.models import ProposalDocument, StakeProposal
+
+    analyst = users["agency_analyst"]
+    proposal = StakeProposal.objects.create(
+        project=project,
+        instrument="shareholder_loan",
+        amount=Decimal("50000000"),
+        currency="EUR",
+        amount_eur=Decimal("50000000"),
+        offtake_shortfall_reason="Access table",
+        author=analyst,
+        stage="screening",
+    )
+    document = ProposalDocument.objects.create(
+        proposal=proposal,
+        item="business_plan",
+        status="received",
+        file=ContentFile(b"%PDF-1.4\n%%EOF\n", name="plan.pdf"),
+        original_name="plan.pdf",
+        content_type="application/pdf",
+        size=15,
+        sha256="1" * 64,
+        uploaded_by=analyst,
+    )
+    stake = StakeProposal.objects.create(
+        project=project,
+        instrument="shareholder_loan",
+        amount=Decimal("80000000"),
+        currency="EUR",
+        amount_eur=Decimal("80000000"),
+        offtake_material=lioh,
+        offtake_t_per_year=Decimal("1000"),
+        offtake_first_year=2027,
+        offtake_last_year=2028,
+        author=analyst,
+        stage="approved",
+        decided_at=timezone.now(),
+    )
+    return proposal, document, stake

@@ -1,4 +1,5 @@
-"""Reads of agency projects, scoped by agency.policy (who sees which project, which of its stakes)."""
+"""Reads of agency projects, scoped by agency.policy (who sees which project, which of its stakes).
+The stakes, portfolio and monitoring sub-packages keep their own selectors."""
 
 from __future__ import annotations
 
@@ -8,18 +9,28 @@ from django.db.models import Q, QuerySet
 
 from rohstoff.core.shortcuts import get_visible_or_404
 
-from .. import policy
-from ..models import EsgCheck, EsgItem, EsgStatus, Project, ProjectMaterial, StakeProposal
+from . import policy
+from .models import EsgCheck, EsgItem, EsgStatus, Project, ProjectMaterial, StakeProposal
+from .policy import projects_visible_to
+
+__all__ = [
+    "capacities",
+    "esg_screen",
+    "project_get",
+    "project_list",
+    "project_stakes",
+    "projects_visible_to",
+]
 
 
 def project_get(*, user, pk) -> Project:
-    return get_visible_or_404(policy.projects_visible_to(user), pk=pk)
+    return get_visible_or_404(projects_visible_to(user), pk=pk)
 
 
 def project_list(
     *, user, search: str = "", stage: str = "", country: str = ""
 ) -> QuerySet[Project]:
-    qs = policy.projects_visible_to(user)
+    qs = projects_visible_to(user)
     if search:
         qs = qs.filter(Q(name__icontains=search) | Q(operator__icontains=search))
     if stage:
@@ -58,7 +69,7 @@ def project_stakes(*, user, project: Project) -> QuerySet[StakeProposal]:
     """The project's proposals as the reader may see them: the agency every proposal, the desk
     only approved stakes with an offtake right (their offtake right, nothing else)."""
     if policy.is_agency(user):
-        qs = policy.stakes_visible_to(user)
+        qs = policy.proposals_visible_to(user)
     else:
         qs = policy.offtake_rights_visible_to(user)
     return (
