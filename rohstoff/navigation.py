@@ -94,6 +94,11 @@ SECTIONS = [
                 description=_("Mines, refineries and recycling plants the offtakes come from."),
             ),
             Link(
+                "agency:proposals",
+                _("Stake proposals"),
+                description=_("Proposals from the analyst's draft to the committee's approval."),
+            ),
+            Link(
                 "agency:portfolio",
                 _("Portfolio"),
                 description=_(

@@ -4,7 +4,7 @@ carries the exact amounts."""
 
 from __future__ import annotations
 
-from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from rohstoff.core.formatting import NBSP, plotly_separators
 
@@ -19,7 +19,7 @@ def totals_figure(totals) -> dict:
         "data": [
             {
                 "type": "bar",
-                "name": _("committed"),
+                "name": pgettext("portfolio amount", "committed"),
                 "x": labels,
                 "y": [float(t.committed_eur) for t in totals],
                 "marker": {"color": COMMITTED},
@@ -27,7 +27,7 @@ def totals_figure(totals) -> dict:
             },
             {
                 "type": "bar",
-                "name": _("disbursed"),
+                "name": pgettext("portfolio amount", "disbursed"),
                 "x": labels,
                 "y": [float(t.disbursed_eur) for t in totals],
                 "marker": {"color": DISBURSED},

@@ -120,3 +120,48 @@ def test_offtake_rights_page(login, desk, analyst, ministry, member_a, world, ma
     assert login(ministry).get("/agency/offtake-rights/").status_code == 403
     assert login(member_a).get("/agency/offtake-rights/").status_code == 404
     assert login(member_a).get("/agency/portfolio/").status_code == 404
+
+
+def test_disbursements_are_recorded_up_to_the_amount_approved(analyst, desk, world):
+    from django.core.exceptions import PermissionDenied
+
+    from agency.portfolio.services import disbursement_record
+    from rohstoff.core.errors import StateConflict, ValidationError
+    from rohstoff.core.models import AuditEvent
+
+    day = datetime.date(2026, 9, 1)
+    stake = world["equity"]  # AUD 160 m, AUD 80 m paid
+    disbursement_record(actor=analyst, stake=stake, paid_on=day, amount=Decimal("80000000"))
+    assert AuditEvent.objects.filter(action="stake.disbursement").count() == 1
+    with pytest.raises(ValidationError):
+        disbursement_record(actor=analyst, stake=stake, paid_on=day, amount=Decimal("0.01"))
+    with pytest.raises(StateConflict):
+        disbursement_record(actor=analyst, stake=world["review"], paid_on=day, amount=Decimal("1"))
+    with pytest.raises(PermissionDenied):
+        disbursement_record(actor=desk, stake=stake, paid_on=day, amount=Decimal("1"))
+    assert selectors.portfolio(user=analyst).disbursed_eur == Decimal("100000000.00")
+
+
+def test_demo_seeds_projects_stakes_and_monitoring(db, django_capture_on_commit_callbacks):
+    from agency.models import EsgCheck, MonitoringReport, Project, StakeProposal
+    from contracts.models import OfftakeContract
+    from rohstoff.dashboards.management.commands.seed_demo import STEPS
+
+    for _run in range(2):  # safe to run twice
+        context = {}
+        for _label, step in STEPS:
+            with django_capture_on_commit_callbacks(execute=True):
+                context = step(context)
+    countries = dict(Project.objects.values_list("name", "country"))
+    assert countries["Laurentian Lithium Refinery"] == "CA"
+    assert countries["Lausitz Batterierecycling"] == "DE"
+    assert countries["Yilgarn Rare Earths Project"] == "AU"
+    assert EsgCheck.objects.filter(project__name="Lausitz Batterierecycling").count() == 5
+    stages = sorted(StakeProposal.objects.values_list("stage", flat=True))
+    assert stages == ["approved", "committee", "screening", "technical_dd"]
+    stake = StakeProposal.objects.get(stage="approved")
+    assert stake.approvals.filter(decision="approve", voided_at__isnull=True).count() == 2
+    contract = OfftakeContract.objects.get(stake=stake)
+    assert contract.state == "draft" and contract.counterparty.name == stake.project.operator
+    assert MonitoringReport.objects.filter(stake=stake).count() == 1
+    assert stake.disbursements.count() == 1
