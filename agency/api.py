@@ -3,11 +3,10 @@
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers
 
-from rohstoff.core.access import DESK_AND_AGENCY
 from rohstoff.core.api import ScopedViewSet
 from rohstoff.core.openapi import with_errors
 
-from . import selectors
+from . import policy
 from .models import Project
 
 
@@ -41,8 +40,8 @@ class ProjectSerializer(serializers.ModelSerializer):
     ),
 )
 class ProjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
-    access_policy = DESK_AND_AGENCY
+    access_policy = policy.PROJECT_READERS
     serializer_class = ProjectSerializer
 
     def scoped_queryset(self):
-        return selectors.projects_visible_to(self.request.user).order_by("name")
+        return policy.projects_visible_to(self.request.user).order_by("name")

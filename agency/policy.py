@@ -1,10 +1,12 @@
-"""Who may see and do what with agency projects: the one place in the agency app that reads a
-user's role. Selectors, views and the API ask this module; templates ask ``can.agency.<flag>``
-(:func:`capabilities`, registered in ``AgencyConfig.ready()``).
+"""Who may see and do what with the agency's projects, stakes, portfolio and monitoring: the one
+place in the agency app that reads a user's role. Selectors, views and the API ask this module;
+templates ask ``can.agency.<flag>`` (:func:`capabilities`, registered in ``AgencyConfig.ready()``).
 
-The rules (docs/roles-and-visibility.md): the agency reads projects, and so does the trading desk,
-which links its offtake contracts to them; nobody else sees them (staff write them in the admin).
-Stake proposals: below (docs/stakes.md).
+The rules (docs/roles-and-visibility.md, docs/stakes.md, docs/portfolio.md): the agency reads and
+writes projects, stakes and monitoring reports; the trading desk reads projects (it links its
+offtake contracts to them) and the offtake rights of approved stakes, nothing else of a stake; the
+ministry reads the portfolio's aggregates only; members do not learn that any of these pages
+exist (404, not 403).
 """
 
 from __future__ import annotations
@@ -17,26 +19,55 @@ from rohstoff.core.access import (
     AGENCY_APPROVERS,
     DESK,
     MEMBER_ROLES,
+    MINISTRY,
     concealed,
 )
 from rohstoff.core.models import Role
 
-from .models import Project, ProposalDocument, ProposalStage, StakeProposal
+from .models import MonitoringReport, Project, ProposalDocument, ProposalStage, StakeProposal
 
 PROJECT_READER_ROLES = frozenset({Role.AGENCY_ANALYST, Role.AGENCY_APPROVER, Role.TRADING_DESK})
 
+# Projects (docs/agency-projects.md): the agency writes them, the desk reads them too.
+PROJECT_READERS = concealed(DESK | AGENCY, *MEMBER_ROLES)
+PROJECT_WRITERS = concealed(AGENCY, *MEMBER_ROLES)
+# The portfolio (docs/portfolio.md): the agency stake by stake, the ministry its totals;
+# monitoring reports are the agency's own.
+PORTFOLIO_READERS = concealed(AGENCY | MINISTRY, *MEMBER_ROLES)
+MONITORING_USERS = concealed(AGENCY, *MEMBER_ROLES)
+
+
+def _role(user) -> str | None:
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    return user.role
+
 
 def reads_projects(user) -> bool:
-    return bool(
-        user is not None
-        and getattr(user, "is_authenticated", False)
-        and user.role in PROJECT_READER_ROLES
-    )
+    return _role(user) in PROJECT_READER_ROLES
+
+
+def is_agency(user) -> bool:
+    """The agency's own people: they write projects, ESG screens and monitoring reports and read
+    every stake of the portfolio."""
+    return _role(user) in AGENCY.roles
+
+
+def reads_portfolio_totals(user) -> bool:
+    """The portfolio's aggregates (by material, country, instrument): agency and ministry."""
+    return _role(user) in PORTFOLIO_READERS.roles
 
 
 def capabilities(user) -> dict[str, bool]:
     """``can.agency.<flag>`` in templates (rohstoff.core.capabilities)."""
-    return {"read_projects": reads_projects(user), **proposal_capabilities(user)}
+    return {
+        "read_projects": reads_projects(user),
+        "write_projects": is_agency(user),
+        "read_portfolio": is_agency(user),
+        "read_portfolio_totals": reads_portfolio_totals(user),
+        "write_monitoring": is_agency(user),
+        **proposal_capabilities(user),
+    }
 
 
 def projects_visible_to(user) -> QuerySet[Project]:
@@ -45,6 +76,17 @@ def projects_visible_to(user) -> QuerySet[Project]:
     return Project.objects.prefetch_related("materials").annotate(
         contract_count=Count("contracts", distinct=True)
     )
+
+
+def approved_stakes_visible_to(user) -> QuerySet[StakeProposal]:
+    """The portfolio, stake by stake: the agency only (the ministry reads its totals)."""
+    return proposals_visible_to(user).filter(stage=ProposalStage.APPROVED)
+
+
+def monitoring_reports_visible_to(user) -> QuerySet[MonitoringReport]:
+    if not is_agency(user):
+        return MonitoringReport.objects.none()
+    return MonitoringReport.objects.filter(stake__stage=ProposalStage.APPROVED)
 
 
 # Stake proposals (docs/stakes.md, "Who sees what"): the agency reads them, its analysts prepare

@@ -1,13 +1,19 @@
 from django.urls import path
 
-from . import views
+from .monitoring import views as monitoring_views
+from .portfolio import views as portfolio_views
+from .projects import views as project_views
 from .stakes import views as stake_views
 
 app_name = "agency"
 
 urlpatterns = [
-    path("projects/", views.project_list, name="projects"),
-    path("projects/<int:pk>/", views.project_detail, name="project"),
+    # projects (docs/agency-projects.md)
+    path("projects/", project_views.project_list, name="projects"),
+    path("projects/new/", project_views.project_edit, name="project_new"),
+    path("projects/<int:pk>/", project_views.project_detail, name="project"),
+    path("projects/<int:pk>/edit/", project_views.project_edit, name="project_edit"),
+    path("projects/<int:pk>/esg/", project_views.project_esg, name="project_esg"),
     # stake proposals (docs/stakes.md)
     path("proposals/", stake_views.proposal_list, name="proposals"),
     path("proposals/new/", stake_views.proposal_create, name="proposal_create"),
@@ -38,5 +44,12 @@ urlpatterns = [
         "offtake-rights/<int:pk>/draft-contract/",
         stake_views.offtake_right_draft,
         name="offtake_right_draft",
+    ),
+    # portfolio and monitoring (docs/portfolio.md)
+    path("portfolio/", portfolio_views.portfolio, name="portfolio"),
+    path(
+        "stakes/<int:pk>/monitoring/",
+        monitoring_views.stake_monitoring,
+        name="stake_monitoring",
     ),
 ]

@@ -93,6 +93,23 @@ SECTIONS = [
                 _("Projects"),
                 description=_("Mines, refineries and recycling plants the offtakes come from."),
             ),
+            Link(
+                "agency:proposals",
+                _("Stake proposals"),
+                description=_("Proposals from the analyst's draft to the committee's approval."),
+            ),
+            Link(
+                "agency:portfolio",
+                _("Portfolio"),
+                description=_(
+                    "Approved stakes: committed and disbursed EUR by material, country and instrument."
+                ),
+            ),
+            Link(
+                "agency:offtake_rights",
+                _("Offtake rights"),
+                description=_("Offtake rights of approved stakes and the contracts they became."),
+            ),
         ],
     ),
     (

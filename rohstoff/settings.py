@@ -262,6 +262,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "contracts.tasks.flag_deliveries",
         "schedule": 24 * 60 * 60,
     },
+    "flag-overdue-monitoring-reports": {
+        "task": "agency.tasks.flag_overdue_reports",
+        "schedule": 24 * 60 * 60,
+    },
 }
 
 # --- Accounts ---------------------------------------------------------------------------------

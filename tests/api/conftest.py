@@ -53,7 +53,7 @@ def api_world(
     member_admin_a,
     member_b,
 ):
-    from agency.services import project_save
+    from agency.projects.services import project_save
     from contracts.allocations.services import allocation_preview, allocation_release
     from contracts.counterparties.services import counterparty_save
     from contracts.deliveries.services import delivery_record
@@ -147,7 +147,7 @@ def api_world(
         operator="Salar Andino Litio SpA",
         country="CL",
         stage="construction",
-        materials=[lioh],
+        capacities=[{"material": lioh}],
     )
     contract = contract_create(
         actor=desk,

@@ -20,7 +20,7 @@ D = Decimal
 def book(desk, analyst, firm_a, firm_b, make_org):
     """An aggregated round, a signed index-linked contract with a delivery, index values, FX
     rates, a project, and an allocation released to two firms."""
-    from agency.services import project_save
+    from agency.projects.services import project_save
     from contracts.allocations import services as allocation_services
     from contracts.counterparties import services as counterparty_services
     from contracts.deliveries import services as delivery_services
@@ -67,7 +67,7 @@ def book(desk, analyst, firm_a, firm_b, make_org):
         operator="Salar Andino Litio SpA",
         country="CL",
         stage="construction",
-        materials=[lioh],
+        capacities=[{"material": lioh}],
     )
     counterparty = counterparty_services.counterparty_save(
         actor=desk, name="Salar Andino Litio SpA", kind="producer", country="CL"

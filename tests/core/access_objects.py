@@ -18,7 +18,7 @@ from rohstoff.core.periods import Quarter
 
 
 def build(users: dict, make_user, make_org) -> dict[str, str]:
-    from agency.models import Project
+    from agency.models import MonitoringReport, Project
     from contracts.models import (
         Allocation,
         AllocationRound,
@@ -207,6 +207,16 @@ def build(users: dict, make_user, make_org) -> dict[str, str]:
         )
 
     proposal, proposal_document, stake = _stake_objects(users, project, lioh)
+    # A monitoring report of the approved stake (docs/portfolio.md).
+    report = MonitoringReport.objects.create(
+        stake=stake,
+        quarter=Quarter(2026, 1).index,
+        covenant_status="met",
+        rating="green",
+        rating_reason="Ramp-up on plan.",
+        author=users["agency_analyst"],
+        submitted_at=now,
+    )
 
     objects = {
         "proposal": proposal,
@@ -222,6 +232,7 @@ def build(users: dict, make_user, make_org) -> dict[str, str]:
         "job": job,
         "counterparty": counterparty,
         "project": project,
+        "report": report,
         "contract": contract,
         "delivery": delivery,
         "document": document,

@@ -23,6 +23,7 @@ STEPS = [
     ("counterparties, prices, contracts, deliveries", contracts.demo.seed),
     ("procurement positions", tradinghouse.demo.seed),
     ("allocations", contracts.demo.seed_allocations),
+    ("agency stakes, portfolio and monitoring", agency.demo.seed_stakes),
 ]
 
 
