@@ -43,9 +43,14 @@ class OfftakeContractAdmin(ReadOnlyAdmin):
 
 @admin.register(Allocation)
 class AllocationAdmin(ReadOnlyAdmin):
-    list_display = ["contract", "quarter", "organisation", "quantity", "state"]
+    list_display = ["contract", "period", "organisation", "quantity", "state"]
     list_filter = ["state"]
     search_fields = ["contract__reference", "organisation__name"]
+
+    @admin.display(description=_("Quarter"), ordering="quarter")
+    def period(self, allocation):
+        """ "2027-Q1", not the quarter's stored index."""
+        return str(allocation.period)
 
     @admin.display(description=_("Allocated"), ordering="quantity_t")
     def quantity(self, allocation):
