@@ -3,6 +3,9 @@ contracts, schedules, deliveries and allocations are read-only, because their wr
 the services (state rules, audit log, positions)."""
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from rohstoff.core.formatting import format_tonnes
 
 from .models import Allocation, Counterparty, OfftakeContract, PriceIndex
 
@@ -40,6 +43,16 @@ class OfftakeContractAdmin(ReadOnlyAdmin):
 
 @admin.register(Allocation)
 class AllocationAdmin(ReadOnlyAdmin):
-    list_display = ["contract", "quarter", "organisation", "quantity_t", "state"]
+    list_display = ["contract", "period", "organisation", "quantity", "state"]
     list_filter = ["state"]
     search_fields = ["contract__reference", "organisation__name"]
+
+    @admin.display(description=_("Quarter"), ordering="quarter")
+    def period(self, allocation):
+        """ "2027-Q1", not the quarter's stored index."""
+        return str(allocation.period)
+
+    @admin.display(description=_("Allocated"), ordering="quantity_t")
+    def quantity(self, allocation):
+        """Tonnes as every page writes them, not the stored six decimals."""
+        return format_tonnes(allocation.quantity_t)
