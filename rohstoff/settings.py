@@ -379,8 +379,7 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = not STATIC_COMPRESSED
-# Pages only ever name the hashed files; keeping no unhashed copy halves the compressing.
-WHITENOISE_KEEP_ONLY_HASHED_FILES = True
+# The unhashed copies stay: the 500 page names /static/css/rohstoff.css without the static tag.
 WHITENOISE_AUTOREFRESH = DEBUG and not STATIC_COMPRESSED
 
 # --- Security ---------------------------------------------------------------------------------

@@ -3,7 +3,8 @@
 Figures are built from what the reader may see (``CellView``): a hidden cell has no figures, so
 for members and the ministry it never reaches a chart, a tooltip or a title. Floats appear only
 here, for drawing; the data table beside each chart carries the exact decimals. Tonnes of
-different materials are never added up: each material gets its own panel and axis.
+different materials are never added up: each material gets its own panel and axis, drawn in
+the material's one colour (``rohstoff.core.charts``, docs/charts.md).
 """
 
 from __future__ import annotations
