@@ -110,6 +110,7 @@ INSTALLED_APPS = [
     "tradinghouse",
     "contracts",
     "agency",
+    "rohstoff.supply",
 ]
 
 MIDDLEWARE = [

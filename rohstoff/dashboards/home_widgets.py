@@ -1,8 +1,6 @@
 """What needs each role's attention, on its home page. Each widget reads through the owning app's
 selectors (scoped to the user), with a fixed number of queries."""
 
-from decimal import Decimal
-
 from django.db.models import Count, Min, Q
 from django.utils import timezone
 
@@ -104,30 +102,7 @@ def ministry_figures(request) -> dict:
         return {"source_round": None}
     round, position_set = latest
     cells = position_selectors.position_cells(user=user, round=round, position_set=position_set)
-    materials: dict[int, dict] = {}
-    for cell in cells:
-        if not cell.visible:
-            continue
-        row = materials.setdefault(
-            cell.material.pk,
-            {
-                "material": cell.material,
-                "cells": 0,
-                "demand_t": Decimal(0),
-                "covered_demand_t": Decimal(0),
-                "contracted_t": Decimal(0),
-            },
-        )
-        row["cells"] += 1
-        row["demand_t"] += cell.demand_t
-        if cell.contracted_t is not None:  # the supply figures follow the firm part's disclosure
-            row["covered_demand_t"] += cell.demand_t
-            row["contracted_t"] += cell.contracted_t
-    rows = list(materials.values())
-    for row in rows:
-        row["coverage"] = (
-            row["contracted_t"] / row["covered_demand_t"] if row["covered_demand_t"] else None
-        )
+    rows = position_selectors.coverage_by_material(cells)
     return {
         "source_round": round,
         "position_set": position_set,
