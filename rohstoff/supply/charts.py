@@ -117,3 +117,27 @@ def crma_figure(rows: list[dict]) -> dict:
             xaxis={"title": {"text": _("Share of contracted supply (%)")}, "range": [0, 100]},
         ),
     }
+
+
+def coverage_figure(rows: list[dict]) -> dict:
+    """Coverage of disclosed demand by contracts per material, in percent."""
+    rows = [r for r in rows if r["coverage"] is not None]
+    rows.reverse()
+    return {
+        "data": [
+            {
+                "type": "bar",
+                "orientation": "h",
+                "name": _("Coverage"),
+                "y": [r["material"].name for r in rows],
+                "x": [float(r["coverage"] * 100) for r in rows],
+                "marker": {"color": WORLD},
+                "hovertemplate": "%{y}: %{x:,.1f} %<extra></extra>",
+            }
+        ],
+        "layout": _layout(
+            70 + 30 * max(len(rows), 1),
+            showlegend=False,
+            xaxis={"title": {"text": _("Coverage by contracts (%)")}, "rangemode": "tozero"},
+        ),
+    }

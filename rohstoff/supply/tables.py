@@ -4,7 +4,7 @@ briefing so that all of them show the same figures (docs/supply-security.md)."""
 from __future__ import annotations
 
 import datetime
-from decimal import ROUND_HALF_EVEN
+from decimal import ROUND_HALF_EVEN, Decimal
 
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
@@ -159,3 +159,48 @@ def crma_columns(user: User, *, trend: bool = False) -> list[tuple[str, str]]:
     if trend:
         cols.insert(0, ("round", _("Round")))
     return cols
+
+
+def latest_coverage(user: User):
+    """Coverage per material of the newest round with published positions, as ``user`` may see
+    it (disclosed cells only for members and the ministry): (round, position set, cells, rows),
+    or Nones and empty lists before anything is published."""
+    from tradinghouse import selectors as position_selectors
+
+    latest = next(
+        (
+            (round, position_set)
+            for round, position_set in position_selectors.rounds_with_positions(user)
+            if position_set is not None
+        ),
+        None,
+    )
+    if latest is None:
+        return None, None, [], []
+    round, position_set = latest
+    cells = position_selectors.position_cells(user=user, round=round, position_set=position_set)
+    return round, position_set, cells, position_selectors.coverage_by_material(cells)
+
+
+COVERAGE_COLUMNS = [
+    ("code", _("Material code")),
+    ("name", _("Material")),
+    ("cells", _("Disclosed cells")),
+    ("demand_t", _("Disclosed demand (t)")),
+    ("contracted_t", _("Contracted (t)")),
+    ("coverage", _("Coverage")),
+]
+
+
+def coverage_export_rows(rows: list[dict]) -> list[dict]:
+    return [
+        {
+            "code": r["material"].code,
+            "name": r["material"].name,
+            "cells": r["cells"],
+            "demand_t": r["demand_t"],
+            "contracted_t": r["contracted_t"] if r["coverage"] is not None else None,
+            "coverage": None if r["coverage"] is None else r["coverage"].quantize(Decimal("0.0001")),
+        }
+        for r in rows
+    ]

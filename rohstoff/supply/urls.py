@@ -9,7 +9,7 @@ urlpatterns = [
     path("materials/<slug:code>/", views.material_detail, name="material_detail"),
     path("crma/", views.crma, name="crma"),
     re_path(
-        r"^export/(?P<kind>concentration|crma|crma-trend)\.(?P<fmt>csv|xlsx)$",
+        r"^export/(?P<kind>concentration|crma|crma-trend|coverage)\.(?P<fmt>csv|xlsx)$",
         views.export,
         name="export",
     ),

@@ -115,7 +115,7 @@ def crma(request):
     )
 
 
-EXPORTS = ("concentration", "crma", "crma-trend")
+EXPORTS = ("concentration", "crma", "crma-trend", "coverage")
 
 
 @allow(ALL_ROLES)
@@ -129,6 +129,10 @@ def export(request, kind, fmt):
             user=user, as_of=_today(), edition=selectors.current_edition()
         )
         columns = tables.concentration_columns(user)
+    elif kind == "coverage":
+        _round, _set, _cells, coverage = tables.latest_coverage(user)
+        rows = tables.coverage_export_rows(coverage)
+        columns = tables.COVERAGE_COLUMNS
     else:
         tracker = selectors.crma_tracker(user=user)
         trend = kind == "crma-trend"
