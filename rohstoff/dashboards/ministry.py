@@ -40,7 +40,9 @@ SLOTS = {
     "portfolio": (
         50,
         _("Agency portfolio"),
-        _("Aggregates of the agency's stakes in mines, refineries and recycling plants appear here."),
+        _(
+            "Aggregates of the agency's stakes in mines, refineries and recycling plants appear here."
+        ),
     ),
 }
 _placeholders: dict[str, Widget] = {}
@@ -103,7 +105,9 @@ def register_all() -> None:
         )
     )
     register(
-        Widget("dashboards/widgets/crma_tracker.html", MINISTRY, crma_tracker, order=25, charts=True)
+        Widget(
+            "dashboards/widgets/crma_tracker.html", MINISTRY, crma_tracker, order=25, charts=True
+        )
     )
     for slot in SLOTS:
         if slot not in _placeholders:

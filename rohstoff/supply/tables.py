@@ -200,7 +200,9 @@ def coverage_export_rows(rows: list[dict]) -> list[dict]:
             "cells": r["cells"],
             "demand_t": r["demand_t"],
             "contracted_t": r["contracted_t"] if r["coverage"] is not None else None,
-            "coverage": None if r["coverage"] is None else r["coverage"].quantize(Decimal("0.0001")),
+            "coverage": None
+            if r["coverage"] is None
+            else r["coverage"].quantize(Decimal("0.0001")),
         }
         for r in rows
     ]
