@@ -12,14 +12,14 @@ AS_OF = datetime.date(2027, 2, 15)  # window 2027-Q1 .. 2028-Q1
 
 
 @pytest.fixture
-def reference(db, materials):
+def reference(db, materials):  # noqa: F811
     from rohstoff.supply import services
 
     services.reference_data_load()
 
 
 @pytest.fixture
-def contract(desk, make_round):
+def contract(desk, make_round):  # noqa: F811
     """contract(material, country, kind="producer", quarters={quarter: tonnes}, project=None)"""
     from contracts.models import Counterparty, OfftakeContract, ScheduleEntry
 
