@@ -153,7 +153,15 @@ class ConcentrationDetailView(APIView):
     @extend_schema(
         summary="Country shares and HHI of one material",
         responses=with_errors(ConcentrationDetailSerializer, 404),
-        parameters=[OpenApiParameter("code", str, OpenApiParameter.PATH)],
+        parameters=[
+            OpenApiParameter(
+                "code",
+                str,
+                OpenApiParameter.PATH,
+                pattern="^[-a-zA-Z0-9_]+$",
+                description="Material code, e.g. lithium-hydroxide",
+            )
+        ],
     )
     def get(self, request, code):
         material = get_visible_or_404(Material.objects.all(), code=code)

@@ -7,7 +7,7 @@ from . import api
 urlpatterns = [
     path("supply/concentration/", api.ConcentrationListView.as_view(), name="api_concentration"),
     path(
-        "supply/concentration/<slug:code>/",
+        "supply/concentration/<str:code>/",
         api.ConcentrationDetailView.as_view(),
         name="api_concentration_detail",
     ),

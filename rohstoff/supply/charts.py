@@ -23,7 +23,8 @@ def _layout(height: int, **extra) -> dict:
         "paper_bgcolor": "#ffffff",
         "plot_bgcolor": "#ffffff",
         "height": height,
-        "margin": {"l": 190, "r": 16, "t": 16, "b": 40},
+        "margin": {"l": 16, "r": 16, "t": 16, "b": 40},
+        "yaxis": {"automargin": True},
         "legend": {"orientation": "h", "y": 1, "yanchor": "bottom", "x": 0},
         "hoverlabel": {"namelength": -1},
     }
