@@ -60,3 +60,25 @@ def contract(desk, make_round):  # noqa: F811
         return c
 
     return make
+
+
+@pytest.fixture
+def world(reference, published, materials, contract, make_round):  # noqa: F811
+    lioh, ndpr = materials["lithium-hydroxide"], materials["ndpr-oxide"]
+    from tradinghouse.models import PositionSet
+
+    round = make_round(state="aggregated", title="Runde Lagebild")
+    # With committed transactions (browser tests) closing the round ran a real aggregation of no
+    # lines; the cells below replace it.
+    PositionSet.objects.filter(round=round).delete()
+    published(
+        [
+            (lioh, Quarter(2027, 1), "1234", "617", True, True),
+            (lioh, Quarter(2027, 2), "4321", "100", False, False),  # hidden cell
+            (ndpr, Quarter(2027, 1), "250", "50", True, True),
+        ],
+        round=round,
+    )
+    contract(lioh, "CL", {"2027-Q1": "70"}, round=round)
+    contract(lioh, "DE", {"2027-Q1": "30"}, kind="refiner", round=round)
+    return round

@@ -17,23 +17,6 @@ def _pdf_text(body: bytes) -> str:
     return "\n".join(page.extract_text() for page in reader.pages), len(reader.pages)
 
 
-@pytest.fixture
-def world(reference, published, materials, contract, make_round):
-    lioh, ndpr = materials["lithium-hydroxide"], materials["ndpr-oxide"]
-    round = make_round(state="aggregated", title="Runde Lagebild")
-    published(
-        [
-            (lioh, Quarter(2027, 1), "1234", "617", True, True),
-            (lioh, Quarter(2027, 2), "4321", "100", False, False),  # hidden cell
-            (ndpr, Quarter(2027, 1), "250", "50", True, True),
-        ],
-        round=round,
-    )
-    contract(lioh, "CL", {"2027-Q1": "70"}, round=round)
-    contract(lioh, "DE", {"2027-Q1": "30"}, kind="refiner", round=round)
-    return round
-
-
 @pytest.mark.django_db
 def test_the_briefing_pdf_holds_the_figures_and_no_hidden_cell(login, ministry, world):
     response = login(ministry).get(
