@@ -1,6 +1,6 @@
 """Read API of supply security: reference editions and their production figures per material,
 concentration, CRMA tracker (docs/supply-security.md). Every signed-in role reads it; contracted
-tonnes are null for readers without the offtake book's aggregates."""
+tonnes are null for members and the ministry (disclosure control)."""
 
 from __future__ import annotations
 
@@ -41,6 +41,7 @@ class ShareSerializer(serializers.Serializer):
 
 
 class LeftOutSerializer(serializers.Serializer):
+    country = serializers.CharField(help_text="ISO 3166 alpha-2 code, empty without one")
     name = serializers.CharField()
     reason = serializers.ChoiceField(choices=["withheld", "na"])
 
@@ -197,7 +198,10 @@ class ConcentrationDetailView(APIView):
                 "unit": world.unit,
                 "hhi": world.concentration.hhi_shown if world.concentration else None,
                 "shares": _shares(world.concentration, world.estimated),
-                "left_out": [{"name": x.name, "reason": x.reason} for x in world.left_out],
+                "left_out": [
+                    {"country": x.country, "name": x.name, "reason": x.reason}
+                    for x in world.left_out
+                ],
             }
             if world
             else None,

@@ -9,6 +9,7 @@ system)."""
 from __future__ import annotations
 
 import datetime
+import logging
 
 from django.template.loader import render_to_string
 from django.utils.translation import get_language
@@ -18,6 +19,9 @@ from rohstoff.core.models import CrmaStatus, User
 from tradinghouse import selectors as position_selectors
 
 from . import selectors, tables
+
+# WeasyPrint reports each rendering step at INFO; a briefing is not worth seven log lines.
+logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
 
 
 class NoNetwork(Exception):

@@ -1,12 +1,14 @@
 """Who may read what of supply security: the one place in the supply app that reads a user's
 role (docs/supply-security.md, "Who sees what"). Reference data, world concentration and the
-shares of the CRMA tracker are for every role; contracted tonnes behind them follow the offtake
-book's aggregates (contracts' ``reads_book_totals``: desk, agency, ministry); the printable
+shares of the CRMA tracker are for every role; the contracted tonnes behind them only for the
+trustees who see every position cell (desk and agency, tradinghouse's ``is_trustee``): per
+material and quarter they are the contracted tonnes of a position cell, which disclosure control
+hides from members and the ministry where the cell or its parts are hidden. The printable
 briefing is for the ministry, the agency and the desk."""
 
 from __future__ import annotations
 
-from contracts import policy as contract_policy
+from tradinghouse.policy import is_trustee
 
 
 def _signed_in(user) -> bool:
@@ -18,7 +20,7 @@ def reads_supply(user) -> bool:
 
 
 def reads_contracted_tonnes(user) -> bool:
-    return _signed_in(user) and contract_policy.reads_book_totals(user)
+    return _signed_in(user) and is_trustee(user)
 
 
 def reads_briefing(user) -> bool:

@@ -1,6 +1,6 @@
 """Reads of supply security (docs/supply-security.md). Every function that shows contracted
-tonnes takes the acting user: readers without the offtake book's aggregates get shares and
-indices only (tonnes None). A fixed number of queries, whatever the data size; no demand line is
+tonnes takes the acting user: members and the ministry get shares and indices only (tonnes
+None), since tonnes per material and quarter are figures of position cells. A fixed number of queries, whatever the data size; no demand line is
 read anywhere here."""
 
 from __future__ import annotations
@@ -58,8 +58,9 @@ def quarter_of(day: datetime.date) -> Quarter:
 
 @dataclass(frozen=True)
 class LeftOut:
-    name: str
+    name: str  # the reader's name of the country where USGS's name has an ISO code
     reason: str  # ValueStatus.WITHHELD or NOT_AVAILABLE
+    country: str = ""  # ISO code, '' for a grouped or unknown entry
 
 
 @dataclass
@@ -138,6 +139,17 @@ def world_concentrations(
     return out
 
 
+def country_name(code: str, fallback: str = "") -> str:
+    """The reader's name of a country from its ISO code; USGS's own name where there is none."""
+    from django_countries import countries
+
+    if code and len(code) == 2:
+        name = countries.name(code)
+        if name:
+            return str(name)
+    return fallback or code
+
+
 def _world(figures: list[ProductionFigure]):
     numbered_years = [
         f.year for f in figures if f.kind == RowKind.COUNTRY and f.status == ValueStatus.NUMBER
@@ -155,7 +167,13 @@ def _world(figures: list[ProductionFigure]):
         if f.kind == RowKind.OTHER:
             continue
         if f.status != ValueStatus.NUMBER:
-            left_out.append(LeftOut(name=f.country, reason=f.status))
+            left_out.append(
+                LeftOut(
+                    name=country_name(f.country_code, f.country),
+                    reason=f.status,
+                    country=f.country_code,
+                )
+            )
             continue
         key = f.country_code or f.country
         entries.append((key, f.country, f.value))

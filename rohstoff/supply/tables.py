@@ -7,7 +7,6 @@ import datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 
 from django.utils.translation import gettext_lazy as _
-from django_countries import countries
 
 from rohstoff.core.models import Material, User
 
@@ -20,13 +19,7 @@ def _p(value):
     return None if value is None else value.quantize(SHARE_PLACES, rounding=ROUND_HALF_EVEN)
 
 
-def country_name(key: str, fallback: str = "") -> str:
-    """The reader's name of a country from its ISO code; USGS's own name where there is none."""
-    if key and len(key) == 2:
-        name = countries.name(key)
-        if name:
-            return str(name)
-    return fallback or key
+country_name = selectors.country_name
 
 
 def concentration_rows(*, user: User, as_of: datetime.date, edition=None) -> list[dict]:
@@ -57,9 +50,7 @@ def concentration_rows(*, user: User, as_of: datetime.date, edition=None) -> lis
                 "world_top": country_name(top.key, top.name) if top else "",
                 "world_top_share": _p(top.percent) if top else None,
                 "world_estimate": bool(w and w.estimate),
-                "world_withheld": ", ".join(country_name("", x.name) for x in w.withheld)
-                if w
-                else "",
+                "world_withheld": ", ".join(x.name for x in w.withheld) if w else "",
                 "contracted_hhi": cc.hhi_shown if cc else None,
                 "contracted_total_t": cc.total if cc else None,
                 "contracted_top": country_name(ctop.key) if ctop else "",

@@ -29,20 +29,26 @@ def test_contracted_shares_by_origin_per_quarter_and_window(contract, materials,
 
 
 @pytest.mark.django_db
-def test_one_hundredth_over_65_percent_flags_the_material(contract, materials, desk, member_a):
+def test_one_hundredth_over_65_percent_flags_the_material(
+    contract, materials, desk, member_a, ministry
+):
     lioh = materials["lithium-hydroxide"]
     contract(lioh, "CL", {"2027-Q1": "65.01"})
     contract(lioh, "DE", {"2027-Q1": "34.99"})
     result = selectors.contracted_concentrations(user=desk, as_of=AS_OF)[lioh.pk]
     assert result.flagged
-    # A member sees the shares, never the tonnes.
-    seen = selectors.contracted_concentrations(user=member_a, as_of=AS_OF)[lioh.pk]
-    assert seen.flagged and seen.window.total is None
-    assert all(s.value is None for s in seen.window.shares)
+    # Members and the ministry see the shares, never the tonnes.
+    for reader in (member_a, ministry):
+        seen = selectors.contracted_concentrations(user=reader, as_of=AS_OF)[lioh.pk]
+        assert seen.flagged and seen.window.total is None
+        assert all(s.value is None for s in seen.window.shares)
+        assert all(c.total is None for _q, c in seen.quarters)
 
 
 @pytest.mark.django_db
-def test_crma_shares_by_stage_and_origin(contract, materials, ministry, member_a, make_round):
+def test_crma_shares_by_stage_and_origin(
+    contract, materials, analyst, ministry, member_a, make_round
+):
     lioh = materials["lithium-hydroxide"]
     recycling = Project.objects.create(name="Recy", operator="x", country="DE", stage="recycling")
     contract(lioh, "PT", {"2027-Q1": "10"})  # mine in the EU: extracted
@@ -53,7 +59,7 @@ def test_crma_shares_by_stage_and_origin(contract, materials, ministry, member_a
     later = make_round(state="aggregated", title="Runde 2")
     contract(lioh, "CN", {"2027-Q2": "100"}, round=later)
 
-    tracker = selectors.crma_tracker(user=ministry)
+    tracker = selectors.crma_tracker(user=analyst)
     first = tracker.rounds[0].figures[lioh.pk]
     assert first.total_t == Decimal(100)
     assert (first.extracted.share, first.processed.share, first.recycled.share) == (
@@ -67,5 +73,8 @@ def test_crma_shares_by_stage_and_origin(contract, materials, ministry, member_a
     second = tracker.rounds[1].figures[lioh.pk]
     assert second.third_country.share == Decimal(100) and not second.third_country.met
     assert tracker.current[lioh.pk].total_t == Decimal(200)
-    # Members read the shares, not the tonnes.
-    assert selectors.crma_tracker(user=member_a).current[lioh.pk].total_t is None
+    # Members and the ministry read the shares, not the tonnes.
+    for reader in (member_a, ministry):
+        seen = selectors.crma_tracker(user=reader)
+        assert seen.current[lioh.pk].total_t is None
+        assert seen.current[lioh.pk].third_country.share == Decimal(60)
