@@ -113,6 +113,29 @@ SECTIONS = [
         ],
     ),
     (
+        _("Supply security"),
+        [
+            Link(
+                "supply:concentration",
+                _("Supply concentration"),
+                match_prefix=False,
+                description=_(
+                    "World production and our contracted supply by country: shares, HHI."
+                ),
+            ),
+            Link(
+                "supply:crma",
+                _("CRMA 2030 tracker"),
+                description=_("The consortium's shares against the EU's 2030 benchmarks."),
+            ),
+            Link(
+                "supply:briefing",
+                _("Briefing (PDF)"),
+                description=_("Lagebild Rohstoffversorgung for a round and a date, to print."),
+            ),
+        ],
+    ),
+    (
         pgettext_lazy("navigation section", "Reference"),
         [
             Link(

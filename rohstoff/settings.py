@@ -112,6 +112,7 @@ INSTALLED_APPS = [
     "tradinghouse",
     "contracts",
     "agency",
+    "rohstoff.supply",
 ]
 
 MIDDLEWARE = [

@@ -189,6 +189,49 @@ def position_cells(
     ]
 
 
+def published_cells(*, round: DemandRound, position_set=_CURRENT) -> list[CellView]:
+    """The current cells of ``round`` as members and the ministry see them (disclosure applied),
+    whoever asks: for documents that may travel beyond their reader, such as the printable
+    briefing (docs/supply-security.md)."""
+    if position_set is _CURRENT:
+        position_set = current_set(round)
+    if position_set is None:
+        return []
+    return [present_cell(c, trustee=False) for c in _filtered_cells(position_set, PositionFilter())]
+
+
+def coverage_by_material(cells: list[CellView]) -> list[dict]:
+    """Per material, over the cells the reader sees: number of cells, demand, and coverage of
+    the demand whose contracted supply is shown (the supply figures follow the firm part's
+    disclosure). A hidden cell contributes nothing, not even to a sum; tonnes of different
+    materials are never added up (docs/periods-and-units.md, "Cells")."""
+    materials: dict[int, dict] = {}
+    for cell in cells:
+        if not cell.visible:
+            continue
+        row = materials.setdefault(
+            cell.material.pk,
+            {
+                "material": cell.material,
+                "cells": 0,
+                "demand_t": Decimal(0),
+                "covered_demand_t": Decimal(0),
+                "contracted_t": Decimal(0),
+            },
+        )
+        row["cells"] += 1
+        row["demand_t"] += cell.demand_t
+        if cell.contracted_t is not None:
+            row["covered_demand_t"] += cell.demand_t
+            row["contracted_t"] += cell.contracted_t
+    rows = list(materials.values())
+    for row in rows:
+        row["coverage"] = (
+            row["contracted_t"] / row["covered_demand_t"] if row["covered_demand_t"] else None
+        )
+    return rows
+
+
 def element_cells(
     *, user: User, round: DemandRound, flt: PositionFilter | None = None, position_set=_CURRENT
 ) -> list[ElementView]:

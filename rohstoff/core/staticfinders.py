@@ -118,3 +118,17 @@ class PlotlyFinder(BaseFinder):
             storage = FileSystemStorage(location=str(file.parent))
             storage.prefix = "vendor"
             yield file.name, storage
+
+
+_INJECTED_STYLE = re.compile(
+    r'document\.getElementById\("([0-9a-f]{16,64})"\)\)\{var [\w$]+=document\.createElement\("style"\)'
+)
+
+
+@functools.cache
+def plotly_injected_style_ids() -> tuple[str, ...]:
+    """Ids of the ``<style>`` elements the plotly.js bundle injects at load time unless an element
+    with that id exists already (the bundled maplibre stylesheet of map traces, which our charts do
+    not use). Pages put an empty element with each id in their head, so that nothing is injected
+    and the Content-Security-Policy has nothing to refuse."""
+    return tuple(dict.fromkeys(_INJECTED_STYLE.findall(PLOTLY_JS.read_text(encoding="utf-8"))))

@@ -1,8 +1,6 @@
 """What needs each role's attention, on its home page. Each widget reads through the owning app's
 selectors (scoped to the user), with a fixed number of queries."""
 
-from decimal import Decimal
-
 from django.db.models import Count, Min, Q
 from django.utils import timezone
 
@@ -13,6 +11,8 @@ from industry import policy as round_policy
 from industry.models import RoundState
 from rohstoff.core.access import AGENCY, DESK, MEMBERS, MINISTRY
 from rohstoff.core.models import Job, JobState
+from rohstoff.supply import charts as supply_charts
+from rohstoff.supply import tables as supply_tables
 from tradinghouse import selectors as position_selectors
 from tradinghouse.services import AGGREGATION_JOB
 
@@ -91,43 +91,9 @@ def ministry_figures(request) -> dict:
     through the disclosure rule (a hidden cell contributes nothing, not even to a sum). Coverage
     is a share per material only: tonnes of different materials are never added up
     (docs/periods-and-units.md, "Cells")."""
-    user = request.user
-    latest = next(
-        (
-            (round, position_set)
-            for round, position_set in position_selectors.rounds_with_positions(user)
-            if position_set is not None
-        ),
-        None,
-    )
-    if latest is None:
+    round, position_set, cells, rows = supply_tables.latest_coverage(request.user)
+    if round is None:
         return {"source_round": None}
-    round, position_set = latest
-    cells = position_selectors.position_cells(user=user, round=round, position_set=position_set)
-    materials: dict[int, dict] = {}
-    for cell in cells:
-        if not cell.visible:
-            continue
-        row = materials.setdefault(
-            cell.material.pk,
-            {
-                "material": cell.material,
-                "cells": 0,
-                "demand_t": Decimal(0),
-                "covered_demand_t": Decimal(0),
-                "contracted_t": Decimal(0),
-            },
-        )
-        row["cells"] += 1
-        row["demand_t"] += cell.demand_t
-        if cell.contracted_t is not None:  # the supply figures follow the firm part's disclosure
-            row["covered_demand_t"] += cell.demand_t
-            row["contracted_t"] += cell.contracted_t
-    rows = list(materials.values())
-    for row in rows:
-        row["coverage"] = (
-            row["contracted_t"] / row["covered_demand_t"] if row["covered_demand_t"] else None
-        )
     return {
         "source_round": round,
         "position_set": position_set,
@@ -135,6 +101,7 @@ def ministry_figures(request) -> dict:
         "disclosed_cells": sum(row["cells"] for row in rows),
         "cell_count": len(cells),
         "materials": rows,
+        "figure": supply_charts.coverage_figure(rows),
     }
 
 
@@ -143,8 +110,18 @@ def register_all() -> None:
     register(Widget("dashboards/widgets/desk_work.html", DESK, desk_work, order=10))
     # The ministry reads its key figures first, then the links to every round's positions.
     register(
-        Widget("dashboards/widgets/ministry_figures.html", MINISTRY, ministry_figures, order=5)
+        Widget(
+            "dashboards/widgets/ministry_figures.html",
+            MINISTRY,
+            ministry_figures,
+            order=5,
+            charts=True,
+        )
     )
     register(
-        Widget("dashboards/widgets/positions.html", AGENCY | MINISTRY, readers_positions, order=10)
+        Widget("dashboards/widgets/positions.html", AGENCY | MINISTRY, readers_positions, order=60)
     )
+    # The ministry's dashboard: concentration, CRMA tracker and the slots other parts fill.
+    from . import ministry
+
+    ministry.register_all()

@@ -12,7 +12,7 @@ from rohstoff.core.tasks import last_audit_check
 from rohstoff.navigation import navigation
 
 from .roles import summary_for
-from .widgets import render_widgets
+from .widgets import needs_charts, render_widgets
 
 
 def _tiles(request, summary) -> list[dict]:
@@ -46,6 +46,7 @@ def home(request):
             "summary": summary,
             "tiles": _tiles(request, summary),
             "widgets": render_widgets(request),
+            "charts": needs_charts(request),
             "has_second_factor": has_second_factor(user),
             "pending_invitations": pending_invitations,
             "audit_check": last_audit_check() if core_policy.reads_audit_log(user) else None,

@@ -21,6 +21,7 @@ class Widget:
     policy: Policy
     context: Callable[[object], dict] | None = None
     order: int = 100
+    charts: bool = False  # draws plotly charts: the page loads plotly
 
 
 WIDGETS: list[Widget] = []
@@ -39,3 +40,8 @@ def render_widgets(request) -> list[str]:
             context = widget.context(request) if widget.context else {}
             html.append(render_to_string(widget.template, context, request=request))
     return html
+
+
+def needs_charts(request) -> bool:
+    """Some widget the user sees draws a chart."""
+    return any(w.charts and w.policy.allows(request.user) for w in WIDGETS)

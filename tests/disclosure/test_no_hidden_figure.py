@@ -266,6 +266,7 @@ def sweep_urls(round) -> list[str]:
         "line_pk": lines,
         "fmt": ["csv", "xlsx"],
         "code": list(round.materials.values_list("code", flat=True)),
+        "kind": ["concentration", "crma", "crma-trend", "coverage"],  # the supply exports
     }
     urls = set()
     for route, name, kwargs in _patterns(get_resolver().url_patterns):

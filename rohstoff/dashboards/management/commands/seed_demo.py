@@ -7,6 +7,7 @@ from django.db import transaction
 import agency.demo
 import contracts.demo
 import industry.demo
+import rohstoff.supply.demo
 import tradinghouse.demo
 from rohstoff.celery import app as celery_app
 from rohstoff.core import demo as core_demo
@@ -24,6 +25,7 @@ STEPS = [
     ("procurement positions", tradinghouse.demo.seed),
     ("allocations", contracts.demo.seed_allocations),
     ("agency stakes, portfolio and monitoring", agency.demo.seed_stakes),
+    ("supply reference data (USGS)", rohstoff.supply.demo.seed),
 ]
 
 
