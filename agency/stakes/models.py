@@ -69,8 +69,15 @@ class StakeProposal(FourEyesSubject):
         _("FX rate used (units per EUR)"), max_digits=16, decimal_places=6, null=True, blank=True
     )
     fx_date = models.DateField(_("FX rate date"), null=True, blank=True)
+    # The agency's part of the equity raised in this deal (JOGMEC's rule: at most 50 %, up to
+    # 75 % with a special necessity); its holding in the company after the deal is its row of
+    # the cap table (docs/stakes.md).
     equity_share_pct = models.DecimalField(
-        _("equity share bought %"), **PERCENT, null=True, blank=True
+        _("equity share bought %"),
+        **PERCENT,
+        null=True,
+        blank=True,
+        help_text=_("The agency's part of the equity raised in this deal."),
     )
     special_necessity = models.TextField(
         _("special-necessity justification"),

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import FileResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from rohstoff.core.access import CONTRACT_READERS, DESK, allow
+from rohstoff.core.documents import document_response
 
 from ..offtakes import selectors as offtake_selectors
 from . import selectors, services
@@ -45,12 +45,6 @@ def document_upload(request, pk):
 @require_GET
 def document_download(request, pk):
     document = selectors.document_get(user=request.user, pk=pk)
-    response = FileResponse(
-        document.file.open("rb"),
-        as_attachment=True,
-        filename=document.original_name,
-        content_type=document.content_type,
+    return document_response(
+        document.file, filename=document.original_name, content_type=document.content_type
     )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response

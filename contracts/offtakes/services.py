@@ -63,9 +63,10 @@ CONTRACT_FIELDS = [
 EDITABLE_STATES = (ContractState.DRAFT, ContractState.NEGOTIATING)
 
 
-def contract_check(contract: OfftakeContract) -> None:
+def contract_check(contract: OfftakeContract, *, price_open: bool = False) -> None:
     """The rules of a contract's terms that need more than one field, in words the desk
-    understands. Raises ValidationError keyed by field."""
+    understands. Raises ValidationError keyed by field. ``price_open``: a draft made from an
+    agency stake may still lack its price (docs/stakes.md); it must have one to leave draft."""
     errors: dict[str, list[str]] = {}
 
     def add(field, message):
@@ -113,7 +114,9 @@ def contract_check(contract: OfftakeContract) -> None:
     ):
         add("lot_size_t", _("A lot cannot be larger than the annual volume."))
     if contract.pricing_type == PricingType.FIXED:
-        if contract.fixed_price is None:
+        if contract.fixed_price is None and price_open:
+            pass
+        elif contract.fixed_price is None:
             add("fixed_price", _("A fixed-price contract needs its price."))
         elif contract.fixed_price <= 0:
             add("fixed_price", _("The price must be more than zero."))
@@ -223,6 +226,14 @@ def contract_transition(
             _("A %(from)s contract cannot become %(to)s.")
             % {"from": contract.get_state_display(), "to": ContractState(to_state).label}
         )
+    if contract.state == ContractState.DRAFT and to_state != ContractState.TERMINATED:
+        try:
+            contract_check(contract)  # a draft from a stake may lack its price until here
+        except ValidationError as exc:
+            raise StateConflict(
+                _("Complete the contract's terms first: %(problems)s")
+                % {"problems": " ".join(exc.messages)}
+            ) from exc
     before = {"state": contract.state, "signed_on": contract.signed_on}
     if to_state == ContractState.SIGNED:
         entries = dict(contract.schedule.values_list("quarter", "quantity_t"))

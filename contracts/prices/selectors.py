@@ -214,3 +214,15 @@ def mark_to_market(*, user, today: datetime.date | None = None) -> dict:
         else:
             entry["incomplete"] = True
     return {"contracts": rows, "materials": list(by_material.values()), "fx": per_eur}
+
+
+def fx_rate_on(currency: str, day: datetime.date) -> tuple[datetime.date, Decimal] | None:
+    """The latest rate of ``currency`` on or before ``day`` with its date (units per EUR); the FX
+    lookup contracts registers with rohstoff.core.money for the apps below it."""
+    row = (
+        FxRate.objects.filter(currency=currency, date__lte=day)
+        .order_by("-date")
+        .values_list("date", "per_eur")
+        .first()
+    )
+    return tuple(row) if row else None

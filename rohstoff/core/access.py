@@ -11,7 +11,7 @@ the job of the selectors, which scope every queryset to the acting user (404 for
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import wraps
 
 from django.urls import URLPattern, URLResolver
@@ -27,6 +27,9 @@ class Policy:
     public: bool = False  # anonymous visitors too
     authenticated: bool = False  # any signed-in user, whatever the role
     mfa_exempt: bool = False  # reachable before a required second factor is set up
+    # Roles refused with 404 instead of 403: for them the pages do not exist at all (members and
+    # the agency's proposals, docs/roles-and-visibility.md).
+    concealed_from: frozenset[str] = field(default_factory=frozenset)
 
     def allows(self, user) -> bool:
         if self.public:
@@ -39,6 +42,10 @@ class Policy:
             return True
         return user.role in self.roles
 
+    def conceals_from(self, user) -> bool:
+        """True when ``user``, refused, gets 404 rather than 403."""
+        return bool(self.concealed_from) and getattr(user, "role", "") in self.concealed_from
+
     def __or__(self, other: Policy) -> Policy:
         return Policy(
             name=f"{self.name} | {other.name}",
@@ -47,11 +54,17 @@ class Policy:
             public=self.public or other.public,
             authenticated=self.authenticated or other.authenticated,
             mfa_exempt=self.mfa_exempt and other.mfa_exempt,
+            concealed_from=(self.concealed_from | other.concealed_from) - self.roles - other.roles,
         )
 
 
 def roles(name: str, *role_list: str, staff: bool = False) -> Policy:
     return Policy(name=name, roles=frozenset(role_list), staff=staff)
+
+
+def concealed(policy: Policy, *role_list: str) -> Policy:
+    """``policy``, but the given roles are refused with 404, as if the route did not exist."""
+    return replace(policy, concealed_from=policy.concealed_from | frozenset(role_list))
 
 
 PUBLIC = Policy("public", public=True, mfa_exempt=True)
@@ -65,6 +78,8 @@ MEMBER_ADMINS = roles("member administrators and staff", Role.MEMBER_ADMIN, staf
 DESK = roles("trading desk", Role.TRADING_DESK)
 AGENCY = roles("agency", Role.AGENCY_ANALYST, Role.AGENCY_APPROVER)
 AGENCY_APPROVERS = roles("agency approvers", Role.AGENCY_APPROVER)
+AGENCY_ANALYSTS = roles("agency analysts", Role.AGENCY_ANALYST)
+MEMBER_ROLES = (Role.MEMBER, Role.MEMBER_ADMIN)
 MINISTRY = roles("ministry", Role.MINISTRY_VIEWER)
 ALL_ROLES = roles("every role", *Role.values)
 

@@ -1,4 +1,5 @@
 from django.utils.translation import gettext_lazy as _
+from rest_framework.exceptions import NotFound
 from rest_framework.permissions import BasePermission
 
 from .access import Policy
@@ -20,6 +21,8 @@ class DeclaredPolicyPermission(BasePermission):
         if policy is None:
             return False
         if not policy.allows(request.user):
+            if request.user.is_authenticated and policy.conceals_from(request.user):
+                raise NotFound
             return False
         if (
             request.user.is_authenticated

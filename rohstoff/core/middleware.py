@@ -2,7 +2,7 @@ import logging
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_cache_control
@@ -43,6 +43,8 @@ class AccessPolicyMiddleware:
                 if request.htmx:
                     return HttpResponseClientRedirect(reverse("account_login"))
                 return redirect_to_login(request.get_full_path())
+            if policy.conceals_from(user):
+                raise Http404
             raise PermissionDenied
         if not policy.mfa_exempt and mfa_setup_pending(request):
             return redirect("mfa_activate_totp")
