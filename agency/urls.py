@@ -1,6 +1,7 @@
-from django.urls import path
+from django.urls import include, path
 
 from . import views
+from .stockpile.urls import urlpatterns as stockpile_urls
 
 app_name = "agency"
 
@@ -8,3 +9,4 @@ urlpatterns = [
     path("projects/", views.project_list, name="projects"),
     path("projects/<int:pk>/", views.project_detail, name="project"),
 ]
+urlpatterns += [path("stockpile/", include(stockpile_urls))]

@@ -60,6 +60,7 @@ urlpatterns = [
     path("positions/", include("tradinghouse.urls")),
     path("contracts/", include("contracts.urls")),
     path("agency/", include("agency.urls")),
+    path("scenarios/", include("agency.scenarios.urls")),
     path("", include("rohstoff.api")),
 ]
 
