@@ -3,7 +3,12 @@ ones, and a saved one's result. Results follow the reader's rules: the ministry 
 cells only, and only the agency gets the stockpile's tonnes and days (docs/scenarios.md)."""
 
 from django.utils.translation import gettext_lazy
-from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    PolymorphicProxySerializer,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_view,
+)
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -20,19 +25,20 @@ SCENARIO_USERS = AGENCY | DESK | MINISTRY
 T = {"max_digits": 22, "decimal_places": 6, "read_only": True, "allow_null": True}
 
 
-class QuarterInput(serializers.CharField):
+@extend_schema_field({"type": "string", "pattern": r"^\d{4}-Q[1-4]$", "example": "2027-Q3"})
+class QuarterInput(serializers.Field):
     default_error_messages = {"invalid": gettext_lazy("Write a quarter such as 2027-Q1.")}
 
-    def __init__(self, **kwargs):
-        kwargs.setdefault("max_length", 7)
-        super().__init__(**kwargs)
-
     def to_internal_value(self, data):
-        text = super().to_internal_value(data)
+        if not isinstance(data, str) or len(data) > 10:
+            self.fail("invalid")
         try:
-            return Quarter.parse(text)
+            return Quarter.parse(data)
         except PeriodError:
             self.fail("invalid")
+
+    def to_representation(self, value):
+        return str(value)
 
 
 class ScenarioInput(serializers.Serializer):
