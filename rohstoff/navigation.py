@@ -93,6 +93,22 @@ SECTIONS = [
                 _("Projects"),
                 description=_("Mines, refineries and recycling plants the offtakes come from."),
             ),
+            Link(
+                "agency:stockpile",
+                _("Stockpile"),
+                match_prefix=False,
+                description=_("Holdings, days of cover, movements and release approvals."),
+            ),
+            Link(
+                "agency:stockpile_bands",
+                _("Stockpile bands"),
+                description=_("Per material: days of cover below, within or above the target."),
+            ),
+            Link(
+                "scenarios:run",
+                _("Export-stop scenarios"),
+                description=_("What if countries stop exporting? Demand uncovered, stockpile."),
+            ),
         ],
     ),
     (

@@ -108,3 +108,20 @@ def test_release_page_flow(login, analyst, approver, make_user, make_org, world)
         assert response.status_code == 302
     release.refresh_from_db()
     assert release.state == "booked"
+
+
+def test_dashboard_sections_for_the_ministry(rf, ministry, world):
+    from django.template.loader import render_to_string
+
+    from agency.stockpile import widgets
+
+    request = rf.get("/")
+    request.user = ministry
+    html = render_to_string(
+        "agency/widgets/stockpile_bands.html", widgets.stockpile_bands(request), request=request
+    )
+    assert 'data-testid="bands-table"' in html and "123" not in html
+    html = render_to_string(
+        "agency/widgets/saved_scenarios.html", widgets.saved_scenarios(request), request=request
+    )
+    assert 'data-testid="widget-saved-scenarios"' in html

@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 import agency.demo
+import agency.stockpile.demo
 import contracts.demo
 import industry.demo
 import tradinghouse.demo
@@ -23,6 +24,7 @@ STEPS = [
     ("counterparties, prices, contracts, deliveries", contracts.demo.seed),
     ("procurement positions", tradinghouse.demo.seed),
     ("allocations", contracts.demo.seed_allocations),
+    ("stockpile and saved scenarios", agency.stockpile.demo.seed),
 ]
 
 
