@@ -5,8 +5,6 @@ adding tonnes of different materials; the table beside it holds the exact figure
 
 from __future__ import annotations
 
-from django.utils.translation import gettext as _
-
 from rohstoff.core.formatting import plotly_separators
 
 
@@ -35,7 +33,7 @@ def uncovered_heatmap(result) -> dict:
                 "hoverongaps": False,
                 "xgap": 2,
                 "ygap": 2,
-                "colorbar": {"title": {"text": _("uncovered %")}, "ticksuffix": " %"},
+                "showscale": False,
                 "hovertemplate": "%{y}<br>%{x}: %{z:,.1f} %<extra></extra>",
             }
         ],

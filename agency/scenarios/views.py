@@ -52,12 +52,6 @@ def run(request):
     if request.htmx:
         return render(request, "agency/scenarios/_result.html", context)
     saved = list(selectors.saved_visible_to(request.user)[:50])
-    save_form = SaveForm(
-        initial={**form.data.dict(), "countries": form.data.getlist("countries")}
-        if bound
-        else None,
-        rounds=rounds,
-    )
     return render(
         request,
         "agency/scenarios/run.html",
@@ -65,7 +59,6 @@ def run(request):
             **context,
             "rounds": rounds,
             "saved": saved,
-            "save_form": save_form,
             "compare_form": CompareForm(saved=saved),
         },
     )
@@ -114,17 +107,21 @@ def save(request):
         else:
             messages.success(request, _("Scenario “%(name)s” saved.") % {"name": scenario.name})
             return redirect("scenarios:detail", pk=scenario.pk)
+    # Show the scenario again with the save form's errors beside it.
+    inputs = ScenarioForm(request.POST, rounds=rounds)
+    result = _run_form(inputs, request.user)
     saved = list(selectors.saved_visible_to(request.user)[:50])
     return render(
         request,
         "agency/scenarios/run.html",
         {
-            "form": ScenarioForm(rounds=rounds),
+            "form": inputs,
+            "bound": True,
             "rounds": rounds,
             "saved": saved,
             "save_form": form,
             "compare_form": CompareForm(saved=saved),
-            "result": None,
+            **_result_context(result),
         },
         status=400,
     )

@@ -18,10 +18,10 @@ from .models import Location, Movement
 LOCATIONS = [("Zolllager Duisburg-Ruhrort", "DE"), ("Freihafen Hamburg, Halle 7", "DE")]
 PURCHASES = [
     # material, location index, tonnes, reason
-    ("ndpr-oxide", 0, "180", "Erstbefüllung 2026, Rahmenvertrag Yilgarn (Demo)"),
-    ("dysprosium-oxide", 0, "6.5", "Erstbefüllung 2026 (Demo)"),
-    ("lithium-hydroxide", 1, "2400", "Spot-Kauf CIF Hamburg (Demo)"),
-    ("cobalt-sulphate", 1, "950", "Übernahme aus Recyclingmenge Great Lakes (Demo)"),
+    ("ndpr-oxide", 0, "30", "Erstbefüllung 2026, Rahmenvertrag Yilgarn (Demo)"),
+    ("dysprosium-oxide", 0, "0.5", "Erstbefüllung 2026 (Demo)"),
+    ("lithium-hydroxide", 1, "48", "Spot-Kauf CIF Hamburg (Demo)"),
+    ("cobalt-sulphate", 1, "25", "Übernahme aus Recyclingmenge Great Lakes (Demo)"),
 ]
 HIGH_RISK = ["dysprosium-oxide", "terbium-oxide"]
 
@@ -58,15 +58,15 @@ def seed(context: dict) -> dict:
         actor=analyst,
         location=locations[1],
         material=materials["lithium-hydroxide"],
-        quantity_t=Decimal("300"),
-        replacement_t=Decimal("300"),
+        quantity_t=Decimal("10"),
+        replacement_t=Decimal("10"),
         reason="Austausch der Charge 2024 (Feuchtigkeit), Demo",
     )
     release = services.release_propose(
         actor=analyst,
         location=locations[1],
         material=materials["lithium-hydroxide"],
-        quantity_t=Decimal("400"),
+        quantity_t=Decimal("8"),
         reason="Lieferausfall Salar Andino Q1 2027: Freigabe an Mitgliedsfirmen (Demo)",
     )
     if approver is not None:
