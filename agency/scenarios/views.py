@@ -2,6 +2,8 @@
 result without a page reload (htmx swaps the result panel; without JavaScript the same form
 loads the whole page), save it, open and compare saved ones (docs/scenarios.md)."""
 
+import json
+
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -34,7 +36,9 @@ def _run_form(form, user):
 
 
 def _result_context(result) -> dict:
-    return {"result": result, "figure": charts.uncovered_heatmap(result) if result else None}
+    # The figure travels in a data attribute: htmx inserts no <script> element, not even JSON.
+    figure = charts.uncovered_heatmap(result) if result else None
+    return {"result": result, "figure_json": json.dumps(figure) if figure else ""}
 
 
 @allow(SCENARIO_USERS)
