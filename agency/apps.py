@@ -10,5 +10,7 @@ class AgencyConfig(AppConfig):
         from rohstoff.core import capabilities
 
         from . import policy
+        from .stockpile import policy as stockpile_policy
 
         capabilities.register("agency", policy.capabilities)
+        capabilities.register("stockpile", stockpile_policy.capabilities)

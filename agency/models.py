@@ -3,7 +3,9 @@
 - ``projects``: mines, refineries and recycling plants, their capacities and ESG/HSE screen;
 - ``stakes``: stake proposals with cap table, offtake right, documents, stages and disbursements;
 - ``four_eyes``: the generic two-approver record that stakes and stockpile releases share;
-- ``monitoring``: quarterly monitoring reports of approved stakes.
+- ``monitoring``: quarterly monitoring reports of approved stakes;
+- ``stockpile``: the strategic stockpile (locations, holdings, movements, targets);
+- ``scenarios``: saved export-stop scenarios.
 """
 
 from .four_eyes.models import Approval, Decision, FourEyesSubject
@@ -16,6 +18,7 @@ from .monitoring.models import (
     report_due_on,
 )
 from .projects.models import EsgCheck, EsgItem, EsgStatus, Project, ProjectMaterial, ProjectStage
+from .scenarios.models import SavedScenario
 from .stakes.models import (
     CLOSED_STAGES,
     REVIEW_PATH,
@@ -28,6 +31,14 @@ from .stakes.models import (
     ProposalStage,
     StageNote,
     StakeProposal,
+)
+from .stockpile.models import (
+    Holding,
+    Location,
+    MaterialTarget,
+    Movement,
+    MovementKind,
+    MovementState,
 )
 
 __all__ = [
@@ -45,8 +56,14 @@ __all__ = [
     "EsgItem",
     "EsgStatus",
     "FourEyesSubject",
+    "Holding",
     "Instrument",
+    "Location",
+    "MaterialTarget",
     "MonitoringReport",
+    "Movement",
+    "MovementKind",
+    "MovementState",
     "OverdueFlag",
     "Project",
     "ProjectMaterial",
@@ -54,6 +71,7 @@ __all__ = [
     "ProposalDocument",
     "ProposalStage",
     "Rating",
+    "SavedScenario",
     "StageNote",
     "StakeProposal",
     "report_due_on",

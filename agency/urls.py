@@ -1,9 +1,10 @@
-from django.urls import path
+from django.urls import include, path
 
 from .monitoring import views as monitoring_views
 from .portfolio import views as portfolio_views
 from .projects import views as project_views
 from .stakes import views as stake_views
+from .stockpile.urls import urlpatterns as stockpile_urls
 
 app_name = "agency"
 
@@ -53,3 +54,4 @@ urlpatterns = [
         name="stake_monitoring",
     ),
 ]
+urlpatterns += [path("stockpile/", include(stockpile_urls))]

@@ -110,6 +110,12 @@ SECTIONS = [
                 _("Offtake rights"),
                 description=_("Offtake rights of approved stakes and the contracts they became."),
             ),
+            Link(
+                "agency:stockpile",
+                _("Stockpile"),
+                match_prefix=False,
+                description=_("Holdings, days of cover, movements and release approvals."),
+            ),
         ],
     ),
     (
@@ -132,6 +138,16 @@ SECTIONS = [
                 "supply:briefing",
                 _("Briefing (PDF)"),
                 description=_("Lagebild Rohstoffversorgung for a round and a date, to print."),
+            ),
+            Link(
+                "scenarios:run",
+                _("Export-stop scenarios"),
+                description=_("What if countries stop exporting? Demand uncovered, stockpile."),
+            ),
+            Link(
+                "agency:stockpile_bands",
+                _("Stockpile bands"),
+                description=_("Per material: days of cover below, within or above the target."),
             ),
         ],
     ),

@@ -61,6 +61,7 @@ urlpatterns = [
     path("contracts/", include("contracts.urls")),
     path("agency/", include("agency.urls")),
     path("supply/", include("rohstoff.supply.urls")),
+    path("scenarios/", include("agency.scenarios.urls")),
     path("", include("rohstoff.api")),
 ]
 

@@ -218,11 +218,51 @@ def build(users: dict, make_user, make_org) -> dict[str, str]:
         submitted_at=now,
     )
 
+    # The stockpile (docs/stockpile.md): a holding, a release in review by the agency's analyst, a
+    # booked purchase; saved scenarios of the agency and of the ministry (docs/scenarios.md).
+    from agency.models import Holding, Location, Movement, SavedScenario
+
+    location = Location.objects.create(name="Lager Access", country="DE")
+    Holding.objects.create(location=location, material=lioh, quantity_t=Decimal("100"))
+    analyst = users["agency_analyst"]
+    release = Movement.objects.create(
+        kind="release",
+        location=location,
+        material=lioh,
+        quantity_t=Decimal("10"),
+        reason="Access",
+        author=analyst,
+    )
+    purchase = Movement.objects.create(
+        kind="purchase",
+        location=location,
+        material=lioh,
+        quantity_t=Decimal("100"),
+        reason="Access",
+        author=analyst,
+        state="booked",
+        booked_at=now,
+    )
+
+    def saved(user, name):
+        return SavedScenario.objects.create(
+            name=name,
+            countries=["CL"],
+            first_quarter=Quarter(2027, 2).index,
+            round=aggregated,
+            author=user,
+            organisation=user.organisation,
+        )
+
     objects = {
         "proposal": proposal,
         "proposal_document": proposal_document,
         "stake": stake,
         "material": lioh.code,
+        "release": release,
+        "purchase": purchase,
+        "scenario_agency": saved(analyst, "Chile (Agentur)"),
+        "scenario_ministry": saved(users["ministry_viewer"], "Chile (Ministerium)"),
         "round_draft": draft,
         "round_open": open_,
         "round_aggregated": aggregated,

@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 import agency.demo
+import agency.stockpile.demo
 import contracts.demo
 import industry.demo
 import rohstoff.supply.demo
@@ -26,6 +27,7 @@ STEPS = [
     ("allocations", contracts.demo.seed_allocations),
     ("agency stakes, portfolio and monitoring", agency.demo.seed_stakes),
     ("supply reference data (USGS)", rohstoff.supply.demo.seed),
+    ("stockpile and saved scenarios", agency.stockpile.demo.seed),
 ]
 
 

@@ -1,0 +1,51 @@
+"""In a real browser, in German: the ministry viewer runs an export-stop scenario for one
+country; the result arrives through htmx without a page reload, shows the withheld quarter as
+withheld and no stockpile tonne, and the page passes axe-core."""
+
+import pytest
+from playwright.sync_api import expect
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_ministry_runs_an_export_stop_scenario(
+    live_server,
+    page,
+    browser_login,
+    assert_accessible,
+    ministry,
+    lioh,
+    cells,
+    contract,
+    stock,
+    scenario_round,
+):
+    year = {f"2027-Q{q}": 1000 for q in (1, 2, 3, 4)}
+    cells(lioh, year, contracted={q: 600 for q in year}, hidden=("2027-Q3",))
+    contract("CL", {q: 600 for q in year})
+    stock(lioh, "123.456")
+
+    browser_login(ministry)
+    page.goto(f"{live_server.url}/scenarios/")
+    expect(page.locator("h1")).to_have_text("Exportstopp-Szenario")
+    assert_accessible(page, "scenario form")
+    page.evaluate("window.__noReload = true")  # survives only if the page is not reloaded
+    page.select_option("#id_countries", ["CL"])
+    page.fill("#id_first_quarter", "2027-Q2")
+    page.get_by_test_id("run-scenario").click()
+
+    result = page.get_by_test_id("bridge-table")
+    expect(result).to_be_visible()
+    assert page.evaluate("window.__noReload") is True
+    expect(page.locator("#h-result")).to_contain_text("Exportstopp: CL ab 2027-Q2")
+    row = result.locator("tr", has_text="Lithiumhydroxid")
+    # Q2 and Q4 are disclosed: 2 x 600 t lost, 2 x 1,000 t uncovered; Q3 is withheld.
+    expect(row).to_contain_text("1.200 t")
+    expect(row).to_contain_text("2.000 t")
+    expect(row).to_contain_text("unter Ziel")
+    expect(page.get_by_test_id("uncovered-table")).to_contain_text("zurückgehalten")
+    expect(page.locator("[data-figure] .main-svg").first).to_be_attached()
+    html = page.content()
+    assert "123,456" not in html and "123.456" not in html
+    assert "first_quarter=2027-Q2" in page.url  # the result's address can be shared
+    assert_accessible(page, "scenario result")
