@@ -99,6 +99,9 @@ def test_desk_closes_the_round_watches_the_progress_and_a_member_sees_its_share(
     # hidden: 2028-Q1 (three firms) and 2027-Q1 (the complementary cell of that row)
     expect(page.locator("[data-testid=panel-hidden]")).to_have_text("2")
     click_and_load(page, "[data-testid=positions-dashboard-link]")
+    # the table of every position is folded below the key figures and charts (docs/charts.md)
+    expect(page.locator("[data-testid=positions-table]")).to_be_hidden()
+    page.locator("[data-testid=all-positions] summary").click()
     expect(page.locator("[data-testid=positions-table]")).to_be_visible()
     expect(page.locator("[data-chart=demand-figure] .main-svg").first).to_be_attached()
     assert_accessible(page, "desk dashboard (de)")
@@ -123,9 +126,13 @@ def test_desk_closes_the_round_watches_the_progress_and_a_member_sees_its_share(
     page.goto(live_server.url + reverse("tradinghouse:position_overview"))
     assert_accessible(page, "positions overview (en)")
 
-    for user, name in ((ministry, "ministry dashboard"), (analyst, "agency dashboard")):
+    for user, name, folded in (
+        (ministry, "ministry dashboard", "pooled-positions"),
+        (analyst, "agency dashboard", "all-positions"),
+    ):
         page.context.clear_cookies()
         browser_login(user)
         page.goto(live_server.url + reverse("tradinghouse:round_dashboard", args=[open_round.pk]))
+        page.locator(f"[data-testid={folded}] summary").click()
         expect(page.locator("[data-testid=positions-table]")).to_be_visible()
         assert_accessible(page, name)

@@ -417,6 +417,10 @@ def test_the_demo_script_announces_each_step_before_it_runs(tmp_path):
         ("Creating the virtual environment in .venv…", "[python -m venv .venv]"),
         ("Installing Python packages (first run: about a minute)…", "[python -m pip install"),
         ("Preparing the database…", "[python manage.py migrate --no-input -v0]"),
+        (
+            "Compressing static files (hashed names, gzip and Brotli; first run: about a minute)…",
+            "[python manage.py collectstatic --no-input -v0]",
+        ),
         ("Loading demo data…", "[python manage.py seed_demo]"),
         (
             "Starting at http://127.0.0.1:8000 — demo logins: see above or README (stop with Ctrl+C)",
