@@ -60,8 +60,11 @@ class Pick(forms.Form):
 
 def test_forms_in_lists_radios_and_hidden_fields():
     rows = [{"form": Pick({}, prefix="a")}, Pick({"b-colour": "r", "b-secret": "x"}, prefix="b")]
+    for row in (rows[0]["form"], rows[1]):
+        row.is_valid()  # as the view does; a form never checked is left alone
+    unchecked = Pick({}, prefix="d")
     html = Template("{% load rohstoff_tags %}{% error_summary %}").render(
-        Context({"rows": rows, "other": Pick(prefix="c")})
+        Context({"rows": rows, "other": Pick(prefix="c"), "filters": unchecked})
     )
     # A radio group links its first option; a hidden field's error has nothing to link to.
     assert 'href="#id_a-colour_0"' in html

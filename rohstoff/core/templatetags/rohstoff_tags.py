@@ -33,11 +33,13 @@ def _forms_in(context):
         # type(), not isinstance(): a lazy object (the user, the CSP nonce) is never evaluated.
         kind = type(value)
         if issubclass(kind, BaseForm):
-            if value.is_bound and id(value) not in seen:
+            # Only forms the view has validated: a filter form bound to the query string and
+            # never checked is not validated here (no queries, no surprise errors).
+            if value.is_bound and value._errors is not None and id(value) not in seen:
                 seen.add(id(value))
                 found.append(value)
         elif issubclass(kind, BaseFormSet):
-            if value.is_bound:
+            if value.is_bound and value._errors is not None:
                 add(value.management_form)
                 for form in value.forms:
                     add(form)
