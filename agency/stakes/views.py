@@ -19,6 +19,7 @@ from rohstoff.core.forms import add_service_errors
 from rohstoff.core.shortcuts import get_visible_or_404
 
 from .. import policy
+from ..four_eyes import services as four_eyes
 from ..models import REVIEW_PATH, DocumentItem, ProposalStage
 from ..selectors import projects_visible_to
 from . import selectors, services
@@ -178,6 +179,8 @@ def proposal_detail(request, pk):
             "review": review,
             "documents": documents,
             "gate": gate,
+            "decided": any(a.approver_id == request.user.pk for a in review.approvals),
+            "cannot_decide": four_eyes.may_decide(proposal, request.user),
             "stage_path": [(stage.value, stage.label) for stage in path],
             "passed": {stage.value for stage in passed},
             "cap_table": proposal.cap_table.all(),
