@@ -209,6 +209,8 @@ def api_world(
     )
     allocation = draft.allocations.filter(organisation=member_a.organisation).first()
 
+    stake, report = _approved_stake(project, lioh, analyst)
+
     users = {role: request.getfixturevalue(name) for role, name in ROLE_USERS.items()}
     tokens = {role: api_token_create(user=user, name="schema")[1] for role, user in users.items()}
     return {
@@ -224,12 +226,46 @@ def api_world(
         "index": index,
         "project": project,
         "allocation": allocation,
+        "stake": stake,
+        "report": report,
     }
+
+
+def _approved_stake(project, lioh, analyst):
+    """An approved agency stake with a monitoring report (written with the ORM: the stake
+    workflow is not what this world is about)."""
+    from agency.models import MonitoringReport, StakeProposal
+    from rohstoff.core.periods import Quarter
+
+    stake = StakeProposal.objects.create(
+        project=project,
+        instrument="shareholder_loan",
+        amount=Decimal("20000000"),
+        currency="EUR",
+        amount_eur=Decimal("20000000"),
+        offtake_material=lioh,
+        offtake_t_per_year=Decimal("500"),
+        offtake_first_year=2028,
+        offtake_last_year=2030,
+        author=analyst,
+        stage="approved",
+        decided_at=timezone.now() - datetime.timedelta(days=100),
+    )
+    report = MonitoringReport.objects.create(
+        stake=stake,
+        quarter=Quarter(2026, 2).index,
+        covenant_status="met",
+        rating="green",
+        rating_reason="On plan.",
+        author=analyst,
+        submitted_at=timezone.now(),
+    )
+    return stake, report
 
 
 def object_ids(world, path: str) -> dict:
     """Real values for the path parameters of ``path`` (a schema path template)."""
-    first = path.removeprefix("/api/v1/").split("/", 1)[0]
+    first = path.removeprefix("/api/v1/").removeprefix("agency/").split("/", 1)[0]
     by_collection = {
         "rounds": world["closed_round"].pk
         if path.endswith(("/positions/", "/aggregate/"))
@@ -242,6 +278,7 @@ def object_ids(world, path: str) -> dict:
         "allocations": world["allocation"].pk,
         "jobs": str(world["job"].pk),
         "materials": "lithium-hydroxide",
+        "monitoring-reports": world["report"].pk,
     }
     values = {"code": "lithium-hydroxide", "id": by_collection.get(first)}
     if "{round_pk}" in path:
