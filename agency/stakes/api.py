@@ -238,7 +238,7 @@ UPLOAD = inline_serializer("ProposalDocumentUpload", {"file": serializers.FileFi
 @extend_schema_view(
     list=extend_schema(
         summary="Stake proposals (agency)",
-        responses=with_errors(ProposalSerializer(many=True)),
+        responses=with_errors(ProposalSerializer(many=True), 400, 404),  # 404: members
     ),
     retrieve=extend_schema(
         summary="One stake proposal with its documents checklist and stage notes",
@@ -247,7 +247,7 @@ UPLOAD = inline_serializer("ProposalDocumentUpload", {"file": serializers.FileFi
     create=extend_schema(
         summary="Propose a stake (agency analyst)",
         request=ProposalInput,
-        responses=with_errors(ProposalDetailSerializer, 400, 409, ok_status=201),
+        responses=with_errors(ProposalDetailSerializer, 400, 404, 409, ok_status=201),
     ),
     partial_update=extend_schema(
         summary="Change an open proposal (agency analyst); voids approvals given before",
@@ -383,7 +383,7 @@ class ProposalViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVi
 @extend_schema_view(
     list=extend_schema(
         summary="Checklist documents of stake proposals (agency)",
-        responses=with_errors(DocumentSerializer(many=True)),
+        responses=with_errors(DocumentSerializer(many=True), 400, 404),  # 404: members
     ),
     retrieve=extend_schema(
         summary="One checklist document", responses=with_errors(DocumentSerializer, 404)
@@ -506,7 +506,7 @@ class OfftakeRightSerializer(serializers.ModelSerializer):
 @extend_schema_view(
     list=extend_schema(
         summary="Offtake rights of approved stakes (desk, agency)",
-        responses=with_errors(OfftakeRightSerializer(many=True)),
+        responses=with_errors(OfftakeRightSerializer(many=True), 404),
     ),
     retrieve=extend_schema(
         summary="One approved stake's offtake right",

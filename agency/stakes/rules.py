@@ -227,48 +227,24 @@ def check_offtake(
 
 # Which checklist items each instrument needs (after JOGMEC's application list and the UFK
 # pre-enquiry); the offtake term sheet whenever the proposal carries an offtake right.
+_EVERY_INSTRUMENT = (
+    DocumentItem.BUSINESS_PLAN,
+    DocumentItem.FINANCING_PLAN,
+    DocumentItem.TECHNICAL_REPORT,
+    DocumentItem.HSE_CHECK,
+    DocumentItem.MINING_RIGHTS,
+    DocumentItem.REGISTRY_EXTRACT,
+    DocumentItem.OFFICERS,
+)
 CHECKLIST = {
-    Instrument.EQUITY: (
-        DocumentItem.BUSINESS_PLAN,
-        DocumentItem.FINANCING_PLAN,
-        DocumentItem.TECHNICAL_REPORT,
-        DocumentItem.ECONOMICS,
-        DocumentItem.HSE_CHECK,
-        DocumentItem.MINING_RIGHTS,
-        DocumentItem.REGISTRY_EXTRACT,
-        DocumentItem.OFFICERS,
-        DocumentItem.CAP_TABLE,
-    ),
+    Instrument.EQUITY: (*_EVERY_INSTRUMENT, DocumentItem.ECONOMICS, DocumentItem.CAP_TABLE),
     Instrument.SHAREHOLDER_LOAN: (
-        DocumentItem.BUSINESS_PLAN,
-        DocumentItem.FINANCING_PLAN,
-        DocumentItem.TECHNICAL_REPORT,
+        *_EVERY_INSTRUMENT,
         DocumentItem.ECONOMICS,
-        DocumentItem.HSE_CHECK,
-        DocumentItem.MINING_RIGHTS,
-        DocumentItem.REGISTRY_EXTRACT,
-        DocumentItem.OFFICERS,
         DocumentItem.CAP_TABLE,
     ),
-    Instrument.LOAN_GUARANTEE: (
-        DocumentItem.BUSINESS_PLAN,
-        DocumentItem.FINANCING_PLAN,
-        DocumentItem.TECHNICAL_REPORT,
-        DocumentItem.ECONOMICS,
-        DocumentItem.HSE_CHECK,
-        DocumentItem.MINING_RIGHTS,
-        DocumentItem.REGISTRY_EXTRACT,
-        DocumentItem.OFFICERS,
-    ),
-    Instrument.EXPLORATION_FUNDING: (
-        DocumentItem.BUSINESS_PLAN,
-        DocumentItem.FINANCING_PLAN,
-        DocumentItem.TECHNICAL_REPORT,
-        DocumentItem.HSE_CHECK,
-        DocumentItem.MINING_RIGHTS,
-        DocumentItem.REGISTRY_EXTRACT,
-        DocumentItem.OFFICERS,
-    ),
+    Instrument.LOAN_GUARANTEE: (*_EVERY_INSTRUMENT, DocumentItem.ECONOMICS),
+    Instrument.EXPLORATION_FUNDING: _EVERY_INSTRUMENT,
 }
 
 

@@ -267,6 +267,10 @@ def proposal_update(
     proposal.full_clean(exclude=["author"])
     _write_cap_table(proposal, cap_table)
     _sync_checklist(proposal)
+    after = {**snapshot(proposal, PROPOSAL_FIELDS), "cap_table": _cap_snapshot(proposal)}
+    if after == before:  # nothing changed: the approvals given stand
+        proposal.save()
+        return proposal
     _changed(proposal, actor, before)
     return proposal
 

@@ -19,7 +19,8 @@ from rohstoff.core.forms import add_service_errors
 from rohstoff.core.shortcuts import get_visible_or_404
 
 from .. import policy
-from ..models import REVIEW_PATH, ProposalStage
+from ..four_eyes import services as four_eyes
+from ..models import REVIEW_PATH, DocumentItem, ProposalStage
 from ..selectors import projects_visible_to
 from . import selectors, services
 from .forms import (
@@ -163,7 +164,10 @@ def proposal_edit(request, pk):
 def proposal_detail(request, pk):
     proposal = selectors.proposal_get(user=request.user, pk=pk)
     review = selectors.review(proposal)
-    documents = list(proposal.documents.select_related("uploaded_by").order_by("item"))
+    order = {item: n for n, item in enumerate(DocumentItem.values)}
+    documents = sorted(
+        proposal.documents.select_related("uploaded_by"), key=lambda d: order.get(d.item, 99)
+    )
     gate = {d.pk for d in review.gate_missing}
     path = [ProposalStage(stage) for stage in REVIEW_PATH]
     passed = set(path[: path.index(proposal.stage)]) if proposal.stage in path else set()
@@ -175,6 +179,8 @@ def proposal_detail(request, pk):
             "review": review,
             "documents": documents,
             "gate": gate,
+            "decided": any(a.approver_id == request.user.pk for a in review.approvals),
+            "cannot_decide": four_eyes.may_decide(proposal, request.user),
             "stage_path": [(stage.value, stage.label) for stage in path],
             "passed": {stage.value for stage in passed},
             "cap_table": proposal.cap_table.all(),

@@ -209,7 +209,8 @@ def api_world(
     )
     allocation = draft.allocations.filter(organisation=member_a.organisation).first()
 
-    stake, report = _approved_stake(project, lioh, analyst)
+    proposal, stake = _stake_world(analyst, project, lioh)
+    report = _monitoring_report(stake, analyst)
 
     users = {role: request.getfixturevalue(name) for role, name in ROLE_USERS.items()}
     tokens = {role: api_token_create(user=user, name="schema")[1] for role, user in users.items()}
@@ -226,32 +227,50 @@ def api_world(
         "index": index,
         "project": project,
         "allocation": allocation,
+        "proposal": proposal,
+        "proposal_document": proposal.documents.first(),
         "stake": stake,
         "report": report,
     }
 
 
-def _approved_stake(project, lioh, analyst):
-    """An approved agency stake with a monitoring report (written with the ORM: the stake
-    workflow is not what this world is about)."""
-    from agency.models import MonitoringReport, StakeProposal
-    from rohstoff.core.periods import Quarter
+def _stake_world(analyst, project, lioh):
+    """A stake proposal in its draft (through the service) and an approved stake with an offtake
+    right (written directly: approving takes two approvers and every document)."""
+    from agency.models import StakeProposal
+    from agency.stakes.services import proposal_create
 
+    proposal = proposal_create(
+        actor=analyst,
+        project=project,
+        instrument="shareholder_loan",
+        amount=Decimal("50000000"),
+        currency="EUR",
+        offtake_shortfall_reason="Exploration stage",
+    )
     stake = StakeProposal.objects.create(
         project=project,
         instrument="shareholder_loan",
-        amount=Decimal("20000000"),
+        amount=Decimal("80000000"),
         currency="EUR",
-        amount_eur=Decimal("20000000"),
+        amount_eur=Decimal("80000000"),
         offtake_material=lioh,
-        offtake_t_per_year=Decimal("500"),
-        offtake_first_year=2028,
-        offtake_last_year=2030,
+        offtake_t_per_year=Decimal("1000"),
+        offtake_first_year=2027,
+        offtake_last_year=2028,
         author=analyst,
         stage="approved",
-        decided_at=timezone.now() - datetime.timedelta(days=100),
+        decided_at=timezone.now(),
     )
-    report = MonitoringReport.objects.create(
+    return proposal, stake
+
+
+def _monitoring_report(stake, analyst):
+    """A monitoring report of the approved stake (written directly)."""
+    from agency.models import MonitoringReport
+    from rohstoff.core.periods import Quarter
+
+    return MonitoringReport.objects.create(
         stake=stake,
         quarter=Quarter(2026, 2).index,
         covenant_status="met",
@@ -260,12 +279,11 @@ def _approved_stake(project, lioh, analyst):
         author=analyst,
         submitted_at=timezone.now(),
     )
-    return stake, report
 
 
 def object_ids(world, path: str) -> dict:
     """Real values for the path parameters of ``path`` (a schema path template)."""
-    first = path.removeprefix("/api/v1/").removeprefix("agency/").split("/", 1)[0]
+    first = path.removeprefix("/api/v1/").split("/", 1)[0]
     by_collection = {
         "rounds": world["closed_round"].pk
         if path.endswith(("/positions/", "/aggregate/"))
@@ -278,8 +296,17 @@ def object_ids(world, path: str) -> dict:
         "allocations": world["allocation"].pk,
         "jobs": str(world["job"].pk),
         "materials": "lithium-hydroxide",
-        "monitoring-reports": world["report"].pk,
     }
+    if first == "agency":  # /api/v1/agency/<collection>/...
+        first = "agency/" + path.removeprefix("/api/v1/agency/").split("/", 1)[0]
+        by_collection.update(
+            {
+                "agency/proposals": world["proposal"].pk,
+                "agency/documents": world["proposal_document"].pk,
+                "agency/offtake-rights": world["stake"].pk,
+                "agency/monitoring-reports": world["report"].pk,
+            }
+        )
     values = {"code": "lithium-hydroxide", "id": by_collection.get(first)}
     if "{round_pk}" in path:
         values["round_pk"] = world["open_round"].pk
