@@ -32,7 +32,7 @@ class ProjectSerializer(serializers.ModelSerializer):
 @extend_schema_view(
     list=extend_schema(
         summary="Agency projects (mines, refineries, recycling plants)",
-        responses=with_errors(ProjectSerializer(many=True)),
+        responses=with_errors(ProjectSerializer(many=True), 404),  # 404: members
     ),
     retrieve=extend_schema(
         summary="One agency project",

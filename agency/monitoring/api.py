@@ -58,7 +58,7 @@ class MonitoringReportInput(serializers.Serializer):
 @extend_schema_view(
     list=extend_schema(
         summary="Monitoring reports of approved stakes (agency); filter with ?stake=",
-        responses=with_errors(MonitoringReportSerializer(many=True), 400),
+        responses=with_errors(MonitoringReportSerializer(many=True), 400, 404),
     ),
     retrieve=extend_schema(
         summary="One monitoring report",

@@ -47,7 +47,7 @@ class PortfolioView(APIView):
 
     @extend_schema(
         summary="Portfolio totals of approved stakes (agency; ministry without by_stage)",
-        responses=with_errors(PortfolioSerializer),
+        responses=with_errors(PortfolioSerializer, 404),  # 404: members (docs/portfolio.md)
     )
     def get(self, request):
         data = selectors.portfolio(user=request.user)

@@ -210,6 +210,7 @@ def api_world(
     allocation = draft.allocations.filter(organisation=member_a.organisation).first()
 
     proposal, stake = _stake_world(analyst, project, lioh)
+    report = _monitoring_report(stake, analyst)
 
     users = {role: request.getfixturevalue(name) for role, name in ROLE_USERS.items()}
     tokens = {role: api_token_create(user=user, name="schema")[1] for role, user in users.items()}
@@ -229,6 +230,7 @@ def api_world(
         "proposal": proposal,
         "proposal_document": proposal.documents.first(),
         "stake": stake,
+        "report": report,
     }
 
 
@@ -263,6 +265,22 @@ def _stake_world(analyst, project, lioh):
     return proposal, stake
 
 
+def _monitoring_report(stake, analyst):
+    """A monitoring report of the approved stake (written directly)."""
+    from agency.models import MonitoringReport
+    from rohstoff.core.periods import Quarter
+
+    return MonitoringReport.objects.create(
+        stake=stake,
+        quarter=Quarter(2026, 2).index,
+        covenant_status="met",
+        rating="green",
+        rating_reason="On plan.",
+        author=analyst,
+        submitted_at=timezone.now(),
+    )
+
+
 def object_ids(world, path: str) -> dict:
     """Real values for the path parameters of ``path`` (a schema path template)."""
     first = path.removeprefix("/api/v1/").split("/", 1)[0]
@@ -286,6 +304,7 @@ def object_ids(world, path: str) -> dict:
                 "agency/proposals": world["proposal"].pk,
                 "agency/documents": world["proposal_document"].pk,
                 "agency/offtake-rights": world["stake"].pk,
+                "agency/monitoring-reports": world["report"].pk,
             }
         )
     values = {"code": "lithium-hydroxide", "id": by_collection.get(first)}
