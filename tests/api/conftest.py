@@ -209,6 +209,20 @@ def api_world(
     )
     allocation = draft.allocations.filter(organisation=member_a.organisation).first()
 
+    # The stockpile: a holding and a release in review; a saved export-stop scenario.
+    from agency.models import Location
+    from agency.scenarios.services import scenario_save
+    from agency.stockpile.services import purchase_book, release_propose
+
+    location = Location.objects.create(name="Lager API", country="DE")
+    purchase_book(actor=analyst, location=location, material=lioh, quantity_t="50", reason="API")
+    release = release_propose(
+        actor=analyst, location=location, material=lioh, quantity_t="5", reason="API"
+    )
+    scenario = scenario_save(
+        actor=analyst, name="Chile", round=closed, countries=["CL"], first=first + 1
+    )
+
     users = {role: request.getfixturevalue(name) for role, name in ROLE_USERS.items()}
     tokens = {role: api_token_create(user=user, name="schema")[1] for role, user in users.items()}
     return {
@@ -224,6 +238,8 @@ def api_world(
         "index": index,
         "project": project,
         "allocation": allocation,
+        "release": release,
+        "scenario": scenario,
     }
 
 
@@ -242,6 +258,8 @@ def object_ids(world, path: str) -> dict:
         "allocations": world["allocation"].pk,
         "jobs": str(world["job"].pk),
         "materials": "lithium-hydroxide",
+        "stockpile": world["release"].pk,
+        "scenarios": world["scenario"].pk,
     }
     values = {"code": "lithium-hydroxide", "id": by_collection.get(first)}
     if "{round_pk}" in path:
