@@ -450,6 +450,8 @@ SPECTACULAR_SETTINGS = {
         "AllocationStateEnum": "contracts.models.AllocationState",
         "AllocationRoundStateEnum": "contracts.models.AllocationRound.State",
         "JobStateEnum": "rohstoff.core.models.JobState",
+        "ProjectStageEnum": "agency.models.ProjectStage",
+        "ProposalStageEnum": "agency.models.ProposalStage",
     },
 }
 

@@ -56,8 +56,10 @@ def check_equity(
             errors,
             "equity_share_pct",
             _(
-                "The agency buys at most 75 % of the equity raised in a deal, whatever the justification."
-            ),
+                "The agency buys at most %(limit)s of the equity raised in a deal, whatever the "
+                "justification."
+            )
+            % {"limit": pct(JUSTIFIED_LIMIT)},
         )
     elif equity_share_pct > PLAIN_LIMIT and not special_necessity.strip():
         _add(
@@ -225,48 +227,24 @@ def check_offtake(
 
 # Which checklist items each instrument needs (after JOGMEC's application list and the UFK
 # pre-enquiry); the offtake term sheet whenever the proposal carries an offtake right.
+_EVERY_INSTRUMENT = (
+    DocumentItem.BUSINESS_PLAN,
+    DocumentItem.FINANCING_PLAN,
+    DocumentItem.TECHNICAL_REPORT,
+    DocumentItem.HSE_CHECK,
+    DocumentItem.MINING_RIGHTS,
+    DocumentItem.REGISTRY_EXTRACT,
+    DocumentItem.OFFICERS,
+)
 CHECKLIST = {
-    Instrument.EQUITY: (
-        DocumentItem.BUSINESS_PLAN,
-        DocumentItem.FINANCING_PLAN,
-        DocumentItem.TECHNICAL_REPORT,
-        DocumentItem.ECONOMICS,
-        DocumentItem.HSE_CHECK,
-        DocumentItem.MINING_RIGHTS,
-        DocumentItem.REGISTRY_EXTRACT,
-        DocumentItem.OFFICERS,
-        DocumentItem.CAP_TABLE,
-    ),
+    Instrument.EQUITY: (*_EVERY_INSTRUMENT, DocumentItem.ECONOMICS, DocumentItem.CAP_TABLE),
     Instrument.SHAREHOLDER_LOAN: (
-        DocumentItem.BUSINESS_PLAN,
-        DocumentItem.FINANCING_PLAN,
-        DocumentItem.TECHNICAL_REPORT,
+        *_EVERY_INSTRUMENT,
         DocumentItem.ECONOMICS,
-        DocumentItem.HSE_CHECK,
-        DocumentItem.MINING_RIGHTS,
-        DocumentItem.REGISTRY_EXTRACT,
-        DocumentItem.OFFICERS,
         DocumentItem.CAP_TABLE,
     ),
-    Instrument.LOAN_GUARANTEE: (
-        DocumentItem.BUSINESS_PLAN,
-        DocumentItem.FINANCING_PLAN,
-        DocumentItem.TECHNICAL_REPORT,
-        DocumentItem.ECONOMICS,
-        DocumentItem.HSE_CHECK,
-        DocumentItem.MINING_RIGHTS,
-        DocumentItem.REGISTRY_EXTRACT,
-        DocumentItem.OFFICERS,
-    ),
-    Instrument.EXPLORATION_FUNDING: (
-        DocumentItem.BUSINESS_PLAN,
-        DocumentItem.FINANCING_PLAN,
-        DocumentItem.TECHNICAL_REPORT,
-        DocumentItem.HSE_CHECK,
-        DocumentItem.MINING_RIGHTS,
-        DocumentItem.REGISTRY_EXTRACT,
-        DocumentItem.OFFICERS,
-    ),
+    Instrument.LOAN_GUARANTEE: (*_EVERY_INSTRUMENT, DocumentItem.ECONOMICS),
+    Instrument.EXPLORATION_FUNDING: _EVERY_INSTRUMENT,
 }
 
 

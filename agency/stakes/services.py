@@ -267,6 +267,10 @@ def proposal_update(
     proposal.full_clean(exclude=["author"])
     _write_cap_table(proposal, cap_table)
     _sync_checklist(proposal)
+    after = {**snapshot(proposal, PROPOSAL_FIELDS), "cap_table": _cap_snapshot(proposal)}
+    if after == before:  # nothing changed: the approvals given stand
+        proposal.save()
+        return proposal
     _changed(proposal, actor, before)
     return proposal
 
@@ -324,10 +328,10 @@ def _move(proposal: StakeProposal, actor, to_stage: str, **extra) -> None:
 
 def next_stage(stage: str) -> str | None:
     """The stage an analyst moves a proposal on to (None at the committee and after)."""
-    if stage not in REVIEW_PATH or stage == ProposalStage.COMMITTEE:
+    movable = REVIEW_PATH[: REVIEW_PATH.index(ProposalStage.COMMITTEE)]
+    if stage not in movable:
         return None
-    following = REVIEW_PATH[REVIEW_PATH.index(stage) + 1]
-    return None if following == ProposalStage.APPROVED else following
+    return REVIEW_PATH[REVIEW_PATH.index(stage) + 1]
 
 
 @transaction.atomic

@@ -222,6 +222,7 @@ def api_world(
     scenario = scenario_save(
         actor=analyst, name="Chile", round=closed, countries=["CL"], first=first + 1
     )
+    proposal, stake = _stake_world(analyst, project, lioh)
 
     users = {role: request.getfixturevalue(name) for role, name in ROLE_USERS.items()}
     tokens = {role: api_token_create(user=user, name="schema")[1] for role, user in users.items()}
@@ -240,7 +241,41 @@ def api_world(
         "allocation": allocation,
         "release": release,
         "scenario": scenario,
+        "proposal": proposal,
+        "proposal_document": proposal.documents.first(),
+        "stake": stake,
     }
+
+
+def _stake_world(analyst, project, lioh):
+    """A stake proposal in its draft (through the service) and an approved stake with an offtake
+    right (written directly: approving takes two approvers and every document)."""
+    from agency.models import StakeProposal
+    from agency.stakes.services import proposal_create
+
+    proposal = proposal_create(
+        actor=analyst,
+        project=project,
+        instrument="shareholder_loan",
+        amount=Decimal("50000000"),
+        currency="EUR",
+        offtake_shortfall_reason="Exploration stage",
+    )
+    stake = StakeProposal.objects.create(
+        project=project,
+        instrument="shareholder_loan",
+        amount=Decimal("80000000"),
+        currency="EUR",
+        amount_eur=Decimal("80000000"),
+        offtake_material=lioh,
+        offtake_t_per_year=Decimal("1000"),
+        offtake_first_year=2027,
+        offtake_last_year=2028,
+        author=analyst,
+        stage="approved",
+        decided_at=timezone.now(),
+    )
+    return proposal, stake
 
 
 def object_ids(world, path: str) -> dict:
@@ -261,6 +296,15 @@ def object_ids(world, path: str) -> dict:
         "stockpile": world["release"].pk,
         "scenarios": world["scenario"].pk,
     }
+    if first == "agency":  # /api/v1/agency/<collection>/...
+        first = "agency/" + path.removeprefix("/api/v1/agency/").split("/", 1)[0]
+        by_collection.update(
+            {
+                "agency/proposals": world["proposal"].pk,
+                "agency/documents": world["proposal_document"].pk,
+                "agency/offtake-rights": world["stake"].pk,
+            }
+        )
     values = {"code": "lithium-hydroxide", "id": by_collection.get(first)}
     if "{round_pk}" in path:
         values["round_pk"] = world["open_round"].pk

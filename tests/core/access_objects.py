@@ -242,7 +242,12 @@ def build(users: dict, make_user, make_org) -> dict[str, str]:
             organisation=user.organisation,
         )
 
+    proposal, proposal_document, stake = _stake_objects(users, project, lioh)
+
     objects = {
+        "proposal": proposal,
+        "proposal_document": proposal_document,
+        "stake": stake,
         "material": lioh.code,
         "release": release,
         "purchase": purchase,
@@ -274,3 +279,47 @@ def build(users: dict, make_user, make_org) -> dict[str, str]:
     return {
         name: value if isinstance(value, str) else str(value.pk) for name, value in objects.items()
     }
+
+
+def _stake_objects(users: dict, project, lioh):
+    """A stake proposal in review with one received document, and an approved stake with an
+    offtake right (agency stakes, docs/stakes.md)."""
+    from agency.models import ProposalDocument, StakeProposal
+
+    analyst = users["agency_analyst"]
+    proposal = StakeProposal.objects.create(
+        project=project,
+        instrument="shareholder_loan",
+        amount=Decimal("50000000"),
+        currency="EUR",
+        amount_eur=Decimal("50000000"),
+        offtake_shortfall_reason="Access table",
+        author=analyst,
+        stage="screening",
+    )
+    document = ProposalDocument.objects.create(
+        proposal=proposal,
+        item="business_plan",
+        status="received",
+        file=ContentFile(b"%PDF-1.4\n%%EOF\n", name="plan.pdf"),
+        original_name="plan.pdf",
+        content_type="application/pdf",
+        size=15,
+        sha256="1" * 64,
+        uploaded_by=analyst,
+    )
+    stake = StakeProposal.objects.create(
+        project=project,
+        instrument="shareholder_loan",
+        amount=Decimal("80000000"),
+        currency="EUR",
+        amount_eur=Decimal("80000000"),
+        offtake_material=lioh,
+        offtake_t_per_year=Decimal("1000"),
+        offtake_first_year=2027,
+        offtake_last_year=2028,
+        author=analyst,
+        stage="approved",
+        decided_at=timezone.now(),
+    )
+    return proposal, document, stake

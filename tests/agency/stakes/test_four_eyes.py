@@ -120,3 +120,10 @@ def test_either_approver_rejects_with_a_reason(proposal, approver, approver2, an
 def test_approval_only_at_the_committee(make_proposal, approver):
     with pytest.raises(StateConflict):
         services.proposal_approve(proposal=make_proposal(), actor=approver)
+
+
+def test_saving_without_a_change_keeps_the_approvals(proposal, analyst, approver):
+    services.proposal_approve(proposal=proposal, actor=approver)
+    services.proposal_update(proposal=proposal, actor=analyst, conditions=proposal.conditions)
+    proposal.refresh_from_db()
+    assert four_eyes.current_approvals(proposal).count() == 1
