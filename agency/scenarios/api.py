@@ -4,7 +4,6 @@ cells only, and only the agency gets the stockpile's tonnes and days (docs/scena
 
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import (
-    PolymorphicProxySerializer,
     extend_schema,
     extend_schema_field,
     extend_schema_view,
@@ -89,14 +88,21 @@ class MaterialResultSerializer(serializers.Serializer):
     cells = CellSerializer(many=True, read_only=True)
 
 
+# Output only; not read-only, so that the schema does not list them as required: the desk and
+# the ministry get the same result without them.
+AGENCY_ONLY = {"required": False, "allow_null": True}
+
+
 class AgencyMaterialResultSerializer(MaterialResultSerializer):
     """The agency also reads the stockpile's tonnes and the days it bridges."""
 
-    holding_t = serializers.DecimalField(**T)
-    days_bridged = serializers.DecimalField(
-        max_digits=None, decimal_places=1, read_only=True, allow_null=True
+    holding_t = serializers.DecimalField(
+        max_digits=22, decimal_places=6, help_text="Agency only", **AGENCY_ONLY
     )
-    runs_out = serializers.BooleanField(read_only=True, allow_null=True)
+    days_bridged = serializers.DecimalField(
+        max_digits=None, decimal_places=1, help_text="Agency only", **AGENCY_ONLY
+    )
+    runs_out = serializers.BooleanField(help_text="Agency only", **AGENCY_ONLY)
 
 
 class ResultSerializer(serializers.Serializer):
@@ -111,11 +117,8 @@ class AgencyResultSerializer(ResultSerializer):
     materials = AgencyMaterialResultSerializer(many=True, read_only=True)
 
 
-RESULT = PolymorphicProxySerializer(
-    component_name="ScenarioResult",
-    serializers=[AgencyResultSerializer, ResultSerializer],
-    resource_type_field_name=None,
-)
+# One schema for every reader: the agency-only fields are optional (see AGENCY_ONLY).
+RESULT = AgencyResultSerializer
 
 
 def result_data(result) -> dict:

@@ -209,6 +209,19 @@ def api_world(
     )
     allocation = draft.allocations.filter(organisation=member_a.organisation).first()
 
+    # The stockpile: a holding and a release in review; a saved export-stop scenario.
+    from agency.models import Location
+    from agency.scenarios.services import scenario_save
+    from agency.stockpile.services import purchase_book, release_propose
+
+    location = Location.objects.create(name="Lager API", country="DE")
+    purchase_book(actor=analyst, location=location, material=lioh, quantity_t="50", reason="API")
+    release = release_propose(
+        actor=analyst, location=location, material=lioh, quantity_t="5", reason="API"
+    )
+    scenario = scenario_save(
+        actor=analyst, name="Chile", round=closed, countries=["CL"], first=first + 1
+    )
     proposal, stake = _stake_world(analyst, project, lioh)
     report = _monitoring_report(stake, analyst)
 
@@ -227,6 +240,8 @@ def api_world(
         "index": index,
         "project": project,
         "allocation": allocation,
+        "release": release,
+        "scenario": scenario,
         "proposal": proposal,
         "proposal_document": proposal.documents.first(),
         "stake": stake,
@@ -296,6 +311,8 @@ def object_ids(world, path: str) -> dict:
         "allocations": world["allocation"].pk,
         "jobs": str(world["job"].pk),
         "materials": "lithium-hydroxide",
+        "stockpile": world["release"].pk,
+        "scenarios": world["scenario"].pk,
     }
     if first == "agency":  # /api/v1/agency/<collection>/...
         first = "agency/" + path.removeprefix("/api/v1/agency/").split("/", 1)[0]
