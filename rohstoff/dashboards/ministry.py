@@ -112,3 +112,16 @@ def register_all() -> None:
     for slot in SLOTS:
         if slot not in _placeholders:
             _placeholders[slot] = register(_placeholder(slot))
+    _fill_slots()
+
+
+def _fill_slots() -> None:
+    """The agency's sections, in their slots (docs/stockpile.md, docs/scenarios.md,
+    docs/portfolio.md): bands without tonnes, the reader's organisation's saved scenarios, and
+    the portfolio's totals."""
+    from agency.portfolio.widgets import portfolio_totals
+    from agency.stockpile.widgets import saved_scenarios, stockpile_bands
+
+    fill("stockpile", Widget("agency/widgets/stockpile_bands.html", MINISTRY, stockpile_bands))
+    fill("scenarios", Widget("agency/widgets/saved_scenarios.html", MINISTRY, saved_scenarios))
+    fill("portfolio", Widget("agency/widgets/portfolio_totals.html", MINISTRY, portfolio_totals))
