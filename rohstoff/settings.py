@@ -468,6 +468,9 @@ SPECTACULAR_SETTINGS = {
         "JobStateEnum": "rohstoff.core.models.JobState",
         "ProjectStageEnum": "agency.models.ProjectStage",
         "ProposalStageEnum": "agency.models.ProposalStage",
+        "CounterpartyKindEnum": "contracts.models.CounterpartyKind",
+        "ContractDocumentKindEnum": "contracts.models.DocumentKind",
+        "MovementKindEnum": "agency.stockpile.models.MovementKind",
     },
 }
 

@@ -137,6 +137,7 @@ class ConcentrationListView(APIView):
 
     @extend_schema(
         summary="Supply concentration per material (world production and contracted supply)",
+        operation_id="supply_concentration_list",
         responses=with_errors(ConcentrationListSerializer),
     )
     def get(self, request):
@@ -153,6 +154,7 @@ class ConcentrationDetailView(APIView):
 
     @extend_schema(
         summary="Country shares and HHI of one material",
+        operation_id="supply_concentration_retrieve",
         responses=with_errors(ConcentrationDetailSerializer, 404),
         parameters=[
             OpenApiParameter(
