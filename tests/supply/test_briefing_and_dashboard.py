@@ -66,9 +66,8 @@ def test_the_ministry_dashboard_shows_sections_and_no_hidden_cell(login, ministr
         "ministry-figures-heading",
         "supply-concentration-heading",
         "crma-heading",
-        "slot-stockpile-heading",
-        "slot-scenarios-heading",
-        "slot-portfolio-heading",
+        "h-stockpile-bands",
+        "widget-portfolio",
     ):
         assert heading in html
     assert "4.321" not in html and "4321" not in html
