@@ -5,7 +5,7 @@ templates ask ``can.agency.<flag>`` (:func:`capabilities`, registered in ``Agenc
 The rules (docs/roles-and-visibility.md, docs/stakes.md, docs/portfolio.md): the agency reads and
 writes projects, stakes and monitoring reports; the trading desk reads projects (it links its
 offtake contracts to them) and the offtake rights of approved stakes, nothing else of a stake; the
-ministry reads the portfolio's aggregates only; members do not learn that any of these pages
+ministry reads the portfolio's aggregates only; members and suppliers do not learn that any of these pages
 exist (404, not 403).
 """
 
@@ -26,15 +26,18 @@ from rohstoff.core.models import Role
 
 from .models import MonitoringReport, Project, ProposalDocument, ProposalStage, StakeProposal
 
+# Members and suppliers do not learn that the agency's pages exist (404, not 403).
+OUTSIDERS = (*MEMBER_ROLES, Role.SUPPLIER)
+
 PROJECT_READER_ROLES = frozenset({Role.AGENCY_ANALYST, Role.AGENCY_APPROVER, Role.TRADING_DESK})
 
 # Projects (docs/agency-projects.md): the agency writes them, the desk reads them too.
-PROJECT_READERS = concealed(DESK | AGENCY, *MEMBER_ROLES)
-PROJECT_WRITERS = concealed(AGENCY, *MEMBER_ROLES)
+PROJECT_READERS = concealed(DESK | AGENCY, *OUTSIDERS)
+PROJECT_WRITERS = concealed(AGENCY, *OUTSIDERS)
 # The portfolio (docs/portfolio.md): the agency stake by stake, the ministry its totals;
 # monitoring reports are the agency's own.
-PORTFOLIO_READERS = concealed(AGENCY | MINISTRY, *MEMBER_ROLES)
-MONITORING_USERS = concealed(AGENCY, *MEMBER_ROLES)
+PORTFOLIO_READERS = concealed(AGENCY | MINISTRY, *OUTSIDERS)
+MONITORING_USERS = concealed(AGENCY, *OUTSIDERS)
 
 
 def _role(user) -> str | None:
@@ -93,11 +96,11 @@ def monitoring_reports_visible_to(user) -> QuerySet[MonitoringReport]:
 # and move them, its approvers decide at the committee. The desk sees only the offtake rights of
 # approved stakes; the ministry nothing of a proposal (portfolio aggregates only); members do not
 # learn that these pages exist (404, not 403).
-PROPOSAL_READERS = concealed(AGENCY, *MEMBER_ROLES)
-PROPOSAL_WRITERS = concealed(AGENCY_ANALYSTS, *MEMBER_ROLES)
-PROPOSAL_DECIDERS = concealed(AGENCY_APPROVERS, *MEMBER_ROLES)
-OFFTAKE_RIGHT_READERS = concealed(DESK | AGENCY, *MEMBER_ROLES)
-OFFTAKE_RIGHT_DRAFTERS = concealed(DESK, *MEMBER_ROLES)
+PROPOSAL_READERS = concealed(AGENCY, *OUTSIDERS)
+PROPOSAL_WRITERS = concealed(AGENCY_ANALYSTS, *OUTSIDERS)
+PROPOSAL_DECIDERS = concealed(AGENCY_APPROVERS, *OUTSIDERS)
+OFFTAKE_RIGHT_READERS = concealed(DESK | AGENCY, *OUTSIDERS)
+OFFTAKE_RIGHT_DRAFTERS = concealed(DESK, *OUTSIDERS)
 
 
 def reads_proposals(user) -> bool:

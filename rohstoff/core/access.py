@@ -81,7 +81,11 @@ AGENCY_APPROVERS = roles("agency approvers", Role.AGENCY_APPROVER)
 AGENCY_ANALYSTS = roles("agency analysts", Role.AGENCY_ANALYST)
 MEMBER_ROLES = (Role.MEMBER, Role.MEMBER_ADMIN)
 MINISTRY = roles("ministry", Role.MINISTRY_VIEWER)
+SUPPLIERS = roles("suppliers", Role.SUPPLIER)
 ALL_ROLES = roles("every role", *Role.values)
+# Everyone inside the consortium: every role but the suppliers, who are the market outside it and
+# see only a call's published aggregate (docs/suppliers.md).
+CONSORTIUM = roles("consortium", *(role for role in Role.values if role != Role.SUPPLIER))
 
 # Who reads what (docs/roles-and-visibility.md, "Who sees what"); views combine these.
 ROUND_READERS = MEMBERS | DESK | AGENCY | MINISTRY

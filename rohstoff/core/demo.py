@@ -24,6 +24,14 @@ MEMBER_FIRMS = [
     ("Emsland Windkomponenten GmbH", "windkomponenten"),
     ("Fränkische Kabelwerke AG", "kabelwerke"),
 ]
+# Suppliers from four countries, each with one offer manager (docs/suppliers.md):
+# (name, country, mail slug).
+SUPPLIERS = [
+    ("Andes Litio S.A.", "CL", "andes-litio"),
+    ("Nordic Battery Metals Oy", "FI", "nordic-metals"),
+    ("Outback Rare Earths Pty Ltd", "AU", "outback-ree"),
+    ("Rheinland Recycling GmbH", "DE", "rheinland-recycling"),
+]
 
 # (email, name, organisation, kind, role, staff)
 USERS = [
@@ -86,6 +94,16 @@ USERS = [
         False,
     )
     for name, slug in MEMBER_FIRMS
+] + [
+    (
+        f"angebot@{slug}.example",
+        f"Angebote {name.split()[0]}",
+        name,
+        OrganisationKind.SUPPLIER,
+        Role.SUPPLIER,
+        False,
+    )
+    for name, _country, slug in SUPPLIERS
 ]
 
 
@@ -98,6 +116,10 @@ def seed_accounts(stdout=None) -> dict:
         (MINISTRY, OrganisationKind.MINISTRY),
     ] + [(n, OrganisationKind.MEMBER) for n, _ in MEMBER_FIRMS]:
         organisations[name] = organisation_get_or_create(name=name, kind=kind)[0]
+    for name, country, _slug in SUPPLIERS:
+        organisations[name] = organisation_get_or_create(
+            name=name, kind=OrganisationKind.SUPPLIER, country=country
+        )[0]
     users = {}
     for email, full_name, org_name, _kind, role, staff in USERS:
         user = User.objects.filter(email=email).first()

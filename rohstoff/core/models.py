@@ -23,6 +23,8 @@ class OrganisationKind(models.TextChoices):
     AGENCY = "agency", _("Raw-material agency")
     TRADINGHOUSE = "tradinghouse", _("Trading house")
     MINISTRY = "ministry", _("Ministry")
+    # Producers, refiners, recyclers and traders who offer against a call (docs/suppliers.md).
+    SUPPLIER = "supplier", _("Supplier")
 
 
 class Role(models.TextChoices):
@@ -32,6 +34,7 @@ class Role(models.TextChoices):
     AGENCY_APPROVER = "agency_approver", _("Agency approver")
     TRADING_DESK = "trading_desk", _("Trading desk")
     MINISTRY_VIEWER = "ministry_viewer", _("Ministry viewer")
+    SUPPLIER = "supplier", _("Supplier")
 
 
 # Which roles an organisation of each kind may give its people.
@@ -40,6 +43,7 @@ ROLES_BY_KIND: dict[str, tuple[str, ...]] = {
     OrganisationKind.AGENCY: (Role.AGENCY_ANALYST, Role.AGENCY_APPROVER),
     OrganisationKind.TRADINGHOUSE: (Role.TRADING_DESK,),
     OrganisationKind.MINISTRY: (Role.MINISTRY_VIEWER,),
+    OrganisationKind.SUPPLIER: (Role.SUPPLIER,),
 }
 
 
@@ -167,6 +171,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def is_ministry(self) -> bool:
         return self.role == Role.MINISTRY_VIEWER
+
+    @property
+    def is_supplier(self) -> bool:
+        return self.role == Role.SUPPLIER
 
     @property
     def needs_mfa(self) -> bool:

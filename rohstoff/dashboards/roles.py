@@ -150,6 +150,25 @@ ROLE_SUMMARIES: dict[str, RoleSummary] = {
             ),
         },
     ),
+    Role.SUPPLIER: RoleSummary(
+        lead=_(
+            "Offer raw materials against the consortium's published demand: calls for offers, your offers and your results."
+        ),
+        can=[
+            _(
+                "Read each open call's aggregate sheet: pooled demand per material and quarter where it is disclosed, with the desk's terms and specifications."
+            ),
+            _(
+                "Make, revise and withdraw offers until the call's deadline: in the browser, as a file or through the API."
+            ),
+            _("See what the matching gave your own offers, and why."),
+        ],
+        never=[
+            _(
+                "No firm's name, number or demand ever reaches a supplier, and no supplier sees another's offers."
+            ),
+        ],
+    ),
 }
 
 STAFF_SUMMARY = RoleSummary(

@@ -10,7 +10,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from rohstoff.core.access import ALL_ROLES
+from rohstoff.core.access import CONSORTIUM
 from rohstoff.core.models import Material
 from rohstoff.core.openapi import with_errors
 from rohstoff.core.shortcuts import get_visible_or_404
@@ -133,7 +133,7 @@ def _window():
 
 
 class ConcentrationListView(APIView):
-    access_policy = ALL_ROLES
+    access_policy = CONSORTIUM
 
     @extend_schema(
         summary="Supply concentration per material (world production and contracted supply)",
@@ -150,7 +150,7 @@ class ConcentrationListView(APIView):
 
 
 class ConcentrationDetailView(APIView):
-    access_policy = ALL_ROLES
+    access_policy = CONSORTIUM
 
     @extend_schema(
         summary="Country shares and HHI of one material",
@@ -213,7 +213,7 @@ class ConcentrationDetailView(APIView):
 
 
 class CrmaView(APIView):
-    access_policy = ALL_ROLES
+    access_policy = CONSORTIUM
 
     @extend_schema(
         summary="CRMA 2030 tracker: the consortium's shares against the benchmarks",

@@ -11,7 +11,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from rohstoff.core.access import AGENCY, ALL_ROLES, DESK, MINISTRY, allow
+from rohstoff.core.access import AGENCY, CONSORTIUM, DESK, MINISTRY, allow
 from rohstoff.core.exports import write_table
 from rohstoff.core.models import Material
 from rohstoff.core.shortcuts import get_visible_or_404
@@ -26,7 +26,7 @@ def _today() -> datetime.date:
     return timezone.localdate()
 
 
-@allow(ALL_ROLES)
+@allow(CONSORTIUM)
 @require_GET
 def concentration(request):
     edition = selectors.current_edition()
@@ -47,7 +47,7 @@ def concentration(request):
     )
 
 
-@allow(ALL_ROLES)
+@allow(CONSORTIUM)
 @require_GET
 def material_detail(request, code):
     material = get_visible_or_404(Material.objects.all(), code=code)
@@ -99,7 +99,7 @@ def material_detail(request, code):
     )
 
 
-@allow(ALL_ROLES)
+@allow(CONSORTIUM)
 @require_GET
 def crma(request):
     tracker = selectors.crma_tracker(user=request.user)
@@ -118,7 +118,7 @@ def crma(request):
 EXPORTS = ("concentration", "crma", "crma-trend", "coverage")
 
 
-@allow(ALL_ROLES)
+@allow(CONSORTIUM)
 @require_GET
 def export(request, kind, fmt):
     user = request.user
