@@ -34,77 +34,81 @@ SUPPLIERS = [
 ]
 
 # (email, name, organisation, kind, role, staff)
-USERS = [
-    ("admin@rohstoff.example", "Plattform-Admin", None, None, "", True),
-    (
-        "desk@handelshaus.example",
-        "Jana Weber",
-        TRADINGHOUSE,
-        OrganisationKind.TRADINGHOUSE,
-        Role.TRADING_DESK,
-        False,
-    ),
-    (
-        "analyst@agentur.example",
-        "Tobias Krüger",
-        AGENCY,
-        OrganisationKind.AGENCY,
-        Role.AGENCY_ANALYST,
-        False,
-    ),
-    (
-        "approver@agentur.example",
-        "Dr. Miriam Hoffmann",
-        AGENCY,
-        OrganisationKind.AGENCY,
-        Role.AGENCY_APPROVER,
-        False,
-    ),
-    (
-        "approver2@agentur.example",
-        "Stefan Lange",
-        AGENCY,
-        OrganisationKind.AGENCY,
-        Role.AGENCY_APPROVER,
-        False,
-    ),
-    (
-        "viewer@bmwe.example",
-        "Katrin Vogel",
-        MINISTRY,
-        OrganisationKind.MINISTRY,
-        Role.MINISTRY_VIEWER,
-        False,
-    ),
-    (
-        "admin@magnete.example",
-        "Lukas Schneider",
-        MEMBER_FIRMS[0][0],
-        OrganisationKind.MEMBER,
-        Role.MEMBER_ADMIN,
-        False,
-    ),
-] + [
-    (
-        f"einkauf@{slug}.example",
-        f"Einkauf {name.split()[0]}",
-        name,
-        OrganisationKind.MEMBER,
-        Role.MEMBER,
-        False,
-    )
-    for name, slug in MEMBER_FIRMS
-] + [
-    (
-        f"angebot@{slug}.example",
-        f"Angebote {name.split()[0]}",
-        name,
-        OrganisationKind.SUPPLIER,
-        Role.SUPPLIER,
-        False,
-    )
-    for name, _country, slug in SUPPLIERS
-]
+USERS = (
+    [
+        ("admin@rohstoff.example", "Plattform-Admin", None, None, "", True),
+        (
+            "desk@handelshaus.example",
+            "Jana Weber",
+            TRADINGHOUSE,
+            OrganisationKind.TRADINGHOUSE,
+            Role.TRADING_DESK,
+            False,
+        ),
+        (
+            "analyst@agentur.example",
+            "Tobias Krüger",
+            AGENCY,
+            OrganisationKind.AGENCY,
+            Role.AGENCY_ANALYST,
+            False,
+        ),
+        (
+            "approver@agentur.example",
+            "Dr. Miriam Hoffmann",
+            AGENCY,
+            OrganisationKind.AGENCY,
+            Role.AGENCY_APPROVER,
+            False,
+        ),
+        (
+            "approver2@agentur.example",
+            "Stefan Lange",
+            AGENCY,
+            OrganisationKind.AGENCY,
+            Role.AGENCY_APPROVER,
+            False,
+        ),
+        (
+            "viewer@bmwe.example",
+            "Katrin Vogel",
+            MINISTRY,
+            OrganisationKind.MINISTRY,
+            Role.MINISTRY_VIEWER,
+            False,
+        ),
+        (
+            "admin@magnete.example",
+            "Lukas Schneider",
+            MEMBER_FIRMS[0][0],
+            OrganisationKind.MEMBER,
+            Role.MEMBER_ADMIN,
+            False,
+        ),
+    ]
+    + [
+        (
+            f"einkauf@{slug}.example",
+            f"Einkauf {name.split()[0]}",
+            name,
+            OrganisationKind.MEMBER,
+            Role.MEMBER,
+            False,
+        )
+        for name, slug in MEMBER_FIRMS
+    ]
+    + [
+        (
+            f"angebot@{slug}.example",
+            f"Angebote {name.split()[0]}",
+            name,
+            OrganisationKind.SUPPLIER,
+            Role.SUPPLIER,
+            False,
+        )
+        for name, _country, slug in SUPPLIERS
+    ]
+)
 
 
 def seed_accounts(stdout=None) -> dict:
