@@ -496,6 +496,10 @@ if JOB_STALE_AFTER_SECONDS < 6:
 # Outbox messages (tasks queued after commit) not sent after this many seconds are re-sent by
 # the beat task resend_outbox.
 OUTBOX_RESEND_AFTER_SECONDS = _int("OUTBOX_RESEND_AFTER_SECONDS", 10)
+# A mail that fails all its retries (about ten hours) is parked for another round of tries this
+# much later, up to MAIL_ROUNDS rounds in all (docs/operations.md, "Mail").
+MAIL_ROUNDS = _int("MAIL_ROUNDS", 3)
+MAIL_ROUND_PAUSE_SECONDS = _int("MAIL_ROUND_PAUSE_SECONDS", 6 * 3600)
 
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO").strip().upper()
 if LOG_LEVEL not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):

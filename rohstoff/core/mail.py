@@ -30,7 +30,7 @@ from django.core.mail import EmailMessage
 from django.db import models
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 
 from .language import reader_language
 
@@ -202,3 +202,21 @@ def mark_sent(key: str) -> None:
 
 def release(key: str) -> None:
     cache.delete(f"mail:{key}")
+
+
+def park(*, task: str, kwargs: dict, round_: int, error: Exception) -> bool:
+    """Keep a mail that ran out of retries for another round of tries, ``MAIL_ROUND_PAUSE_SECONDS``
+    later: an unsent outbox row dated in the future, which ``resend_outbox`` publishes once it is
+    due. False after ``MAIL_ROUNDS`` rounds: the mail is given up (the task logs it as an error)."""
+    from .models import OutboxMessage
+
+    if round_ >= settings.MAIL_ROUNDS:
+        return False
+    due = timezone.now() + datetime.timedelta(seconds=settings.MAIL_ROUND_PAUSE_SECONDS)
+    OutboxMessage.objects.create(
+        task=task,
+        kwargs={**kwargs, "mail_round": round_ + 1},
+        created_at=due - datetime.timedelta(seconds=settings.OUTBOX_RESEND_AFTER_SECONDS),
+        last_error=f"{type(error).__name__}: {error}"[:2000],
+    )
+    return True

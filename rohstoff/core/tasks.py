@@ -84,13 +84,15 @@ def mail_send(
     user_id: int | None = None,
     context: dict | None = None,
     language: str | None = None,
+    mail_round: int = 1,
 ) -> bool:
     """Send one mail queued by ``rohstoff.core.mail.mail_enqueue``; True when it went out now.
 
     Safe to run twice: the mail's ``key`` is claimed before sending and marked sent after, so a
     second delivery of the task does nothing. A mail server error releases the claim and the task
-    is retried with growing pauses of up to an hour (ten times, then it is logged as an error and the
-    outbox row stays as its record)."""
+    is retried with growing pauses of up to an hour (ten times); then it is logged as an error and
+    parked in the outbox for another round of tries some hours later (``mail.park``), up to
+    ``MAIL_ROUNDS`` rounds."""
     state = mail.claim(key)
     if state == "sent":
         return False
@@ -109,13 +111,32 @@ def mail_send(
     except Exception as exc:
         mail.release(key)
         if isinstance(exc, OSError) and self.request.retries >= self.max_retries:
+            # Out of retries: park the mail for a later round rather than drop it
+            # (docs/operations.md, "Mail").
+            parked = mail.park(
+                task=self.name,
+                kwargs={
+                    "template": template,
+                    "email": email,
+                    "key": key,
+                    "user_id": user_id,
+                    "context": context,
+                    "language": language,
+                },
+                round_=mail_round,
+                error=exc,
+            )
             log.error(
-                "Mail %s to %s not sent after %s tries: %s",
+                "Mail %s to %s not sent after %s tries (round %s): %s; %s",
                 template,
                 email,
                 self.max_retries + 1,
+                mail_round,
                 exc,
+                "parked for a later round" if parked else "given up",
             )
+            if parked:
+                return False
         raise
     mail.mark_sent(key)
     return message is not None

@@ -247,3 +247,45 @@ def test_a_mail_server_that_accepts_and_then_hangs_fails_the_send_after_email_ti
         assert time.monotonic() - started < 10
     finally:
         server.close()
+
+
+def test_a_mail_out_of_retries_is_parked_for_a_later_round_and_sent_then(
+    member_a, monkeypatch, settings
+):
+    """A mail server that stays down through all retries does not lose the mail: it is parked in
+    the outbox, due some hours later, and the beat task sends it once the server is back. After
+    the last round it is given up."""
+    settings.MAIL_ROUND_PAUSE_SECONDS = 3600
+    feedback = services.feedback_submit(message="x", contact="", page_url="/")
+
+    def down(self, fail_silently=False):
+        raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
+
+    monkeypatch.setattr(EmailMessage, "send", down)
+    kwargs = {
+        "template": "core/email/accessibility_feedback",
+        "email": member_a.email,
+        "key": "parked-mail",
+        "user_id": member_a.pk,
+        "context": encode({"feedback": feedback}),
+    }
+    result = tasks.mail_send.apply(kwargs=kwargs, retries=tasks.mail_send.max_retries)
+    assert result.result is False and mail.outbox == []
+    parked = OutboxMessage.objects.get(kwargs__key="parked-mail")
+    assert parked.sent_at is None
+    assert parked.kwargs["email"] == member_a.email and parked.kwargs["mail_round"] == 2
+    assert "SMTPServerDisconnected" in parked.last_error
+    # Not due yet: the beat task leaves it.
+    assert resend_outbox() == 0
+    # Due, and the server is back: it goes out, once.
+    monkeypatch.undo()
+    OutboxMessage.objects.filter(pk=parked.pk).update(created_at=long_ago())
+    assert resend_outbox() == 1
+    assert [m.to for m in mail.outbox] == [[member_a.email]]
+
+    # The last round gives up (an error in the log), and parks nothing more.
+    monkeypatch.setattr(EmailMessage, "send", down)
+    last = {**kwargs, "key": "given-up", "mail_round": settings.MAIL_ROUNDS}
+    with pytest.raises(smtplib.SMTPServerDisconnected):
+        tasks.mail_send.apply(kwargs=last, retries=tasks.mail_send.max_retries, throw=True).get()
+    assert not OutboxMessage.objects.filter(kwargs__key="given-up").exists()
