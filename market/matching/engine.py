@@ -310,18 +310,17 @@ def _match_material(material, demand: dict[Quarter, int], offers: list[Offer], l
     # share of it reached; ties: the later submission, then the higher id) and refill only the
     # cells it had volume in. Each pass drops one offer for good, so there are at most as many
     # passes as offers.
-    while True:
-        below = [i for i in range(len(offers)) if 0 < total[i] < minimum[i]]
-        if not below:
-            break
-        drop = min(
-            below,
-            key=lambda i: (
-                Fraction(total[i], minimum[i]),
-                _Reversed((offers[i].submitted_at, offers[i].offer_id)),
-            ),
+    def drop_key(i):
+        return (
+            Fraction(total[i], minimum[i]),
+            _Reversed((offers[i].submitted_at, offers[i].offer_id)),
         )
+
+    below = {i: drop_key(i) for i in range(len(offers)) if 0 < total[i] < minimum[i]}
+    while below:
+        drop = min(below, key=below.__getitem__)
         excluded.add(drop)
+        del below[drop]
         notes[drop].append(
             Note(
                 BELOW_MINIMUM,
@@ -334,11 +333,18 @@ def _match_material(material, demand: dict[Quarter, int], offers: list[Offer], l
         for cell in cells_of[drop]:
             if drop not in cell.taken:
                 continue
+            touched = set(cell.taken)
             for offer, tonnes in cell.taken.items():
                 total[offer] -= tonnes
             _fill(cell, excluded, limit)
             for offer, tonnes in cell.taken.items():
                 total[offer] += tonnes
+            touched.update(cell.taken)
+            for offer in touched - excluded:
+                if 0 < total[offer] < minimum[offer]:
+                    below[offer] = drop_key(offer)
+                else:
+                    below.pop(offer, None)
 
     allocations = []
     cell_outcomes = []
@@ -452,7 +458,8 @@ def _fill(cell: _Cell, excluded: set[int], limit: Fraction) -> None:
         cell.caps = {}
         return
     third = {e.country for e in cell.entries if e.country is not None and e.offer not in excluded}
-    caps = dict.fromkeys(third, _floor(limit * cell.demand))
+    num, den = limit.numerator, limit.denominator
+    caps = dict.fromkeys(third, num * cell.demand // den)
     taken, short, by_country = _greedy(cell, excluded, caps)
     matched = sum(taken.values())
     if matched < cell.demand and third:
@@ -470,11 +477,11 @@ def _fill(cell: _Cell, excluded: set[int], limit: Fraction) -> None:
     # volume actually matched (a step or two; each step lowers a cap).
     while True:
         matched = sum(taken.values())
-        over = {c for c, t in by_country.items() if t > limit * matched}
+        over = {c for c, t in by_country.items() if t * den > num * matched}
         if not over:
             break
         for country in over:
-            caps[country] = _floor(limit * matched)
+            caps[country] = num * matched // den
         taken, short, by_country = _greedy(cell, excluded, caps)
     cell.taken, cell.short, cell.caps = taken, short, caps
 
