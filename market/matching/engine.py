@@ -18,6 +18,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
+from typing import NamedTuple
 
 from rohstoff.core.periods import Quarter
 
@@ -59,15 +60,19 @@ def _quarter(value) -> Quarter:
     return Quarter(int(year), int(quarter))
 
 
-def _micro(tonnes: Decimal, what: str) -> int:
+def _micro(tonnes: Decimal, *what) -> int:
+    """Whole micro-tonnes; ``what`` names the figure in the error (joined only then)."""
     if not isinstance(tonnes, Decimal) or not tonnes.is_finite():
-        raise MatchingInputError(f"{what}: tonnes must be a finite Decimal")
+        raise MatchingInputError(f"{' '.join(map(str, what))}: tonnes must be a finite Decimal")
     scaled = tonnes.scaleb(6)
     if scaled != scaled.to_integral_value():
-        raise MatchingInputError(f"{what}: more than 6 decimal places ({tonnes})")
+        raise MatchingInputError(f"{' '.join(map(str, what))}: more than 6 decimals ({tonnes})")
     if scaled < 0:
-        raise MatchingInputError(f"{what}: negative tonnes ({tonnes})")
+        raise MatchingInputError(f"{' '.join(map(str, what))}: negative tonnes ({tonnes})")
     return int(scaled)
+
+
+_ZERO = Decimal(0)
 
 
 def _tonnes(micro: int) -> Decimal:
@@ -129,10 +134,10 @@ class Allocation:
     tonnes: Decimal
 
 
-@dataclass(frozen=True)
-class Note:
+class Note(NamedTuple):
     """One reason, as a code and its parameters (translated at display time). ``quarter`` is
-    None for a reason about the whole offer."""
+    None for a reason about the whole offer. (A named tuple: the engine makes one per offer and
+    quarter, and it is quicker to build than a frozen dataclass.)"""
 
     code: str
     quarter: Quarter | None = None
@@ -179,12 +184,13 @@ class MatchResult:
         raise KeyError(offer_id)
 
 
-@dataclass
+@dataclass(slots=True)
 class _Entry:
     """An offer in one cell, in the cell's order."""
 
     offer: int  # position of the offer in the material's sorted list
     offered: int  # micro-tonnes
+    offered_t: Decimal  # the same, as given
     country: str | None  # None for an EU origin (never capped)
     origin: str
     price: Decimal
@@ -225,7 +231,7 @@ def match(
         key = (cell.material_id, cell.quarter)
         if key in demand:
             raise MatchingInputError(f"two cells for material {key[0]} in {key[1]}")
-        demand[key] = _micro(cell.open_t, f"cell {key[0]} {key[1]}")
+        demand[key] = _micro(cell.open_t, "cell", *key)
     seen: set[int] = set()
     by_material: dict[int, list[Offer]] = defaultdict(list)
     for offer in offers:
@@ -259,7 +265,7 @@ def _match_material(material, demand: dict[Quarter, int], offers: list[Offer], l
     cells = {q: _Cell(material, q, d) for q, d in sorted(demand.items())}
     notes: list[list[Note]] = [[] for _ in offers]
     offered = [0] * len(offers)  # micro-tonnes over the quarters that can be matched
-    minimum = [_micro(o.minimum_t, f"offer {o.offer_id} minimum") for o in offers]
+    minimum = [_micro(o.minimum_t, "offer", o.offer_id, "minimum") for o in offers]
     reachable = [0] * len(offers)
     cells_of: list[list[_Cell]] = [[] for _ in offers]
     for index, offer in enumerate(offers):
@@ -268,7 +274,7 @@ def _match_material(material, demand: dict[Quarter, int], offers: list[Offer], l
             if part.quarter in quarters:
                 raise MatchingInputError(f"offer {offer.offer_id} lists {part.quarter} twice")
             quarters.add(part.quarter)
-            tonnes = _micro(part.tonnes, f"offer {offer.offer_id} {part.quarter}")
+            tonnes = _micro(part.tonnes, "offer", offer.offer_id, part.quarter)
             if tonnes == 0:
                 continue
             cell = cells.get(part.quarter)
@@ -279,7 +285,9 @@ def _match_material(material, demand: dict[Quarter, int], offers: list[Offer], l
                 notes[index].append(Note(NO_PRICE, part.quarter))
                 continue
             country = None if offer.origin_in_eu else offer.origin
-            cell.entries.append(_Entry(index, tonnes, country, offer.origin, part.price_eur_t))
+            cell.entries.append(
+                _Entry(index, tonnes, part.tonnes, country, offer.origin, part.price_eur_t)
+            )
             offered[index] += tonnes
             reachable[index] += min(tonnes, cell.demand)
             cells_of[index].append(cell)
@@ -518,12 +526,13 @@ def _explain_cell(cell: _Cell, offers: list[Offer], excluded, notes, limit: Frac
     count = len(active)
     for rank, entry in enumerate(active, start=1):
         got = cell.taken.get(entry.offer, 0)
+        got_t = entry.offered_t if got == entry.offered else _ZERO if got == 0 else _tonnes(got)
         base = (
             ("rank", rank),
             ("offers", count),
             ("price_eur_t", entry.price),
-            ("offered_t", _tonnes(entry.offered)),
-            ("matched_t", _tonnes(got)),
+            ("offered_t", entry.offered_t),
+            ("matched_t", got_t),
         )
         reason = cell.short.get(entry.offer)
         if reason == COUNTRY_CAP:

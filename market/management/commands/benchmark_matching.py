@@ -86,21 +86,32 @@ class Command(BaseCommand):
         parser.add_argument("--quarters", type=int, default=20)
         parser.add_argument("--seed", type=int, default=20261130)
         parser.add_argument("--limit", type=str, default="0.65")
-        parser.add_argument("--repeat", type=int, default=3, help="best of N runs")
+        parser.add_argument("--repeat", type=int, default=3, help="best of N runs (1..20)")
 
     def handle(self, *args, offers, materials, quarters, seed, limit, repeat, **options):
-        if not (1 <= offers <= 100_000 and 1 <= materials <= 1000 and 1 <= quarters <= 80):
-            raise CommandError("--offers 1..100000, --materials 1..1000, --quarters 1..80")
+        if not (
+            1 <= offers <= 100_000
+            and 1 <= materials <= 1000
+            and 1 <= quarters <= 80
+            and 1 <= repeat <= 20
+        ):
+            raise CommandError(
+                "--offers 1..100000, --materials 1..1000, --quarters 1..80, --repeat 1..20"
+            )
         cells, generated = generate(
             materials=materials, quarters=quarters, offers=offers, seed=seed
         )
         share = Decimal(limit)
-        timings = []
-        for _ in range(max(1, repeat)):
-            started = time.perf_counter()
+        # The verdict is on the process's CPU time (best of N): the engine is single-threaded and
+        # on a shared machine the wall clock also counts the time other processes had the CPU.
+        # Both are printed.
+        cpu, wall = [], []
+        for _ in range(repeat):
+            started_cpu, started_wall = time.process_time(), time.perf_counter()
             result = match(cells, generated, limit=share)
-            timings.append(time.perf_counter() - started)
-        elapsed = min(timings)
+            cpu.append(time.process_time() - started_cpu)
+            wall.append(time.perf_counter() - started_wall)
+        elapsed = min(cpu)
         problems = check_invariants(result, cells, generated)
         matched = sum(a.tonnes for a in result.allocations)
         demand = sum(c.open_t for c in cells)
@@ -114,8 +125,8 @@ class Command(BaseCommand):
             f"not matched {statuses['none']}; {capped} cells with a country held at the limit"
         )
         self.stdout.write(
-            f"time {elapsed * 1000:.1f} ms (best of {len(timings)}), "
-            f"ratio {elapsed / TIME_LIMIT_S:.3f} against 1 s"
+            f"time {elapsed * 1000:.1f} ms CPU (best of {len(cpu)}; wall clock "
+            f"{min(wall) * 1000:.1f} ms), ratio {elapsed / TIME_LIMIT_S:.3f} against 1 s"
         )
         if problems:
             raise CommandError("invariants fail: " + "; ".join(problems[:5]))
