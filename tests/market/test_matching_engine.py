@@ -43,11 +43,11 @@ from market.matching.engine import (
     match,
 )
 from rohstoff.core.periods import Quarter
+from rohstoff.supply.concentration import is_third_country
 
 D = Decimal
 Q1, Q2, Q3 = Quarter(2027, 1), Quarter(2027, 2), Quarter(2027, 3)
 T0 = datetime.datetime(2026, 11, 1, 9, 0, tzinfo=datetime.UTC)
-EU = {"DE", "FR", "FI", "SE", "PT"}
 
 
 def offer(offer_id, origin, parts, *, minimum="0", minutes=0, material=1):
@@ -57,7 +57,7 @@ def offer(offer_id, origin, parts, *, minimum="0", minutes=0, material=1):
         supplier_id=offer_id * 10,
         material_id=material,
         origin=origin,
-        origin_in_eu=origin in EU,
+        origin_in_eu=not is_third_country(origin),
         quarters=tuple(
             OfferQuarter(q, D(str(t)), None if p is None else D(str(p)))
             for q, (t, p) in parts.items()

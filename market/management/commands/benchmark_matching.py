@@ -15,20 +15,10 @@ from market.matching.engine import (
     match,
 )
 from rohstoff.core.periods import Quarter
+from rohstoff.supply.concentration import is_third_country
 
 # Origins weighted so that China offers the most and the diversification limit binds often.
-ORIGINS = [
-    ("CN", False, 8),
-    ("AU", False, 3),
-    ("CL", False, 2),
-    ("CA", False, 2),
-    ("ZA", False, 1),
-    ("BR", False, 1),
-    ("DE", True, 1),
-    ("FI", True, 1),
-    ("SE", True, 1),
-    ("PT", True, 1),
-]
+ORIGINS = {"CN": 8, "AU": 3, "CL": 2, "CA": 2, "ZA": 1, "BR": 1, "DE": 1, "FI": 1, "SE": 1, "PT": 1}
 TIME_LIMIT_S = 1.0
 
 
@@ -43,12 +33,12 @@ def generate(*, materials: int, quarters: int, offers: int, seed: int):
         for q in periods
     ]
     base = {m: rng.randint(2_000, 60_000) for m in range(1, materials + 1)}
-    countries = [o for o in ORIGINS for _ in range(o[2])]
+    countries = [country for country, weight in ORIGINS.items() for _ in range(weight)]
     start = datetime.datetime(2026, 11, 1, tzinfo=datetime.UTC)
     result = []
     for offer_id in range(1, offers + 1):
         material = rng.randint(1, materials)
-        origin, in_eu, _weight = rng.choice(countries)
+        origin = rng.choice(countries)
         span = rng.randint(1, min(12, quarters))
         begin = rng.randint(0, quarters - span)
         parts = tuple(
@@ -68,7 +58,18 @@ def generate(*, materials: int, quarters: int, offers: int, seed: int):
         )
         # Whole minutes: several offers share a submission time, so the offer id breaks ties too.
         submitted = start + datetime.timedelta(minutes=rng.randint(0, 600))
-        result.append(Offer(offer_id, offer_id, material, origin, in_eu, parts, submitted, minimum))
+        result.append(
+            Offer(
+                offer_id,
+                offer_id,
+                material,
+                origin,
+                not is_third_country(origin),
+                parts,
+                submitted,
+                minimum,
+            )
+        )
     return cells, result
 
 
