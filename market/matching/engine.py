@@ -244,11 +244,12 @@ def match(
     allocations: list[Allocation] = []
     outcomes: dict[int, OfferOutcome] = {}
     cell_outcomes: dict[tuple[int, Quarter], CellOutcome] = {}
-    materials = sorted({m for m, _q in demand} | set(by_material))
-    for material in materials:
-        material_cells = {q: d for (m, q), d in demand.items() if m == material}
+    cells_by_material: dict[int, dict[Quarter, int]] = defaultdict(dict)
+    for (material, quarter), tonnes in demand.items():
+        cells_by_material[material][quarter] = tonnes
+    for material in sorted(set(cells_by_material) | set(by_material)):
         allocs, offer_outs, cell_outs = _match_material(
-            material, material_cells, by_material.get(material, []), fraction
+            material, cells_by_material.get(material, {}), by_material.get(material, []), fraction
         )
         allocations.extend(allocs)
         outcomes.update((o.offer_id, o) for o in offer_outs)
@@ -546,9 +547,14 @@ def _explain_cell(cell: _Cell, offers: list[Offer], excluded, notes, limit: Frac
             notes[entry.offer].append(Note(DEMAND_EXHAUSTED, cell.quarter, base))
         else:
             notes[entry.offer].append(Note(MATCHED, cell.quarter, base))
-    # A tie matters when the offer ranked second of two at the same price got less than it offered.
+    # A tie matters when the first of two offers at the same price took volume and the second
+    # got less than it offered because the demand ran out.
     for first, second in zip(active, active[1:], strict=False):
-        if first.price != second.price or cell.short.get(second.offer) != DEMAND_EXHAUSTED:
+        if (
+            first.price != second.price
+            or not cell.taken.get(first.offer)
+            or cell.short.get(second.offer) != DEMAND_EXHAUSTED
+        ):
             continue
         a, b = offers[first.offer], offers[second.offer]
         by = "submission" if a.submitted_at != b.submitted_at else "offer_id"

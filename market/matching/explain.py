@@ -79,9 +79,10 @@ def describe_note(note: engine.Note, *, audience: str = DESK) -> str | None:
     if code == engine.DEMAND_EXHAUSTED:
         if p["matched_t"] == 0:
             if not desk:
-                return _("%(quarter)s: not matched: lower-priced offers covered the demand.") % (
-                    values
-                )
+                return _(
+                    "%(quarter)s: not matched: offers ranked before it (by price, then "
+                    "submission time) covered the demand."
+                ) % (values)
             return (
                 _(
                     "%(quarter)s: not matched: cheaper offers covered the demand (place %(rank)s of "
@@ -92,8 +93,8 @@ def describe_note(note: engine.Note, *, audience: str = DESK) -> str | None:
         if not desk:
             return (
                 _(
-                    "%(quarter)s: partly matched, %(matched)s of %(offered)s: lower-priced offers "
-                    "covered the rest of the demand."
+                    "%(quarter)s: partly matched, %(matched)s of %(offered)s: offers ranked "
+                    "before it (by price, then submission time) covered the rest of the demand."
                 )
                 % values
             )

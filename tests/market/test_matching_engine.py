@@ -230,6 +230,26 @@ def test_two_third_countries_can_share_the_demand_within_the_limit():
     assert tonnes(result) == {(1, Q1): D("55.714285"), (2, Q1): D(30)}
 
 
+def test_dropping_an_offer_for_its_minimum_can_lower_a_third_countrys_cap():
+    # First pass: CN 65 t (cap 65 % of 100 t), DE 35 t of its minimum 50 t, FR nothing. DE goes;
+    # with only FR's 30 t beside it, China may have 30 x 65/35 = 55.714285 t, below its minimum
+    # of 60 t: it goes too, and FR alone (EU, never capped) gets its 30 t.
+    cells = [cell(Q1, 100)]
+    offers = [
+        offer(1, "CN", {Q1: (100, 500)}, minimum="60"),
+        offer(2, "DE", {Q1: (50, 600)}, minimum="50"),
+        offer(3, "FR", {Q1: (30, 700)}),
+    ]
+    result = run(cells, offers)
+    assert tonnes(result) == {(3, Q1): D(30)}
+    assert result.outcome(2).notes[0].kwargs == {"minimum_t": D(50), "would_get_t": D(35)}
+    assert result.outcome(1).notes[0].kwargs == {
+        "minimum_t": D(60),
+        "would_get_t": D("55.714285"),
+    }
+    assert result.cells[0].uncovered_reason == OFFERS_EXHAUSTED
+
+
 def test_eu_origins_are_never_capped():
     cells = [cell(Q1, 100)]
     result = run(cells, [offer(1, "DE", {Q1: (100, 500)}), offer(2, "AU", {Q1: (100, 600)})])
@@ -495,14 +515,17 @@ def test_a_supplier_reads_no_tie_no_rank_and_no_other_offer():
     offers = [
         offer(1, "DE", {Q1: (100, 500)}, minutes=0),
         offer(2, "FR", {Q1: (100, 500)}, minutes=1),
-        offer(3, "SE", {Q1: (100, 400)}, minutes=1),
+        offer(3, "SE", {Q1: (50, 400)}, minutes=1),
     ]
     result = match(cells, offers)
     with translation.override("en"):
         desk = explain.describe(result.outcome(2))
         supplier = explain.describe(result.outcome(2), audience=explain.SUPPLIER)
     assert any("offer 1" in line for line in desk) and any("place 3 of 3" in line for line in desk)
-    assert supplier == ["2027-Q1: not matched: lower-priced offers covered the demand."]
+    assert supplier == [
+        "2027-Q1: not matched: offers ranked before it (by price, then submission time) covered "
+        "the demand."
+    ]
 
 
 def test_every_code_has_a_sentence():
