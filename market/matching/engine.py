@@ -237,6 +237,7 @@ def match(
     for offer in offers:
         if offer.offer_id in seen:
             raise MatchingInputError(f"offer {offer.offer_id} given twice")
+        _check_offer(offer)
         seen.add(offer.offer_id)
         by_material[offer.material_id].append(offer)
     fraction = Fraction(limit)
@@ -260,6 +261,22 @@ def match(
         offers=tuple(outcomes[o.offer_id] for o in offers),
         cells=tuple(cell_outcomes[(c.material_id, c.quarter)] for c in cells),
     )
+
+
+def _check_offer(offer: Offer) -> None:
+    """What sorting and comparing need: an aware submission time (naive and aware times cannot
+    be ordered) and prices that are positive finite Decimals."""
+    when = offer.submitted_at
+    if not isinstance(when, datetime.datetime) or when.utcoffset() is None:
+        raise MatchingInputError(f"offer {offer.offer_id}: submission time needs a time zone")
+    for part in offer.quarters:
+        price = part.price_eur_t
+        if price is not None and not (
+            isinstance(price, Decimal) and price.is_finite() and price > 0
+        ):
+            raise MatchingInputError(
+                f"offer {offer.offer_id} {part.quarter}: price must be a Decimal above zero"
+            )
 
 
 def _match_material(material, demand: dict[Quarter, int], offers: list[Offer], limit: Fraction):

@@ -370,6 +370,8 @@ def test_check_invariants_finds_a_broken_result():
         ([cell(Q1, "0.0000001")], [], D("0.65")),
         ([cell(Q1, -1)], [], D("0.65")),
         ([cell(Q1, 1)], [offer(1, "DE", {Q1: (1, 5)}, minimum="-1")], D("0.65")),
+        ([cell(Q1, 1)], [offer(1, "DE", {Q1: (1, 0)})], D("0.65")),
+        ([cell(Q1, 1)], [offer(1, "DE", {Q1: (1, "NaN")})], D("0.65")),
         ([cell(Q1, 1)], [], D(0)),
         ([cell(Q1, 1)], [], D("1.01")),
     ],
@@ -379,10 +381,13 @@ def test_bad_input_is_refused(cells, offers, limit):
         match(cells, offers, limit=limit)
 
 
-def test_a_quarter_listed_twice_in_an_offer_is_refused():
+def test_a_quarter_listed_twice_or_a_naive_submission_time_is_refused():
     twice = Offer(1, 1, 1, "DE", True, (OfferQuarter(Q1, D(1), D(1)),) * 2, T0)
-    with pytest.raises(MatchingInputError):
+    with pytest.raises(MatchingInputError, match="twice"):
         match([cell(Q1, 1)], [twice])
+    naive = Offer(1, 1, 1, "DE", True, (OfferQuarter(Q1, D(1), D(1)),), T0.replace(tzinfo=None))
+    with pytest.raises(MatchingInputError, match="time zone"):
+        match([cell(Q1, 1)], [naive])
 
 
 quarters = st.sampled_from([Q1, Q2, Q3])
