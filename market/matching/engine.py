@@ -34,7 +34,7 @@ TIE_LOST = "tie_lost"  # same price as another offer, ranked after it by the tie
 NO_DEMAND = "no_demand"  # the call has no open demand for the material in that quarter
 NO_PRICE = "no_price"  # no landed price for the quarter (index or FX rate missing)
 # Offer-level codes.
-MINIMUM_UNREACHABLE = "minimum_unreachable"  # the open demand of its quarters is below its minimum
+MINIMUM_UNREACHABLE = "minimum_unreachable"  # less than its minimum meets open demand at a price
 BELOW_MINIMUM = "below_minimum"  # after cheaper offers, would have got less than its minimum
 
 # An offer's status.
@@ -321,7 +321,7 @@ def _match_material(material, demand: dict[Quarter, int], offers: list[Offer], l
                     MINIMUM_UNREACHABLE,
                     params=(
                         ("minimum_t", offers[index].minimum_t),
-                        ("open_t", _tonnes(reachable[index])),
+                        ("reachable_t", _tonnes(reachable[index])),
                     ),
                 )
             )

@@ -43,7 +43,7 @@ def describe_note(note: engine.Note, *, audience: str = DESK) -> str | None:
     """One reason as a sentence, or None when the audience may not read it."""
     p = note.kwargs
     values = {"quarter": str(note.quarter) if note.quarter else ""}
-    for key in ("matched_t", "offered_t", "minimum_t", "open_t", "would_get_t"):
+    for key in ("matched_t", "offered_t", "minimum_t", "reachable_t", "would_get_t"):
         if key in p:
             values[key[:-2]] = format_tonnes(p[key])
     if "price_eur_t" in p:
@@ -85,8 +85,8 @@ def describe_note(note: engine.Note, *, audience: str = DESK) -> str | None:
                 ) % (values)
             return (
                 _(
-                    "%(quarter)s: not matched: cheaper offers covered the demand (place %(rank)s of "
-                    "%(offers)s, %(price)s)."
+                    "%(quarter)s: not matched: offers ranked before it covered the demand (place "
+                    "%(rank)s of %(offers)s, %(price)s)."
                 )
                 % values
             )
@@ -161,8 +161,8 @@ def describe_note(note: engine.Note, *, audience: str = DESK) -> str | None:
     if code == engine.MINIMUM_UNREACHABLE:
         return (
             _(
-                "Not matched: minimum volume %(minimum)s not reachable (the open demand in its "
-                "quarters is %(open)s)."
+                "Not matched: minimum volume %(minimum)s not reachable (at most %(reachable)s of "
+                "the offer meets open demand with a landed price)."
             )
             % values
         )

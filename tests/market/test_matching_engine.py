@@ -148,7 +148,7 @@ def test_a_minimum_above_the_open_demand_of_its_quarters_is_not_reachable():
     result = run(cells, offers)
     assert result.allocations == ()
     assert codes(result, 1)[0] == MINIMUM_UNREACHABLE
-    assert result.outcome(1).notes[0].kwargs == {"minimum_t": D(500), "open_t": D(300)}
+    assert result.outcome(1).notes[0].kwargs == {"minimum_t": D(500), "reachable_t": D(300)}
     assert NO_DEMAND in codes(result, 1)  # Q3 has no open demand
     assert {c.uncovered_reason for c in result.cells} == {NO_OFFERS}
 
