@@ -649,3 +649,16 @@ def test_the_limit_leaves_no_more_demand_uncovered_than_it_must(call):
         best = _most_coverable(eu, list(third.values()), limit, c.open_t)
         # Never more than feasible: check_invariants holds the limit.
         assert c.matched_t >= best - Decimal("0.000001") * (len(third) + 1)
+
+
+def test_benchmark_matching_fails_over_the_time_limit_or_on_a_broken_invariant(monkeypatch):
+    from market.management.commands import benchmark_matching
+
+    small = {"offers": 50, "materials": 2, "quarters": 4, "repeat": 1}
+    monkeypatch.setattr(benchmark_matching, "TIME_LIMIT_S", 1e-9)
+    with pytest.raises(CommandError, match="not under 1 s"):
+        call_command(BenchmarkMatching(), **small)
+    monkeypatch.setattr(benchmark_matching, "TIME_LIMIT_S", 1.0)
+    monkeypatch.setattr(benchmark_matching, "check_invariants", lambda *a: ["cell 1 over"])
+    with pytest.raises(CommandError, match="invariants fail: cell 1 over"):
+        call_command(BenchmarkMatching(), **small)
