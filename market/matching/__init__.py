@@ -12,9 +12,9 @@ from .engine import (
     Offer,
     OfferOutcome,
     OfferQuarter,
-    check_invariants,
     match,
 )
+from .invariants import check_invariants
 
 __all__ = [
     "DEFAULT_LIMIT",

@@ -41,9 +41,9 @@ from market.matching.engine import (
     Note,
     Offer,
     OfferQuarter,
-    check_invariants,
     match,
 )
+from market.matching.invariants import check_invariants
 from rohstoff.core.periods import Quarter
 from rohstoff.supply.concentration import is_third_country
 
