@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db.models import Q, Sum
-from django.db.models.functions import Coalesce
 
 from agency.models import ProjectStage
-from contracts.models import SUPPLY_STATES, CounterpartyKind, ScheduleEntry
+from contracts.models import CounterpartyKind
+from contracts.offtakes import selectors as offtake_selectors
 from industry.models import DemandRound
 from industry.policy import rounds_visible_to
 from rohstoff.core.models import CrmaStatus, Material, User
@@ -187,12 +187,6 @@ def _world(figures: list[ProductionFigure]):
 # ---- contracted supply by origin --------------------------------------------------------------
 
 
-def _origin():
-    """The origin of a contract's volume: its agency project's country, else the counterparty's
-    country (docs/supply-security.md, "Contracted supply")."""
-    return Coalesce("contract__project__country", "contract__counterparty__country")
-
-
 @dataclass
 class ContractedConcentration:
     material: Material
@@ -223,14 +217,11 @@ def contracted_concentrations(
     ``as_of`` through the next four, and for the five together. One query."""
     first = quarter_of(as_of)
     window = range(first.index, first.index + WINDOW_QUARTERS)
-    qs = ScheduleEntry.objects.filter(
-        contract__state__in=SUPPLY_STATES, quarter__in=list(window), quantity_t__gt=0
-    )
+    qs = offtake_selectors.scheduled_supply().filter(quarter__in=list(window))
     if materials is not None:
         qs = qs.filter(contract__material__in=materials)
     rows = (
-        qs.annotate(origin=_origin())
-        .values_list("contract__material_id", "origin", "quarter")
+        qs.values_list("contract__material_id", "origin", "quarter")
         .annotate(tonnes=Sum("quantity_t"))
         .order_by()
     )
@@ -371,12 +362,8 @@ def crma_tracker(*, user: User, rounds_limit: int = 8) -> CrmaTracker:
     materials = list(Material.objects.filter(crma=CrmaStatus.STRATEGIC))
     by_id = {m.pk: m for m in materials}
     rows = (
-        ScheduleEntry.objects.filter(
-            contract__state__in=SUPPLY_STATES,
-            contract__material__crma=CrmaStatus.STRATEGIC,
-            quantity_t__gt=0,
-        )
-        .annotate(origin=_origin())
+        offtake_selectors.scheduled_supply()
+        .filter(contract__material__crma=CrmaStatus.STRATEGIC)
         .values_list(
             "contract__round_id",
             "contract__material_id",
