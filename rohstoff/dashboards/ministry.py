@@ -24,6 +24,7 @@ from rohstoff.supply import charts as supply_charts
 from rohstoff.supply import selectors as supply_selectors
 from rohstoff.supply import tables as supply_tables
 
+from .kept import kept
 from .widgets import WIDGETS, Widget, register
 
 SLOTS = {
@@ -99,14 +100,18 @@ def register_all() -> None:
         Widget(
             "dashboards/widgets/supply_concentration.html",
             MINISTRY,
-            supply_concentration,
+            kept("supply_concentration", supply_concentration),
             order=20,
             charts=True,
         )
     )
     register(
         Widget(
-            "dashboards/widgets/crma_tracker.html", MINISTRY, crma_tracker, order=25, charts=True
+            "dashboards/widgets/crma_tracker.html",
+            MINISTRY,
+            kept("crma_tracker", crma_tracker),
+            order=25,
+            charts=True,
         )
     )
     for slot in SLOTS:
@@ -122,6 +127,20 @@ def _fill_slots() -> None:
     from agency.portfolio.widgets import portfolio_totals
     from agency.stockpile.widgets import saved_scenarios, stockpile_bands
 
-    fill("stockpile", Widget("agency/widgets/stockpile_bands.html", MINISTRY, stockpile_bands))
+    fill(
+        "stockpile",
+        Widget(
+            "agency/widgets/stockpile_bands.html",
+            MINISTRY,
+            kept("stockpile_bands", stockpile_bands),
+        ),
+    )
     fill("scenarios", Widget("agency/widgets/saved_scenarios.html", MINISTRY, saved_scenarios))
-    fill("portfolio", Widget("agency/widgets/portfolio_totals.html", MINISTRY, portfolio_totals))
+    fill(
+        "portfolio",
+        Widget(
+            "agency/widgets/portfolio_totals.html",
+            MINISTRY,
+            kept("portfolio_totals", portfolio_totals),
+        ),
+    )

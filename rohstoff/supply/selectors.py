@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import hashlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.core.cache import cache
 from django.db.models import Q, Sum
+from django.utils.translation import get_language
 
 from agency.models import ProjectStage
 from contracts.models import CounterpartyKind
@@ -101,7 +104,42 @@ def world_concentrations(
     series = list(series_qs)
     if not series:
         return {}
-    keys = {(s.commodity, s.production_type) for s in series}
+    computed = _world_by_series(edition, {(s.commodity, s.production_type) for s in series})
+    out = {}
+    for s in series:
+        year, unit, conc, estimated, left_out, world_total = computed.get(
+            (s.commodity, s.production_type), (None, "", None, frozenset(), [], None)
+        )
+        out[s.material_id] = WorldConcentration(
+            material=s.material,
+            series=s,
+            year=year,
+            unit=unit,
+            concentration=conc,
+            estimate=bool(estimated),
+            estimated=estimated,
+            left_out=left_out,
+            world_total=world_total,
+        )
+    return out
+
+
+def _world_by_series(edition: ReferenceEdition, keys: set[tuple[str, str]]) -> dict:
+    """``_world`` for each (commodity, production type) of ``edition``. An edition's figures
+    change only when it is loaded again (new checksum or load time), so the result is kept in the
+    cache under those and the language (left-out countries carry the reader's names): most
+    requests of the ministry's dashboard read no production figure (docs/benchmarks.md). One
+    query when nothing is kept."""
+    cache_key = "supply:world:{}:{}:{}:{}:{}".format(
+        edition.pk,
+        edition.checksum,
+        edition.loaded_at.isoformat() if edition.loaded_at else "",
+        get_language() or "",
+        hashlib.sha256(repr(sorted(keys)).encode()).hexdigest()[:16],
+    )
+    kept = cache.get(cache_key)
+    if kept is not None:
+        return kept
     condition = Q()
     for commodity, production_type in keys:
         condition |= Q(commodity=commodity, production_type=production_type)
@@ -120,23 +158,8 @@ def world_concentrations(
     ):
         by_series[(figure.commodity, figure.production_type)].append(figure)
     computed = {key: _world(figures) for key, figures in by_series.items()}
-    out = {}
-    for s in series:
-        year, unit, conc, estimated, left_out, world_total = computed.get(
-            (s.commodity, s.production_type), (None, "", None, frozenset(), [], None)
-        )
-        out[s.material_id] = WorldConcentration(
-            material=s.material,
-            series=s,
-            year=year,
-            unit=unit,
-            concentration=conc,
-            estimate=bool(estimated),
-            estimated=estimated,
-            left_out=left_out,
-            world_total=world_total,
-        )
-    return out
+    cache.set(cache_key, computed, timeout=24 * 3600)
+    return computed
 
 
 def country_name(code: str, fallback: str = "") -> str:
@@ -253,8 +276,10 @@ def contracted_concentrations(
 def _country_names():
     from django_countries import countries
 
+    names = dict(countries)  # built once per call, not once per name
+
     def name(code: str) -> str:
-        return str(dict(countries).get(code, code))
+        return str(names.get(code, code))
 
     return name
 
