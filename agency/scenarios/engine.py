@@ -76,6 +76,12 @@ class MaterialResult:
         return sum((c.lost_t for c in self.cells if c.visible), ZERO)
 
     @property
+    def baseline_uncovered_t(self) -> Decimal:
+        """Uncovered over the same visible quarters without the stop: the contracts do not
+        cover it anyway, so the stop is not its cause."""
+        return sum((c.baseline_uncovered_t or ZERO for c in self.cells if c.visible), ZERO)
+
+    @property
     def bridge_band_label(self) -> str:
         return bridge_label(self.bridge_band)
 

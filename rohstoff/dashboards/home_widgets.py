@@ -103,6 +103,7 @@ def ministry_figures(request) -> dict:
         "cell_count": len(cells),
         "materials": rows,
         "figure": supply_charts.coverage_figure(rows),
+        "uncovered_hidden": any(row["coverage"] is None for row in rows),
     }
 
 
