@@ -1,4 +1,5 @@
-"""Demo offtakes (``manage.py seed_demo``): fictional counterparties, price indices with clearly
+"""Demo offtakes (``manage.py seed_demo``): fictional counterparties (three in the EU: a Finnish
+refinery, a Portuguese lithium mine and a German magnet recycler), price indices with clearly
 fictional values, FX rates entered "by the desk", contracts serving the demo's closed round with
 schedules and deliveries (one quarter late, one short), and allocations. Everything goes through
 the services, so audit events exist. Safe to run twice.
@@ -41,6 +42,60 @@ COUNTERPARTIES = [
         "recycler",
         "CA",
         "Fiktiver Batterierecycler, Ontario.",
+    ),
+    # EU sources, so the CRMA tracker shows extracted, processed and recycled shares
+    # (docs/supply-security.md, "CRMA tracker").
+    (
+        "Pohjanmaan Litiumjalostamo Oy (fiktiv)",
+        "refiner",
+        "FI",
+        "Fiktive Lithiumhydroxid-Raffinerie, Ostbottnien.",
+    ),
+    (
+        "Lítio do Barroso Mineração Lda. (fiktiv)",
+        "producer",
+        "PT",
+        "Fiktive Lithiummine mit Carbonat-Anlage, Trás-os-Montes.",
+    ),
+    (
+        "Rheinische Magnetrecycling GmbH (fiktiv)",
+        "recycler",
+        "DE",
+        "Fiktiver Recycler von NdFeB-Magneten, Leverkusen.",
+    ),
+]
+# EU offtakes: reference, counterparty's country, material, grade, annual tonnes, price per t in
+# EUR, incoterm and place; signed, over the closed round's first eight quarters.
+EU_CONTRACTS = [
+    (
+        "OFF-2026-005",
+        "FI",
+        "lithium-hydroxide",
+        "battery grade ≥ 56,5 % LiOH (EU-Raffinerie)",
+        "40",
+        "12900",
+        "DAP",
+        "Kokkola",
+    ),
+    (
+        "OFF-2026-006",
+        "PT",
+        "lithium-carbonate",
+        "battery grade ≥ 99,5 % Li2CO3",
+        "25",
+        "11500",
+        "FCA",
+        "Boticas",
+    ),
+    (
+        "OFF-2026-007",
+        "DE",
+        "ndpr-oxide",
+        "NdPr-Oxid ≥ 99 % TREO (Recyclat)",
+        "6",
+        "61000",
+        "DAP",
+        "Leverkusen",
     ),
 ]
 # Clearly fictional demo values: licensed prices are never shipped with the software.
@@ -305,7 +360,40 @@ def seed(context: dict) -> dict:
         terbium = offtake_services.contract_transition(
             contract=terbium, actor=desk, to_state="negotiating"
         )
-    context["contracts"] = {"lioh": lioh, "li2co3": li2co3, "ndpr": ndpr, "terbium": terbium}
+    eu = {}
+    for reference, country, code, grade, annual_t, price, incoterm, place in EU_CONTRACTS:
+        contract = _contract(
+            desk,
+            reference,
+            counterparty=counterparties[country],
+            round=closed,
+            material=material[code],
+            grade=grade,
+            start_quarter=closed.first_quarter,
+            end_quarter=closed.first_quarter + 7,
+            annual_volume_t=Decimal(annual_t),
+            tolerance_pct=Decimal("5"),
+            take_or_pay_pct=Decimal("50"),
+            lot_size_t=Decimal("0.5"),
+            incoterm=incoterm,
+            incoterm_place=place,
+            currency="EUR",
+            price_unit="t",
+            pricing_type="fixed",
+            fixed_price=Decimal(price),
+            fee_type="percent",
+            fee_value=Decimal("1"),
+        )
+        if not contract.schedule.exists():
+            offtake_services.schedule_generate(contract=contract, actor=desk)
+        eu[reference] = _sign(desk, contract, signed_on=today - datetime.timedelta(days=45))
+    context["contracts"] = {
+        "lioh": lioh,
+        "li2co3": li2co3,
+        "ndpr": ndpr,
+        "terbium": terbium,
+        "eu": eu,
+    }
     return context
 
 

@@ -16,6 +16,7 @@ from django_countries.fields import CountryField
 
 from agency.models import Project, StakeProposal
 from industry.models import DemandRound
+from rohstoff.core.formatting import format_tonnes
 from rohstoff.core.models import Material, Organisation
 from rohstoff.core.money import Currency
 from rohstoff.core.periods import Quarter
@@ -305,7 +306,7 @@ class ScheduleEntry(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.contract_id} {self.period}: {self.quantity_t} t"
+        return f"{self.contract_id} {self.period}: {format_tonnes(self.quantity_t)}"
 
     @property
     def period(self) -> Quarter:
@@ -350,7 +351,7 @@ class Delivery(models.Model):
         indexes = [models.Index(fields=["contract", "quarter"], name="delivery_contract_quarter")]
 
     def __str__(self):
-        return f"{self.contract} {self.delivered_on} {self.quantity_t} t"
+        return f"{self.contract} {self.delivered_on} {format_tonnes(self.quantity_t)}"
 
     @property
     def period(self) -> Quarter:
@@ -513,7 +514,7 @@ class Allocation(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.contract} {self.period} → {self.organisation_id}: {self.quantity_t} t"
+        return f"{self.contract} {self.period} → {self.organisation_id}: {format_tonnes(self.quantity_t)}"
 
     @property
     def period(self) -> Quarter:

@@ -203,9 +203,20 @@ def _visible_links(user, setup_pending=False):
 
 
 def navigation(request):
+    """The sidebar's sections for the signed-in user. Worked out once per request: every
+    template rendered with the request (each home-page widget) runs the context processors."""
     user = getattr(request, "user", None)
     if not (user and user.is_authenticated):
         return {"nav_sections": []}
+    kept = getattr(request, "_rohstoff_navigation", None)
+    if kept is not None and kept[0] == (user.pk, request.path):
+        return kept[1]
+    result = _navigation(request, user)
+    request._rohstoff_navigation = ((user.pk, request.path), result)
+    return result
+
+
+def _navigation(request, user):
     path = request.path
     sections = []
     setup_pending = mfa_setup_pending(request)

@@ -16,9 +16,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db.models import Sum
-from django.db.models.functions import Coalesce
 
-from contracts.models import SUPPLY_STATES, ScheduleEntry
+from contracts.offtakes import selectors as offtake_selectors
 from industry.models import DemandRound
 from rohstoff.core.models import Material
 from rohstoff.core.periods import Quarter
@@ -29,12 +28,6 @@ from ..stockpile import policy as stockpile_policy
 from ..stockpile.models import Holding, MaterialTarget, effective_target
 
 ZERO = Decimal(0)
-
-
-def origin_expression():
-    """A contract's origin country: its agency project's country, else the counterparty's (the
-    same rule as the supply-concentration figures, docs/scenarios.md)."""
-    return Coalesce("contract__project__country", "contract__counterparty__country")
 
 
 @dataclass(frozen=True)
@@ -83,6 +76,12 @@ class MaterialResult:
         return sum((c.lost_t for c in self.cells if c.visible), ZERO)
 
     @property
+    def baseline_uncovered_t(self) -> Decimal:
+        """Uncovered over the same visible quarters without the stop: the contracts do not
+        cover it anyway, so the stop is not its cause."""
+        return sum((c.baseline_uncovered_t or ZERO for c in self.cells if c.visible), ZERO)
+
+    @property
     def bridge_band_label(self) -> str:
         return bridge_label(self.bridge_band)
 
@@ -120,14 +119,8 @@ def _stopped_supply(
     if not countries:
         return {}
     rows = (
-        ScheduleEntry.objects.filter(
-            contract__round=round,
-            contract__state__in=SUPPLY_STATES,
-            quarter__gte=first.index,
-            quantity_t__gt=0,
-        )
-        .annotate(origin=origin_expression())
-        .filter(origin__in=countries)
+        offtake_selectors.scheduled_supply()
+        .filter(contract__round=round, quarter__gte=first.index, origin__in=countries)
         .values_list("contract__material_id", "quarter")
         .annotate(t=Sum("quantity_t"))
         .order_by()

@@ -118,7 +118,20 @@ CapTableFormSet = forms.formset_factory(
 )
 
 
-class NoteForm(forms.Form):
+class _LabelledForm(forms.Form):
+    """A one-field form of the proposal page's actions: the page gives the field its label (and
+    whether it is required); ``auto_id`` keeps the ids of several such forms apart."""
+
+    def __init__(self, *args, label=None, required=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = next(iter(self.fields.values()))
+        if label is not None:
+            field.label = label
+        if required is not None:
+            field.required = required
+
+
+class NoteForm(_LabelledForm):
     note = forms.CharField(
         label=_("Note"),
         required=False,
@@ -127,7 +140,7 @@ class NoteForm(forms.Form):
     )
 
 
-class ReasonForm(forms.Form):
+class ReasonForm(_LabelledForm):
     reason = forms.CharField(
         label=_("Reason"), max_length=10000, widget=forms.Textarea(attrs={"rows": 2})
     )

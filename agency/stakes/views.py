@@ -10,6 +10,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from rohstoff.core.access import allow
@@ -159,10 +160,23 @@ def proposal_edit(request, pk):
     return _form_page(request, proposal)
 
 
-@allow(policy.PROPOSAL_READERS)
-@require_GET
-def proposal_detail(request, pk):
-    proposal = selectors.proposal_get(user=request.user, pk=pk)
+# The proposal page's one-field action forms: context name -> (form, id prefix, label, required).
+ACTION_FORMS = {
+    "advance_form": (NoteForm, "advance", _lazy("Reviewer's note on this stage (optional)"), False),
+    "withdraw_form": (ReasonForm, "withdraw", _lazy("Reason for the withdrawal"), True),
+    "reject_form": (ReasonForm, "reject", _lazy("Reason for the rejection"), True),
+    "note_form": (NoteForm, "note", _lazy("Add a note on the current stage"), True),
+}
+
+
+def _action_form(name: str, data=None):
+    form_class, prefix, label, required = ACTION_FORMS[name]
+    return form_class(data, auto_id=f"{prefix}-%s", label=label, required=required)
+
+
+def _detail_page(request, proposal, *, bound: dict | None = None, status: int = 200):
+    """The proposal's page; ``bound`` holds an action form sent with errors, shown in place of
+    its empty form (the error summary lists its errors, docs/forms.md)."""
     review = selectors.review(proposal)
     order = {item: n for n, item in enumerate(DocumentItem.values)}
     documents = sorted(
@@ -171,6 +185,7 @@ def proposal_detail(request, pk):
     gate = {d.pk for d in review.gate_missing}
     path = [ProposalStage(stage) for stage in REVIEW_PATH]
     passed = set(path[: path.index(proposal.stage)]) if proposal.stage in path else set()
+    forms = {name: _action_form(name) for name in ACTION_FORMS} | (bound or {})
     return render(
         request,
         "agency/proposals/detail.html",
@@ -187,69 +202,88 @@ def proposal_detail(request, pk):
             "notes": proposal.notes.select_related("reviewer"),
             "contract": getattr(proposal, "offtake_contract", None),
             "upload_form": UploadForm(),
-            "note_form": NoteForm(),
-            "reason_form": ReasonForm(),
+            **forms,
             "next_stage_label": ProposalStage(review.next_stage).label
             if review.next_stage
             else None,
         },
+        status=status,
     )
+
+
+def _form_action(request, proposal, name: str, call, success: str, anchor: str = ""):
+    """The one path of the proposal page's form actions: a form with errors (a missing reason)
+    re-renders the page with the bound form and the error summary (400) and changes nothing;
+    a valid one runs ``call(**cleaned_data)`` and returns to the page (a refusal of the service
+    as a message)."""
+    form = _action_form(name, request.POST)
+    if not form.is_valid():
+        return _detail_page(request, proposal, bound={name: form}, status=400)
+    _outcome(request, lambda: call(**form.cleaned_data), success)
+    return _detail(proposal, anchor)
+
+
+@allow(policy.PROPOSAL_READERS)
+@require_GET
+def proposal_detail(request, pk):
+    return _detail_page(request, selectors.proposal_get(user=request.user, pk=pk))
 
 
 @allow(policy.PROPOSAL_WRITERS)
 @require_POST
 def proposal_advance(request, pk):
     proposal = selectors.proposal_get(user=request.user, pk=pk)
-    form = NoteForm(request.POST)
-    note = form.cleaned_data["note"] if form.is_valid() else ""
-    _outcome(
+    return _form_action(
         request,
-        lambda: services.proposal_advance(proposal=proposal, actor=request.user, note=note),
+        proposal,
+        "advance_form",
+        lambda note: services.proposal_advance(proposal=proposal, actor=request.user, note=note),
         _("The proposal moved on to the next stage."),
     )
-    return _detail(proposal)
 
 
 @allow(policy.PROPOSAL_READERS)
 @require_POST
 def proposal_note(request, pk):
     proposal = selectors.proposal_get(user=request.user, pk=pk)
-    form = NoteForm(request.POST)
-    note = form.cleaned_data["note"] if form.is_valid() else ""
-    _outcome(
+    return _form_action(
         request,
-        lambda: services.proposal_note_add(proposal=proposal, actor=request.user, note=note),
+        proposal,
+        "note_form",
+        lambda note: services.proposal_note_add(proposal=proposal, actor=request.user, note=note),
         _("Note saved."),
+        "#notes",
     )
-    return _detail(proposal, "#notes")
 
 
 @allow(policy.PROPOSAL_WRITERS)
 @require_POST
 def proposal_withdraw(request, pk):
     proposal = selectors.proposal_get(user=request.user, pk=pk)
-    form = ReasonForm(request.POST)
-    reason = form.cleaned_data["reason"] if form.is_valid() else ""
-    _outcome(
+    return _form_action(
         request,
-        lambda: services.proposal_withdraw(proposal=proposal, actor=request.user, reason=reason),
+        proposal,
+        "withdraw_form",
+        lambda reason: services.proposal_withdraw(
+            proposal=proposal, actor=request.user, reason=reason
+        ),
         _("The proposal was withdrawn."),
     )
-    return _detail(proposal)
 
 
 @allow(policy.PROPOSAL_READERS)
 @require_POST
 def proposal_reject(request, pk):
     proposal = selectors.proposal_get(user=request.user, pk=pk)
-    form = ReasonForm(request.POST)
-    reason = form.cleaned_data["reason"] if form.is_valid() else ""
-    _outcome(
+    return _form_action(
         request,
-        lambda: services.proposal_reject(proposal=proposal, actor=request.user, reason=reason),
+        proposal,
+        "reject_form",
+        lambda reason: services.proposal_reject(
+            proposal=proposal, actor=request.user, reason=reason
+        ),
         _("The proposal was rejected."),
     )
-    return _detail(proposal)
 
 
 @allow(policy.PROPOSAL_DECIDERS)

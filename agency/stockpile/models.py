@@ -11,6 +11,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
+from rohstoff.core.formatting import format_tonnes
 from rohstoff.core.models import Material
 
 from ..four_eyes.models import FourEyesSubject
@@ -98,7 +99,7 @@ class Holding(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.location} {self.material_id}: {self.quantity_t} t"
+        return f"{self.location} {self.material_id}: {format_tonnes(self.quantity_t)}"
 
 
 class MovementKind(models.TextChoices):

@@ -2,7 +2,8 @@
 a context function and a template each, for ``rohstoff.dashboards.widgets.Widget``. The
 dashboard registers them (domain apps do not import the dashboards)::
 
-    Widget("agency/widgets/stockpile_bands.html", AGENCY | MINISTRY, stockpile_bands, order=40)
+    Widget("agency/widgets/stockpile_bands.html", MINISTRY, stockpile_bands, order=30,
+           styles=("agency/stockpile.css",))
     Widget("agency/widgets/saved_scenarios.html", AGENCY | DESK | MINISTRY, saved_scenarios, order=45)
 
 Bands carry no tonne and no day count (docs/stockpile.md); saved scenarios are those of the

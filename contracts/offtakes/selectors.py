@@ -8,16 +8,34 @@ import datetime
 from decimal import Decimal
 
 from django.db.models import Q, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from rohstoff.core.shortcuts import get_visible_or_404
 
 from .. import policy
 from ..models import (
+    SUPPLY_STATES,
     Delivery,
     OfftakeContract,
     ScheduleEntry,
 )
+
+
+def origin_expression():
+    """The country a contract's volume comes from: its agency project's country where it is
+    linked to a project, else the counterparty's (docs/supply-security.md, "Contracted supply").
+    For queries over schedule entries; the one home of this rule."""
+    return Coalesce("contract__project__country", "contract__counterparty__country")
+
+
+def scheduled_supply():
+    """Schedule entries that count as contracted supply (positive tonnes of signed and active
+    contracts), each annotated with ``origin`` (``origin_expression``). Not scoped to a user:
+    callers show shares, or tonnes only to those who may see them."""
+    return ScheduleEntry.objects.filter(
+        contract__state__in=SUPPLY_STATES, quantity_t__gt=0
+    ).annotate(origin=origin_expression())
 
 
 def contract_get(*, user, pk) -> OfftakeContract:

@@ -16,6 +16,7 @@ from rohstoff.supply import tables as supply_tables
 from tradinghouse import selectors as position_selectors
 from tradinghouse.services import AGGREGATION_JOB
 
+from .kept import kept
 from .widgets import Widget, register
 
 
@@ -102,6 +103,7 @@ def ministry_figures(request) -> dict:
         "cell_count": len(cells),
         "materials": rows,
         "figure": supply_charts.coverage_figure(rows),
+        "uncovered_hidden": any(row["coverage"] is None for row in rows),
     }
 
 
@@ -113,13 +115,18 @@ def register_all() -> None:
         Widget(
             "dashboards/widgets/ministry_figures.html",
             MINISTRY,
-            ministry_figures,
+            kept("ministry_figures", ministry_figures),
             order=5,
             charts=True,
         )
     )
     register(
-        Widget("dashboards/widgets/positions.html", AGENCY | MINISTRY, readers_positions, order=60)
+        Widget(
+            "dashboards/widgets/positions.html",
+            AGENCY | MINISTRY,
+            kept("readers_positions", readers_positions),
+            order=60,
+        )
     )
     # The ministry's dashboard: concentration, CRMA tracker and the slots other parts fill.
     from . import ministry

@@ -1,51 +1,23 @@
 """The ministry's dashboard: its home page (docs/supply-security.md, "Ministry dashboard").
 
 Sections are home-page widgets for the ministry, in this order: key figures (coverage per
-material, disclosed cells only), supply concentration, the CRMA 2030 tracker, then three slots
-that other parts of the platform fill: stockpile bands, saved export-stop scenarios and the
-agency's portfolio aggregates. Until a slot is filled it shows a short note. To fill one::
-
-    from rohstoff.dashboards import ministry
-    ministry.fill("stockpile", Widget("agency/widgets/bands.html", MINISTRY, bands_context))
-
-(the widget takes the slot's place and order). Every section reads positions, contracts and
-reference tables through the owning app's selectors, never demand lines, with a fixed number of
-queries."""
+material, disclosed cells only; registered in ``home_widgets``), supply concentration, the CRMA
+2030 tracker, the stockpile's bands, the ministry's saved export-stop scenarios and the agency's
+portfolio aggregates, then the links to every round's positions. Every section reads positions,
+contracts and reference tables through the owning app's selectors, never demand lines, with a
+fixed number of queries; all but the saved scenarios are kept in the cache (``kept``)."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 
 from rohstoff.core.access import MINISTRY
 from rohstoff.supply import charts as supply_charts
 from rohstoff.supply import selectors as supply_selectors
 from rohstoff.supply import tables as supply_tables
 
-from .widgets import WIDGETS, Widget, register
-
-SLOTS = {
-    "stockpile": (
-        30,
-        _("Stockpile"),
-        _("Days-of-cover bands per material (below target, within, above) appear here."),
-    ),
-    "scenarios": (
-        40,
-        _("Export-stop scenarios"),
-        _("Saved scenarios of an export stop and the demand it leaves uncovered appear here."),
-    ),
-    "portfolio": (
-        50,
-        _("Agency portfolio"),
-        _(
-            "Aggregates of the agency's stakes in mines, refineries and recycling plants appear here."
-        ),
-    ),
-}
-_placeholders: dict[str, Widget] = {}
+from .kept import kept
+from .widgets import Widget, register
 
 
 def supply_concentration(request) -> dict:
@@ -71,57 +43,49 @@ def crma_tracker(request) -> dict:
     return {"rows": rows, "figure": supply_charts.crma_figure(rows)}
 
 
-def _placeholder(slot: str) -> Widget:
-    order, title, text = SLOTS[slot]
-    return Widget(
-        "dashboards/widgets/ministry_slot.html",
-        MINISTRY,
-        lambda request, slot=slot, title=title, text=text: {
-            "slot": slot,
-            "title": title,
-            "text": text,
-        },
-        order=order,
-    )
-
-
-def fill(slot: str, widget: Widget) -> Widget:
-    """Put ``widget`` in ``slot`` of the ministry's dashboard, in place of its note."""
-    order = SLOTS[slot][0]
-    placeholder = _placeholders.pop(slot, None)
-    if placeholder in WIDGETS:
-        WIDGETS.remove(placeholder)
-    return register(replace(widget, order=order))
-
-
 def register_all() -> None:
     register(
         Widget(
             "dashboards/widgets/supply_concentration.html",
             MINISTRY,
-            supply_concentration,
+            kept("supply_concentration", supply_concentration),
             order=20,
             charts=True,
         )
     )
     register(
         Widget(
-            "dashboards/widgets/crma_tracker.html", MINISTRY, crma_tracker, order=25, charts=True
+            "dashboards/widgets/crma_tracker.html",
+            MINISTRY,
+            kept("crma_tracker", crma_tracker),
+            order=25,
+            charts=True,
         )
     )
-    for slot in SLOTS:
-        if slot not in _placeholders:
-            _placeholders[slot] = register(_placeholder(slot))
-    _fill_slots()
+    _register_agency_sections()
 
 
-def _fill_slots() -> None:
-    """The agency's sections, in their slots (docs/stockpile.md, docs/scenarios.md,
-    docs/portfolio.md): bands without tonnes, the reader's organisation's saved scenarios, and
-    the portfolio's totals."""
+def _register_agency_sections() -> None:
+    """The agency's sections (docs/stockpile.md, docs/scenarios.md, docs/portfolio.md): bands
+    without tonnes, the reader's organisation's saved scenarios, and the portfolio's totals."""
     from agency.portfolio.widgets import portfolio_totals
     from agency.stockpile.widgets import saved_scenarios, stockpile_bands
 
-    fill("stockpile", Widget("agency/widgets/stockpile_bands.html", MINISTRY, stockpile_bands))
-    fill("scenarios", Widget("agency/widgets/saved_scenarios.html", MINISTRY, saved_scenarios))
-    fill("portfolio", Widget("agency/widgets/portfolio_totals.html", MINISTRY, portfolio_totals))
+    register(
+        Widget(
+            "agency/widgets/stockpile_bands.html",
+            MINISTRY,
+            kept("stockpile_bands", stockpile_bands),
+            order=30,
+            styles=("agency/stockpile.css",),
+        )
+    )
+    register(Widget("agency/widgets/saved_scenarios.html", MINISTRY, saved_scenarios, order=40))
+    register(
+        Widget(
+            "agency/widgets/portfolio_totals.html",
+            MINISTRY,
+            kept("portfolio_totals", portfolio_totals),
+            order=50,
+        )
+    )

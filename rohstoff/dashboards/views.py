@@ -12,7 +12,7 @@ from rohstoff.core.tasks import last_audit_check
 from rohstoff.navigation import navigation
 
 from .roles import summary_for
-from .widgets import needs_charts, render_widgets
+from .widgets import needs_charts, render_widgets, widget_styles
 
 
 def _tiles(request, summary) -> list[dict]:
@@ -47,6 +47,7 @@ def home(request):
             "tiles": _tiles(request, summary),
             "widgets": render_widgets(request),
             "charts": needs_charts(request),
+            "widget_styles": widget_styles(request),
             "has_second_factor": has_second_factor(user),
             "pending_invitations": pending_invitations,
             "audit_check": last_audit_check() if core_policy.reads_audit_log(user) else None,

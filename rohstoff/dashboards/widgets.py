@@ -22,6 +22,7 @@ class Widget:
     context: Callable[[object], dict] | None = None
     order: int = 100
     charts: bool = False  # draws plotly charts: the page loads plotly
+    styles: tuple[str, ...] = ()  # static stylesheets the page links in its head
 
 
 WIDGETS: list[Widget] = []
@@ -45,3 +46,12 @@ def render_widgets(request) -> list[str]:
 def needs_charts(request) -> bool:
     """Some widget the user sees draws a chart."""
     return any(w.charts and w.policy.allows(request.user) for w in WIDGETS)
+
+
+def widget_styles(request) -> list[str]:
+    """The stylesheets of the widgets the user sees, each once, for the page's head."""
+    styles: list[str] = []
+    for widget in sorted(WIDGETS, key=lambda w: w.order):
+        if widget.styles and widget.policy.allows(request.user):
+            styles += [path for path in widget.styles if path not in styles]
+    return styles

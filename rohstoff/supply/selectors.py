@@ -7,15 +7,18 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import hashlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.core.cache import cache
 from django.db.models import Q, Sum
-from django.db.models.functions import Coalesce
+from django.utils.translation import get_language
 
 from agency.models import ProjectStage
-from contracts.models import SUPPLY_STATES, CounterpartyKind, ScheduleEntry
+from contracts.models import CounterpartyKind
+from contracts.offtakes import selectors as offtake_selectors
 from industry.models import DemandRound
 from industry.policy import rounds_visible_to
 from rohstoff.core.models import CrmaStatus, Material, User
@@ -101,7 +104,42 @@ def world_concentrations(
     series = list(series_qs)
     if not series:
         return {}
-    keys = {(s.commodity, s.production_type) for s in series}
+    computed = _world_by_series(edition, {(s.commodity, s.production_type) for s in series})
+    out = {}
+    for s in series:
+        year, unit, conc, estimated, left_out, world_total = computed.get(
+            (s.commodity, s.production_type), (None, "", None, frozenset(), [], None)
+        )
+        out[s.material_id] = WorldConcentration(
+            material=s.material,
+            series=s,
+            year=year,
+            unit=unit,
+            concentration=conc,
+            estimate=bool(estimated),
+            estimated=estimated,
+            left_out=left_out,
+            world_total=world_total,
+        )
+    return out
+
+
+def _world_by_series(edition: ReferenceEdition, keys: set[tuple[str, str]]) -> dict:
+    """``_world`` for each (commodity, production type) of ``edition``. An edition's figures
+    change only when it is loaded again (new checksum or load time), so the result is kept in the
+    cache under those and the language (left-out countries carry the reader's names): most
+    requests of the ministry's dashboard read no production figure (docs/benchmarks.md). One
+    query when nothing is kept."""
+    cache_key = "supply:world:{}:{}:{}:{}:{}".format(
+        edition.pk,
+        edition.checksum,
+        edition.loaded_at.isoformat() if edition.loaded_at else "",
+        get_language() or "",
+        hashlib.sha256(repr(sorted(keys)).encode()).hexdigest()[:16],
+    )
+    kept = cache.get(cache_key)
+    if kept is not None:
+        return kept
     condition = Q()
     for commodity, production_type in keys:
         condition |= Q(commodity=commodity, production_type=production_type)
@@ -120,23 +158,8 @@ def world_concentrations(
     ):
         by_series[(figure.commodity, figure.production_type)].append(figure)
     computed = {key: _world(figures) for key, figures in by_series.items()}
-    out = {}
-    for s in series:
-        year, unit, conc, estimated, left_out, world_total = computed.get(
-            (s.commodity, s.production_type), (None, "", None, frozenset(), [], None)
-        )
-        out[s.material_id] = WorldConcentration(
-            material=s.material,
-            series=s,
-            year=year,
-            unit=unit,
-            concentration=conc,
-            estimate=bool(estimated),
-            estimated=estimated,
-            left_out=left_out,
-            world_total=world_total,
-        )
-    return out
+    cache.set(cache_key, computed, timeout=24 * 3600)
+    return computed
 
 
 def country_name(code: str, fallback: str = "") -> str:
@@ -187,12 +210,6 @@ def _world(figures: list[ProductionFigure]):
 # ---- contracted supply by origin --------------------------------------------------------------
 
 
-def _origin():
-    """The origin of a contract's volume: its agency project's country, else the counterparty's
-    country (docs/supply-security.md, "Contracted supply")."""
-    return Coalesce("contract__project__country", "contract__counterparty__country")
-
-
 @dataclass
 class ContractedConcentration:
     material: Material
@@ -223,14 +240,11 @@ def contracted_concentrations(
     ``as_of`` through the next four, and for the five together. One query."""
     first = quarter_of(as_of)
     window = range(first.index, first.index + WINDOW_QUARTERS)
-    qs = ScheduleEntry.objects.filter(
-        contract__state__in=SUPPLY_STATES, quarter__in=list(window), quantity_t__gt=0
-    )
+    qs = offtake_selectors.scheduled_supply().filter(quarter__in=list(window))
     if materials is not None:
         qs = qs.filter(contract__material__in=materials)
     rows = (
-        qs.annotate(origin=_origin())
-        .values_list("contract__material_id", "origin", "quarter")
+        qs.values_list("contract__material_id", "origin", "quarter")
         .annotate(tonnes=Sum("quantity_t"))
         .order_by()
     )
@@ -262,8 +276,10 @@ def contracted_concentrations(
 def _country_names():
     from django_countries import countries
 
+    names = dict(countries)  # built once per call, not once per name
+
     def name(code: str) -> str:
-        return str(dict(countries).get(code, code))
+        return str(names.get(code, code))
 
     return name
 
@@ -371,12 +387,8 @@ def crma_tracker(*, user: User, rounds_limit: int = 8) -> CrmaTracker:
     materials = list(Material.objects.filter(crma=CrmaStatus.STRATEGIC))
     by_id = {m.pk: m for m in materials}
     rows = (
-        ScheduleEntry.objects.filter(
-            contract__state__in=SUPPLY_STATES,
-            contract__material__crma=CrmaStatus.STRATEGIC,
-            quantity_t__gt=0,
-        )
-        .annotate(origin=_origin())
+        offtake_selectors.scheduled_supply()
+        .filter(contract__material__crma=CrmaStatus.STRATEGIC)
         .values_list(
             "contract__round_id",
             "contract__material_id",

@@ -165,3 +165,37 @@ def test_demo_seeds_projects_stakes_and_monitoring(db, django_capture_on_commit_
     assert contract.state == "draft" and contract.counterparty.name == stake.project.operator
     assert MonitoringReport.objects.filter(stake=stake).count() == 1
     assert stake.disbursements.count() == 1
+
+
+def _portfolio_queries(client) -> list[str]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.get("/agency/portfolio/")  # warm up (session, translations)
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/agency/portfolio/").status_code == 200
+    return [q["sql"] for q in queries.captured_queries]
+
+
+# session, user, second factor; approved stakes (with project and offtake material), their
+# capacities and materials, disbursements; for the agency also the latest monitoring reports
+@pytest.mark.parametrize(("reader", "count"), [("analyst", 7), ("ministry", 6)])
+def test_the_portfolio_page_reads_as_many_queries_for_5_stakes_as_for_1(
+    request, login, project, make_stake, reader, count
+):
+    """A fixed number of queries whatever the number of stakes (docs/portfolio.md): the rate of
+    each stake comes from its own row, the disbursements from one grouped query."""
+    client = login(request.getfixturevalue(reader))
+    make_stake(project, amount="160000000", currency="AUD", fx_per_eur=Decimal("1.6"))
+    one = _portfolio_queries(client)
+    for amount in ("1000000", "2000000", "3000000", "4000000"):
+        stake = make_stake(project, amount=amount, currency="USD", amount_eur=Decimal(amount))
+        Disbursement.objects.create(
+            proposal=stake,
+            paid_on=datetime.date(2026, 6, 1),
+            amount=Decimal(amount) / 2,
+            recorded_by=stake.author,
+        )
+    five = _portfolio_queries(client)
+    assert len(one) == count, "\n".join(one)
+    assert len(five) == count, "\n".join(five)

@@ -23,6 +23,9 @@ def test_demo_offtakes(db, desk, django_capture_on_commit_callbacks):
         "OFF-2026-002": "signed",
         "OFF-2026-003": "signed",
         "OFF-2027-004": "negotiating",
+        "OFF-2026-005": "signed",
+        "OFF-2026-006": "signed",
+        "OFF-2026-007": "signed",
     }
     lioh = OfftakeContract.objects.get(reference="OFF-2026-001")
     rows = offtake_selectors.schedule_rows(lioh)
@@ -40,5 +43,22 @@ def test_demo_offtakes(db, desk, django_capture_on_commit_callbacks):
     for _label, step in STEPS:
         with django_capture_on_commit_callbacks(execute=True):
             context = step(context)
-    assert OfftakeContract.objects.filter(stake__isnull=True).count() == 4
+    assert OfftakeContract.objects.filter(stake__isnull=True).count() == 7
     assert AllocationRound.objects.count() == 2
+
+
+def test_the_demo_gives_the_crma_tracker_eu_shares(db, desk, django_capture_on_commit_callbacks):
+    """A Finnish refinery, a Portuguese mine and a German recycler: the tracker shows EU shares
+    of lithium hydroxide (processed), lithium carbonate (extracted) and NdPr oxide (recycled)."""
+    from rohstoff.dashboards.management.commands.seed_demo import STEPS
+    from rohstoff.supply import selectors as supply_selectors
+    from rohstoff.supply import tables as supply_tables
+
+    context = {}
+    for _label, step in STEPS:
+        with django_capture_on_commit_callbacks(execute=True):
+            context = step(context)
+    rows = {r["code"]: r for r in supply_tables.crma_rows(supply_selectors.crma_tracker(user=desk))}
+    assert rows["lithium-hydroxide"]["processed"] > 0
+    assert rows["lithium-carbonate"]["extracted"] > 0
+    assert rows["ndpr-oxide"]["recycled"] > 0

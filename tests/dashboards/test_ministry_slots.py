@@ -22,3 +22,15 @@ def test_the_ministry_home_shows_bands_scenarios_and_portfolio_totals(login, min
 def test_a_member_home_has_none_of_the_agency_sections(login, member_a):
     page = login(member_a).get("/").content.decode()
     assert "widget-stockpile-bands" not in page and "widget-portfolio" not in page
+
+
+def test_the_stockpile_section_links_its_stylesheet_in_the_head_only(login, ministry):
+    page = login(ministry).get("/").content.decode()
+    head, body = page.split("</head>", 1)
+    assert "agency/stockpile" in head and ".css" in head
+    assert 'rel="stylesheet"' not in body
+
+
+def test_no_section_of_the_ministry_home_is_a_placeholder(login, ministry):
+    page = login(ministry).get("/").content.decode()
+    assert "data-slot=" not in page

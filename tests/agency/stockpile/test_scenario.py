@@ -50,6 +50,7 @@ def test_two_countries_hand_case(world, analyst, scenario_round, lioh):
     assert [c.baseline_uncovered_t for c in first3] == [Decimal(0)] * 3
     assert all(c.demand_t == 0 for c in lithium.cells[3:])  # 2028: no demand, nothing to cover
     assert lithium.uncovered_t == Decimal(240) and lithium.lost_t == Decimal(270)
+    assert lithium.baseline_uncovered_t == Decimal(0)  # all of it caused by the stop
     assert lithium.holding_t == Decimal(120)
     assert (lithium.days_bridged, lithium.runs_out) == (Decimal("137.0"), True)
     assert (lithium.target_days, lithium.bridge_band, lithium.below_target) == (60, "above", False)
