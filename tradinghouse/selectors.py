@@ -116,6 +116,9 @@ _CELL_FIELDS = (
     "largest_share",
     "firm_disclosed",
     "indicative_disclosed",
+    "covered_directly_t",
+    "direct_reporters",
+    "direct_disclosed",
 )
 
 
