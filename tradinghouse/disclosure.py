@@ -278,6 +278,9 @@ def present_cell(cell, *, trustee: bool, desk: bool = False) -> CellView:
         "disclosed": cell.disclosed,
     }
     if trustee:
+        # The figure covered by members directly is the desk's alone in full; the agency, a
+        # trustee of the demand, sees it as everyone else does (docs/reported-contracts.md).
+        direct = desk or cell.direct_disclosed
         return CellView(
             **common,
             demand_t=cell.demand_t,
@@ -286,12 +289,12 @@ def present_cell(cell, *, trustee: bool, desk: bool = False) -> CellView:
             contributors=cell.contributors,
             contracted_t=cell.contracted_t,
             allocated_t=cell.allocated_t,
-            open_t=cell.open_t,
-            coverage=cell.coverage,
+            open_t=cell.open_t if direct else cell.open_without_direct_t,
+            coverage=cell.coverage if direct else cell.coverage_without_direct,
             hidden_reason=cell.hidden_reason,
             largest_share=cell.largest_share if desk else None,
-            covered_directly_t=cell.covered_directly_t,
-            direct_reporters=cell.direct_reporters,
+            covered_directly_t=cell.covered_directly_t if direct else None,
+            direct_reporters=cell.direct_reporters if desk else None,
             direct_disclosed=cell.direct_disclosed,
         )
     if not cell.disclosed:
