@@ -149,7 +149,8 @@ class FirmPosition(models.Model):
     demand_firm_t = models.DecimalField(**T)
     demand_indicative_t = models.DecimalField(**T)
     # The firm's reported contracts in this cell, at most its demand (docs/reported-contracts.md).
-    covered_directly_t = models.DecimalField(**T, default=Decimal("0"))
+    # A database default: the aggregation inserts firm positions in SQL, then sets this column.
+    covered_directly_t = models.DecimalField(**T, default=Decimal("0"), db_default=Decimal("0"))
 
     class Meta:
         constraints = [
