@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
-from rohstoff.core.forms import LocalDecimalField
+from rohstoff.core.forms import LocalDecimalField, add_service_errors
 from rohstoff.core.models import Material
 from rohstoff.core.periods import Quarter
 from rohstoff.core.units import Unit
@@ -51,9 +52,14 @@ class ReportedContractForm(forms.Form):
                 label=_("Volume %(n)s") % {"n": i}, required=False
             )
 
-    def add_error(self, field, error):
-        # The service names the quarters' problems "volumes": shown at the first quarter.
-        super().add_error("quarter_1" if field == "volumes" else field, error)
+    def add_service_errors(self, exc: ValidationError) -> None:
+        """The service's errors beside their fields; its "volumes" at the first quarter, so
+        that the error summary links to the table of quarters."""
+        if hasattr(exc, "error_dict") and "volumes" in exc.error_dict:
+            exc = ValidationError(
+                {("quarter_1" if k == "volumes" else k): v for k, v in exc.error_dict.items()}
+            )
+        add_service_errors(self, exc)
 
     @property
     def volume_rows(self):

@@ -10,7 +10,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from rohstoff.core.access import MEMBERS, allow
 from rohstoff.core.errors import StateConflict
-from rohstoff.core.forms import add_service_errors
 
 from . import selectors, services
 from .forms import ReportedContractForm
@@ -41,7 +40,7 @@ def reported_create(request):
         try:
             services.reported_contract_create(actor=request.user, **form.service_values())
         except ValidationError as exc:
-            add_service_errors(form, exc)
+            form.add_service_errors(exc)
         except StateConflict as exc:
             form.add_error(None, exc.message)
         else:
@@ -64,7 +63,7 @@ def reported_edit(request, pk):
                 contract=contract, actor=request.user, **form.service_values()
             )
         except ValidationError as exc:
-            add_service_errors(form, exc)
+            form.add_service_errors(exc)
         except StateConflict as exc:
             form.add_error(None, exc.message)
         else:
