@@ -46,7 +46,10 @@ class ReportedContractForm(forms.Form):
                 label=_("Quarter %(n)s") % {"n": i},
                 required=False,
                 max_length=10,
-                widget=forms.TextInput(attrs={"placeholder": "2027-Q1", "autocomplete": "off"}),
+                # An example in the first row only: the same text in every row reads as data.
+                widget=forms.TextInput(
+                    attrs={"autocomplete": "off", **({"placeholder": "2027-Q1"} if i == 1 else {})}
+                ),
             )
             self.fields[f"quantity_{i}"] = LocalDecimalField(
                 label=_("Volume %(n)s") % {"n": i}, required=False
