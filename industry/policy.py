@@ -56,7 +56,6 @@ def capabilities(user) -> dict[str, bool]:
         "see_drafts": may_manage_rounds(user),
         "enter_demand": may_enter_demand(user),
         "screen_lines": may_screen_lines(user),
-        "report_contracts": may_report_contracts(user),
     }
 
 
