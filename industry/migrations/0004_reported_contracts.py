@@ -7,59 +7,137 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('contracts', '0005_offtakecontract_stake'),
-        ('core', '0008_supplier_kind_and_role'),
-        ('industry', '0003_lines_without_quarter_index'),
+        ("contracts", "0005_offtakecontract_stake"),
+        ("core", "0008_supplier_kind_and_role"),
+        ("industry", "0003_lines_without_quarter_index"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ReportedContract',
+            name="ReportedContract",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('origin_country', django_countries.fields.CountryField(max_length=2, verbose_name='origin country')),
-                ('supplier_name', models.CharField(blank=True, max_length=200, verbose_name='supplier')),
-                ('unit', models.CharField(choices=[('t', 't'), ('kg', 'kg'), ('lb', 'lb')], default='t', max_length=2, verbose_name='unit')),
-                ('note', models.TextField(blank=True, verbose_name='note')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('counterparty', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='contracts.counterparty', verbose_name='counterparty')),
-                ('material', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='core.material', verbose_name='material')),
-                ('organisation', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='core.organisation', verbose_name='firm')),
-                ('reported_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "origin_country",
+                    django_countries.fields.CountryField(
+                        max_length=2, verbose_name="origin country"
+                    ),
+                ),
+                (
+                    "supplier_name",
+                    models.CharField(blank=True, max_length=200, verbose_name="supplier"),
+                ),
+                (
+                    "unit",
+                    models.CharField(
+                        choices=[("t", "t"), ("kg", "kg"), ("lb", "lb")],
+                        default="t",
+                        max_length=2,
+                        verbose_name="unit",
+                    ),
+                ),
+                ("note", models.TextField(blank=True, verbose_name="note")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "counterparty",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="contracts.counterparty",
+                        verbose_name="counterparty",
+                    ),
+                ),
+                (
+                    "material",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="core.material",
+                        verbose_name="material",
+                    ),
+                ),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="core.organisation",
+                        verbose_name="firm",
+                    ),
+                ),
+                (
+                    "reported_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'reported contract',
-                'verbose_name_plural': 'reported contracts',
-                'ordering': ['-updated_at', '-pk'],
+                "verbose_name": "reported contract",
+                "verbose_name_plural": "reported contracts",
+                "ordering": ["-updated_at", "-pk"],
             },
         ),
         migrations.CreateModel(
-            name='ReportedQuarter',
+            name="ReportedQuarter",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('quarter', models.PositiveIntegerField(verbose_name='quarter')),
-                ('quantity', models.DecimalField(decimal_places=6, max_digits=20, verbose_name='quantity')),
-                ('quantity_t', models.DecimalField(decimal_places=6, max_digits=20, verbose_name='quantity (t)')),
-                ('contract', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='quarters', to='industry.reportedcontract')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("quarter", models.PositiveIntegerField(verbose_name="quarter")),
+                (
+                    "quantity",
+                    models.DecimalField(decimal_places=6, max_digits=20, verbose_name="quantity"),
+                ),
+                (
+                    "quantity_t",
+                    models.DecimalField(
+                        decimal_places=6, max_digits=20, verbose_name="quantity (t)"
+                    ),
+                ),
+                (
+                    "contract",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="quarters",
+                        to="industry.reportedcontract",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['quarter'],
+                "ordering": ["quarter"],
             },
         ),
         migrations.AddIndex(
-            model_name='reportedcontract',
-            index=models.Index(fields=['organisation', 'material'], name='reported_firm_material'),
+            model_name="reportedcontract",
+            index=models.Index(fields=["organisation", "material"], name="reported_firm_material"),
         ),
         migrations.AddConstraint(
-            model_name='reportedquarter',
-            constraint=models.UniqueConstraint(fields=('contract', 'quarter'), name='reported_quarter_once_per_contract'),
+            model_name="reportedquarter",
+            constraint=models.UniqueConstraint(
+                fields=("contract", "quarter"), name="reported_quarter_once_per_contract"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='reportedquarter',
-            constraint=models.CheckConstraint(condition=models.Q(('quantity__gt', 0), ('quantity_t__gt', 0)), name='reported_quarter_positive'),
+            model_name="reportedquarter",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("quantity__gt", 0), ("quantity_t__gt", 0)),
+                name="reported_quarter_positive",
+            ),
         ),
     ]
