@@ -1,13 +1,15 @@
-"""API routes of industry under /api/v1/: rounds and their demand lines."""
+"""API routes of industry under /api/v1/: rounds, their demand lines, and reported contracts."""
 
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from .lines.api import DemandLineViewSet
+from .reported.api import ReportedContractViewSet
 from .rounds.api import RoundViewSet
 
 router = SimpleRouter()
 router.register("rounds", RoundViewSet, basename="round")
+router.register("reported-contracts", ReportedContractViewSet, basename="reported-contract")
 
 lines = DemandLineViewSet.as_view({"get": "list", "post": "create"})
 line = DemandLineViewSet.as_view({"get": "retrieve", "put": "update", "delete": "destroy"})

@@ -192,4 +192,40 @@ def seed(context: dict) -> dict:
         )
     rounds["draft"] = draft
     context["rounds"] = rounds
+    _report_contracts(users)
     return context
+
+
+# Contracts demo firms concluded themselves (docs/reported-contracts.md): five firms report NdPr
+# oxide for 2027-Q1 (their total is disclosed), Harzer Katalysatortechnik alone lithium carbonate
+# for 2027-Q2 (hidden from everyone but the desk and that firm).
+REPORTED = [
+    (0, "ndpr-oxide", "AU", "Lynas", {"2027-Q1": "1", "2027-Q2": "1"}),
+    (3, "ndpr-oxide", "CN", "", {"2027-Q1": "0,8"}),
+    (4, "ndpr-oxide", "MY", "", {"2027-Q1": "0,7"}),
+    (6, "ndpr-oxide", "AU", "", {"2027-Q1": "1,2"}),
+    (2, "ndpr-oxide", "EE", "NPM Silmet", {"2027-Q1": "0,9"}),
+    (5, "lithium-carbonate", "CL", "Andes Litio S.A.", {"2027-Q2": "4"}),
+]
+
+
+def _report_contracts(users):
+    """Written directly (no positions refresh: the positions are aggregated after this step)."""
+    from .models import ReportedContract, ReportedQuarter
+
+    if ReportedContract.objects.exists():
+        return
+    for index, code, country, supplier, volumes in REPORTED:
+        user = _firm_user(users, index)
+        contract = ReportedContract.objects.create(
+            organisation_id=user.organisation_id,
+            reported_by=user,
+            material=Material.objects.get(code=code),
+            origin_country=country,
+            supplier_name=supplier,
+        )
+        for period, tonnes in volumes.items():
+            t = Decimal(tonnes.replace(",", "."))
+            ReportedQuarter.objects.create(
+                contract=contract, quarter=Quarter.parse(period).index, quantity=t, quantity_t=t
+            )

@@ -291,3 +291,80 @@ class DemandUpload(models.Model):
 
     def __str__(self):
         return f"{self.filename} ({self.state})"
+
+
+class ReportedContract(models.Model):
+    """A supply contract a member firm concluded itself, outside the platform, and reported back
+    (docs/reported-contracts.md). Its quarters' tonnes cover part of the firm's own demand: the
+    desk's open demand of the firm shrinks by them, and positions count them as covered by members
+    directly, shown to others only through disclosure control."""
+
+    organisation = models.ForeignKey(
+        Organisation, verbose_name=_("firm"), on_delete=models.PROTECT, related_name="+"
+    )
+    reported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    material = models.ForeignKey(
+        Material, verbose_name=_("material"), on_delete=models.PROTECT, related_name="+"
+    )
+    origin_country = CountryField(_("origin country"))
+    supplier_name = models.CharField(_("supplier"), max_length=200, blank=True)
+    # Set by the service when the supplier's name is a counterparty of the desk's book (same name,
+    # any case); members only name the supplier and never see the book.
+    counterparty = models.ForeignKey(
+        "contracts.Counterparty",
+        verbose_name=_("counterparty"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    unit = models.CharField(_("unit"), max_length=2, choices=Unit.choices, default=Unit.TONNE)
+    note = models.TextField(_("note"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-updated_at", "-pk"]
+        verbose_name = _("reported contract")
+        verbose_name_plural = _("reported contracts")
+        indexes = [models.Index(fields=["organisation", "material"], name="reported_firm_material")]
+
+    def __str__(self):
+        return f"{self.organisation_id} {self.material_id} #{self.pk}"
+
+    @property
+    def total_t(self) -> Decimal:
+        """Tonnes over all quarters (reads the prefetched quarters)."""
+        return sum((q.quantity_t for q in self.quarters.all()), Decimal(0))
+
+
+class ReportedQuarter(models.Model):
+    """The volume of a reported contract in one delivery quarter (index as in DemandRound)."""
+
+    contract = models.ForeignKey(
+        ReportedContract, on_delete=models.CASCADE, related_name="quarters"
+    )
+    quarter = models.PositiveIntegerField(_("quarter"))
+    quantity = models.DecimalField(_("quantity"), max_digits=20, decimal_places=6)
+    quantity_t = models.DecimalField(_("quantity (t)"), max_digits=20, decimal_places=6)
+
+    class Meta:
+        ordering = ["quarter"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["contract", "quarter"], name="reported_quarter_once_per_contract"
+            ),
+            models.CheckConstraint(
+                condition=Q(quantity__gt=0) & Q(quantity_t__gt=0),
+                name="reported_quarter_positive",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{Quarter.from_index(self.quarter)} {self.quantity_t} t"
+
+    @property
+    def period(self) -> Quarter:
+        return Quarter.from_index(self.quarter)

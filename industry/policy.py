@@ -4,6 +4,8 @@
   that is not a draft; anyone else (anonymous, no role) sees none.
 * Lines: the desk sees every line of a round (as trustee); a member sees its own firm's lines;
   everyone else sees none.
+* Reported contracts (docs/reported-contracts.md): a member sees, reports, changes and deletes its
+  own firm's; nobody else sees them one by one (the desk sees their effect in the positions).
 * ``capabilities(user)`` states the same for templates (``can.industry.<flag>``, registered in
   ``IndustryConfig.ready()``). Flags that depend on one round's state (may it be closed now?) are
   computed by the view. See docs/architecture.md, "Access policy".
@@ -13,7 +15,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from .models import DemandLine, DemandRound, RoundState
+from .models import DemandLine, DemandRound, ReportedContract, RoundState
 
 
 def _signed_in(user) -> bool:
@@ -33,6 +35,11 @@ def may_enter_demand(user) -> bool:
 def may_screen_lines(user) -> bool:
     """See every firm's lines (trustee), exclude and restore them."""
     return _signed_in(user) and user.is_desk
+
+
+def may_report_contracts(user) -> bool:
+    """Report, change and delete the own firm's contracts concluded outside the platform."""
+    return may_enter_demand(user)
 
 
 def may_read_rounds(user) -> bool:
@@ -74,3 +81,10 @@ def lines_visible_to(
     if may_enter_demand(user):
         return qs.filter(organisation_id=user.organisation_id)
     return qs.none()
+
+
+def reported_contracts_visible_to(user) -> QuerySet[ReportedContract]:
+    """A member: its own firm's reported contracts; everyone else: none."""
+    if may_report_contracts(user):
+        return ReportedContract.objects.filter(organisation_id=user.organisation_id)
+    return ReportedContract.objects.none()

@@ -35,6 +35,13 @@ SECTIONS = [
         _("Demand"),
         [
             Link("industry:round_list", _("Demand rounds"), description=ROUNDS_DESCRIPTION),
+            Link(
+                "reported:list",
+                _("Own contracts"),
+                description=_(
+                    "Contracts your firm concluded itself: they cover part of your demand."
+                ),
+            ),
         ],
     ),
     (

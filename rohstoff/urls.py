@@ -57,6 +57,7 @@ urlpatterns = [
         ),
     ),
     path("rounds/", include("industry.urls")),
+    path("reported-contracts/", include("industry.reported.urls")),
     path("positions/", include("tradinghouse.urls")),
     path("contracts/", include("contracts.urls")),
     path("agency/", include("agency.urls")),

@@ -37,14 +37,22 @@ class PositionCellSerializer(serializers.Serializer):
     contributors = serializers.IntegerField(read_only=True, allow_null=True)
     contracted_t = serializers.DecimalField(**T)
     allocated_t = serializers.DecimalField(**T)
-    open_t = serializers.DecimalField(**T, help_text="demand - contracted (negative: surplus)")
+    covered_directly_t = serializers.DecimalField(
+        **T,
+        help_text="Covered by members' own reported contracts; null where this reader may not "
+        "see it (fewer reporting firms than the disclosure minimum, or the cell's supply hidden)",
+    )
+    open_t = serializers.DecimalField(
+        **T,
+        help_text="demand - contracted - covered directly where that is shown (negative: surplus)",
+    )
     # No bound on the digits: a large surplus on a tiny demand is a large ratio, never an error.
     coverage = serializers.DecimalField(
         max_digits=None,
         decimal_places=4,
         allow_null=True,
         read_only=True,
-        help_text="contracted / demand, 4 places",
+        help_text="(contracted + covered directly where shown) / demand, 4 places",
     )
 
 

@@ -14,14 +14,18 @@ class TradinghouseConfig(AppConfig):
     verbose_name = _("Trading house")
 
     def ready(self):
-        from industry.signals import round_closed
+        from industry.signals import reported_contracts_changed, round_closed
         from rohstoff.core import capabilities
 
         from . import policy
-        from .receivers import aggregate_closed_round
+        from .receivers import aggregate_closed_round, refresh_for_reported_contracts
 
         capabilities.register("tradinghouse", policy.capabilities)
 
         round_closed.connect(
             aggregate_closed_round, dispatch_uid="tradinghouse.aggregate_closed_round"
+        )
+        reported_contracts_changed.connect(
+            refresh_for_reported_contracts,
+            dispatch_uid="tradinghouse.refresh_for_reported_contracts",
         )

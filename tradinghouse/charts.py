@@ -227,6 +227,7 @@ def coverage_figure(cells) -> dict:
     layout, panels = _panels(rows, [str(Quarter.from_index(q)) for q in quarters])
     layout["barmode"] = "group"
     demand_label, contracted_label = _("pooled demand"), _("contracted")
+    direct_label, direct_in_legend = _("covered by members directly"), False
     data = []
     for i, (material, mcells) in enumerate(panels, start=1):
         suffix = "" if i == 1 else str(i)
@@ -259,6 +260,20 @@ def coverage_figure(cells) -> dict:
                 "hovertemplate": f"{material.name} %{{x}}<br>{contracted_label}: {Y_TONNES}<extra></extra>",
             }
         )
+        if any(c.covered_directly_t for c in mcells):
+            # Only where disclosure control shows it (``present_cell``); a gap elsewhere.
+            data.append(
+                {
+                    **common,
+                    "name": direct_label,
+                    "legendgroup": "direct",
+                    "showlegend": not direct_in_legend,
+                    "marker": {"color": CONTRACTED, "pattern": {"shape": "/"}},
+                    "y": [_num(c.covered_directly_t) for c in mcells],
+                    "hovertemplate": f"{material.name} %{{x}}<br>{direct_label}: {Y_TONNES}<extra></extra>",
+                }
+            )
+            direct_in_legend = True
     return {"data": data, "layout": layout}
 
 

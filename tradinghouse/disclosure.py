@@ -81,6 +81,24 @@ class CellChange:
     parts_shown: bool  # that set showed the cell's firm and indicative parts too
 
 
+def direct_reason(
+    part: PartStats, changes: Iterable[ChangeStats] = (), *, min_firms: int, p: Decimal
+) -> str:
+    """Why a cell's figure covered by members directly may not be shown ('' when it may): the
+    firms that reported into the cell pass the rule as the cell's firms do (enough of them, no
+    dominant one), and its change since every earlier publication that showed it passes too. A
+    cell nobody reported into shows zero, which gives no firm away."""
+    if part.total == ZERO and all(c.net == ZERO for c in changes):
+        return ""
+    if part.total != ZERO:
+        reason = primary_reason(part, min_firms=min_firms, p=p)
+        if reason:
+            return reason
+    if not all(change_passes(c, min_firms=min_firms, p=p) for c in changes):
+        return HiddenReason.CHANGE
+    return ""
+
+
 def part_passes(part: PartStats, *, min_firms: int, p: Decimal) -> bool:
     """A firm or indicative part may be shown. A part nobody entered (zero) gives no firm's
     figure away: the other part then equals the total, which passed the rule already."""
@@ -231,6 +249,11 @@ class CellView:
     coverage: Decimal | None
     hidden_reason: str | None  # None for readers who may not know it
     largest_share: Decimal | None  # the desk only
+    # Covered by members directly (their reported contracts); None where this reader may not see
+    # it. Open tonnes and coverage include it exactly when it is shown.
+    covered_directly_t: Decimal | None = None
+    direct_reporters: int | None = None  # trustees only
+    direct_disclosed: bool = False
 
     @property
     def visible(self) -> bool:
@@ -255,6 +278,9 @@ def present_cell(cell, *, trustee: bool, desk: bool = False) -> CellView:
         "disclosed": cell.disclosed,
     }
     if trustee:
+        # The figure covered by members directly is the desk's alone in full; the agency, a
+        # trustee of the demand, sees it as everyone else does (docs/reported-contracts.md).
+        direct = desk or cell.direct_disclosed
         return CellView(
             **common,
             demand_t=cell.demand_t,
@@ -263,10 +289,13 @@ def present_cell(cell, *, trustee: bool, desk: bool = False) -> CellView:
             contributors=cell.contributors,
             contracted_t=cell.contracted_t,
             allocated_t=cell.allocated_t,
-            open_t=cell.open_t,
-            coverage=cell.coverage,
+            open_t=cell.open_t if direct else cell.open_without_direct_t,
+            coverage=cell.coverage if direct else cell.coverage_without_direct,
             hidden_reason=cell.hidden_reason,
             largest_share=cell.largest_share if desk else None,
+            covered_directly_t=cell.covered_directly_t if direct else None,
+            direct_reporters=cell.direct_reporters if desk else None,
+            direct_disclosed=cell.direct_disclosed,
         )
     if not cell.disclosed:
         return CellView(
@@ -285,7 +314,11 @@ def present_cell(cell, *, trustee: bool, desk: bool = False) -> CellView:
     parts = cell.firm_disclosed and cell.indicative_disclosed
     # Supply follows the firm part: allocations are shares of the firm demand, and a member's
     # fill rate (volume / pooled firm demand) beside the contracted tonnes gives it back. Where
-    # the firm part is hidden, so is every supply figure (docs/allocation.md).
+    # the firm part is hidden, so is every supply figure (docs/allocation.md). The figure covered
+    # by members directly is shown only where the supply figures are and its reporting firms pass
+    # the rule on their own (``direct_disclosed``); elsewhere open and coverage leave it out, so
+    # that neither gives it back (docs/reported-contracts.md).
+    direct = parts and cell.direct_disclosed
     return CellView(
         **common,
         demand_t=cell.demand_t,
@@ -294,10 +327,12 @@ def present_cell(cell, *, trustee: bool, desk: bool = False) -> CellView:
         contributors=cell.contributors,
         contracted_t=cell.contracted_t if parts else None,
         allocated_t=cell.allocated_t if parts else None,
-        open_t=cell.open_t if parts else None,
-        coverage=cell.coverage if parts else None,
+        open_t=(cell.open_t if direct else cell.open_without_direct_t) if parts else None,
+        coverage=(cell.coverage if direct else cell.coverage_without_direct) if parts else None,
         hidden_reason=None,
         largest_share=None,
+        covered_directly_t=cell.covered_directly_t if direct else None,
+        direct_disclosed=direct,
     )
 
 

@@ -43,6 +43,7 @@ def _columns(*, trustee: bool, member: bool, by_element: bool) -> list[tuple[str
             ("contributors", _("Contributing firms")),
             ("contracted_t", _("Contracted (t)")),
             ("allocated_t", _("Allocated (t)")),
+            ("covered_directly_t", _("Covered by members directly (t)")),
             ("open_t", _("Open (t)")),
             ("coverage", _("Coverage")),
         ]
@@ -78,6 +79,7 @@ def _rows(items, *, by_element: bool, member: bool) -> list[dict]:
                 "demand_indicative_t": cell.demand_indicative_t,
                 "contributors": cell.contributors,
                 "contracted_t": cell.contracted_t,
+                "covered_directly_t": cell.covered_directly_t,
                 "allocated_t": cell.allocated_t,
                 "open_t": cell.open_t,
                 "coverage": cell.coverage,

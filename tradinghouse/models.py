@@ -64,12 +64,24 @@ class CellFigures:
 
     @property
     def open_t(self) -> Decimal:
-        """demand - contracted (negative: surplus)."""
-        return self.demand_t - self.contracted_t
+        """demand - contracted - covered by members directly (negative: surplus)."""
+        return self.demand_t - self.contracted_t - self.covered_directly_t
 
     @property
     def coverage(self) -> Decimal | None:
-        """contracted / demand at 4 places; None without demand."""
+        """(contracted + covered directly) / demand at 4 places; None without demand."""
+        if not self.demand_t:
+            return None
+        covered = self.contracted_t + self.covered_directly_t
+        return (covered / self.demand_t).quantize(Decimal("0.0001"))
+
+    @property
+    def open_without_direct_t(self) -> Decimal:
+        """demand - contracted: what a reader sees where the covered-directly figure is hidden."""
+        return self.demand_t - self.contracted_t
+
+    @property
+    def coverage_without_direct(self) -> Decimal | None:
         if not self.demand_t:
             return None
         return (self.contracted_t / self.demand_t).quantize(Decimal("0.0001"))
@@ -94,6 +106,11 @@ class PositionCell(CellFigures, models.Model):
     indicative_disclosed = models.BooleanField(default=False)
     contracted_t = models.DecimalField(**T, default=Decimal("0"))
     allocated_t = models.DecimalField(**T, default=Decimal("0"))
+    # Covered by members directly: their reported contracts, each firm's capped at its demand in
+    # the cell (docs/reported-contracts.md). Shown to non-trustees only when ``direct_disclosed``.
+    covered_directly_t = models.DecimalField(**T, default=Decimal("0"))
+    direct_reporters = models.PositiveIntegerField(default=0)
+    direct_disclosed = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["material__sort_order", "quarter"]
@@ -131,6 +148,9 @@ class FirmPosition(models.Model):
     demand_t = models.DecimalField(**T)
     demand_firm_t = models.DecimalField(**T)
     demand_indicative_t = models.DecimalField(**T)
+    # The firm's reported contracts in this cell, at most its demand (docs/reported-contracts.md).
+    # A database default: the aggregation inserts firm positions in SQL, then sets this column.
+    covered_directly_t = models.DecimalField(**T, default=Decimal("0"), db_default=Decimal("0"))
 
     class Meta:
         constraints = [

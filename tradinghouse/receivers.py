@@ -18,3 +18,23 @@ def aggregate_closed_round(sender, round, actor=None, **kwargs):
             aggregation_start(round=fresh, actor=actor)
 
     transaction.on_commit(start)
+
+
+def refresh_for_reported_contracts(sender, material_ids, actor=None, **kwargs):
+    """A member's reported contracts changed: its covered-directly tonnes and open demand change
+    in every aggregated round of those materials (docs/reported-contracts.md)."""
+    ids = sorted(set(material_ids))
+
+    def refresh():
+        from industry.models import DemandRound
+
+        from .aggregation import AGGREGATABLE_STATES
+        from .services import positions_refresh
+
+        rounds = DemandRound.objects.filter(
+            state__in=AGGREGATABLE_STATES, materials__in=ids
+        ).distinct()
+        for round in rounds:
+            positions_refresh(round=round, actor=actor)
+
+    transaction.on_commit(refresh)

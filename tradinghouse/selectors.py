@@ -116,6 +116,9 @@ _CELL_FIELDS = (
     "largest_share",
     "firm_disclosed",
     "indicative_disclosed",
+    "covered_directly_t",
+    "direct_reporters",
+    "direct_disclosed",
 )
 
 
@@ -201,8 +204,8 @@ def published_cells(*, round: DemandRound, position_set=_CURRENT) -> list[CellVi
 
 
 def coverage_by_material(cells: list[CellView]) -> list[dict]:
-    """Per material, over the cells the reader sees: number of cells, demand, and coverage of
-    the demand whose contracted supply is shown (the supply figures follow the firm part's
+    """Per material, over the cells the reader sees: number of cells, demand, and coverage (by
+    contracts and, where shown, by members directly) of the demand whose contracted supply is shown (the supply figures follow the firm part's
     disclosure). A hidden cell contributes nothing, not even to a sum; tonnes of different
     materials are never added up (docs/periods-and-units.md, "Cells")."""
     materials: dict[int, dict] = {}
@@ -217,6 +220,7 @@ def coverage_by_material(cells: list[CellView]) -> list[dict]:
                 "demand_t": Decimal(0),
                 "covered_demand_t": Decimal(0),
                 "contracted_t": Decimal(0),
+                "covered_directly_t": Decimal(0),
             },
         )
         row["cells"] += 1
@@ -224,11 +228,12 @@ def coverage_by_material(cells: list[CellView]) -> list[dict]:
         if cell.contracted_t is not None:
             row["covered_demand_t"] += cell.demand_t
             row["contracted_t"] += cell.contracted_t
+            # Shown only where disclosure control allows (docs/reported-contracts.md).
+            row["covered_directly_t"] += cell.covered_directly_t or Decimal(0)
     rows = list(materials.values())
     for row in rows:
-        row["coverage"] = (
-            row["contracted_t"] / row["covered_demand_t"] if row["covered_demand_t"] else None
-        )
+        covered = row["contracted_t"] + row["covered_directly_t"]
+        row["coverage"] = covered / row["covered_demand_t"] if row["covered_demand_t"] else None
     return rows
 
 

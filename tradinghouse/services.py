@@ -26,7 +26,14 @@ from rohstoff.core.jobs import JobReporter, active_job_for, job_start
 from rohstoff.core.models import Job, JobState
 
 from . import disclosure
-from .aggregation import AGGREGATABLE_STATES, AGGREGATION_JOB, comparison, pooling, publishing
+from .aggregation import (
+    AGGREGATABLE_STATES,
+    AGGREGATION_JOB,
+    comparison,
+    direct,
+    pooling,
+    publishing,
+)
 from .models import PositionSet
 from .supply import supply_for_round
 
@@ -148,7 +155,8 @@ def aggregation_run(*, job: Job, reporter: JobReporter) -> dict:
 
         reporter.progress(0.8, gettext_noop("Writing positions"))
         with transaction.atomic():
-            publishing.write_cells(position_set, cells, outcomes, supply)
+            covered = direct.decide(position_set, cells, outcomes)
+            publishing.write_cells(position_set, cells, outcomes, supply, covered)
             publishing.write_rollups(position_set, rollups, rollup_reasons)
 
         reporter.progress(0.95, gettext_noop("Publishing positions"))

@@ -151,11 +151,18 @@ def trustee_rows(cells, *, desk: bool) -> SafeString:
             f'<td class="num">{n.tonnes(c.demand_t)}</td><td class="num">{n.tonnes(c.demand_firm_t)}</td>'
             f'<td class="num">{n.tonnes(c.demand_indicative_t)}</td><td class="num">{c.contributors}</td>{largest}'
             f'<td class="num">{n.tonnes(c.contracted_t)}</td><td class="num">{n.tonnes(c.allocated_t)}</td>'
+            f'<td class="num" data-testid="direct">{n.tonnes(c.covered_directly_t)}{direct_flag(c)}</td>'
             f'<td class="num">{n.tonnes(c.open_t)}</td><td class="num">{n.percent(c.coverage)}</td>'
             f'<td class="disclosure">{n.badge(c)}</td></tr>'
         )
 
-    return _grouped(cells, lambda c: c.material, n, 11 if desk else 10, row)
+    # The covered-directly figure of a cell that others may not see carries the "hidden" badge.
+    hidden_direct = f' <span class="badge badge--hidden">{n.hidden}</span>'
+
+    def direct_flag(c):
+        return hidden_direct if c.covered_directly_t and not c.direct_disclosed else ""
+
+    return _grouped(cells, lambda c: c.material, n, 12 if desk else 11, row)
 
 
 def public_rows(cells) -> SafeString:
@@ -172,10 +179,16 @@ def public_rows(cells) -> SafeString:
         return (
             f'{head}<td class="num">{n.tonnes(c.demand_t)}</td>{parts}<td class="num">{c.contributors}</td>'
             f'<td class="num">{n.tonnes(c.contracted_t)}</td><td class="num">{n.tonnes(c.allocated_t)}</td>'
+            f'<td class="num" data-testid="direct">{direct(c)}</td>'
             f'<td class="num">{n.tonnes(c.open_t)}</td><td class="num">{n.percent(c.coverage)}</td></tr>'
         )
 
-    return _collapsed(cells, n, 9, row)
+    def direct(c):
+        if c.covered_directly_t is None:
+            return n.not_disclosed if c.contracted_t is not None else n.tonnes(None)
+        return n.tonnes(c.covered_directly_t)
+
+    return _collapsed(cells, n, 10, row)
 
 
 def coverage_rows(cells) -> SafeString:
@@ -185,10 +198,16 @@ def coverage_rows(cells) -> SafeString:
         head = f'<tr><th scope="row">{c.period}</th>'
         return (
             f'{head}<td class="num">{n.tonnes(c.demand_t)}</td><td class="num">{n.tonnes(c.contracted_t)}</td>'
+            f'<td class="num" data-testid="direct">{direct(c)}</td>'
             f'<td class="num">{n.percent(c.coverage)}</td></tr>'
         )
 
-    return _collapsed(cells, n, 4, row)
+    def direct(c):
+        if c.covered_directly_t is None:
+            return n.not_disclosed if c.contracted_t is not None else n.tonnes(None)
+        return n.tonnes(c.covered_directly_t)
+
+    return _collapsed(cells, n, 5, row)
 
 
 def member_rows(rows) -> SafeString:

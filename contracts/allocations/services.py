@@ -60,7 +60,8 @@ def remaining_demand(
     contract: OfftakeContract, quarters: list[int]
 ) -> dict[int, dict[int, Decimal]]:
     """quarter -> {organisation id -> firm demand still uncovered} before this contract: the firm
-    part of the current positions minus what the round's other live contracts of the material
+    part of the current positions, less what the firm reported as covered by itself, minus what
+    the round's other live contracts of the material
     have allocated (released, not declined). Those are the earlier-signed ones
     (``_check_allocatable``), and also a later-signed one already allocated when this contract's
     signing date was entered as earlier: a firm never gets more than it asked for in total."""
@@ -68,13 +69,16 @@ def remaining_demand(
 
     position_set = _current_position_set(contract.round)
     demand: dict[int, dict[int, Decimal]] = {q: {} for q in quarters}
-    for org, q, firm_t in FirmPosition.objects.filter(
+    # What a firm reported as contracted by itself covers its firm demand first: the pool does
+    # not allocate it volume it has already bought (docs/reported-contracts.md).
+    for org, q, firm_t, direct_t in FirmPosition.objects.filter(
         position_set=position_set,
         material_id=contract.material_id,
         quarter__in=quarters,
         demand_firm_t__gt=0,
-    ).values_list("organisation_id", "quarter", "demand_firm_t"):
-        demand[q][org] = firm_t
+    ).values_list("organisation_id", "quarter", "demand_firm_t", "covered_directly_t"):
+        if firm_t > direct_t:
+            demand[q][org] = firm_t - direct_t
     taken = (
         Allocation.objects.filter(
             contract__round_id=contract.round_id,

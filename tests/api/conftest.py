@@ -225,9 +225,20 @@ def api_world(
     proposal, stake = _stake_world(analyst, project, lioh)
     report = _monitoring_report(stake, analyst)
 
+    from industry.reported.services import reported_contract_create
+
+    reported = reported_contract_create(
+        actor=member_a,
+        material=lioh,
+        origin_country="CL",
+        unit="t",
+        volumes=[(str(first), D("5"))],
+    )
+
     users = {role: request.getfixturevalue(name) for role, name in ROLE_USERS.items()}
     tokens = {role: api_token_create(user=user, name="schema")[1] for role, user in users.items()}
     return {
+        "reported_contract": reported,
         "users": users,
         "tokens": tokens,
         "open_round": open_round,
@@ -313,6 +324,7 @@ def object_ids(world, path: str) -> dict:
         "materials": "lithium-hydroxide",
         "stockpile": world["release"].pk,
         "scenarios": world["scenario"].pk,
+        "reported-contracts": world["reported_contract"].pk,
     }
     if first == "agency":  # /api/v1/agency/<collection>/...
         first = "agency/" + path.removeprefix("/api/v1/agency/").split("/", 1)[0]

@@ -254,7 +254,23 @@ def build(users: dict, make_user, make_org) -> dict[str, str]:
             organisation=user.organisation,
         )
 
+    from industry.models import ReportedContract, ReportedQuarter
+
+    def reported(org, by):
+        contract = ReportedContract.objects.create(
+            organisation=org, reported_by=by, material=lioh, origin_country="CL"
+        )
+        ReportedQuarter.objects.create(
+            contract=contract,
+            quarter=Quarter(2027, 1).index,
+            quantity=Decimal("5"),
+            quantity_t=Decimal("5"),
+        )
+        return contract
+
     objects = {
+        "reported_a": reported(firm_a, member),
+        "reported_b": reported(firm_b, member_b),
         "proposal": proposal,
         "proposal_document": proposal_document,
         "stake": stake,

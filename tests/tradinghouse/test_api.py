@@ -15,6 +15,7 @@ QUANTITIES = [
     "contributors",
     "contracted_t",
     "allocated_t",
+    "covered_directly_t",
     "open_t",
     "coverage",
 ]
@@ -57,6 +58,7 @@ def test_members_and_ministry_get_hidden_cells_with_every_quantity_null(
         "contributors": 8,
         "contracted_t": "0.000000",
         "allocated_t": "0.000000",
+        "covered_directly_t": "0.000000",
         "open_t": "94.000000",
         "coverage": "0.0000",
     }

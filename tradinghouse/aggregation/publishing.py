@@ -32,12 +32,17 @@ def _share(largest: Decimal, total: Decimal) -> Decimal:
     return (largest / total).quantize(SHARE_PLACES, rounding=ROUND_HALF_EVEN)
 
 
-def write_cells(position_set: PositionSet, cells: dict, outcomes: dict, supply: dict) -> None:
+def write_cells(
+    position_set: PositionSet, cells: dict, outcomes: dict, supply: dict, direct: dict | None = None
+) -> None:
+    """``direct``: the covered-directly figure of each cell (``aggregation.direct.decide``)."""
+    direct = direct or {}
     rows = []
     for key, cell in cells.items():
         stats: disclosure.CellInput = cell["input"]
         outcome = outcomes[key]
         contracted, allocated = supply.get(key, (Decimal(0), Decimal(0)))
+        covered, reporters, direct_disclosed = direct.get(key, (Decimal(0), 0, False))
         rows.append(
             PositionCell(
                 position_set=position_set,
@@ -56,6 +61,9 @@ def write_cells(position_set: PositionSet, cells: dict, outcomes: dict, supply: 
                 indicative_disclosed=outcome.indicative_disclosed,
                 contracted_t=tonnes(Decimal(contracted)),
                 allocated_t=tonnes(Decimal(allocated)),
+                covered_directly_t=covered,
+                direct_reporters=reporters,
+                direct_disclosed=direct_disclosed,
             )
         )
     PositionCell.objects.bulk_create(rows, batch_size=1000)

@@ -1,0 +1,1 @@
+"""Contracts member firms concluded themselves and report back (docs/reported-contracts.md)."""
