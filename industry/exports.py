@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import csv
 import io
+import tempfile
+from collections.abc import Iterable, Iterator
 from decimal import Decimal
 
-from django.http import HttpResponse
+from django.http import FileResponse, HttpResponse, StreamingHttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -34,12 +36,20 @@ def _csv_number(value: Decimal, comma: bool) -> str:
     return text.replace(".", ",") if comma else text
 
 
-def write_csv(header: list[str], rows: list[list]) -> bytes:
+def write_csv(header: list[str], rows: Iterable[list]) -> bytes:
+    return b"".join(csv_chunks(header, rows))
+
+
+def csv_chunks(header: list[str], rows: Iterable[list], *, rows_per_chunk=1000) -> Iterator[bytes]:
+    """The CSV of :func:`write_csv` in pieces of ``rows_per_chunk`` rows, for a streaming
+    response: memory stays bounded however many rows the iterable yields."""
     comma = uses_decimal_comma()
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";" if comma else ",", lineterminator="\r\n")
+    # UTF-8 with BOM: Excel then reads umlauts right; our own parser accepts it too.
+    buffer.write("\ufeff")
     writer.writerow(header)
-    for row in rows:
+    for count, row in enumerate(rows, start=1):
         writer.writerow(
             [
                 _csv_number(v, comma)
@@ -48,31 +58,44 @@ def write_csv(header: list[str], rows: list[list]) -> bytes:
                 for v in row
             ]
         )
-    # UTF-8 with BOM: Excel then reads umlauts right; our own parser accepts it too.
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+        if count % rows_per_chunk == 0:
+            yield buffer.getvalue().encode("utf-8")
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue().encode("utf-8")
 
 
-def write_xlsx(sheets: list[tuple[str, list[str], list[list]]]) -> bytes:
+def write_xlsx(sheets: list[tuple[str, list[str], Iterable[list]]]) -> bytes:
+    with xlsx_file(sheets) as out:
+        return out.read()
+
+
+def xlsx_file(sheets: list[tuple[str, list[str], Iterable[list]]]):
+    """The workbook as a temporary file (open, at its start): openpyxl's write-only mode writes
+    each row as it comes, so memory stays bounded however many rows the sheets hold."""
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
 
-    book = Workbook()
-    book.remove(book.active)
+    book = Workbook(write_only=True)
     for title, header, rows in sheets:
         sheet = book.create_sheet(title=title[:31])
-        sheet.append(header)
-        for cell in sheet[1]:
+        for index, name in enumerate(header, start=1):
+            sheet.column_dimensions[get_column_letter(index)].width = max(12, len(name) + 4)
+        cells = []
+        for name in header:
+            cell = WriteOnlyCell(sheet, value=name)
             cell.font = Font(bold=True)
+            cells.append(cell)
+        sheet.append(cells)
         for row in rows:
             # Numbers as numbers (Decimals keep their digits as text would not); text neutralised.
             sheet.append([float(v) if isinstance(v, Decimal) else safe_cell(v) for v in row])
-        for index, name in enumerate(header, start=1):
-            sheet.column_dimensions[sheet.cell(row=1, column=index).column_letter].width = max(
-                12, len(name) + 4
-            )
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+    out = tempfile.TemporaryFile()  # noqa: SIM115 - returned open, closed by the response
+    book.save(out)
+    out.seek(0)
+    return out
 
 
 def export_header(*, with_firm: bool) -> list[str]:
@@ -87,13 +110,14 @@ def export_header(*, with_firm: bool) -> list[str]:
 
 
 def export_rows(lines, *, with_firm: bool) -> list[list]:
-    rows = []
+    return list(iter_export_rows(lines, with_firm=with_firm))
+
+
+def iter_export_rows(lines, *, with_firm: bool) -> Iterator[list]:
+    """One row per line, as the lines come (pass ``lines.iterator()`` for a bounded memory)."""
+    withdrawn, excluded, active = _("withdrawn"), _("excluded"), _("active")
     for line in lines:
-        status = (
-            _("withdrawn")
-            if line.withdrawn_at
-            else (_("excluded") if line.excluded else _("active"))
-        )
+        status = withdrawn if line.withdrawn_at else (excluded if line.excluded else active)
         row = [
             line.material.code,
             line.period,
@@ -108,8 +132,7 @@ def export_rows(lines, *, with_firm: bool) -> list[list]:
             line.entered_by.get_full_name() if line.entered_by_id else "",
             timezone.localtime(line.updated_at).isoformat(timespec="seconds"),
         ]
-        rows.append(([line.organisation.name] + row) if with_firm else row)
-    return rows
+        yield ([line.organisation.name] + row) if with_firm else row
 
 
 def template_rows(round) -> list[list]:
@@ -152,5 +175,18 @@ def errors_csv(errors: list[dict]) -> bytes:
 def download(content: bytes, filename: str, content_type: str) -> HttpResponse:
     response = HttpResponse(content, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def stream_download(chunks: Iterable[bytes], filename: str, content_type: str):
+    response = StreamingHttpResponse(chunks, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def file_download(file, filename: str, content_type: str) -> FileResponse:
+    response = FileResponse(file, content_type=content_type, as_attachment=True, filename=filename)
     response["Cache-Control"] = "private, no-store"
     return response
