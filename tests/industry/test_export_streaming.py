@@ -101,3 +101,27 @@ def test_export_queries_do_not_grow_with_the_lines(
         enter(open_round, member_a, period=f"{2027 + (i - 1) // 4}-Q{(i - 1) % 4 + 1}")
     with django_assert_num_queries(4):
         client.get(url).getvalue()
+
+
+def test_grid_queries_do_not_grow_with_the_lines(
+    login, open_round, member_a, enter, django_assert_num_queries
+):
+    client = login(member_a)
+    url = f"/rounds/{open_round.pk}/demand/"
+    enter(open_round, member_a)
+    client.get(url)  # warm the session
+    with django_assert_num_queries(GRID_QUERIES):
+        assert client.get(url).status_code == 200
+    for i in range(1, 21):
+        enter(
+            open_round,
+            member_a,
+            material="ndpr-oxide",
+            period=f"{2027 + (i - 1) // 4}-Q{(i - 1) % 4 + 1}",
+        )
+    with django_assert_num_queries(GRID_QUERIES):
+        assert client.get(url).status_code == 200
+
+
+# The member's grid, whatever the number of lines (pytest lists the queries when it changes).
+GRID_QUERIES = 9
