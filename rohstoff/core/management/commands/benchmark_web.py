@@ -219,6 +219,7 @@ class Command(BaseCommand):
             ("member dashboard", "member", "/"),
             ("ministry dashboard", "ministry", "/"),
             ("member's demand grid", "member", f"/rounds/{round.pk}/demand/"),
+            ("desk's screening page", "desk", f"/rounds/{round.pk}/screening/"),
             ("API: member's lines", "member", f"/api/v1/rounds/{round.pk}/demand/"),
             ("member's demand CSV", "member", f"/rounds/{round.pk}/demand/export.csv"),
             ("member's demand XLSX", "member", f"/rounds/{round.pk}/demand/export.xlsx"),
