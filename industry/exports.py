@@ -71,29 +71,27 @@ def write_xlsx(sheets: list[tuple[str, list[str], Iterable[list]]]) -> bytes:
 
 
 def xlsx_file(sheets: list[tuple[str, list[str], Iterable[list]]]):
-    """The workbook as a temporary file (open, at its start): openpyxl's write-only mode writes
-    each row as it comes, so memory stays bounded however many rows the sheets hold."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
+    """The workbook as a temporary file (open, at its start), written row by row by the
+    project's constant-memory writer (``rohstoff.core.xlsx``): bold header, column widths."""
+    from rohstoff.core import xlsx
 
-    book = Workbook(write_only=True)
-    for title, header, rows in sheets:
-        sheet = book.create_sheet(title=title[:31])
-        for index, name in enumerate(header, start=1):
-            sheet.column_dimensions[get_column_letter(index)].width = max(12, len(name) + 4)
-        cells = []
-        for name in header:
-            cell = WriteOnlyCell(sheet, value=name)
-            cell.font = Font(bold=True)
-            cells.append(cell)
-        sheet.append(cells)
-        for row in rows:
-            # Numbers as numbers (Decimals keep their digits as text would not); text neutralised.
-            sheet.append([float(v) if isinstance(v, Decimal) else safe_cell(v) for v in row])
     out = tempfile.TemporaryFile()  # noqa: SIM115 - returned open, closed by the response
-    book.save(out)
+    xlsx.write(
+        out,
+        [
+            xlsx.Sheet(
+                title=title,
+                columns=[xlsx.Column(header=name, width=max(12, len(name) + 4)) for name in header],
+                # Numbers as numbers (Decimals keep their digits as text would not); text
+                # neutralised.
+                rows=(
+                    [float(v) if isinstance(v, Decimal) else safe_cell(v) for v in row]
+                    for row in rows
+                ),
+            )
+            for title, header, rows in sheets
+        ],
+    )
     out.seek(0)
     return out
 
