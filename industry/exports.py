@@ -111,26 +111,63 @@ def export_rows(lines, *, with_firm: bool) -> list[list]:
     return list(iter_export_rows(lines, with_firm=with_firm))
 
 
-def iter_export_rows(lines, *, with_firm: bool) -> Iterator[list]:
-    """One row per line, as the lines come (pass ``lines.iterator()`` for a bounded memory)."""
+_EXPORT_FIELDS = (
+    "organisation__name",
+    "material__code",
+    "period",
+    "quantity",
+    "unit",
+    "commitment",
+    "grade",
+    "delivery_country",
+    "quantity_t",
+    "withdrawn_at",
+    "excluded",
+    "exclusion_reason",
+    "entered_by__full_name",
+    "entered_by__email",
+    "updated_at",
+)
+
+
+def iter_export_rows(lines, *, with_firm: bool, chunk_size: int = 2000) -> Iterator[list]:
+    """One row per line of the queryset ``lines``, read through a database cursor as plain
+    values (no model objects: a member's 1,000 lines built 4,000 of them), so memory stays
+    bounded however many lines there are."""
     withdrawn, excluded, active = _("withdrawn"), _("excluded"), _("active")
-    for line in lines:
-        status = withdrawn if line.withdrawn_at else (excluded if line.excluded else active)
+    for (
+        firm,
+        material,
+        period,
+        quantity,
+        unit,
+        commitment,
+        grade,
+        country,
+        quantity_t,
+        withdrawn_at,
+        is_excluded,
+        reason,
+        full_name,
+        email,
+        updated_at,
+    ) in lines.values_list(*_EXPORT_FIELDS).iterator(chunk_size=chunk_size):
+        status = withdrawn if withdrawn_at else (excluded if is_excluded else active)
         row = [
-            line.material.code,
-            line.period,
-            line.quantity,
-            line.unit,
-            line.commitment,
-            line.grade,
-            str(line.delivery_country),
-            line.quantity_t,
+            material,
+            period,
+            quantity,
+            unit,
+            commitment,
+            grade,
+            str(country),
+            quantity_t,
             status,
-            line.exclusion_reason,
-            line.entered_by.get_full_name() if line.entered_by_id else "",
-            timezone.localtime(line.updated_at).isoformat(timespec="seconds"),
+            reason,
+            full_name or email or "",
+            timezone.localtime(updated_at).isoformat(timespec="seconds"),
         ]
-        yield ([line.organisation.name] + row) if with_firm else row
+        yield ([firm] + row) if with_firm else row
 
 
 def template_rows(round) -> list[list]:

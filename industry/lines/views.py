@@ -232,7 +232,7 @@ def demand_export(request, pk, fmt):
     header = exports.export_header(with_firm=desk)
     # A database cursor, rows as they come, a streamed CSV or a write-only workbook: memory stays
     # bounded however large the round (docs/benchmarks.md).
-    rows = exports.iter_export_rows(lines.iterator(chunk_size=2000), with_firm=desk)
+    rows = exports.iter_export_rows(lines, with_firm=desk)
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     name = f"demand-round-{round.pk}-{stamp}"
     if fmt == "xlsx":
