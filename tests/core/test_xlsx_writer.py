@@ -11,7 +11,7 @@ from rohstoff.core import xlsx
 def test_values_styles_and_layout():
     out = io.BytesIO()
     rows = [
-        ["Lithium <hydroxide> & \"Co\"", Decimal("12.345678"), Decimal("0.125"), 3, None],
+        ['Lithium <hydroxide> & "Co"', Decimal("12.345678"), Decimal("0.125"), 3, None],
         ["tab\x01less", 1.5, None, True, "'=1+1"],
     ]
     xlsx.write(
