@@ -73,13 +73,14 @@ class AllocationResult:
     def quantity_t(self, share: Share) -> Decimal:
         return from_micro(share.lots * to_micro(self.lot_t))
 
-    def explanation(self, share: Share) -> dict:
-        """How this firm's share came about, in numbers the firm can check (decimal strings)."""
-        exact = Decimal(share.base_lots) + (
-            Decimal(share.remainder_num) / Decimal(share.remainder_den)
-            if share.remainder_den
-            else Decimal(0)
-        )
+    def quantities(self) -> dict[int, Decimal]:
+        """organisation id -> :meth:`quantity_t` for every share (the lot converted once)."""
+        lot = to_micro(self.lot_t)
+        return {s.organisation_id: from_micro(s.lots * lot) for s in self.shares}
+
+    def _common(self) -> dict:
+        """The figures every firm's explanation shares, computed once per result (summing every
+        firm's lots for each firm made a preview quadratic in firms; docs/allocation.md)."""
         return {
             "method": "pro_rata" if self.scarce else "full_demand",
             "volume_t": str(self.volume_t),
@@ -87,15 +88,85 @@ class AllocationResult:
             "lots_available": self.lots_available,
             "total_remaining_demand_t": str(self.total_demand_t),
             "firms": len(self.shares),
-            "remaining_demand_t": str(share.demand_t),
-            "cap_lots": share.cap_lots,
-            "pro_rata_lots": str(exact.quantize(SIX_PLACES, rounding=ROUND_HALF_EVEN)),
-            "base_lots": share.base_lots,
-            "extra_lots": share.extra_lots,
-            "lots": share.lots,
-            "share_t": str(self.quantity_t(share)),
             "unallocated_t": str(self.unallocated_t),
         }
+
+    def _explain(self, share: Share, common: dict, lot_micro: int) -> tuple:
+        """The values of one firm's explanation, in the order of ``EXPLANATION_KEYS``."""
+        exact = Decimal(share.base_lots) + (
+            Decimal(share.remainder_num) / Decimal(share.remainder_den)
+            if share.remainder_den
+            else Decimal(0)
+        )
+        lots = share.lots
+        return (
+            common["method"],
+            common["volume_t"],
+            common["lot_t"],
+            common["lots_available"],
+            common["total_remaining_demand_t"],
+            common["firms"],
+            str(share.demand_t),
+            share.cap_lots,
+            str(exact.quantize(SIX_PLACES, rounding=ROUND_HALF_EVEN)),
+            share.base_lots,
+            share.extra_lots,
+            lots,
+            str(from_micro(lots * lot_micro)),
+            common["unallocated_t"],
+        )
+
+    def explanation(self, share: Share) -> dict:
+        """How this firm's share came about, in numbers the firm can check (decimal strings).
+        For every firm of a result use :meth:`explanations` (linear, not quadratic)."""
+        return dict(
+            zip(
+                EXPLANATION_KEYS,
+                self._explain(share, self._common(), to_micro(self.lot_t)),
+                strict=True,
+            )
+        )
+
+    def explanations(self) -> dict[int, dict]:
+        """organisation id -> :meth:`explanation` for every share, in time linear in firms."""
+        common, lot_micro = self._common(), to_micro(self.lot_t)
+        return {
+            s.organisation_id: dict(
+                zip(EXPLANATION_KEYS, self._explain(s, common, lot_micro), strict=True)
+            )
+            for s in self.shares
+        }
+
+    def explanations_json(self) -> dict[int, str]:
+        """organisation id -> :meth:`explanation` as JSON text, for storing a national round's
+        shares in bulk (the same values; a template instead of a dict and a JSON encoder per
+        firm). Every value is a decimal string, a name or an integer: nothing needs escaping."""
+        common, lot_micro = self._common(), to_micro(self.lot_t)
+        template = "{{" + ",".join(f'"{key}":{kind}' for key, kind in _JSON_KINDS) + "}}"
+        return {
+            s.organisation_id: template.format(*self._explain(s, common, lot_micro))
+            for s in self.shares
+        }
+
+
+EXPLANATION_KEYS = (
+    "method",
+    "volume_t",
+    "lot_t",
+    "lots_available",
+    "total_remaining_demand_t",
+    "firms",
+    "remaining_demand_t",
+    "cap_lots",
+    "pro_rata_lots",
+    "base_lots",
+    "extra_lots",
+    "lots",
+    "share_t",
+    "unallocated_t",
+)
+_INTEGERS = {"lots_available", "firms", "cap_lots", "base_lots", "extra_lots", "lots"}
+_JSON_KINDS = tuple((key, "{}" if key in _INTEGERS else '"{}"') for key in EXPLANATION_KEYS)
 
 
 def allocate(volume_t: Decimal, lot_t: Decimal, demands: dict[int, Decimal]) -> AllocationResult:

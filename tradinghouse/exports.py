@@ -121,39 +121,46 @@ def to_csv(items, *, trustee: bool, by_element: bool, member: bool = False) -> b
 def to_xlsx(
     items, *, trustee: bool, by_element: bool, member: bool = False, title: str = ""
 ) -> bytes:
-    """The same rows as :func:`to_csv`, as a workbook with number formats."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
+    """The same rows as :func:`to_csv`, as a workbook with number formats, written by the
+    project's constant-memory writer (``rohstoff.core.xlsx``; docs/benchmarks.md)."""
+    from rohstoff.core import xlsx
 
     cols = _columns(trustee=trustee, member=member, by_element=by_element)
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = (_("Elements") if by_element else _("Positions"))[:31]
-    sheet.append([label for _key, label in cols])
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for row in _rows(items, by_element=by_element, member=member):
-        values = []
+    yes, no = _("yes"), _("no")
+
+    def values(row):
+        out = []
         for key, _label in cols:
             value = row.get(key)
             if isinstance(value, bool):
-                value = _("yes") if value else _("no")
+                value = yes if value else no
             elif value is not None and not isinstance(value, Decimal | int):
                 value = safe_cell(str(value))
-            values.append(value)
-        sheet.append(values)
-    for index, (key, _label) in enumerate(cols, start=1):
-        letter = sheet.cell(row=1, column=index).column_letter
-        sheet.column_dimensions[letter].width = 28 if key == "material_name" else 16
+            out.append(value)
+        return out
+
+    def number_format(key):
         if key.endswith("_t"):
-            for (cell,) in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
-                cell.number_format = "#,##0.000000"
-        elif key in ("coverage", "share"):
-            for (cell,) in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
-                cell.number_format = "0.00%"
-    sheet.freeze_panes = "A2"
-    if title:
-        workbook.properties.title = title
+            return "#,##0.000000"
+        return "0.00%" if key in ("coverage", "share") else ""
+
     out = io.BytesIO()
-    workbook.save(out)
+    xlsx.write(
+        out,
+        [
+            xlsx.Sheet(
+                title=str(_("Elements") if by_element else _("Positions")),
+                columns=[
+                    xlsx.Column(
+                        header=str(label),
+                        width=28 if key == "material_name" else 16,
+                        number_format=number_format(key),
+                    )
+                    for key, label in cols
+                ],
+                rows=(values(row) for row in _rows(items, by_element=by_element, member=member)),
+            )
+        ],
+        title=title,
+    )
     return out.getvalue()

@@ -5,10 +5,11 @@ audit-logged; side effects run after commit. ``ValidationError`` for bad input (
 from __future__ import annotations
 
 import datetime
+import json
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -121,6 +122,46 @@ def _check_allocatable(contract: OfftakeContract) -> None:
         )
 
 
+_SHARE_COLUMNS = (
+    "allocation_round_id, contract_id, organisation_id, quarter, requested_t, computed_t, "
+    "quantity_t, explanation, override_reason, redistributed_t, state, deemed_confirmed, "
+    "reopen_reason"
+)
+
+
+def _copy_shares(draft: AllocationRound, rows: list[tuple]) -> None:
+    """Store a preview's shares (organisation, quarter, requested, computed, explanation as JSON
+    text) with
+    one COPY: a national round has 5,000 firms x 20 quarters of them, and building that many
+    model objects for ``bulk_create`` alone took longer than the whole preview may
+    (docs/benchmarks.md). Same columns and defaults as ``Allocation``; the table's constraints
+    and foreign keys check every row as for an INSERT."""
+    proposed, round_id, contract_id = AllocationState.PROPOSED, draft.pk, draft.contract_id
+    table = Allocation._meta.db_table
+    with (
+        connection.cursor() as cursor,
+        cursor.copy(f"COPY {table} ({_SHARE_COLUMNS}) FROM STDIN") as copy,
+    ):
+        for org, quarter, requested, quantity, explanation in rows:
+            copy.write_row(
+                (
+                    round_id,
+                    contract_id,
+                    org,
+                    quarter,
+                    requested,
+                    quantity,
+                    quantity,
+                    explanation,
+                    "",
+                    0,
+                    proposed,
+                    False,
+                    "",
+                )
+            )
+
+
 @transaction.atomic
 def allocation_preview(*, contract: OfftakeContract, actor) -> AllocationRound:
     """Compute (or recompute) the draft allocation of every scheduled quarter of the contract by
@@ -144,20 +185,18 @@ def allocation_preview(*, contract: OfftakeContract, actor) -> AllocationRound:
             "allocated_t": str(result.allocated_t),
             "firms": len(result.shares),
         }
+        explained, quantities = result.explanations_json(), result.quantities()
         for share in result.shares:
             rows.append(
-                Allocation(
-                    allocation_round=draft,
-                    contract=contract,
-                    organisation_id=share.organisation_id,
-                    quarter=quarter,
-                    requested_t=share.demand_t,
-                    computed_t=result.quantity_t(share),
-                    quantity_t=result.quantity_t(share),
-                    explanation=result.explanation(share),
+                (
+                    share.organisation_id,
+                    quarter,
+                    share.demand_t,
+                    quantities[share.organisation_id],
+                    explained[share.organisation_id],
                 )
             )
-    Allocation.objects.bulk_create(rows, batch_size=2000)
+    _copy_shares(draft, rows)
     audit_record(
         actor=actor,
         action="allocation.preview",
@@ -399,22 +438,35 @@ def _redistribute(allocation: Allocation, actor) -> dict[int, Decimal]:
     )
     received = {}
     by_org = {a.organisation_id: a for a in pending}
+    explained, quantities = result.explanations(), result.quantities()
+    ids, added, explanations = [], [], []
     for share in result.shares:
-        extra = result.quantity_t(share)
+        extra = quantities[share.organisation_id]
         if not extra:
             continue
         a = by_org[share.organisation_id]
-        a.quantity_t += extra
-        a.redistributed_t += extra
-        a.explanation = {
+        explanation = {
             **a.explanation,
             "redistributed": a.explanation.get("redistributed", [])
-            + [{**result.explanation(share), "from_declined_t": str(allocation.quantity_t)}],
+            + [{**explained[share.organisation_id], "from_declined_t": str(allocation.quantity_t)}],
         }
+        ids.append(a.pk)
+        added.append(extra)
+        explanations.append(json.dumps(explanation))
         received[a.organisation_id] = extra
-    Allocation.objects.bulk_update(
-        [by_org[o] for o in received], ["quantity_t", "redistributed_t", "explanation"]
-    )
+    if ids:
+        # One UPDATE from arrays: ``bulk_update`` builds a CASE per row and took 20 s for the
+        # 5,000 firms of a national round (docs/benchmarks.md).
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE contracts_allocation AS a"
+                " SET quantity_t = a.quantity_t + v.extra,"
+                " redistributed_t = a.redistributed_t + v.extra,"
+                " explanation = v.explanation::jsonb"
+                " FROM unnest(%s::bigint[], %s::numeric[], %s::text[])"
+                " AS v(id, extra, explanation) WHERE a.id = v.id",
+                [ids, added, explanations],
+            )
     return received
 
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import statistics
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, Prefetch, Q, QuerySet, Sum
+from django.db import connection
+from django.db.models import Case, Count, F, Prefetch, Q, QuerySet, Sum, When
+from django.db.models.expressions import RawSQL
 from django.http import Http404
 from django.utils.translation import gettext as _
 
@@ -100,50 +100,94 @@ class ScreenedLine:
     flags: list[str]
 
 
-def _per_quarter(quantity_t: Decimal, is_year: bool) -> Decimal:
-    return quantity_t / 4 if is_year else quantity_t
+# Tonnes per quarter of a line, in SQL (a year line counts a quarter of its tonnes).
+PER_QUARTER_SQL = "CASE WHEN is_year THEN quantity_t / 4 ELSE quantity_t END"
+_PER_QUARTER = Case(When(is_year=True, then=F("quantity_t") / 4), default=F("quantity_t"))
+
+_MEDIANS_SQL = f"""
+SELECT material_id,
+       percentile_disc(0.5) WITHIN GROUP (ORDER BY {PER_QUARTER_SQL}),
+       percentile_disc(0.5) WITHIN GROUP (ORDER BY {PER_QUARTER_SQL} DESC)
+  FROM industry_demandline
+ WHERE round_id = %s AND withdrawn_at IS NULL AND NOT excluded
+ GROUP BY material_id
+HAVING count(*) >= %s
+"""  # noqa: S608 - constant SQL, the values are parameters
+
+_EARLIER_SQL = f"""
+SELECT organisation_id, material_id, sum({PER_QUARTER_SQL}), count(*)
+  FROM industry_demandline
+ WHERE round_id = ANY(%s) AND withdrawn_at IS NULL AND NOT excluded
+   AND organisation_id = ANY(%s) AND material_id = ANY(%s)
+ GROUP BY organisation_id, material_id
+"""  # noqa: S608 - constant SQL, the values are parameters
+
+# The lines of a round above the outlier factor times the firm's own average in earlier rounds:
+# one pass over the earlier rounds' lines (grouped) and a hash join with this round's.
+_ABOVE_EARLIER_SQL = f"""
+SELECT c.id
+  FROM industry_demandline c
+  JOIN (SELECT organisation_id, material_id, sum({PER_QUARTER_SQL}) AS s, count(*) AS n
+          FROM industry_demandline
+         WHERE round_id = ANY(%s) AND withdrawn_at IS NULL AND NOT excluded
+         GROUP BY organisation_id, material_id) h
+    ON h.organisation_id = c.organisation_id AND h.material_id = c.material_id
+ WHERE c.round_id = %s
+   AND (CASE WHEN c.is_year THEN c.quantity_t / 4 ELSE c.quantity_t END) * h.n > %s * h.s
+"""  # noqa: S608 - constant SQL, the values are parameters
 
 
-def outlier_reference(
-    round: DemandRound,
-) -> tuple[dict[int, Decimal], dict[tuple[int, int], Decimal]]:
-    """Medians per material in this round, and each firm's average per material in its earlier
-    rounds, both in tonnes per quarter (a year line counts a quarter of its tonnes)."""
-    by_material: dict[int, list[Decimal]] = defaultdict(list)
-    for material_id, quantity_t, is_year in DemandLine.objects.filter(
-        round=round, withdrawn_at__isnull=True, excluded=False
-    ).values_list("material_id", "quantity_t", "is_year"):
-        by_material[material_id].append(_per_quarter(quantity_t, is_year))
-    medians = {
-        m: statistics.median(v) for m, v in by_material.items() if len(v) >= OUTLIER_MIN_LINES
-    }
-    earlier: dict[tuple[int, int], list[Decimal]] = defaultdict(list)
-    earlier_rounds = (
+def material_medians(round: DemandRound) -> dict[int, Decimal]:
+    """Median tonnes per quarter of each material's counting lines in this round (materials with
+    at least ``OUTLIER_MIN_LINES`` lines), computed by PostgreSQL in one scan: the mean of the
+    lower and upper middle values (``percentile_disc`` both ways), exact in numeric."""
+    with connection.cursor() as cursor:
+        cursor.execute(_MEDIANS_SQL, [round.pk, OUTLIER_MIN_LINES])
+        return {material_id: (low + high) / 2 for material_id, low, high in cursor.fetchall()}
+
+
+def _earlier_round_ids(round: DemandRound) -> list[int]:
+    return list(
         DemandRound.objects.filter(opens_at__lt=round.opens_at)
         .exclude(pk=round.pk)
         .exclude(state=RoundState.DRAFT)
+        .order_by()
+        .values_list("pk", flat=True)
     )
-    for org_id, material_id, quantity_t, is_year in DemandLine.objects.filter(
-        round__in=earlier_rounds, withdrawn_at__isnull=True, excluded=False
-    ).values_list("organisation_id", "material_id", "quantity_t", "is_year"):
-        earlier[(org_id, material_id)].append(_per_quarter(quantity_t, is_year))
-    history = {k: sum(v) / len(v) for k, v in earlier.items()}
-    return medians, history
+
+
+def earlier_averages(
+    earlier: list[int], pairs: set[tuple[int, int]]
+) -> dict[tuple[int, int], Decimal]:
+    """Each given (firm, material)'s average tonnes per quarter in the ``earlier`` rounds."""
+    if not earlier or not pairs:
+        return {}
+    orgs, materials = sorted({p[0] for p in pairs}), sorted({p[1] for p in pairs})
+    with connection.cursor() as cursor:
+        cursor.execute(_EARLIER_SQL, [earlier, orgs, materials])
+        return {
+            (org, material): total / n
+            for org, material, total, n in cursor.fetchall()
+            if (org, material) in pairs
+        }
 
 
 class Screening(Sequence):
     """The lines the desk screens, filtered and in order, as a sequence that the paginator slices.
 
-    Whether a line is flagged is decided for every line from a few of its columns; the lines
-    themselves (firm, material, history) are loaded only for the slice that is shown, so that a
-    page costs the same few queries and little memory however many lines the round holds."""
+    The database counts, sorts and slices the lines and decides which are flagged (the medians
+    in one grouped scan, the firms' earlier averages in one grouped join); Python sees only the
+    slice that is shown, so a page costs the same few queries and little memory however many
+    lines the round holds (docs/benchmarks.md)."""
 
-    def __init__(self, rows: list[tuple], medians: dict, history: dict):
-        self._rows = rows  # (pk, organisation_id, material_id, tonnes per quarter), in order
-        self._medians, self._history = medians, history
+    def __init__(self, lines: QuerySet[DemandLine], earlier: list[int], medians: dict):
+        self._lines, self._earlier, self._medians = lines, earlier, medians
+        self._count: int | None = None
 
     def __len__(self) -> int:
-        return len(self._rows)
+        if self._count is None:
+            self._count = self._lines.order_by().count()
+        return self._count
 
     def __iter__(self):  # one load for all, not one per line through __getitem__
         return iter(self[:])
@@ -151,37 +195,34 @@ class Screening(Sequence):
     def __getitem__(self, index):
         if not isinstance(index, slice):
             return self[index : index + 1 or None][0]
-        rows = self._rows[index]
-        lines = DemandLine.objects.filter(pk__in=[row[0] for row in rows]).select_related(
-            "material", "organisation", "entered_by"
+        lines = list(
+            self._lines.annotate(per_quarter_t=_PER_QUARTER)
+            .select_related("material", "organisation", "entered_by")
+            .prefetch_related(
+                Prefetch(
+                    "history",
+                    queryset=DemandLineHistory.objects.select_related("changed_by", "material"),
+                )
+            )[index]
         )
-        lines = lines.prefetch_related(
-            Prefetch(
-                "history",
-                queryset=DemandLineHistory.objects.select_related("changed_by", "material"),
-            )
+        history = earlier_averages(
+            self._earlier, {(line.organisation_id, line.material_id) for line in lines}
         )
-        by_pk = {line.pk: line for line in lines}
         return [
             ScreenedLine(
-                line=by_pk[pk],
-                per_quarter_t=per_quarter,
-                flags=self._flags(organisation_id, material_id, per_quarter),
+                line=line,
+                per_quarter_t=line.per_quarter_t,
+                flags=self._flags(
+                    self._medians.get(line.material_id),
+                    history.get((line.organisation_id, line.material_id)),
+                    line.per_quarter_t,
+                ),
             )
-            for pk, organisation_id, material_id, per_quarter in rows
+            for line in lines
         ]
 
-    def _references(self, organisation_id, material_id) -> tuple[Decimal | None, Decimal | None]:
-        return self._medians.get(material_id), self._history.get((organisation_id, material_id))
-
-    def is_flagged(self, organisation_id, material_id, per_quarter) -> bool:
-        return any(
-            reference and per_quarter > OUTLIER_FACTOR * reference
-            for reference in self._references(organisation_id, material_id)
-        )
-
-    def _flags(self, organisation_id, material_id, per_quarter) -> list[str]:
-        median, earlier = self._references(organisation_id, material_id)
+    @staticmethod
+    def _flags(median, earlier, per_quarter) -> list[str]:
         flags = []
         if median and per_quarter > OUTLIER_FACTOR * median:
             flags.append(
@@ -194,6 +235,21 @@ class Screening(Sequence):
                 % {"x": format_number(per_quarter / earlier, 1), "avg": format_tonnes(earlier)}
             )
         return flags
+
+
+def _flagged(
+    qs: QuerySet[DemandLine], round: DemandRound, earlier: list[int], medians: dict
+) -> QuerySet:
+    """Only the lines above the factor times their material's median or their firm's earlier
+    average (the same rule as the flags shown)."""
+    above = Q(pk__in=[])
+    if medians:
+        qs = qs.annotate(screen_per_quarter_t=_PER_QUARTER)
+        for material_id, median in medians.items():
+            above |= Q(material_id=material_id, screen_per_quarter_t__gt=OUTLIER_FACTOR * median)
+    if earlier:
+        above |= Q(pk__in=RawSQL(_ABOVE_EARLIER_SQL, [earlier, round.pk, OUTLIER_FACTOR]))  # noqa: S611 - constant SQL
+    return qs.filter(above)
 
 
 def screening_lines(
@@ -226,23 +282,17 @@ def screening_lines(
         qs = qs.filter(excluded=True)
     elif status == "withdrawn":
         qs = qs.filter(withdrawn_at__isnull=False)
-    qs = qs.order_by(*SORTS.get(sort, SORTS["material"]))
-    medians, history = outlier_reference(round)
-    rows = [
-        (pk, organisation_id, material_id, _per_quarter(quantity_t, is_year))
-        for pk, organisation_id, material_id, quantity_t, is_year in qs.values_list(
-            "pk", "organisation_id", "material_id", "quantity_t", "is_year"
-        )
-    ]
-    screening = Screening(rows, medians, history)
+    medians, earlier = material_medians(round), _earlier_round_ids(round)
     if flagged:
-        screening = Screening(
-            [row for row in rows if screening.is_flagged(*row[1:])], medians, history
-        )
-    return screening
+        qs = _flagged(qs, round, earlier, medians)
+    return Screening(qs.order_by(*SORTS.get(sort, SORTS["material"])), earlier, medians)
 
 
 def round_firms(round: DemandRound) -> QuerySet:
     from rohstoff.core.models import Organisation
 
-    return Organisation.objects.filter(demand_lines__round=round).distinct().order_by("name")
+    # A semi-join (firm ids of the round's lines, hashed once) instead of joining every line to
+    # its firm and removing the duplicates: a national round has a million lines.
+    return Organisation.objects.filter(
+        pk__in=DemandLine.objects.filter(round=round).order_by().values("organisation_id")
+    ).order_by("name")

@@ -230,14 +230,18 @@ def demand_export(request, pk, fmt):
         "organisation__name", "material__sort_order", "first_quarter", "is_year", "pk"
     )
     header = exports.export_header(with_firm=desk)
-    rows = exports.export_rows(lines, with_firm=desk)
+    # A database cursor, rows as they come, a streamed CSV or a write-only workbook: memory stays
+    # bounded however large the round (docs/benchmarks.md).
+    rows = exports.iter_export_rows(lines, with_firm=desk)
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     name = f"demand-round-{round.pk}-{stamp}"
     if fmt == "xlsx":
-        return exports.download(
-            exports.write_xlsx([(_("Demand"), header, rows)]), f"{name}.xlsx", exports.XLSX_TYPE
+        return exports.file_download(
+            exports.xlsx_file([(_("Demand"), header, rows)]), f"{name}.xlsx", exports.XLSX_TYPE
         )
-    return exports.download(exports.write_csv(header, rows), f"{name}.csv", exports.CSV_TYPE)
+    return exports.stream_download(
+        exports.csv_chunks(header, rows), f"{name}.csv", exports.CSV_TYPE
+    )
 
 
 # ---- screening (desk) ------------------------------------------------------------------------

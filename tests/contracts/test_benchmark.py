@@ -1,15 +1,26 @@
-"""benchmark_allocation: exact sum, caps and lots, and the time it took."""
+"""benchmark_allocation: exact sum, caps and lots, and the time it took; the real preview
+service and a decline at a small size, with their data rolled back."""
 
 from django.core.management import call_command
 
+from contracts.models import Allocation, AllocationRound
+
 
 def test_benchmark_allocation_checks_and_reports(capsys):
-    call_command("benchmark_allocation", firms=5000)
+    call_command("benchmark_allocation", firms=5000, rule_only=True)
     out = capsys.readouterr().out
     assert "5000 firms" in out and " ms" in out
     assert "exact sum, every firm within its demand and in whole lots" in out
 
 
 def test_benchmark_allocation_with_a_surplus(capsys):
-    call_command("benchmark_allocation", firms=50, coverage="1.5", lot="0.5")
+    call_command("benchmark_allocation", firms=50, coverage="1.5", lot="0.5", rule_only=True)
     assert "exact sum" in capsys.readouterr().out
+
+
+def test_benchmark_allocation_runs_the_preview_service(db, capsys):
+    call_command("benchmark_allocation", firms=40, quarters=3)
+    out = capsys.readouterr().out
+    assert "allocation_preview: 40 firms x 3 quarters = 120 shares" in out
+    assert "preview_vs_1s_ratio=" in out and "decline redistribution to" in out
+    assert not Allocation.objects.exists() and not AllocationRound.objects.exists()

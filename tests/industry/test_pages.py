@@ -336,7 +336,7 @@ def test_export_neutralises_formulas(login, open_round, member_a, member_b, ente
     member_csv = login(member_a).get(
         f"/rounds/{open_round.pk}/demand/export.csv", HTTP_ACCEPT_LANGUAGE="de"
     )
-    member_csv = member_csv.content.decode("utf-8-sig")
+    member_csv = member_csv.getvalue().decode("utf-8-sig")
     rows = list(csv.reader(io.StringIO(member_csv), delimiter=";"))
     grades = {r[5] for r in rows[1:]}
     assert grades == {'\'=HYPERLINK("http://evil")', "'@SUM(A1)"}
@@ -344,7 +344,7 @@ def test_export_neutralises_formulas(login, open_round, member_a, member_b, ente
     from openpyxl import load_workbook
 
     book = load_workbook(
-        io.BytesIO(login(desk).get(f"/rounds/{open_round.pk}/demand/export.xlsx").content)
+        io.BytesIO(login(desk).get(f"/rounds/{open_round.pk}/demand/export.xlsx").getvalue())
     )
     values = [row for row in book.worksheets[0].iter_rows(min_row=2, values_only=True)]
     assert sorted(r[0] for r in values) == ["Firm A GmbH", "Firm A GmbH", "Firm B AG"]
@@ -429,8 +429,8 @@ def test_outsiders_get_404_or_403_on_a_firms_line_and_upload(
     if outsider == "member_b":
         grid = client.get(f"/rounds/{open_round.pk}/demand/").content.decode()
         assert f"line-{line_a.pk}" not in grid and "1 line" not in grid
-        exported = client.get(f"/rounds/{open_round.pk}/demand/export.csv").content.decode(
-            "utf-8-sig"
+        exported = (
+            client.get(f"/rounds/{open_round.pk}/demand/export.csv").getvalue().decode("utf-8-sig")
         )
         assert exported.strip().count("\n") == 0  # the header only
     line_a.refresh_from_db()
@@ -480,7 +480,8 @@ def test_export_times_are_berlin_time(login, open_round, member_a, line_a):
     text = (
         login(member_a)
         .get(f"/rounds/{open_round.pk}/demand/export.csv")
-        .content.decode("utf-8-sig")
+        .getvalue()
+        .decode("utf-8-sig")
     )
     header, row = list(csv.reader(io.StringIO(text)))
     assert row[header.index("updated_at")] == "2027-01-15T09:30:00+01:00"  # as the pages show it

@@ -1,23 +1,37 @@
-"""Time the allocation rule on one material-quarter shared among N firms."""
+"""Time the allocation rule on one material-quarter shared among N firms, then the real preview
+service (``allocation_preview``) for a contract of Q quarters against N firms' positions, and
+the decline redistribution of one share (docs/benchmarks.md)."""
 
+import datetime
 import random
 import time
 from decimal import Decimal
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import connection, transaction
+from django.utils import timezone
 
 from contracts.allocation import allocate
+
+TARGET_S = 1.0
+
+
+class _Rollback(Exception):
+    """Raised to undo the benchmark's data (the figures are kept)."""
 
 
 class Command(BaseCommand):
     help = (
         "Allocate one material-quarter's contracted volume among N firms with random firm demand "
         "(in scarcity), check that the shares add up exactly and that every firm is within its "
-        "demand and in whole lots, and print the time it took."
+        "demand and in whole lots, and print the time it took. Then run the real preview service "
+        "for a contract of --quarters quarters against the N firms' positions (target: under 1 s) "
+        "and a decline that redistributes a share; all its data is rolled back."
     )
 
     def add_arguments(self, parser):
         parser.add_argument("--firms", type=int, default=5000)
+        parser.add_argument("--quarters", type=int, default=20)
         parser.add_argument(
             "--lot", type=str, default="0.001", help="lot size in tonnes (default 1 kg)"
         )
@@ -28,12 +42,22 @@ class Command(BaseCommand):
             default="0.6",
             help="contracted volume as a share of the total demand (default 0.6: scarcity)",
         )
+        parser.add_argument(
+            "--rule-only", action="store_true", help="time the pure rule only (no database)"
+        )
 
-    def handle(self, *args, firms, lot, seed, coverage, **options):
+    def handle(self, *args, firms, quarters, lot, seed, coverage, rule_only, **options):
         if firms < 1:
             raise CommandError("--firms must be at least 1")
+        if not 1 <= quarters <= 40:
+            raise CommandError("--quarters must be between 1 and 40")
         lot_t, share = Decimal(lot), Decimal(coverage)
         rng = random.Random(seed)
+        self._rule(firms, lot_t, share, rng)
+        if not rule_only:
+            self._service(firms, quarters, share, rng)
+
+    def _rule(self, firms, lot_t, share, rng):
         demands = {
             org: Decimal(rng.randint(1, 50_000_000)) / 1_000_000 for org in range(1, firms + 1)
         }
@@ -41,6 +65,7 @@ class Command(BaseCommand):
         volume = (total * share).quantize(Decimal("0.000001"))
         started = time.perf_counter()
         result = allocate(volume, lot_t, demands)
+        result.explanations()
         elapsed = time.perf_counter() - started
         quantities = {s.organisation_id: result.quantity_t(s) for s in result.shares}
         allocated = sum(quantities.values())
@@ -63,4 +88,176 @@ class Command(BaseCommand):
             raise CommandError("; ".join(problems[:5]))
         self.stdout.write(
             self.style.SUCCESS("exact sum, every firm within its demand and in whole lots")
+        )
+
+    def _service(self, firms, quarters, share, rng):
+        figures = {}
+        try:
+            with transaction.atomic():
+                contract, desk = self._data(firms, quarters, share, rng)
+                figures = self._run(contract, desk)
+                raise _Rollback
+        except _Rollback:
+            pass
+        preview_s = figures["preview_s"]
+        ratio = preview_s / TARGET_S
+        self.stdout.write(
+            f"allocation_preview: {firms} firms x {quarters} quarters = {figures['rows']} shares "
+            f"in {preview_s:.3f} s (of which the deferred foreign-key checks "
+            f"{figures['checks_s']:.3f} s); "
+            f"decline redistribution to {figures['received']} firms in "
+            f"{figures['decline_s']:.3f} s"
+        )
+        self.stdout.write(f"preview_vs_1s_ratio={ratio:.2f}")
+        if preview_s > TARGET_S or figures["decline_s"] > TARGET_S:
+            raise CommandError(f"the preview or the decline took longer than {TARGET_S:.0f} s")
+        self.stdout.write(self.style.SUCCESS(f"preview and decline under {TARGET_S:.0f} s"))
+
+    def _data(self, firms, quarters, share, rng):
+        """An aggregated round of ``quarters`` quarters, N member firms with firm demand in each,
+        and a signed contract whose schedule covers ``share`` of the demand in lots of 1 kg."""
+        from contracts.models import Counterparty, ScheduleEntry
+        from contracts.offtakes import services as offtake_services
+        from industry.models import DemandRound
+        from rohstoff.core.models import Material, Organisation, User
+        from rohstoff.core.periods import Quarter
+        from tradinghouse.models import FirmPosition, PositionSet
+
+        house = Organisation.objects.create(name="Benchmark Handelshaus", kind="tradinghouse")
+        desk = User.objects.create_user(
+            email="benchmark-desk@benchmark.invalid",
+            password=None,
+            organisation=house,
+            role="trading_desk",
+        )
+        material = Material.objects.order_by("pk").first()
+        first = Quarter(2027, 1).index
+        last = first + quarters - 1
+        now = timezone.now()
+        demand_round = DemandRound.objects.create(
+            title="Benchmark",
+            first_quarter=first,
+            last_quarter=last,
+            opens_at=now - datetime.timedelta(days=30),
+            closes_at=now - datetime.timedelta(days=1),
+            state="aggregated",
+            created_by=desk,
+        )
+        demand_round.materials.set([material])
+        orgs = Organisation.objects.bulk_create(
+            [Organisation(name=f"Benchmark Firma {i}", kind="member") for i in range(firms)]
+        )
+        position_set = PositionSet.objects.create(
+            round=demand_round, is_current=True, min_firms=5, p_rule=Decimal("0.1")
+        )
+        rows, totals = [], dict.fromkeys(range(first, last + 1), Decimal(0))
+        for q in range(first, last + 1):
+            for org in orgs:
+                t = Decimal(rng.randint(1, 50_000_000)) / 1_000_000
+                totals[q] += t
+                rows.append(
+                    FirmPosition(
+                        position_set=position_set,
+                        organisation=org,
+                        material=material,
+                        quarter=q,
+                        demand_t=t,
+                        demand_firm_t=t,
+                        demand_indicative_t=0,
+                    )
+                )
+        FirmPosition.objects.bulk_create(rows, batch_size=5000)
+        counterparty = Counterparty.objects.create(
+            name="Benchmark Producer", kind="producer", country="CL"
+        )
+        years = (quarters + 3) // 4
+        contract = offtake_services.contract_create(
+            actor=desk,
+            reference="OFF-BENCH",
+            counterparty=counterparty,
+            round=demand_round,
+            material=material,
+            start_quarter=first,
+            end_quarter=first + 4 * years - 1,
+            annual_volume_t=Decimal(1),
+            tolerance_pct=Decimal("0"),
+            take_or_pay_pct=Decimal("0"),
+            lot_size_t=Decimal("0.001"),
+            incoterm="CIF",
+            incoterm_place="Hamburg",
+            currency="EUR",
+            price_unit="t",
+            pricing_type="fixed",
+            fixed_price=Decimal("12000"),
+            fee_type="percent",
+            fee_value=Decimal("2"),
+        )
+        # The schedule is written directly: its yearly sums are not what this benchmark measures.
+        ScheduleEntry.objects.bulk_create(
+            [
+                ScheduleEntry(
+                    contract=contract,
+                    quarter=q,
+                    quantity_t=(totals[q] * share).quantize(Decimal("0.001")),
+                )
+                for q in totals
+            ]
+        )
+        type(contract).objects.filter(pk=contract.pk).update(
+            state="signed", signed_on=datetime.date(2026, 1, 15)
+        )
+        contract.refresh_from_db()
+        return contract, desk
+
+    def _run(self, contract, desk):
+        from contracts.allocations import services as allocation_services
+        from contracts.models import Allocation
+
+        started = time.perf_counter()
+        draft = allocation_services.allocation_preview(contract=contract, actor=desk)
+        service_s = time.perf_counter() - started
+        self._check_constraints()
+        preview_s = time.perf_counter() - started
+        rows = Allocation.objects.filter(allocation_round=draft).count()
+        allocation_services.allocation_release(
+            allocation_round=draft,
+            actor=desk,
+            respond_by=timezone.now() + datetime.timedelta(days=5),
+        )
+        declined = (
+            Allocation.objects.filter(allocation_round=draft, quarter=contract.start_quarter)
+            .order_by("-quantity_t")
+            .first()
+        )
+        member = self._member(declined.organisation)
+        started = time.perf_counter()
+        allocation_services.allocation_respond(allocation=declined, actor=member, accept=False)
+        self._check_constraints()
+        decline_s = time.perf_counter() - started
+        received = Allocation.objects.filter(
+            allocation_round=draft, quarter=contract.start_quarter, redistributed_t__gt=0
+        ).count()
+        return {
+            "preview_s": preview_s,
+            "checks_s": preview_s - service_s,
+            "rows": rows,
+            "decline_s": decline_s,
+            "received": received,
+        }
+
+    def _check_constraints(self):
+        """Run the deferred foreign-key checks now, as the commit would: the data is rolled back
+        at the end, and a figure without them would flatter the service."""
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+
+    def _member(self, organisation):
+        from rohstoff.core.models import User
+
+        return User.objects.create_user(
+            email="benchmark-member@benchmark.invalid",
+            password=None,
+            organisation=organisation,
+            role="member",
         )
