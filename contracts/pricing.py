@@ -191,6 +191,32 @@ def _in_eur(price: Decimal, currency: str, per_eur: dict) -> Decimal | None:
         return None
 
 
+def landed_price_eur(
+    terms,
+    quarter: Quarter,
+    *,
+    index_values: list[Decimal] | None = None,
+    per_eur: dict | None = None,
+    freight_eur_t: Decimal = Decimal(0),
+) -> Decimal:
+    """A supplier's offer priced like a contract, as EUR per tonne landed, for the matching
+    engine (docs/matching.md, "Landed price").
+
+    ``terms`` carries the same pricing fields as a contract (``pricing_type``, ``fixed_price``,
+    ``currency``, ``price_unit``, ``quotational_period``, ``index``, ``premium``, ``floor``,
+    ``cap``); the price is the contract rule's (``contract_price``), per tonne, converted at
+    ``per_eur``, plus ``freight_eur_t``: what the caller adds to bring the goods from the offer's
+    Incoterm place to the delivery point (zero for delivered terms). Raises ``MissingPrice``
+    without an index value or FX rate."""
+    if freight_eur_t < 0:
+        raise ValueError("freight cannot be negative")
+    per_eur = per_eur or {}
+    price = contract_price(terms, quarter, index_values=index_values, per_eur=per_eur)
+    with localcontext(prec=PRECISION):
+        per_t = convert_unit(price.price, price.unit, "t")
+        return money(convert_currency(per_t, price.currency, "EUR", per_eur) + freight_eur_t)
+
+
 def back_to_back(price: Decimal, *, fee_type: str, fee_value: Decimal) -> Decimal:
     """The price to members: the contract price plus the house's fee as the contract states it
     (an amount per price unit, or a percentage of the contract price)."""
