@@ -113,6 +113,7 @@ INSTALLED_APPS = [
     "contracts",
     "agency",
     "rohstoff.supply",
+    "market",
 ]
 
 MIDDLEWARE = [
