@@ -232,6 +232,10 @@ CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2}
 CELERY_TIMEZONE = "Europe/Berlin"
 CELERY_BEAT_SCHEDULE = {
+    "match-due-calls": {
+        "task": "market.tasks.match_due_calls",
+        "schedule": 5 * 60,
+    },
     "audit-integrity-check": {
         "task": "rohstoff.core.tasks.audit_integrity_check",
         "schedule": 60 * 60,
