@@ -271,7 +271,7 @@ def contract_draft_from_match(*, actor, result: OfferResult):
     the contracts' flow (negotiation, signing, allocation to members). Made once: asking again
     returns the same contract."""
     result = (
-        OfferResult.objects.select_for_update()
+        OfferResult.objects.select_for_update(of=("self",))
         .select_related("run__call__round", "offer__material", "offer__index")
         .get(pk=result.pk)
     )
