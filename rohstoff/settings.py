@@ -476,6 +476,11 @@ SPECTACULAR_SETTINGS = {
         "CounterpartyKindEnum": "contracts.models.CounterpartyKind",
         "ContractDocumentKindEnum": "contracts.models.DocumentKind",
         "MovementKindEnum": "agency.stockpile.models.MovementKind",
+        "PricingTypeEnum": "contracts.models.PricingType",
+        "QuotationalPeriodEnum": "contracts.models.QuotationalPeriod",
+        "CallStateEnum": "market.models.CallState",
+        "OfferStateEnum": "market.models.OfferState",
+        "MatchStatusEnum": "market.models.MatchStatus",
     },
 }
 

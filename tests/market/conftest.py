@@ -107,7 +107,9 @@ def world(desk, firm_a, lioh, li2co3, make_org):
 def fx(desk):
     from contracts.models import FxRate
 
-    FxRate.objects.create(currency="USD", date=datetime.date(2026, 11, 1), per_eur=Decimal("1.10"), entered_by=desk)
+    FxRate.objects.create(
+        currency="USD", date=datetime.date(2026, 11, 1), per_eur=Decimal("1.10"), entered_by=desk
+    )
 
 
 @pytest.fixture

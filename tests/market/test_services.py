@@ -100,9 +100,7 @@ def test_match_then_adjust_then_draft_contract(call, supplier, supplier_b, make_
     close(call)
     run = runs.match_run(call_id=call.pk)
     assert runs.match_run(call_id=call.pk) == run  # idempotent
-    got = {
-        (a.offer_id, a.quarter): a.quantity_t for a in MatchAllocation.objects.filter(run=run)
-    }
+    got = {(a.offer_id, a.quarter): a.quantity_t for a in MatchAllocation.objects.filter(run=run)}
     # 65 % cap on Chile per cell: 600 demanded, Chile offers 400 <= 390? no: capped at 390.
     assert got[(cheap.pk, Q1)] == Decimal("390")
     assert got[(dear.pk, Q1)] == Decimal("210")
@@ -111,7 +109,9 @@ def test_match_then_adjust_then_draft_contract(call, supplier, supplier_b, make_
 
     allocation = MatchAllocation.objects.get(run=run, offer=cheap, quarter=Q1)
     with pytest.raises(ValidationError):
-        runs.allocation_adjust(actor=desk, allocation=allocation, quantity_t=Decimal("10"), reason=" ")
+        runs.allocation_adjust(
+            actor=desk, allocation=allocation, quantity_t=Decimal("10"), reason=" "
+        )
     runs.allocation_adjust(
         actor=desk, allocation=allocation, quantity_t=Decimal("380"), reason="Rounded to lots"
     )
