@@ -14,7 +14,7 @@ from .conftest import Q1, SECRET_T, close
 pytestmark = pytest.mark.django_db
 
 # The hidden cell's demand however it might be written, and the firm behind it.
-SECRETS = ("4321", "4.321", "4,321", "4 321", "4\u202f321")
+SECRETS = (str(SECRET_T), "4321", "4.321", "4,321", "4 321", "4\u202f321")
 
 
 def assert_no_secret(text: str, firm_name: str):
