@@ -11,13 +11,18 @@ from rohstoff.core.charts import base_layout, material_colour, tint
 from rohstoff.core.formatting import plotly_tonnes
 
 
-def _label(cell) -> str:
-    return f"{cell.material.name} {cell.period}"
+def _axis(cells) -> list[list[str]]:
+    """A two-level category axis: quarters under their material (plotly's multicategory), so
+    long material names are written once, not under every bar."""
+    return [[c.material.name for c in cells], [c.period for c in cells]]
 
 
 def volumes(cells) -> dict:
-    """Grouped bars per cell: demanded, offered, matched (only cells the reader may see)."""
-    labels = [_label(c) for c in cells]
+    """Grouped bars per cell: demanded, offered, matched (only cells the reader may see), for
+    the materials that have offers (all of them when none has); the table lists every cell."""
+    offered = {c.material.pk for c in cells if c.offered_t or c.matched_t}
+    cells = [c for c in cells if c.material.pk in offered] if offered else list(cells)
+    labels = _axis(cells)
     colours = [material_colour(c.material) for c in cells]
     series = [
         (_("demanded"), [float(c.demand_t) for c in cells], [tint(x, 0.35) for x in colours]),
@@ -38,9 +43,9 @@ def volumes(cells) -> dict:
         ],
         "layout": base_layout(
             barmode="group",
-            height=380,
-            margin={"l": 10, "r": 10, "t": 10, "b": 10},
-            legend={"orientation": "h", "y": -0.3},
+            height=420,
+            margin={"l": 10, "r": 10, "t": 30, "b": 10},
+            legend={"orientation": "h", "x": 0, "y": 1.12},
             yaxis={"title": {"text": _("tonnes")}, "automargin": True},
             xaxis={"automargin": True},
         ),
@@ -56,7 +61,7 @@ def prices(cells) -> dict:
                 "type": "scatter",
                 "mode": "markers",
                 "name": _("median"),
-                "x": [_label(c) for c in priced],
+                "x": _axis(priced),
                 "y": [float(c.price_median) for c in priced],
                 "marker": {"color": [material_colour(c.material) for c in priced], "size": 10},
                 "error_y": {
