@@ -155,6 +155,9 @@ class OfferSerializer(serializers.ModelSerializer):
     index = serializers.CharField(source="index.code", allow_null=True, default=None)
     origin_country = serializers.CharField(source="origin_country.code")
     quarters = serializers.SerializerMethodField()
+    quotational_period = serializers.ChoiceField(
+        choices=QuotationalPeriod.choices, allow_blank=True, read_only=True
+    )
     minimum_t = StrictDecimalField(**T)
     fixed_price = StrictDecimalField(**MONEY, allow_null=True)
     premium = StrictDecimalField(**MONEY)
@@ -337,7 +340,7 @@ class MatchSerializer(serializers.ModelSerializer):
     allocations = MatchAllocationSerializer(many=True, source="offer_allocations")
     offered_t = StrictDecimalField(**T)
     matched_t = StrictDecimalField(**T)
-    contract = serializers.PrimaryKeyRelatedField(read_only=True)
+    contract = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
 
     class Meta:
         model = OfferResult
