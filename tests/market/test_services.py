@@ -66,7 +66,9 @@ def test_buyer_or_seller(call, make_supplier, make_offer, firm_a, firm_b):
     """A supplier of the same group as a member firm with demand in the round cannot offer; one
     whose group firm has no demand there can."""
     grouped = make_supplier("Konzern Mining", "AU", member_group=firm_a)
-    with pytest.raises(ValidationError, match="either buyer or seller"):
+    with pytest.raises(
+        ValidationError, match="either buyer or seller|entweder Käufer oder Verkäufer"
+    ):
         make_offer(grouped, call)
     other = make_supplier("Other Mining", "AU", member_group=firm_b)
     assert make_offer(other, call).pk
@@ -84,7 +86,7 @@ def test_supplier_link_refuses_a_member_firm(desk, firm_a):
 
 def test_unlinked_supplier_cannot_offer(call, make_user, make_org, make_offer):
     user = make_user("supplier", org=make_org("Loose", "supplier"))
-    with pytest.raises(ValidationError, match="not yet linked"):
+    with pytest.raises(ValidationError, match="not yet linked|noch mit keiner Gegenpartei"):
         make_offer(user, call)
 
 
