@@ -35,6 +35,7 @@ urlpatterns = [
     path("api/v1/", include("contracts.api_urls")),
     path("api/v1/", include("agency.api_urls")),
     path("api/v1/", include("rohstoff.supply.api_urls")),
+    path("api/v1/", include("market.api_urls")),
     path("api/schema/", SchemaView.as_view(), name="api_schema"),
     path("api/docs/", SwaggerView.as_view(url_name="api_schema"), name="api_docs"),
 ]

@@ -93,6 +93,18 @@ SECTIONS = [
         ],
     ),
     (
+        _("Market"),
+        [
+            Link(
+                "market:calls",
+                _("Calls for offers"),
+                description=_(
+                    "Suppliers offer against the published pooled demand; matching into draft offtakes."
+                ),
+            ),
+        ],
+    ),
+    (
         _("Agency"),
         [
             Link(

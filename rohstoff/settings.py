@@ -113,6 +113,7 @@ INSTALLED_APPS = [
     "contracts",
     "agency",
     "rohstoff.supply",
+    "market",
 ]
 
 MIDDLEWARE = [
@@ -231,6 +232,10 @@ CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2}
 CELERY_TIMEZONE = "Europe/Berlin"
 CELERY_BEAT_SCHEDULE = {
+    "match-due-calls": {
+        "task": "market.tasks.match_due_calls",
+        "schedule": 5 * 60,
+    },
     "audit-integrity-check": {
         "task": "rohstoff.core.tasks.audit_integrity_check",
         "schedule": 60 * 60,
@@ -471,6 +476,11 @@ SPECTACULAR_SETTINGS = {
         "CounterpartyKindEnum": "contracts.models.CounterpartyKind",
         "ContractDocumentKindEnum": "contracts.models.DocumentKind",
         "MovementKindEnum": "agency.stockpile.models.MovementKind",
+        "PricingTypeEnum": "contracts.models.PricingType",
+        "QuotationalPeriodEnum": "contracts.models.QuotationalPeriod",
+        "CallStateEnum": "market.models.CallState",
+        "OfferStateEnum": "market.models.OfferState",
+        "MatchStatusEnum": "market.models.MatchStatus",
     },
 }
 

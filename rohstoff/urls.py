@@ -63,6 +63,7 @@ urlpatterns = [
     path("agency/", include("agency.urls")),
     path("supply/", include("rohstoff.supply.urls")),
     path("scenarios/", include("agency.scenarios.urls")),
+    path("market/", include("market.urls")),
     path("", include("rohstoff.api")),
 ]
 

@@ -375,3 +375,95 @@ def present_element(cell, *, trustee: bool) -> ElementView:
     return ElementView(
         **common, demand_t=None, demand_lce_t=None, contributors=None, hidden_reason=None
     )
+
+
+# ---- what a supplier, and the ministry on a call's figures, may see (docs/suppliers.md) ------
+
+
+@dataclass(frozen=True)
+class SupplierCellView:
+    """A position cell as a supplier sees it on a call's sheet: material, quarter and the pooled
+    demand where the cell is disclosed; a hidden cell says only that it is hidden. Never a count
+    of contributors, a firm part, a reason or any supply figure."""
+
+    material: object
+    quarter: int
+    period: str
+    disclosed: bool
+    demand_t: Decimal | None
+
+    @property
+    def visible(self) -> bool:
+        return self.demand_t is not None
+
+
+def present_cell_to_supplier(cell) -> SupplierCellView:
+    """The one way a supplier sees a position cell (pages, API, exports, mails)."""
+    from rohstoff.core.periods import Quarter
+
+    return SupplierCellView(
+        material=cell.material,
+        quarter=cell.quarter,
+        period=str(Quarter.from_index(cell.quarter)),
+        disclosed=cell.disclosed,
+        demand_t=cell.demand_t if cell.disclosed else None,
+    )
+
+
+@dataclass(frozen=True)
+class MarketCellView:
+    """A call's three published figures for one cell (demanded, offered, matched) with the price
+    range and country mix of its offers. For a reader who is not a trustee every figure of a
+    hidden cell is None: offered and matched tonnes next to a hidden demand would narrow it."""
+
+    material: object
+    quarter: int
+    period: str
+    disclosed: bool
+    demand_t: Decimal | None
+    offered_t: Decimal | None
+    matched_t: Decimal | None
+    price_min: Decimal | None
+    price_median: Decimal | None
+    price_max: Decimal | None
+    countries: tuple | None  # ((country code, matched tonnes), ...)
+
+    @property
+    def visible(self) -> bool:
+        return self.demand_t is not None
+
+
+def present_market_cell(cell, figures: dict, *, trustee: bool) -> MarketCellView:
+    """``figures``: offered_t, matched_t, price_min, price_median, price_max, countries of the
+    cell (from the call's offers and match). Trustees see every cell with its prices and country
+    mix; anyone else the three figures of disclosed cells only (the suppliers' prices and origins
+    are the desk's)."""
+    from rohstoff.core.periods import Quarter
+
+    common = {
+        "material": cell.material,
+        "quarter": cell.quarter,
+        "period": str(Quarter.from_index(cell.quarter)),
+        "disclosed": cell.disclosed,
+    }
+    if not trustee and not cell.disclosed:
+        return MarketCellView(
+            **common,
+            demand_t=None,
+            offered_t=None,
+            matched_t=None,
+            price_min=None,
+            price_median=None,
+            price_max=None,
+            countries=None,
+        )
+    return MarketCellView(
+        **common,
+        demand_t=cell.demand_t,
+        offered_t=figures.get("offered_t", ZERO),
+        matched_t=figures.get("matched_t", ZERO),
+        price_min=figures.get("price_min") if trustee else None,
+        price_median=figures.get("price_median") if trustee else None,
+        price_max=figures.get("price_max") if trustee else None,
+        countries=tuple(figures.get("countries", ())) if trustee else None,
+    )

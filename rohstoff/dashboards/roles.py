@@ -168,6 +168,11 @@ ROLE_SUMMARIES: dict[str, RoleSummary] = {
                 "No firm's name, number or demand ever reaches a supplier, and no supplier sees another's offers."
             ),
         ],
+        tiles={
+            "market:calls": _(
+                "Open calls for offers: the pooled demand where it is disclosed, the terms, your offers and your results."
+            ),
+        },
     ),
 }
 

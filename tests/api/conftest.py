@@ -236,9 +236,16 @@ def api_world(
     )
 
     users = {role: request.getfixturevalue(name) for role, name in ROLE_USERS.items()}
+    users["supplier"] = request.getfixturevalue("make_user")(
+        "supplier", email="angebot@schema.example"
+    )
+    call, offer, result = _market_world(desk, users["supplier"], closed, lioh)
     tokens = {role: api_token_create(user=user, name="schema")[1] for role, user in users.items()}
     return {
         "reported_contract": reported,
+        "call": call,
+        "offer": offer,
+        "match": result,
         "users": users,
         "tokens": tokens,
         "open_round": open_round,
@@ -258,6 +265,49 @@ def api_world(
         "stake": stake,
         "report": report,
     }
+
+
+def _market_world(desk, supplier, round, lioh):
+    """A call on the closed round (open for offers), the supplier's offer in it, and a matched
+    result of that offer (written directly: matching needs the deadline passed)."""
+    from contracts.models import Counterparty
+    from market.models import Call, MatchRun, Offer, OfferQuarter, OfferResult, SupplierLink
+    from tradinghouse.models import PositionSet
+
+    position_set = PositionSet.objects.filter(round=round, is_current=True).first()
+    SupplierLink.objects.create(
+        organisation=supplier.organisation,
+        counterparty=Counterparty.objects.create(
+            name="Schema Mining", kind="producer", country="AU"
+        ),
+    )
+    call = Call.objects.create(
+        round=round,
+        position_set=position_set,
+        title="Schema",
+        deadline=timezone.now() + datetime.timedelta(days=7),
+        terms="Terms",
+        opened_by=desk,
+    )
+    offer = Offer.objects.create(
+        call=call,
+        supplier=supplier.organisation,
+        material=lioh,
+        currency="EUR",
+        pricing_type="fixed",
+        fixed_price=Decimal("15000"),
+        incoterm="DAP",
+        incoterm_place="Hamburg",
+        origin_country="AU",
+        origin_stage="mined",
+        submitted_by=supplier,
+    )
+    OfferQuarter.objects.create(offer=offer, quarter=round.first_quarter, volume_t=Decimal("5"))
+    run = MatchRun.objects.create(call=call, limit=Decimal("0.65"))
+    result = OfferResult.objects.create(
+        run=run, offer=offer, status="none", offered_t=Decimal("5"), matched_t=Decimal("0")
+    )
+    return call, offer, result
 
 
 def _stake_world(analyst, project, lioh):
@@ -326,6 +376,11 @@ def object_ids(world, path: str) -> dict:
         "scenarios": world["scenario"].pk,
         "reported-contracts": world["reported_contract"].pk,
     }
+    if first == "market":  # /api/v1/market/<collection>/...
+        first = path.removeprefix("/api/v1/market/").split("/", 1)[0]
+        by_collection.update(
+            {"calls": world["call"].pk, "offers": world["offer"].pk, "matches": world["match"].pk}
+        )
     if first == "agency":  # /api/v1/agency/<collection>/...
         first = "agency/" + path.removeprefix("/api/v1/agency/").split("/", 1)[0]
         by_collection.update(

@@ -302,6 +302,7 @@ def build(users: dict, make_user, make_org) -> dict[str, str]:
         "token_member_b": token(member_b),
         "invitation_a": invitation(firm_a, "new@firm-a.example"),
         "invitation_b": invitation(firm_b, "new@firm-b.example"),
+        **_market_objects(users, make_user, make_org, position_set, lioh),
     }
     return {
         name: value if isinstance(value, str) else str(value.pk) for name, value in objects.items()
@@ -350,3 +351,103 @@ def _stake_objects(users: dict, project, lioh):
         decided_at=timezone.now(),
     )
     return proposal, document, stake
+
+
+def _market_objects(users: dict, make_user, make_org, position_set, lioh) -> dict:
+    """A call open for offers on the aggregated round, a matched one, the table's supplier's own
+    offer, result and document, and another supplier's (docs/suppliers.md)."""
+    from contracts.models import Counterparty
+    from market.models import (
+        Call,
+        MatchAllocation,
+        MatchRun,
+        Offer,
+        OfferDocument,
+        OfferQuarter,
+        OfferResult,
+        SupplierLink,
+    )
+    from tradinghouse.models import PositionSet
+
+    desk = users["trading_desk"]
+    supplier = users["supplier"]
+    other_org = make_org("Other Supplier Ltd", "supplier")
+    other = make_user("supplier", org=other_org, email="angebot@other.example")
+    for org, name in ((supplier.organisation, "Own Mining"), (other_org, "Other Mining")):
+        SupplierLink.objects.create(
+            organisation=org,
+            counterparty=Counterparty.objects.create(name=name, kind="producer", country="AU"),
+        )
+    PositionSet.objects.filter(pk=position_set.pk).update(published_at=timezone.now())
+    now = timezone.now()
+
+    def call(title, days):
+        return Call.objects.create(
+            round=position_set.round,
+            position_set=position_set,
+            title=title,
+            deadline=now + datetime.timedelta(days=days),
+            terms="Terms",
+            opened_by=desk,
+        )
+
+    open_call, matched = call("Offen", 7), call("Zugeordnet", -1)
+
+    def offer(user, on):
+        o = Offer.objects.create(
+            call=on,
+            supplier=user.organisation,
+            material=lioh,
+            currency="EUR",
+            pricing_type="fixed",
+            fixed_price=Decimal("15000"),
+            incoterm="DAP",
+            incoterm_place="Hamburg",
+            origin_country="AU",
+            origin_stage="mined",
+            submitted_by=user,
+        )
+        OfferQuarter.objects.create(offer=o, quarter=Quarter(2027, 1).index, volume_t=Decimal("5"))
+        return o
+
+    own, other_offer = offer(supplier, open_call), offer(other, open_call)
+    documents = [
+        OfferDocument.objects.create(
+            offer=o,
+            file=ContentFile(b"%PDF-1.4\n%%EOF\n", name="esg.pdf"),
+            original_name="esg.pdf",
+            content_type="application/pdf",
+            size=15,
+            sha256="2" * 64,
+            uploaded_by=o.submitted_by,
+        )
+        for o in (own, other_offer)
+    ]
+    run = MatchRun.objects.create(call=matched, limit=Decimal("0.65"))
+    results = []
+    for user in (supplier, other):
+        o = offer(user, matched)
+        results.append(
+            OfferResult.objects.create(
+                run=run, offer=o, status="full", offered_t=Decimal("5"), matched_t=Decimal("5")
+            )
+        )
+        allocation = MatchAllocation.objects.create(
+            run=run,
+            offer=o,
+            material=lioh,
+            quarter=Quarter(2027, 1).index,
+            computed_t=Decimal("5"),
+            quantity_t=Decimal("5"),
+        )
+    return {
+        "call": open_call,
+        "call_matched": matched,
+        "offer_own": own,
+        "offer_other": other_offer,
+        "offer_document_own": documents[0],
+        "offer_document_other": documents[1],
+        "result_own": results[0],
+        "result_other": results[1],
+        "match_allocation": allocation,
+    }

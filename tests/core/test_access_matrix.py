@@ -190,7 +190,7 @@ def signed_in(make_user, make_org, firm_a):
     return users
 
 
-AREAS = ("shell", "accounts", "admin", "api", "rounds", "positions", "contracts")
+AREAS = ("shell", "accounts", "admin", "api", "rounds", "positions", "contracts", "market")
 
 
 def area(route: str) -> str:

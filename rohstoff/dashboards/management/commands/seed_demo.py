@@ -8,6 +8,7 @@ import agency.demo
 import agency.stockpile.demo
 import contracts.demo
 import industry.demo
+import market.demo
 import rohstoff.supply.demo
 import tradinghouse.demo
 from rohstoff.celery import app as celery_app
@@ -28,6 +29,7 @@ STEPS = [
     ("agency stakes, portfolio and monitoring", agency.demo.seed_stakes),
     ("supply reference data (USGS)", rohstoff.supply.demo.seed),
     ("stockpile and saved scenarios", agency.stockpile.demo.seed),
+    ("suppliers, a call for offers, its matching", market.demo.seed),
 ]
 
 
