@@ -2,8 +2,8 @@
 
 Sections are home-page widgets for the ministry, in this order: key figures (coverage per
 material, disclosed cells only; registered in ``home_widgets``), supply concentration, the CRMA
-2030 tracker, the stockpile's bands, the ministry's saved export-stop scenarios and the agency's
-portfolio aggregates, then the links to every round's positions. Every section reads positions,
+2030 tracker, the stockpile's bands, the ministry's saved export-stop scenarios, the latest calls
+for offers (demanded, offered, matched) and the agency's portfolio aggregates, then the links to every round's positions. Every section reads positions,
 contracts and reference tables through the owning app's selectors, never demand lines, with a
 fixed number of queries; all but the saved scenarios are kept in the cache (``kept``)."""
 
@@ -63,6 +63,7 @@ def register_all() -> None:
         )
     )
     _register_agency_sections()
+    _register_market_sections()
 
 
 def _register_agency_sections() -> None:
@@ -87,5 +88,25 @@ def _register_agency_sections() -> None:
             MINISTRY,
             kept("portfolio_totals", portfolio_totals),
             order=50,
+        )
+    )
+
+
+def market_calls(request) -> dict:
+    from market.selectors import ministry_sections
+
+    return {"market_sections": ministry_sections(user=request.user)}
+
+
+def _register_market_sections() -> None:
+    """Demanded, offered and matched tonnes of the latest matched calls for offers, disclosed
+    cells only (docs/suppliers.md)."""
+    register(
+        Widget(
+            "market/widgets/ministry_calls.html",
+            MINISTRY,
+            kept("market_calls", market_calls),
+            order=45,
+            charts=True,
         )
     )

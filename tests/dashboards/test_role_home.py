@@ -165,8 +165,8 @@ def test_the_ministry_home_reads_a_fixed_number_of_queries(
     # cells; the positions panel: current sets, their rounds; supply concentration: edition,
     # materials, series, figures, schedules; CRMA tracker: materials, schedules; stockpile bands:
     # targets, holdings, the last round's cells; saved scenarios; portfolio: stakes (with their
-    # capacities), disbursements
-    with django_assert_num_queries(21):
+    # capacities), disbursements; calls for offers: the latest matched calls (none here)
+    with django_assert_num_queries(22):
         client.get("/")
     # kept: session, user, second factor, the markers, saved scenarios
     with django_assert_num_queries(5):
@@ -183,5 +183,5 @@ def test_the_ministry_home_reads_a_fixed_number_of_queries(
             round=round,
         )
     # the new positions change the markers: every section reads again, as many queries
-    with django_assert_num_queries(21):
+    with django_assert_num_queries(22):
         assert "Kennzahlen" in client.get("/").content.decode()

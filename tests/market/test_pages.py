@@ -130,6 +130,12 @@ def test_the_ministry_sees_disclosed_cells_only(matched, ministry, client, firm_
 
     sections = ministry_sections(user=ministry)
     assert sections and all(c.disclosed for c in sections[0]["shown"])
+    # The ministry's home carries the same section, with the same disclosed cells only.
+    home = client.get("/").content.decode()
+    assert f'id="h-volumes-{matched.pk}"' in home
+    section = home.split(f'id="h-volumes-{matched.pk}"', 1)[1].split("</section>", 1)[0]
+    assert_no_secret(section, firm_a.name)
+    assert "5.000" not in section and "5,000" not in section
 
 
 def test_the_desk_sees_every_cell(matched, desk, client):
