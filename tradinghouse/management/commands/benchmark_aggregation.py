@@ -42,6 +42,7 @@ BENCH_DESK = "benchmark-desk@rohstoff.invalid"
 FIRST, LAST = Quarter(2027, 1), Quarter(2031, 4)
 RUNS = 3
 MAX_LINES = 5_000_000
+MAX_RUNS = 7
 MAX_FIRMS = 20_000
 MAX_MATERIALS = 60
 SCRATCH_MATERIAL = "benchmark-aggregation-"
@@ -220,21 +221,29 @@ class Phases:
     """Wall time per phase of the job: each SQL statement is put into the phase its text names,
     and each COMMIT (with the deferred foreign-key checks it runs) into "commit"."""
 
-    ORDER = ("read", "per-firm rows", "cells", "element cells", "comparison", "clean-up", "commit")
+    ORDER = (
+        "read + per-firm rows",
+        "line count",
+        "cells",
+        "element cells",
+        "comparison",
+        "clean-up",
+        "commit",
+    )
 
     def __init__(self, tables: dict):
         from tradinghouse.aggregation import pooling
 
-        self.cell_sql = pooling.CELL_STATS_SQL.format(**tables)
-        self.element_sql = pooling.ELEMENT_STATS_SQL.format(**tables)
+        self.cell_sql = pooling.CELL_STATS_SQL.format(**tables) if tables else None
+        self.element_sql = pooling.ELEMENT_STATS_SQL.format(**tables) if tables else None
         self.times: dict[str, float] = dict.fromkeys(self.ORDER, 0.0)
 
     def phase(self, sql: str) -> str:
         head = sql.lstrip()[:200]
-        if "pooled_demand" in head and head.startswith("CREATE"):
-            return "read"
         if head.startswith("INSERT INTO") and "tradinghouse_firmposition" in head:
-            return "per-firm rows"
+            return "read + per-firm rows"
+        if head.startswith("SELECT COUNT(*) FROM industry_demandline"):
+            return "line count"
         if sql == self.cell_sql or (head.startswith("INSERT INTO") and "positioncell" in head):
             return "cells"
         if sql == self.element_sql or (head.startswith("INSERT INTO") and "elementcell" in head):
@@ -301,6 +310,12 @@ class Command(BaseCommand):
             "--materials", type=int, default=30, help="Materials in the scratch round (30)"
         )
         parser.add_argument("--renders", type=int, default=7, help="Page renders per median")
+        parser.add_argument(
+            "--runs",
+            type=int,
+            default=RUNS,
+            help=f"Timed runs of the job and of the floor ({RUNS})",
+        )
 
     def handle(self, *args, **options):
         if connection.vendor != "postgresql":
@@ -319,6 +334,9 @@ class Command(BaseCommand):
             raise CommandError("--lines takes whole numbers, e.g. --lines 100000,1000000") from None
         if not sizes or min(sizes) < 1 or max(sizes) > MAX_LINES or len(sizes) > 4:
             raise CommandError(f"--lines: one to four sizes from 1 to {MAX_LINES:,}.")
+        if not 1 <= options["runs"] <= MAX_RUNS:
+            raise CommandError(f"--runs must be from 1 to {MAX_RUNS}.")
+        self.runs = options["runs"]
         if not 1 <= options["firms"] <= MAX_FIRMS:
             raise CommandError(f"--firms must be from 1 to {MAX_FIRMS}.")
         if not 1 <= options["materials"] <= MAX_MATERIALS:
@@ -384,6 +402,7 @@ class Command(BaseCommand):
     def _materials(self, count: int) -> list[int]:
         """The reference materials first; scratch materials (removed afterwards) make up the
         national shape's 30 where the reference list is shorter."""
+        self._drop_scratch()  # a scratch round left by an interrupted run still references them
         self._drop_materials()
         reference = list(Material.objects.order_by("sort_order", "pk")[:count])
         extra = [
@@ -461,6 +480,7 @@ class Command(BaseCommand):
 
     def _run(self, n: int, desk: User, orgs: list[int], materials: list[int], renders: int) -> dict:
         from tradinghouse.aggregation import pooling
+        from tradinghouse.aggregation.publishing import delete_sets
         from tradinghouse.models import FirmPosition, PositionSet
         from tradinghouse.services import AGGREGATION_JOB
         from tradinghouse.tasks import aggregate_round
@@ -478,7 +498,11 @@ class Command(BaseCommand):
         )
         try:
             ours, growth, spills, phases = [], [], [], []
-            for _run in range(RUNS):
+            # RUNS first aggregations (the previous run's set removed before each, not timed),
+            # then one re-aggregation that finds the last one published (comparison, clean-up).
+            for run in range(self.runs + 1):
+                if run < self.runs:
+                    delete_sets(round.position_sets.all())
                 job, _created = job_start(
                     kind=AGGREGATION_JOB,
                     subject=round,
@@ -497,9 +521,10 @@ class Command(BaseCommand):
                 if job.state != "succeeded":
                     raise CommandError(f"The aggregation job failed: {job.error}")
                 growth.append(memory.growth_mb)
+            again, ours = ours[-1], ours[: self.runs]
             position_set = PositionSet.objects.get(round=round, is_current=True)
             firm_rows = FirmPosition.objects.filter(position_set=position_set).count()
-            floor, floor_spills = self._floor(round, desk, position_set)
+            floor, floor_spills, floor_phases = self._floor(round, desk, position_set)
             render, minimal = self._render_times(round, desk, renders)
         finally:
             self._drop_scratch()
@@ -511,20 +536,24 @@ class Command(BaseCommand):
         self.stdout.write(
             f"aggregation job: median {ours_median:.3f} s of {', '.join(f'{t:.3f}' for t in ours)}"
         )
-        for number, times in enumerate(phases, start=1):
-            self.stdout.write(
-                f"  run {number} by phase: "
-                + ", ".join(f"{name} {seconds:.2f} s" for name, seconds in times.items())
-            )
+        for number, times in enumerate(phases[: self.runs], start=1):
+            self.stdout.write(f"  run {number} by phase: {self._phases(times)}")
         self.stdout.write(
             f"SQL floor:       median {floor_median:.3f} s of {', '.join(f'{t:.3f}' for t in floor)}"
+        )
+        for number, times in enumerate(floor_phases, start=1):
+            self.stdout.write(f"  floor by phase: {self._phases(times)} (run {number})")
+        self.stdout.write(
+            f"re-aggregation (an earlier set published): {again:.3f} s, "
+            f"{again / floor_median:.2f} x the floor; by phase: {self._phases(phases[-1])}"
         )
         self.stdout.write(
             f"totals equal: yes ({job.result.get('cells')} cells, {job.result.get('hidden')} "
             f"hidden, {job.result.get('element_cells')} element cells, {firm_rows:,} per-firm rows)"
         )
         self.stdout.write(
-            f"memory growth while the job ran: {max(growth):.1f} MB (target < 300 MB)"
+            f"memory growth while the job ran: {max(growth):.1f} MB (target < 300 MB; largest of "
+            "all runs)"
         )
         self.stdout.write(
             f"temporary files: job {max(spills) / 2**20:.1f} MB, floor "
@@ -538,7 +567,7 @@ class Command(BaseCommand):
         self.stdout.write(f"ratio at {n:,} lines: {ratio:.3f} (target <= 1.5)")
         return {"ours": ours_median, "floor": floor_median, "ratio": ratio}
 
-    def _floor(self, round: DemandRound, desk: User, ours) -> tuple[list[float], list[int]]:
+    def _floor(self, round: DemandRound, desk: User, ours) -> tuple[list, list, list]:
         """The floor's SQL into a position set of its own (not published), committed; compared
         with our current set after the first run; each floor set removed again (not timed)."""
         from tradinghouse.aggregation.publishing import delete_sets
@@ -550,25 +579,38 @@ class Command(BaseCommand):
             "p": Decimal(settings.DISCLOSURE_P),
             "lce": LCE_PER_LITHIUM,
         }
-        times, spills = [], []
-        for run in range(RUNS):
+        times, spills, phases = [], [], []
+        for run in range(self.runs):
             spilled = temp_bytes()
+            phase = dict.fromkeys(("per-firm rows", "cells", "element cells", "commit"), 0.0)
             started = time.perf_counter()
-            with transaction.atomic(), connection.cursor() as cursor:
+            with (
+                Phases({}).measuring() as commit,
+                transaction.atomic(),
+                connection.cursor() as cursor,
+            ):
                 floor_set = PositionSet.objects.create(
                     round=round,
                     min_firms=settings.DISCLOSURE_MIN_FIRMS,
                     p_rule=Decimal(settings.DISCLOSURE_P),
                 )
                 cursor.execute("SET LOCAL work_mem = '64MB'")  # as the job's pooling
-                for sql in FLOOR_SQL:
+                for name, sql in zip(phase, FLOOR_SQL, strict=False):
+                    begun = time.perf_counter()
                     cursor.execute(sql, {**params, "set_id": floor_set.pk})
+                    phase[name] = time.perf_counter() - begun
             times.append(time.perf_counter() - started)
+            phase["commit"] = commit.times["commit"]
+            phases.append(phase)
             spills.append(temp_bytes() - spilled)
             if run == 0:
                 self._check_totals(ours.pk, floor_set.pk)
             delete_sets(PositionSet.objects.filter(pk=floor_set.pk))
-        return times, spills
+        return times, spills, phases
+
+    @staticmethod
+    def _phases(times: dict) -> str:
+        return ", ".join(f"{name} {seconds:.2f} s" for name, seconds in times.items())
 
     def _check_totals(self, ours: int, floor: int) -> None:
         """The floor's rows equal ours: every per-firm row, every cell's totals and contributors,
