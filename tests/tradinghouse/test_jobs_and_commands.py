@@ -112,7 +112,9 @@ def test_benchmark_runs_at_a_small_size(db, settings):
     assert "memory growth while the job ran" in text and "desk dashboard: median" in text
     assert re.search(r"run 1 by phase: read \+ per-firm rows [\d.]+ s, .* commit [\d.]+ s", text)
     assert re.search(r"floor by phase: per-firm rows [\d.]+ s, .* commit [\d.]+ s", text)
-    assert re.search(r"temporary files: job [\d.]+ MB, floor [\d.]+ MB", text)
+    assert re.search(
+        r"temporary files: job [\d.]+ MB, floor [\d.]+ MB, re-aggregation [\d.]+ MB", text
+    )
     assert re.search(r"re-aggregation \(an earlier set published\): [\d.]+ s", text)
     assert re.search(r"scaling: 600 lines took [\d.]+ x the time of 300 lines", text)
     assert re.fullmatch(r"aggregation_vs_sql_floor_ratio=\d+\.\d{3}", text.strip().splitlines()[-1])

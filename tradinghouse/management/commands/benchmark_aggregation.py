@@ -556,8 +556,9 @@ class Command(BaseCommand):
             "all runs)"
         )
         self.stdout.write(
-            f"temporary files: job {max(spills) / 2**20:.1f} MB, floor "
-            f"{max(floor_spills) / 2**20:.1f} MB (pg_stat_database.temp_bytes, largest run)"
+            f"temporary files: job {max(spills[: self.runs]) / 2**20:.1f} MB, floor "
+            f"{max(floor_spills) / 2**20:.1f} MB, re-aggregation {spills[-1] / 2**20:.1f} MB "
+            "(pg_stat_database.temp_bytes, largest first aggregation)"
         )
         self.stdout.write(
             f"desk dashboard: median {render * 1000:.1f} ms; minimal page: median {minimal * 1000:.1f} ms; "
