@@ -54,6 +54,7 @@ def test_a_line_with_existing_references_is_stored(open_round, member_a, materia
     assert DemandLine.objects.filter(round=open_round).count() == 1
 
 
+@pytest.mark.postgres
 def test_the_bulk_copy_path_is_refused_too(open_round, member_a, materials):
     columns = (
         "round_id, organisation_id, material_id, grade, period, first_quarter, is_year, quantity, "
