@@ -135,10 +135,10 @@ class Commitment(models.TextChoices):
 
 class DemandLine(models.Model):
     # Built for bulk uploads (100,000 lines at a time): no single-column indexes on round, firm and
-    # material (the key's unique index leads with round and firm, which every read filters by), and
-    # no database-level foreign keys to firm, material and users: PostgreSQL checks those row by
-    # row, which cost more than the whole insert. They are PROTECTed (never deleted; users and
-    # firms are deactivated) and every write path validates them; the round keeps its constraint.
+    # material (the key's unique index leads with round and firm, which every read filters by).
+    # Every reference is a database foreign key (integrity first: a line for a firm, material or
+    # user that does not exist is refused by PostgreSQL itself); docs/benchmarks.md measures what
+    # those checks cost against a keyed COPY.
     round = models.ForeignKey(
         DemandRound, on_delete=models.CASCADE, related_name="lines", db_index=False
     )
@@ -148,7 +148,6 @@ class DemandLine(models.Model):
         on_delete=models.PROTECT,
         related_name="demand_lines",
         db_index=False,
-        db_constraint=False,
     )
     material = models.ForeignKey(
         Material,
@@ -156,7 +155,6 @@ class DemandLine(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
         db_index=False,
-        db_constraint=False,
     )
     grade = models.CharField(_("grade"), max_length=200, blank=True, default="")
     period = models.CharField(_("period"), max_length=7, help_text=_("2027 or 2027-Q3"))
@@ -175,7 +173,6 @@ class DemandLine(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
         db_index=False,
-        db_constraint=False,
     )
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
@@ -191,7 +188,6 @@ class DemandLine(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
         db_index=False,
-        db_constraint=False,
     )
     excluded_at = models.DateTimeField(null=True, blank=True)
 

@@ -128,15 +128,12 @@ def aggregation_run(*, job: Job, reporter: JobReporter) -> dict:
             if connection.vendor == "postgresql":
                 # ~100 bytes a firm and cell: hash the groups in memory rather than sort on disk.
                 cursor.execute("SET LOCAL work_mem = '64MB'")
-            cursor.execute("DROP TABLE IF EXISTS pooled_demand")
+            params = {"round_id": round.pk, "firm": Commitment.FIRM, "false": False}
             cursor.execute(
-                pooling.POOL_SQL.format(share=pooling.quarter_share_sql("l.micro"), **tables),
-                {"round_id": round.pk, "firm": Commitment.FIRM, "false": False},
+                pooling.firm_positions_sql(tables), {**params, "set_id": position_set.pk}
             )
-            cursor.execute(pooling.FIRM_POSITIONS_SQL.format(**tables), {"set_id": position_set.pk})
-            cursor.execute("SELECT COALESCE(SUM(line_count), 0) FROM pooled_demand")
+            cursor.execute(pooling.LINE_COUNT_SQL.format(**tables), params)
             line_count = int(cursor.fetchone()[0])
-            cursor.execute("DROP TABLE pooled_demand")
         PositionSet.objects.filter(pk=position_set.pk).update(line_count=line_count)
     try:
         reporter.progress(0.55, gettext_noop("Computing cells and element roll-up"))

@@ -137,6 +137,20 @@ STAGING_COLUMNS = [
 ]
 
 
+# The columns of a new line as COPY writes them: round and firm, the staged row, then constants.
+LINE_COPY_COLUMNS = [
+    "round_id",
+    "organisation_id",
+    *STAGING_COLUMNS,
+    "entered_by_id",
+    "created_at",
+    "updated_at",
+    "version",
+    "excluded",
+    "exclusion_reason",
+]
+
+
 def _commit_rows(parsed: ParsedFile, *, round: DemandRound, actor: User) -> tuple[int, int]:
     if connection.vendor == "postgresql":
         return _commit_rows_postgresql(parsed, round=round, actor=actor)
@@ -230,21 +244,10 @@ def _copy_new_lines(parsed: ParsedFile, *, round: DemandRound, actor: User, now)
         before=(round.pk, actor.organisation_id),
         after=(actor.pk, now.isoformat(), now.isoformat(), 1, "f", ""),
     )
-    columns = [
-        "round_id",
-        "organisation_id",
-        *STAGING_COLUMNS,
-        "entered_by_id",
-        "created_at",
-        "updated_at",
-        "version",
-        "excluded",
-        "exclusion_reason",
-    ]
     with (
         connection.cursor() as cursor,
         cursor.copy(
-            f"COPY {DemandLine._meta.db_table} ({', '.join(columns)}) FROM STDIN "
+            f"COPY {DemandLine._meta.db_table} ({', '.join(LINE_COPY_COLUMNS)}) FROM STDIN "
             "WITH (FORMAT csv, FORCE_NOT_NULL (grade, exclusion_reason))"
         ) as copy,
     ):

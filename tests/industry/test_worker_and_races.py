@@ -2,6 +2,7 @@
 deadline race and between colleagues, and the benchmark command."""
 
 import datetime
+import re
 import threading
 from decimal import Decimal
 from io import StringIO
@@ -151,9 +152,20 @@ def test_benchmark_import_runs_and_reports_the_ratio(db):
     out = StringIO()
     call_command("benchmark_import", "--rows", "300", stdout=out)
     lines = out.getvalue().strip().splitlines()
-    assert any(line.startswith("COPY statement: COPY benchmark_copy") for line in lines)
-    assert lines[-1].startswith("import_vs_copy_ratio=") and float(lines[-1].split("=")[1]) > 0
-    assert not DemandRound.objects.filter(title__startswith="Benchmark").exists()  # rolled back
+    assert any(line.startswith("bare COPY statement: COPY benchmark_copy") for line in lines)
+    assert any(line.startswith("keyed COPY statement: COPY benchmark_keyed_line") for line in lines)
+    assert any(line.startswith("import_vs_copy_ratio=") for line in lines)
+    assert re.search(r"keyed COPY \(5 foreign keys, committed\), first", out.getvalue())
+    assert re.search(
+        r"import_vs_keyed_copy_ratio_first=[\d.]+ import_vs_keyed_copy_ratio_replace=[\d.]+",
+        out.getvalue(),
+    )
+    assert lines[-1].startswith("import_vs_keyed_copy_ratio=")
+    assert float(lines[-1].split("=")[1]) > 0
+    assert not DemandRound.objects.filter(title__startswith="Benchmark").exists()  # removed
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT to_regclass('benchmark_keyed_line')")
+        assert cursor.fetchone()[0] is None
 
 
 @pytest.mark.postgres
@@ -169,7 +181,7 @@ def test_benchmark_import_times_the_same_rows_as_xlsx(db):
         float(values["xlsx_import_median_s"]) > 0 and float(values["xlsx_read_and_validate_s"]) > 0
     )
     assert float(values["csv_read_and_validate_s"]) > 0 and int(values["xlsx_file_bytes"]) > 0
-    assert out.getvalue().strip().splitlines()[-1].startswith("import_vs_copy_ratio=")
+    assert out.getvalue().strip().splitlines()[-1].startswith("import_vs_keyed_copy_ratio=")
 
 
 def test_benchmark_import_refuses_sqlite(db, monkeypatch):

@@ -9,7 +9,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 
-from rohstoff.core.models import Job
+from rohstoff.core.models import Job, Material
 from tests.conftest import wait_for
 from tests.tradinghouse.conftest import cell
 from tradinghouse import services
@@ -64,13 +64,12 @@ def test_the_aggregation_sql_runs_on_sqlite_with_the_same_half_even_split():
         """
     )
     tables = {"line": "line", "fp": "fp", "material": "material"}
-    db.execute(
-        _sqlite_sql(pooling.POOL_SQL.format(share=pooling.quarter_share_sql("l.micro"), **tables)),
-        {"round_id": 7, "firm": "firm", "false": False},
-    )
-    db.execute(_sqlite_sql(pooling.FIRM_POSITIONS_SQL.format(**tables)), {"set_id": 1})
+    params = {"round_id": 7, "firm": "firm", "false": False}
+    db.execute(_sqlite_sql(pooling.firm_positions_sql(tables)), {**params, "set_id": 1})
     # every active line counted once, the excluded and the withdrawn one not at all
-    assert db.execute("SELECT SUM(line_count) FROM pooled_demand").fetchone()[0] == 3
+    assert (
+        db.execute(_sqlite_sql(pooling.LINE_COUNT_SQL.format(**tables)), params).fetchone()[0] == 3
+    )
     rows = db.execute(
         "SELECT organisation_id, quarter, demand_t, demand_firm_t FROM fp ORDER BY 1, 2"
     ).fetchall()
@@ -107,11 +106,20 @@ def test_benchmark_runs_at_a_small_size(db, settings):
     out = io.StringIO()
     call_command("benchmark_aggregation", lines="300,600", firms=20, renders=1, stdout=out)
     text = out.getvalue()
-    assert "INSERT INTO bench_floor" in text and "totals equal: yes" in text
+    assert "INSERT INTO tradinghouse_firmposition" in text and "totals equal: yes" in text
+    assert "INSERT INTO tradinghouse_positioncell" in text
+    assert "INSERT INTO tradinghouse_elementcell" in text
     assert "memory growth while the job ran" in text and "desk dashboard: median" in text
+    assert re.search(r"run 1 by phase: read \+ per-firm rows [\d.]+ s, .* commit [\d.]+ s", text)
+    assert re.search(r"floor by phase: per-firm rows [\d.]+ s, .* commit [\d.]+ s", text)
+    assert re.search(
+        r"temporary files: job [\d.]+ MB, floor [\d.]+ MB, re-aggregation [\d.]+ MB", text
+    )
+    assert re.search(r"re-aggregation \(an earlier set published\): [\d.]+ s", text)
     assert re.search(r"scaling: 600 lines took [\d.]+ x the time of 300 lines", text)
     assert re.fullmatch(r"aggregation_vs_sql_floor_ratio=\d+\.\d{3}", text.strip().splitlines()[-1])
     assert not PositionSet.objects.exists()  # the scratch round is gone again
+    assert not Material.objects.filter(code__startswith="benchmark-aggregation-").exists()
 
 
 def test_demo_aggregates_the_closed_round_with_disclosed_and_hidden_cells_and_is_safe_twice(

@@ -1,8 +1,8 @@
 """The aggregation's SQL phases: pooling demand lines into firm positions, then the statistics of
 each cell and element roll-up.
 
-One ``INSERT ... SELECT ... GROUP BY`` pools the active lines into firm positions (one firm's demand
-per cell, with the year-to-quarter split done in SQL), and two set-based reads compute each cell's
+One ``INSERT ... SELECT ... GROUP BY`` pools the active lines straight into firm positions (one
+firm's demand per cell, with the year-to-quarter split done in SQL), and two set-based reads compute each cell's
 and each element roll-up's statistics with window functions; only those few statistics come to
 Python for disclosure control.
 
@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_EVEN, Decimal
 
-from django.db import connection
+from django.db import connection, transaction
 
 from industry.models import DemandLine
 from rohstoff.core.models import Material
@@ -52,18 +52,19 @@ def tables() -> dict[str, str]:
 
 
 # Splits each active line into its quarters (a quarter line into one, a year line into four, the
-# fourth taking the remainder) and pools them per firm, material and quarter in micro-tonnes, into
-# a temporary table: PostgreSQL may run CREATE TABLE AS with parallel workers, INSERT ... SELECT
-# not. ``line_count`` counts each line once (at its first quarter).
-POOL_SQL = """
-CREATE TEMPORARY TABLE pooled_demand AS
-SELECT s.organisation_id AS organisation_id, s.material_id AS material_id, s.quarter AS quarter,
-       SUM(s.q) AS micro,
-       SUM(CASE WHEN s.commitment = %(firm)s THEN s.q ELSE 0 END) AS firm_micro,
-       SUM(CASE WHEN s.commitment = %(firm)s THEN 0 ELSE s.q END) AS indicative_micro,
-       SUM(CASE WHEN s.k = 0 THEN 1 ELSE 0 END) AS line_count
+# fourth taking the remainder) and pools them per firm, material and quarter in micro-tonnes,
+# straight into the new set's firm positions: one INSERT ... SELECT ... GROUP BY, no intermediate
+# table (docs/benchmarks.md, "Aggregation at national scale"). Firm positions exist only where
+# demand > 0 (a tiny year line can leave a quarter with nothing).
+FIRM_POSITIONS_SQL = """
+INSERT INTO {fp} (position_set_id, organisation_id, material_id, quarter,
+                  demand_t, demand_firm_t, demand_indicative_t)
+SELECT %(set_id)s, s.organisation_id, s.material_id, s.quarter,
+       SUM(s.q) / 1000000.0,
+       SUM(CASE WHEN s.commitment = %(firm)s THEN s.q ELSE 0 END) / 1000000.0,
+       SUM(CASE WHEN s.commitment = %(firm)s THEN 0 ELSE s.q END) / 1000000.0
 FROM (
-    SELECT l.organisation_id, l.material_id, l.commitment, k.k, l.first_quarter + k.k AS quarter,
+    SELECT l.organisation_id, l.material_id, l.commitment, l.first_quarter + k.k AS quarter,
            CASE WHEN k.k = 3 THEN l.micro - 3 * {share}
                 WHEN l.is_year THEN {share}
                 ELSE l.micro END AS q
@@ -77,17 +78,19 @@ FROM (
       ON k.k = 0 OR l.is_year
 ) s
 GROUP BY s.organisation_id, s.material_id, s.quarter
+HAVING SUM(s.q) > 0
 """
 
-# Cells exist only where demand > 0 (a tiny year line can leave a quarter with nothing).
-FIRM_POSITIONS_SQL = """
-INSERT INTO {fp} (position_set_id, organisation_id, material_id, quarter,
-                  demand_t, demand_firm_t, demand_indicative_t)
-SELECT %(set_id)s, organisation_id, material_id, quarter,
-       micro / 1000000.0, firm_micro / 1000000.0, indicative_micro / 1000000.0
-FROM pooled_demand
-WHERE micro > 0
+# The active lines the set pools (each line once).
+LINE_COUNT_SQL = """
+SELECT COUNT(*) FROM {line}
+WHERE round_id = %(round_id)s AND withdrawn_at IS NULL AND excluded = %(false)s
 """
+
+
+def firm_positions_sql(tables: dict) -> str:
+    return FIRM_POSITIONS_SQL.format(share=quarter_share_sql("l.micro"), **tables)
+
 
 # Per cell: contributors, total and the two largest firms, for the total and for each part.
 CELL_STATS_SQL = """
@@ -152,7 +155,11 @@ def part(count, total, largest, second) -> disclosure.PartStats:
 
 def cell_statistics(set_id: int, tables: dict) -> tuple[dict, dict]:
     cells: dict[tuple[int, int], dict] = {}
-    with connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # The window functions sort every firm position of the set three times: in memory,
+            # as the pooling hashes, rather than in temporary files (docs/benchmarks.md).
+            cursor.execute("SET LOCAL work_mem = '64MB'")
         cursor.execute(CELL_STATS_SQL.format(**tables), {"set_id": set_id})
         for row in cursor.fetchall():
             material_id, quarter = int(row[0]), int(row[1])
