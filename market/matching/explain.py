@@ -32,17 +32,41 @@ def summary(outcome: engine.OfferOutcome) -> str:
 def describe(outcome: engine.OfferOutcome, *, audience: str = DESK) -> list[str]:
     """The reasons of an offer's outcome, one sentence each, the whole offer's first."""
     lines = []
-    for note in outcome.notes:
-        text = describe_note(note, audience=audience)
+    for first, last in _runs(outcome.notes):
+        label = str(first.quarter) if last is first else f"{first.quarter}–{last.quarter}"
+        text = describe_note(first, audience=audience, quarter_label=label)
         if text:
             lines.append(text)
     return lines
 
 
-def describe_note(note: engine.Note, *, audience: str = DESK) -> str | None:
-    """One reason as a sentence, or None when the audience may not read it."""
+def _runs(notes) -> list[tuple[engine.Note, engine.Note]]:
+    """Consecutive quarters with the same reason and the same figures, as (first, last) notes, so
+    that twenty identical quarters read as one sentence ("2027-Q1–2031-Q4: …")."""
+    runs: list[list[engine.Note]] = []
+    for note in notes:
+        if runs:
+            last = runs[-1][1]
+            if (
+                note.quarter is not None
+                and last.quarter is not None
+                and note.code == last.code
+                and note.kwargs == last.kwargs
+                and note.quarter == last.quarter + 1
+            ):
+                runs[-1][1] = note
+                continue
+        runs.append([note, note])
+    return [(first, last) for first, last in runs]
+
+
+def describe_note(
+    note: engine.Note, *, audience: str = DESK, quarter_label: str | None = None
+) -> str | None:
+    """One reason as a sentence, or None when the audience may not read it. ``quarter_label``
+    replaces the note's quarter (a run of quarters, see ``describe``)."""
     p = note.kwargs
-    values = {"quarter": str(note.quarter) if note.quarter else ""}
+    values = {"quarter": quarter_label or (str(note.quarter) if note.quarter else "")}
     for key in ("matched_t", "offered_t", "minimum_t", "reachable_t", "would_get_t"):
         if key in p:
             values[key[:-2]] = format_tonnes(p[key])

@@ -662,3 +662,17 @@ def test_benchmark_matching_fails_over_the_time_limit_or_on_a_broken_invariant(m
     monkeypatch.setattr(benchmark_matching, "check_invariants", lambda *a: ["cell 1 over"])
     with pytest.raises(CommandError, match="invariants fail: cell 1 over"):
         call_command(BenchmarkMatching(), **small)
+
+
+def test_consecutive_quarters_with_the_same_reason_read_as_one_sentence():
+    """Twenty identical quarters are one line ("2027-Q1–2027-Q3: …"); a quarter with another
+    figure, or after a gap, starts a new one."""
+    q4 = Q3 + 1
+    cells = [cell(Q1, 100), cell(Q2, 100), cell(Q3, 100), cell(q4, 100)]
+    offers = [offer(1, "DE", {Q1: (10, 500), Q2: (10, 500), Q3: (10, 500), q4: (20, 500)})]
+    result = match(cells, offers)
+    with translation.override("en"):
+        lines = explain.describe(result.outcome(1))
+    assert len(lines) == 2
+    assert lines[0].startswith("2027-Q1–2027-Q3: ") and "10\xa0t" in lines[0]
+    assert lines[1].startswith("2027-Q4: ") and "20\xa0t" in lines[1]
