@@ -76,6 +76,11 @@ def supplier_link_save(
         raise ValidationError(errors)
     link = SupplierLink.objects.filter(organisation=organisation).first()
     before = snapshot(link, ["counterparty", "member_group"]) if link else None
+    if link and (link.counterparty_id, link.member_group_id) == (
+        counterparty.pk,
+        getattr(member_group, "pk", None),
+    ):
+        return link  # nothing changes: no write, no audit event
     link = link or SupplierLink(organisation=organisation)
     link.counterparty, link.member_group = counterparty, member_group
     link.save()

@@ -14,10 +14,13 @@ def test_demo_offtakes(db, desk, django_capture_on_commit_callbacks):
     for _label, step in STEPS:
         with django_capture_on_commit_callbacks(execute=True):
             context = step(context)
-    # The desk's own contracts; the agency's approved stake adds a draft (tests/agency).
-    states = dict(
-        OfftakeContract.objects.filter(stake__isnull=True).values_list("reference", "state")
-    )
+    # The desk's own contracts; the agency's approved stake adds a draft (tests/agency), the
+    # market's finished call one more, made from a supplier's match (MK-…).
+    own = OfftakeContract.objects.filter(stake__isnull=True)
+    assert list(own.filter(reference__startswith="MK-").values_list("state", flat=True)) == [
+        "draft"
+    ]
+    states = dict(own.exclude(reference__startswith="MK-").values_list("reference", "state"))
     assert states == {
         "OFF-2026-001": "active",
         "OFF-2026-002": "signed",
@@ -43,7 +46,9 @@ def test_demo_offtakes(db, desk, django_capture_on_commit_callbacks):
     for _label, step in STEPS:
         with django_capture_on_commit_callbacks(execute=True):
             context = step(context)
-    assert OfftakeContract.objects.filter(stake__isnull=True).count() == 7
+    assert (
+        OfftakeContract.objects.filter(stake__isnull=True).count() == len(states) + 1
+    )  # and the market's draft
     assert AllocationRound.objects.count() == 2
 
 

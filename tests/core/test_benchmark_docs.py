@@ -14,7 +14,7 @@ def test_the_database_benchmarks_refuse_sqlite_with_a_message(command, option, m
         call_command(command, **{option: 10})
 
 
-def test_the_allocation_benchmark_needs_no_database(capsys):
+def test_the_allocation_rule_alone_needs_no_database(capsys):
     # No database fixture: pytest-django refuses any query, so this passes only without one.
-    call_command("benchmark_allocation", firms=20)
+    call_command("benchmark_allocation", firms=20, rule_only=True)
     assert "exact sum" in capsys.readouterr().out

@@ -100,6 +100,7 @@ def _cell(material, period, visible):
         demand_indicative_t=0,
         contributors=5,
         contracted_t=0,
+        covered_directly_t=0,
         allocated_t=0,
         open_t=1,
         coverage=0,

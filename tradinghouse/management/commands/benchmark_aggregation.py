@@ -92,13 +92,14 @@ FLOOR_CELL_SQL = """
 INSERT INTO tradinghouse_positioncell
     (position_set_id, material_id, quarter, demand_t, demand_firm_t, demand_indicative_t,
      contributors, firm_contributors, indicative_contributors, largest_share, disclosed,
-     hidden_reason, firm_disclosed, indicative_disclosed, contracted_t, allocated_t)
+     hidden_reason, firm_disclosed, indicative_disclosed, contracted_t, allocated_t,
+     covered_directly_t, direct_reporters, direct_disclosed)
 SELECT %(set_id)s, material_id, quarter, t, f, i, n, nf, ni, round(mt / t, 6),
        n >= %(min_firms)s AND t - mt - st >= %(p)s * mt,
        CASE WHEN n < %(min_firms)s THEN 'min_firms'
             WHEN t - mt - st < %(p)s * mt THEN 'dominance' ELSE '' END,
        nf >= %(min_firms)s AND f - mf - sf >= %(p)s * mf,
-       ni >= %(min_firms)s AND i - mi - si >= %(p)s * mi, 0, 0
+       ni >= %(min_firms)s AND i - mi - si >= %(p)s * mi, 0, 0, 0, 0, false
 FROM (
     SELECT material_id, quarter, COUNT(*) AS n, SUM(demand_t) AS t, MAX(demand_t) AS mt,
            SUM(CASE WHEN rt = 2 THEN demand_t ELSE 0 END) AS st,
