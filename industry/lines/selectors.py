@@ -322,8 +322,11 @@ class Screening(Sequence):
         return _flagged_q(self._round, self._earlier, self._medians, material_id)
 
     def _load(self, qs):
-        return qs.annotate(per_quarter_t=_PER_QUARTER).select_related(
-            "material", "organisation", "entered_by"
+        # The page shows the firm and the material, not who entered the line.
+        return (
+            qs.annotate(per_quarter_t=_PER_QUARTER)
+            .select_related(None)
+            .select_related("material", "organisation")
         )
 
     def _by_material(self, start: int, stop: int) -> list[DemandLine]:

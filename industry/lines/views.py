@@ -248,7 +248,7 @@ def demand_export(request, pk, fmt):
 
 
 # Lines per page: each row carries its history and its exclusion form (docs/screening.md).
-SCREENING_PAGE_SIZE = 50
+SCREENING_PAGE_SIZE = 25
 SCREENING_FILTERS = ("firm", "firm_name", "material", "period", "commitment", "status", "sort")
 
 

@@ -266,10 +266,10 @@ def test_the_screening_page_costs_a_fixed_number_of_queries(
     client = login(desk)
     url = f"/rounds/{two_rounds.pk}/screening/"
     assert client.get(url).status_code == 200  # stores the statistics
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(12):
         page = client.get(url)
     assert page.status_code == 200
-    assert page.content.decode().count('<tr id="screen-') == 50
+    assert page.content.decode().count('<tr id="screen-') == 25
 
 
 def test_many_firms_are_searched_by_name(login, two_rounds, desk, monkeypatch):
