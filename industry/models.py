@@ -202,6 +202,15 @@ class DemandLine(models.Model):
             ),
             models.CheckConstraint(condition=Q(quantity__gt=0), name="line_quantity_positive"),
         ]
+        indexes = [
+            # The screening's default order (material, period, firm): a page's ids come from a
+            # range of this index alone, read material by material (docs/screening.md).
+            models.Index(
+                fields=["round", "material", "first_quarter"],
+                include=["organisation", "is_year", "id"],
+                name="line_screening_order",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.material.code} {self.period} {self.quantity} {self.unit}"

@@ -2,18 +2,30 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.core.cache import cache
 from django.db import connection
-from django.db.models import Case, Count, F, Prefetch, Q, QuerySet, Sum, When
+from django.db.models import (
+    Case,
+    Count,
+    F,
+    Prefetch,
+    Q,
+    QuerySet,
+    Sum,
+    When,
+    prefetch_related_objects,
+)
 from django.db.models.expressions import RawSQL
 from django.http import Http404
 from django.utils.translation import gettext as _
 
 from rohstoff.core.formatting import format_number, format_tonnes
-from rohstoff.core.models import Material, User
+from rohstoff.core.models import Material, Organisation, User
 from rohstoff.core.shortcuts import get_visible_or_404
 
 from .. import policy
@@ -91,6 +103,11 @@ SORTS = {
     "quantity_t": ["quantity_t", "pk"],
     "-updated_at": ["-updated_at", "-pk"],
 }
+# The default order within one material: the index (round, material, first quarter) hands the
+# lines over by quarter, PostgreSQL sorts each quarter's few thousand lines by firm.
+_WITHIN_MATERIAL = ["first_quarter", "organisation__name", "is_year", "pk"]
+
+STATISTICS_TIMEOUT = 24 * 3600  # seconds; an entry is never stale (keyed by the lines' version)
 
 
 @dataclass
@@ -136,24 +153,81 @@ SELECT c.id
    AND (CASE WHEN c.is_year THEN c.quantity_t / 4 ELSE c.quantity_t END) * h.n > %s * h.s
 """  # noqa: S608 - constant SQL, the values are parameters
 
+# The same for one material (the default order reads the flagged lines material by material).
+_ABOVE_EARLIER_ONE_MATERIAL_SQL = f"""
+SELECT c.id
+  FROM industry_demandline c
+  JOIN (SELECT organisation_id, sum({PER_QUARTER_SQL}) AS s, count(*) AS n
+          FROM industry_demandline
+         WHERE round_id = ANY(%s) AND material_id = %s AND withdrawn_at IS NULL AND NOT excluded
+         GROUP BY organisation_id) h
+    ON h.organisation_id = c.organisation_id
+ WHERE c.round_id = %s AND c.material_id = %s
+   AND (CASE WHEN c.is_year THEN c.quantity_t / 4 ELSE c.quantity_t END) * h.n > %s * h.s
+"""  # noqa: S608 - constant SQL, the values are parameters
 
-def material_medians(round: DemandRound) -> dict[int, Decimal]:
-    """Median tonnes per quarter of each material's counting lines in this round (materials with
-    at least ``OUTLIER_MIN_LINES`` lines), computed by PostgreSQL in one scan: the mean of the
-    lower and upper middle values (``percentile_disc`` both ways), exact in numeric."""
+# This round's lines version and the earlier rounds (not drafts, opened before) with theirs, in
+# one statement. The version changes with every write of a round's lines (a trigger, migration
+# industry 0005); a round whose lines were not written since has none (0).
+_VERSIONS_SQL = """
+SELECT r.id, COALESCE(v.version, 0)
+  FROM industry_demandround r
+  LEFT JOIN industry_lineversion v ON v.round_id = r.id
+ WHERE r.id = %s OR (r.opens_at < %s AND r.state <> %s)
+"""
+
+
+@dataclass(frozen=True)
+class RoundVersions:
+    """The version of a round's lines and of the earlier rounds' lines (the firms' history)."""
+
+    round_id: int
+    version: int
+    earlier: tuple[tuple[int, int], ...]  # (round id, version), by id
+
+    @property
+    def earlier_ids(self) -> list[int]:
+        return [pk for pk, _version in self.earlier]
+
+    def key(self, what: str, *parts, with_earlier: bool = False) -> str:
+        """A cache key for statistics derived from this round's lines (and the earlier rounds'
+        when ``with_earlier``): a write of those lines changes the key, so a stored figure is
+        never read after the lines it was computed from changed."""
+        raw = repr((parts, self.earlier if with_earlier else ()))
+        digest = hashlib.sha256(raw.encode()).hexdigest()[:32]
+        return f"screening:{self.round_id}:{self.version}:{what}:{digest}"
+
+
+def round_versions(round: DemandRound) -> RoundVersions:
     with connection.cursor() as cursor:
-        cursor.execute(_MEDIANS_SQL, [round.pk, OUTLIER_MIN_LINES])
-        return {material_id: (low + high) / 2 for material_id, low, high in cursor.fetchall()}
+        cursor.execute(_VERSIONS_SQL, [round.pk, round.opens_at, RoundState.DRAFT])
+        rows = dict(cursor.fetchall())
+    version = rows.pop(round.pk, 0)
+    return RoundVersions(round.pk, version, tuple(sorted(rows.items())))
 
 
-def _earlier_round_ids(round: DemandRound) -> list[int]:
-    return list(
-        DemandRound.objects.filter(opens_at__lt=round.opens_at)
-        .exclude(pk=round.pk)
-        .exclude(state=RoundState.DRAFT)
-        .order_by()
-        .values_list("pk", flat=True)
-    )
+def _stored(key: str, compute):
+    """The figure stored under ``key``, computed and stored when missing."""
+    value = cache.get(key)
+    if value is None:
+        value = compute()
+        cache.set(key, value, STATISTICS_TIMEOUT)
+    return value
+
+
+def material_medians(round: DemandRound, versions: RoundVersions | None = None) -> dict:
+    """Median tonnes per quarter of each material's counting lines in this round (materials with
+    at least ``OUTLIER_MIN_LINES`` lines): the mean of the lower and upper middle values
+    (``percentile_disc`` both ways), exact in numeric. Computed in one grouped scan when the
+    round's lines changed, else read from the cache (docs/screening.md)."""
+
+    def compute():
+        with connection.cursor() as cursor:
+            cursor.execute(_MEDIANS_SQL, [round.pk, OUTLIER_MIN_LINES])
+            return {mid: (low + high) / 2 for mid, low, high in cursor.fetchall()}
+
+    versions = versions or round_versions(round)
+    return _stored(versions.key("medians", OUTLIER_MIN_LINES), compute)
 
 
 def earlier_averages(
@@ -172,22 +246,40 @@ def earlier_averages(
         }
 
 
+def _flagged_q(round: DemandRound, earlier: list[int], medians: dict, material_id=None) -> Q:
+    """The lines above the factor times their material's median or their firm's earlier average
+    (the same rule as the flags shown); for one material only when ``material_id`` is given.
+    Needs the ``screen_per_quarter_t`` annotation."""
+    above = Q(pk__in=[])
+    for mid, median in medians.items():
+        if material_id is None or mid == material_id:
+            above |= Q(material_id=mid, screen_per_quarter_t__gt=OUTLIER_FACTOR * median)
+    if earlier and material_id is None:
+        above |= Q(pk__in=RawSQL(_ABOVE_EARLIER_SQL, [earlier, round.pk, OUTLIER_FACTOR]))  # noqa: S611 - constant SQL
+    elif earlier:
+        params = [earlier, material_id, round.pk, material_id, OUTLIER_FACTOR]
+        above |= Q(pk__in=RawSQL(_ABOVE_EARLIER_ONE_MATERIAL_SQL, params))  # noqa: S611 - constant SQL
+    return above
+
+
 class Screening(Sequence):
     """The lines the desk screens, filtered and in order, as a sequence that the paginator slices.
 
-    The database counts, sorts and slices the lines and decides which are flagged (the medians
-    in one grouped scan, the firms' earlier averages in one grouped join); Python sees only the
-    slice that is shown, so a page costs the same few queries and little memory however many
-    lines the round holds (docs/benchmarks.md)."""
+    The per-material counts and the medians are stored per version of the round's lines (a view
+    does not rescan the round); the database sorts and slices the page. In the default order
+    (material, period, firm) a page is read material by material from the index that leads with
+    round and material, using the stored counts to find where the page starts; the other orders
+    sort in the database. Python sees only the slice that is shown (docs/screening.md)."""
 
-    def __init__(self, lines: QuerySet[DemandLine], earlier: list[int], medians: dict):
-        self._lines, self._earlier, self._medians = lines, earlier, medians
-        self._count: int | None = None
+    def __init__(
+        self, *, lines, round, versions, earlier, medians, counts, materials, sort, flagged
+    ):
+        self.versions = versions
+        self._lines, self._round, self._earlier, self._medians = lines, round, earlier, medians
+        self._counts, self._materials, self._sort, self._flagged = counts, materials, sort, flagged
 
     def __len__(self) -> int:
-        if self._count is None:
-            self._count = self._lines.order_by().count()
-        return self._count
+        return sum(self._counts.values())
 
     def __iter__(self):  # one load for all, not one per line through __getitem__
         return iter(self[:])
@@ -195,15 +287,20 @@ class Screening(Sequence):
     def __getitem__(self, index):
         if not isinstance(index, slice):
             return self[index : index + 1 or None][0]
-        lines = list(
-            self._lines.annotate(per_quarter_t=_PER_QUARTER)
-            .select_related("material", "organisation", "entered_by")
-            .prefetch_related(
-                Prefetch(
-                    "history",
-                    queryset=DemandLineHistory.objects.select_related("changed_by", "material"),
-                )
-            )[index]
+        start, stop, _step = index.indices(len(self))
+        if start >= stop:
+            return []
+        if self._sort == "material":
+            lines = self._by_material(start, stop)
+        else:
+            qs = self._lines.filter(self._flag_filter()) if self._flagged else self._lines
+            lines = list(self._load(qs.order_by(*SORTS[self._sort]))[start:stop])
+        prefetch_related_objects(
+            lines,
+            Prefetch(
+                "history",
+                queryset=DemandLineHistory.objects.select_related("changed_by", "material"),
+            ),
         )
         history = earlier_averages(
             self._earlier, {(line.organisation_id, line.material_id) for line in lines}
@@ -221,6 +318,37 @@ class Screening(Sequence):
             for line in lines
         ]
 
+    def _flag_filter(self, material_id=None) -> Q:
+        return _flagged_q(self._round, self._earlier, self._medians, material_id)
+
+    def _load(self, qs):
+        # The page shows the firm and the material, not who entered the line.
+        return (
+            qs.annotate(per_quarter_t=_PER_QUARTER)
+            .select_related(None)
+            .select_related("material", "organisation")
+        )
+
+    def _by_material(self, start: int, stop: int) -> list[DemandLine]:
+        """The lines ``start:stop`` in the default order: the stored counts say which materials
+        the page covers; for each, the page's ids come from the index alone (it includes the
+        firm, the year flag and the id; only the firms' names are looked up), then one query
+        loads those lines."""
+        ids, offset = [], 0
+        for material_id in self._materials:
+            n = self._counts.get(material_id, 0)
+            low, high = max(start - offset, 0), min(stop - offset, n)
+            if low < high:
+                qs = self._lines.filter(material_id=material_id)
+                if self._flagged:
+                    qs = qs.filter(self._flag_filter(material_id))
+                ids += qs.order_by(*_WITHIN_MATERIAL).values_list("pk", flat=True)[low:high]
+            offset += n
+            if offset >= stop:
+                break
+        by_id = {line.pk: line for line in self._load(self._lines.filter(pk__in=ids))}
+        return [by_id[pk] for pk in ids if pk in by_id]
+
     @staticmethod
     def _flags(median, earlier, per_quarter) -> list[str]:
         flags = []
@@ -237,26 +365,12 @@ class Screening(Sequence):
         return flags
 
 
-def _flagged(
-    qs: QuerySet[DemandLine], round: DemandRound, earlier: list[int], medians: dict
-) -> QuerySet:
-    """Only the lines above the factor times their material's median or their firm's earlier
-    average (the same rule as the flags shown)."""
-    above = Q(pk__in=[])
-    if medians:
-        qs = qs.annotate(screen_per_quarter_t=_PER_QUARTER)
-        for material_id, median in medians.items():
-            above |= Q(material_id=material_id, screen_per_quarter_t__gt=OUTLIER_FACTOR * median)
-    if earlier:
-        above |= Q(pk__in=RawSQL(_ABOVE_EARLIER_SQL, [earlier, round.pk, OUTLIER_FACTOR]))  # noqa: S611 - constant SQL
-    return qs.filter(above)
-
-
 def screening_lines(
     *,
     user: User,
     round: DemandRound,
     firm: str = "",
+    firm_name: str = "",
     material: str = "",
     period: str = "",
     commitment: str = "",
@@ -267,32 +381,84 @@ def screening_lines(
     """Every line of the round for the desk (404 for anyone else), filtered, sorted and flagged."""
     if not policy.may_screen_lines(user):
         raise Http404
+    sort = sort if sort in SORTS else "material"
     qs = lines_visible_to(user, round=round, include_withdrawn=True)
+    filters = []
     if firm:
         qs = qs.filter(organisation_id=firm) if str(firm).isdigit() else qs.none()
-    if material:
-        qs = qs.filter(material__code=material)
+        filters.append(("firm", int(firm) if str(firm).isdigit() else None))
+    if firm_name:
+        # A firm's name may change: the stored count is keyed by the firms that match now.
+        ids = sorted(
+            Organisation.objects.filter(name__icontains=firm_name[:200]).values_list(
+                "pk", flat=True
+            )
+        )
+        qs = qs.filter(organisation_id__in=ids)
+        filters.append(("firm_name", tuple(ids)))
     if period:
         qs = qs.filter(period=period.strip().upper())
+        filters.append(("period", period.strip().upper()))
     if commitment:
         qs = qs.filter(commitment=commitment)
+        filters.append(("commitment", commitment))
     if status == "active":
         qs = qs.filter(withdrawn_at__isnull=True, excluded=False)
     elif status == "excluded":
         qs = qs.filter(excluded=True)
     elif status == "withdrawn":
         qs = qs.filter(withdrawn_at__isnull=False)
-    medians, earlier = material_medians(round), _earlier_round_ids(round)
+    if status in ("active", "excluded", "withdrawn"):
+        filters.append(("status", status))
+    versions = round_versions(round)
+    medians, earlier = material_medians(round, versions), versions.earlier_ids
     if flagged:
-        qs = _flagged(qs, round, earlier, medians)
-    return Screening(qs.order_by(*SORTS.get(sort, SORTS["material"])), earlier, medians)
+        qs = qs.annotate(screen_per_quarter_t=_PER_QUARTER)
+    # The materials in their display order; the material filter picks from the stored counts.
+    materials = list(Material.objects.order_by("sort_order", "pk").values_list("pk", "code"))
+
+    def count():
+        counted = qs.filter(_flagged_q(round, earlier, medians)) if flagged else qs
+        rows = counted.order_by().values_list("material_id").annotate(n=Count("pk"))
+        return dict(rows)
+
+    counts = _stored(versions.key("counts", tuple(filters), flagged, with_earlier=flagged), count)
+    if material:
+        chosen = {pk for pk, code in materials if code == material}
+        counts = {pk: n for pk, n in counts.items() if pk in chosen}
+        qs = qs.filter(material_id__in=chosen)
+    return Screening(
+        lines=qs,
+        round=round,
+        versions=versions,
+        earlier=earlier,
+        medians=medians,
+        counts=counts,
+        materials=[pk for pk, _code in materials],
+        sort=sort,
+        flagged=flagged,
+    )
 
 
-def round_firms(round: DemandRound) -> QuerySet:
-    from rohstoff.core.models import Organisation
+# Up to this many firms the screening offers them in a list; above, a search by name.
+FIRM_LIST_LIMIT = 200
 
-    # A semi-join (firm ids of the round's lines, hashed once) instead of joining every line to
-    # its firm and removing the duplicates: a national round has a million lines.
-    return Organisation.objects.filter(
-        pk__in=DemandLine.objects.filter(round=round).order_by().values("organisation_id")
-    ).order_by("name")
+
+def round_firms(round: DemandRound, versions: RoundVersions | None = None) -> QuerySet | None:
+    """The firms with lines in the round for the screening's firm list, by name, or None when
+    there are more than ``FIRM_LIST_LIMIT`` (the page offers a search by name instead). Which
+    firms those are is stored per version of the round's lines; the names are read fresh."""
+
+    def compute():
+        # A semi-join (firm ids of the round's lines, hashed once) instead of joining every line
+        # to its firm and removing the duplicates: a national round has a million lines.
+        return list(
+            Organisation.objects.filter(
+                pk__in=DemandLine.objects.filter(round=round).order_by().values("organisation_id")
+            ).values_list("pk", flat=True)
+        )
+
+    ids = _stored((versions or round_versions(round)).key("firms"), compute)
+    if len(ids) > FIRM_LIST_LIMIT:
+        return None
+    return Organisation.objects.filter(pk__in=ids).order_by("name")

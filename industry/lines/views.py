@@ -247,7 +247,9 @@ def demand_export(request, pk, fmt):
 # ---- screening (desk) ------------------------------------------------------------------------
 
 
-SCREENING_FILTERS = ("firm", "material", "period", "commitment", "status", "sort")
+# Lines per page: each row carries its history and its exclusion form (docs/screening.md).
+SCREENING_PAGE_SIZE = 25
+SCREENING_FILTERS = ("firm", "firm_name", "material", "period", "commitment", "status", "sort")
 
 
 @allow(DESK)
@@ -258,7 +260,7 @@ def screening(request, pk):
     filters["sort"] = filters["sort"] if filters["sort"] in selectors.SORTS else "material"
     flagged = request.GET.get("flagged") == "1"
     screened = selectors.screening_lines(user=request.user, round=round, flagged=flagged, **filters)
-    page = Paginator(screened, 100).get_page(request.GET.get("page"))
+    page = Paginator(screened, SCREENING_PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -270,7 +272,7 @@ def screening(request, pk):
             "filters": filters,
             "flagged": flagged,
             "total": len(screened),
-            "firms": selectors.round_firms(round),
+            "firms": selectors.round_firms(round, screened.versions),
             "materials": round.materials.all(),
             "periods": _period_choices(round),
             "commitments": Commitment.choices,
