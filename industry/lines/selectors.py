@@ -168,7 +168,7 @@ SELECT c.id
 
 # This round's lines version and the earlier rounds (not drafts, opened before) with theirs, in
 # one statement. The version changes with every write of a round's lines (a trigger, migration
-# industry 0005); a round whose lines were not written since has none (0).
+# industry 0006); a round whose lines were not written since has none (0).
 _VERSIONS_SQL = """
 SELECT r.id, COALESCE(v.version, 0)
   FROM industry_demandround r

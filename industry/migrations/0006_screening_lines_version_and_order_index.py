@@ -58,7 +58,7 @@ DROP SEQUENCE industry_lineversion_seq;
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("industry", "0004_reported_contracts"),
+        ("industry", "0005_lines_foreign_keys_restored"),
     ]
 
     operations = [
