@@ -27,6 +27,7 @@ from rohstoff.core.models import Job, JobState, User
 
 from .. import exports, policy
 from ..models import DemandLine, DemandRound
+from . import copy_csv
 
 log = logging.getLogger(__name__)
 
@@ -166,14 +167,24 @@ def run_export_job(job_id: str) -> None:
         round = DemandRound.objects.get(pk=spec.round_id)
         with translation.override(spec.language):
             total = export_lines(user, round).count()
-            header, rows = export_content(user, round, spec.fmt)
-            rows = _reporting(rows, total, reporter)
             if spec.fmt == "xlsx":
+                header, rows = export_content(user, round, spec.fmt)
+                rows = _reporting(rows, total, reporter)
                 written = exports.xlsx_file([(_("Demand"), header, rows)])
             else:
+                # The database writes the rows (copy_csv): the same file, a fraction of the time.
                 written = tempfile.TemporaryFile()  # noqa: SIM115 - closed below
-                for chunk in exports.csv_chunks(header, rows):
-                    written.write(chunk)
+                size_guess = max(total, 1) * 140
+
+                def progress(done: int) -> None:
+                    reporter.progress(min(done / size_guess, 0.99), WRITING)
+
+                copy_csv.write(
+                    written,
+                    round_id=round.pk,
+                    organisation_id=None if spec.desk else user.organisation_id,
+                    progress=progress,
+                )
                 written.seek(0)
             name = file_name(round, spec.fmt)
             with written:

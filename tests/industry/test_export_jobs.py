@@ -20,6 +20,12 @@ def lines(open_round, member_a, member_b, enter):
         enter(open_round, member_a, period=period, quantity=f"{i + 1}.5")
     enter(open_round, member_a, grade="=1+1", quantity="7")
     enter(open_round, member_b, material="cobalt-sulphate", quantity="3")
+    enter(open_round, member_a, grade='A, "fein"; 99 %', quantity="0.25")
+    first = DemandLine.objects.filter(organisation=member_a.organisation).order_by("pk").first()
+    # Cells the CSV must quote: separators, quotes, a line break; a formula start.
+    DemandLine.objects.filter(pk=first.pk).update(
+        excluded=True, exclusion_reason='-Doppelt; "siehe"\nZeile 2, Ende'
+    )
     last = DemandLine.objects.filter(organisation=member_a.organisation).order_by("-pk").first()
     DemandLine.objects.filter(pk=last.pk).update(withdrawn_at=timezone.now())
     return DemandLine.objects.filter(round=open_round).count()
