@@ -90,10 +90,10 @@ def _query(*, round_id: int, organisation_id: int | None, comma: bool) -> sql.Co
     )
 
 
-def write(out: BinaryIO, *, round_id: int, organisation_id: int | None, progress=None) -> int:
+def write(out: BinaryIO, *, round_id: int, organisation_id: int | None) -> int:
     """Write the export of the round (the desk's whole round when ``organisation_id`` is None,
     else that firm's active lines) into ``out`` in the active language; returns the bytes
-    written. ``progress(bytes_so_far)`` is called now and then."""
+    written. The connection is busy until the COPY ends: nothing else may use it meanwhile."""
     comma = uses_decimal_comma()
     header = exports.export_header(with_firm=organisation_id is None)
     out.write(next(exports.csv_chunks(header, [])))
@@ -102,7 +102,7 @@ def write(out: BinaryIO, *, round_id: int, organisation_id: int | None, progress
     written = 0
     connection.ensure_connection()
     with connection.connection.cursor() as raw, raw.copy(query) as copy:
-        for count, block in enumerate(copy, start=1):
+        for block in copy:
             parts = bytes(block).split(b'"')
             for i, part in enumerate(parts):
                 if not inside:
@@ -112,6 +112,4 @@ def write(out: BinaryIO, *, round_id: int, organisation_id: int | None, progress
             data = b'"'.join(parts)
             out.write(data)
             written += len(data)
-            if progress is not None and count % 256 == 0:
-                progress(written)
     return written

@@ -173,17 +173,14 @@ def run_export_job(job_id: str) -> None:
                 written = exports.xlsx_file([(_("Demand"), header, rows)])
             else:
                 # The database writes the rows (copy_csv): the same file, a fraction of the time.
+                # No progress during the COPY (its connection is busy); the heartbeat thread
+                # shows that the job is alive.
+                reporter.progress(0.0, WRITING)
                 written = tempfile.TemporaryFile()  # noqa: SIM115 - closed below
-                size_guess = max(total, 1) * 140
-
-                def progress(done: int) -> None:
-                    reporter.progress(min(done / size_guess, 0.99), WRITING)
-
                 copy_csv.write(
                     written,
                     round_id=round.pk,
                     organisation_id=None if spec.desk else user.organisation_id,
-                    progress=progress,
                 )
                 written.seek(0)
             name = file_name(round, spec.fmt)

@@ -10,14 +10,15 @@ generator of ``benchmark_web``), then in the same run:
   its file into a temporary storage directory.
 
 Prints each time, ``export_vs_copy_ratio`` (CSV job / COPY; the target is at most 2) and the
-growth of the process's peak memory (``ru_maxrss``) in each step. The round and its lines are
+growth of the process's resident memory in each step (sampled every 20 ms). The round and its lines are
 deleted at the end; the firms and the desk user stay for the next run.
 """
 
 from __future__ import annotations
 
-import resource
+import os
 import tempfile
+import threading
 import time
 
 from django.core.management.base import BaseCommand, CommandError
@@ -49,8 +50,33 @@ COPY (
 """
 
 
-def _peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux
+class _PeakMemory:
+    """The growth of the resident memory while the block runs, sampled every 20 ms (MB)."""
+
+    def __enter__(self):
+        self.start = self.peak = self._rss()
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._done.set()
+        self._thread.join()
+        self.peak = max(self.peak, self._rss())
+
+    @property
+    def grown(self) -> float:
+        return (self.peak - self.start) / 1e6
+
+    def _sample(self):
+        while not self._done.wait(0.02):
+            self.peak = max(self.peak, self._rss())
+
+    @staticmethod
+    def _rss() -> int:
+        with open("/proc/self/statm") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
 class Command(BaseCommand):
@@ -78,7 +104,7 @@ class Command(BaseCommand):
         for name, (seconds, size, grown) in results.items():
             self.stdout.write(
                 f"{name:<8} {seconds:>8.2f} s {size / 1e6:>9.1f} MB file, "
-                f"peak memory +{grown:.0f} MB"
+                f"peak memory +{grown:.1f} MB"
             )
         ratio = results["csv"][0] / copy[0]
         self.stdout.write(f"export_vs_copy_ratio      {ratio:>12.2f}  (target <= {TARGET_RATIO})")
@@ -170,29 +196,30 @@ class Command(BaseCommand):
         from rohstoff.core.models import Job
 
         results = {}
-        before = _peak_mb()
-        started = time.perf_counter()
         connection.ensure_connection()
         sql = COPY_SQL.format(round_id=int(round.pk))
-        with tempfile.TemporaryFile() as out, connection.connection.cursor() as raw:
-            with raw.copy(sql) as copy:
-                for block in copy:
-                    out.write(block)
-            size = out.tell()
-        results["copy"] = (time.perf_counter() - started, size, _peak_mb() - before)
+        with _PeakMemory() as memory:
+            started = time.perf_counter()
+            with tempfile.TemporaryFile() as out, connection.connection.cursor() as raw:
+                with raw.copy(sql) as copy:
+                    for block in copy:
+                        out.write(block)
+                size = out.tell()
+            seconds = time.perf_counter() - started
+        results["copy"] = (seconds, size, memory.grown)
         for fmt in ("csv", "xlsx") if xlsx else ("csv",):
             spec = ExportSpec(round_id=round.pk, fmt=fmt, language="en", scope="desk")
             job, _created = job_start(
                 kind=spec.kind, subject=round, created_by=desk, enqueue=lambda _id: None
             )
-            before = _peak_mb()
-            started = time.perf_counter()
-            run_export_job(str(job.pk))
-            seconds = time.perf_counter() - started
+            with _PeakMemory() as memory:
+                started = time.perf_counter()
+                run_export_job(str(job.pk))
+                seconds = time.perf_counter() - started
             job = Job.objects.get(pk=job.pk)
             if job.state != "succeeded":
                 raise CommandError(f"The {fmt} export job failed: {job.error}")
-            results[fmt] = (seconds, default_storage.size(job.result["path"]), _peak_mb() - before)
+            results[fmt] = (seconds, default_storage.size(job.result["path"]), memory.grown)
             default_storage.delete(job.result["path"])
             job.delete()
         return results
