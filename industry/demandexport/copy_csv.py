@@ -90,26 +90,34 @@ def _query(*, round_id: int, organisation_id: int | None, comma: bool) -> sql.Co
     )
 
 
-def write(out: BinaryIO, *, round_id: int, organisation_id: int | None) -> int:
+def write(out: BinaryIO, *, round_id: int, organisation_id: int | None) -> tuple[int, int]:
     """Write the export of the round (the desk's whole round when ``organisation_id`` is None,
-    else that firm's active lines) into ``out`` in the active language; returns the bytes
-    written. The connection is busy until the COPY ends: nothing else may use it meanwhile."""
+    else that firm's active lines) into ``out`` in the active language; returns the lines and
+    the bytes written. The connection is busy until the COPY ends: nothing else may use it meanwhile."""
     comma = uses_decimal_comma()
     header = exports.export_header(with_firm=organisation_id is None)
     out.write(next(exports.csv_chunks(header, [])))
     query = _query(round_id=round_id, organisation_id=organisation_id, comma=comma)
     inside = False  # within a quoted cell: its line ends stay as they are
-    written = 0
+    written = rows = 0  # a row ends at a line break outside quotes
     connection.ensure_connection()
     with connection.connection.cursor() as raw, raw.copy(query) as copy:
-        for block in copy:
-            parts = bytes(block).split(b'"')
+        for view in copy:
+            block = bytes(view)
+            if not inside and b'"' not in block:  # most blocks: no quoted cell
+                rows += block.count(b"\n")
+                data = block.replace(b"\n", b"\r\n")
+                out.write(data)
+                written += len(data)
+                continue
+            parts = block.split(b'"')
             for i, part in enumerate(parts):
                 if not inside:
+                    rows += part.count(b"\n")
                     parts[i] = part.replace(b"\n", b"\r\n")
                 if i < len(parts) - 1:
                     inside = not inside
             data = b'"'.join(parts)
             out.write(data)
             written += len(data)
-    return written
+    return rows, written

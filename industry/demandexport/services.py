@@ -166,8 +166,8 @@ def run_export_job(job_id: str) -> None:
             raise ValueError(_("The person who asked for this export may no longer export it."))
         round = DemandRound.objects.get(pk=spec.round_id)
         with translation.override(spec.language):
-            total = export_lines(user, round).count()
             if spec.fmt == "xlsx":
+                total = export_lines(user, round).count()
                 header, rows = export_content(user, round, spec.fmt)
                 rows = _reporting(rows, total, reporter)
                 written = exports.xlsx_file([(_("Demand"), header, rows)])
@@ -177,7 +177,7 @@ def run_export_job(job_id: str) -> None:
                 # shows that the job is alive.
                 reporter.progress(0.0, WRITING)
                 written = tempfile.TemporaryFile()  # noqa: SIM115 - closed below
-                copy_csv.write(
+                total, _size = copy_csv.write(
                     written,
                     round_id=round.pk,
                     organisation_id=None if spec.desk else user.organisation_id,

@@ -82,6 +82,8 @@ def test_below_the_threshold_inline_above_a_job_with_the_same_file(
     job.refresh_from_db()
     assert job.state == JobState.SUCCEEDED, job.error
     assert job.result["path"].startswith("private/exports/demand/")
+    # One CRLF per row and the header (the break inside a cell is a bare LF).
+    assert job.result["lines"] == inline["csv"].count(b"\r\n") - 1
     assert _file(client, open_round, job) == inline["csv"]
     job = _start(client, open_round, "xlsx", language, django_capture_on_commit_callbacks)
     got = load_workbook(io.BytesIO(_file(client, open_round, job))).worksheets[0]
