@@ -165,6 +165,8 @@ def test_files_expire(
 ):
     from industry.tasks import purge_expired_exports
 
+    beat = settings.CELERY_BEAT_SCHEDULE["purge-expired-exports"]
+    assert beat["task"] == "industry.tasks.purge_expired_exports" and beat["schedule"] <= 3600
     settings.EXPORT_INLINE_MAX_LINES = 1
     client = login(desk)
     job = _start(client, open_round, "csv", capture=django_capture_on_commit_callbacks)
