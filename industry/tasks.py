@@ -127,3 +127,20 @@ def purge_stale_uploads() -> int:
     """Daily (beat): delete previews that were never committed after two days, with the file
     they kept; committed and refused uploads keep only their counts and errors already."""
     return upload_services.upload_purge_stale()
+
+
+@shared_task
+def run_demand_export(job_id: str) -> None:
+    """Write a large demand export into private storage (industry.demandexport). Takes the job's
+    id; a job already finished or running elsewhere is left alone, so a redelivery is harmless."""
+    from .demandexport.services import run_export_job
+
+    run_export_job(job_id)
+
+
+@shared_task
+def purge_expired_exports() -> int:
+    """Hourly (beat): delete export files past ``EXPORT_FILE_TTL_HOURS``."""
+    from .demandexport.services import export_purge_expired
+
+    return export_purge_expired()

@@ -1,5 +1,6 @@
 from django.urls import path, re_path
 
+from .demandexport import views as demandexport
 from .lines import views as lines
 from .rounds import views as rounds
 from .upload import views as upload
@@ -35,6 +36,12 @@ urlpatterns = [
         r"^(?P<pk>[0-9]+)/demand/export\.(?P<fmt>csv|xlsx)$",
         lines.demand_export,
         name="demand_export",
+    ),
+    path("<int:pk>/demand/exports/<uuid:job_pk>/", demandexport.export_job, name="export_job"),
+    path(
+        "<int:pk>/demand/exports/<uuid:job_pk>/download/",
+        demandexport.export_job_download,
+        name="export_job_download",
     ),
     path("<int:pk>/screening/", lines.screening, name="screening"),
     path("<int:pk>/screening/<int:line_pk>/exclude/", lines.line_exclude, name="line_exclude"),

@@ -260,6 +260,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "industry.tasks.purge_stale_uploads",
         "schedule": 24 * 60 * 60,
     },
+    "purge-expired-exports": {
+        "task": "industry.tasks.purge_expired_exports",
+        "schedule": 60 * 60,
+    },
     "close-due-allocations": {
         "task": "contracts.tasks.close_due_allocations",
         "schedule": 60 * 60,
@@ -491,6 +495,10 @@ DISCLOSURE_MIN_FIRMS = _int("DISCLOSURE_MIN_FIRMS", 5)
 DISCLOSURE_P = _decimal_str("DISCLOSURE_P", "0.10")
 DEMAND_FILE_MAX_BYTES = _int("DEMAND_FILE_MAX_BYTES", 10 * 1024 * 1024)
 DEMAND_FILE_MAX_ROWS = _int("DEMAND_FILE_MAX_ROWS", 200_000)
+# An export of more lines than this is written by a background job into private storage, with a
+# download link; its file is deleted after EXPORT_FILE_TTL_HOURS (docs/operations.md).
+EXPORT_INLINE_MAX_LINES = _int("EXPORT_INLINE_MAX_LINES", 50_000)
+EXPORT_FILE_TTL_HOURS = _int("EXPORT_FILE_TTL_HOURS", 24)
 CONTRACT_DOCUMENT_MAX_BYTES = _int("CONTRACT_DOCUMENT_MAX_BYTES", 20 * 1024 * 1024)
 # A running job beats every JOB_HEARTBEAT_SECONDS; one whose heartbeat is older than
 # JOB_STALE_AFTER_SECONDS is treated as lost (its worker died). A queued job that no worker picked

@@ -15,9 +15,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from rohstoff.core.access import DESK, MEMBERS, allow
 from rohstoff.core.errors import StateConflict
 from rohstoff.core.forms import add_service_errors
-from rohstoff.core.language import uses_decimal_comma
+from rohstoff.core.language import reader_language, uses_decimal_comma
 
-from .. import exports, policy
+from .. import exports
+from ..demandexport import services as demandexport
 from ..forms import ExcludeForm, LineForm, UploadForm
 from ..models import Commitment, RoundState
 from ..rounds.selectors import round_get, terms_accepted
@@ -225,14 +226,15 @@ def line_withdraw(request, pk, line_pk):
 def demand_export(request, pk, fmt):
     """A member: its own firm's lines. The desk: every line of the round, with the firm."""
     round = round_get(user=request.user, pk=pk)
-    desk = policy.may_screen_lines(request.user)
-    lines = selectors.lines_visible_to(request.user, round=round, include_withdrawn=desk).order_by(
-        "organisation__name", "material__sort_order", "first_quarter", "is_year", "pk"
-    )
-    header = exports.export_header(with_firm=desk)
+    # Too many lines for a request: a background job writes the file (docs/operations.md).
+    if demandexport.is_large(request.user, round):
+        job, _created = demandexport.export_job_start(
+            user=request.user, round=round, fmt=fmt, language=reader_language(request=request)
+        )
+        return redirect("industry:export_job", round.pk, job.pk)
     # A database cursor, rows as they come, a streamed CSV or a write-only workbook: memory stays
     # bounded however large the round (docs/benchmarks.md).
-    rows = exports.iter_export_rows(lines, with_firm=desk)
+    header, rows = demandexport.export_content(request.user, round, fmt)
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     name = f"demand-round-{round.pk}-{stamp}"
     if fmt == "xlsx":

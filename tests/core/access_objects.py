@@ -119,6 +119,28 @@ def build(users: dict, make_user, make_org) -> dict[str, str]:
         created_by=desk,
     )
 
+    def export_job(scope):
+        from django.core.files.storage import default_storage
+
+        job = Job.objects.create(
+            kind=f"demand_export:csv:en:{scope}",
+            subject_type="industry.demandround",
+            subject_id=str(open_.pk),
+            state="succeeded",
+            progress=1.0,
+            created_by=desk if scope == "desk" else member,
+            finished_at=now,
+        )
+        path = default_storage.save(
+            f"private/exports/demand/{job.pk}/export.csv", ContentFile(b"firm\r\n")
+        )
+        job.result = {"path": path, "filename": "export.csv", "lines": 0, "bytes": 6}
+        job.save(update_fields=["result"])
+        return job
+
+    export_job_desk = export_job("desk")
+    export_job_a = export_job(f"o{firm_a.pk}")
+
     counterparty = Counterparty.objects.create(name="Salar SpA", kind="producer", country="CL")
     project = Project.objects.create(
         name="Salar Norte", operator="Salar SpA", country="CL", stage="construction"
@@ -286,6 +308,8 @@ def build(users: dict, make_user, make_org) -> dict[str, str]:
         "line_b": line_b,
         "upload_a": upload_a,
         "job": job,
+        "export_desk": export_job_desk,
+        "export_a": export_job_a,
         "counterparty": counterparty,
         "project": project,
         "report": report,

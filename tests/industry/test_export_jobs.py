@@ -1,0 +1,277 @@
+"""A demand export of more than EXPORT_INLINE_MAX_LINES lines is written by a background job into
+private storage; the page shows the job and then the download (docs/operations.md)."""
+
+import datetime
+import io
+
+import pytest
+from django.core.files.storage import default_storage
+from django.utils import timezone
+from openpyxl import load_workbook
+
+from industry.demandexport import services
+from industry.models import DemandLine
+from rohstoff.core.models import Job, JobState
+
+
+@pytest.fixture
+def lines(open_round, member_a, member_b, enter):
+    for i, period in enumerate(["2027-Q1", "2027-Q2", "2027-Q3", "2027-Q4"]):
+        enter(open_round, member_a, period=period, quantity=f"{i + 1}.5")
+    enter(open_round, member_a, grade="=1+1", quantity="7")
+    enter(open_round, member_b, material="cobalt-sulphate", quantity="3")
+    enter(open_round, member_a, grade='A, "fein"; 99 %', quantity="0.25")
+    first = DemandLine.objects.filter(organisation=member_a.organisation).order_by("pk").first()
+    # Cells the CSV must quote: separators, quotes, a line break; a formula start.
+    DemandLine.objects.filter(pk=first.pk).update(
+        excluded=True, exclusion_reason='-Doppelt; "siehe"\nZeile 2, Ende'
+    )
+    last = DemandLine.objects.filter(organisation=member_a.organisation).order_by("-pk").first()
+    DemandLine.objects.filter(pk=last.pk).update(withdrawn_at=timezone.now())
+    return DemandLine.objects.filter(round=open_round).count()
+
+
+@pytest.fixture
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    return tmp_path
+
+
+def _start(client, round, fmt, language="en", capture=None):
+    with capture(execute=True):
+        response = client.get(
+            f"/rounds/{round.pk}/demand/export.{fmt}", HTTP_ACCEPT_LANGUAGE=language
+        )
+    assert response.status_code == 302, response
+    job = Job.objects.get(pk=response.url.rstrip("/").split("/")[-1])
+    assert response.url == f"/rounds/{round.pk}/demand/exports/{job.pk}/"
+    return job
+
+
+def _file(client, round, job):
+    response = client.get(f"/rounds/{round.pk}/demand/exports/{job.pk}/download/")
+    assert response.status_code == 200
+    assert response["Cache-Control"] == "private, no-store"
+    return b"".join(response.streaming_content)
+
+
+@pytest.mark.parametrize("language", ["de", "en"])
+@pytest.mark.parametrize("who", ["desk", "member_a"])
+def test_below_the_threshold_inline_above_a_job_with_the_same_file(
+    request,
+    login,
+    open_round,
+    lines,
+    media,
+    settings,
+    who,
+    language,
+    django_capture_on_commit_callbacks,
+):
+    client = login(request.getfixturevalue(who))
+    settings.EXPORT_INLINE_MAX_LINES = lines  # the desk's export has exactly this many
+    inline = {}
+    for fmt in ("csv", "xlsx"):
+        response = client.get(
+            f"/rounds/{open_round.pk}/demand/export.{fmt}", HTTP_ACCEPT_LANGUAGE=language
+        )
+        assert response.status_code == 200
+        inline[fmt] = response.getvalue()
+    settings.EXPORT_INLINE_MAX_LINES = 1
+    job = _start(client, open_round, "csv", language, django_capture_on_commit_callbacks)
+    job.refresh_from_db()
+    assert job.state == JobState.SUCCEEDED, job.error
+    assert job.result["path"].startswith("private/exports/demand/")
+    # One CRLF per row and the header (the break inside a cell is a bare LF).
+    assert job.result["lines"] == inline["csv"].count(b"\r\n") - 1
+    assert _file(client, open_round, job) == inline["csv"]
+    job = _start(client, open_round, "xlsx", language, django_capture_on_commit_callbacks)
+    got = load_workbook(io.BytesIO(_file(client, open_round, job))).worksheets[0]
+    want = load_workbook(io.BytesIO(inline["xlsx"])).worksheets[0]
+    assert list(got.iter_rows(values_only=True)) == list(want.iter_rows(values_only=True))
+    assert got.title == want.title
+    page = client.get(f"/rounds/{open_round.pk}/demand/exports/{job.pk}/")
+    assert b'data-testid="export-download"' in page.content
+
+
+def test_starting_twice_returns_the_running_job(
+    login, desk, open_round, lines, media, settings, django_capture_on_commit_callbacks
+):
+    settings.EXPORT_INLINE_MAX_LINES = 1
+    client = login(desk)
+    with django_capture_on_commit_callbacks(execute=False):
+        first = client.get(f"/rounds/{open_round.pk}/demand/export.csv")
+    with django_capture_on_commit_callbacks(execute=False):
+        second = client.get(f"/rounds/{open_round.pk}/demand/export.csv")
+        other_format = client.get(f"/rounds/{open_round.pk}/demand/export.xlsx")
+        other_language = client.get(
+            f"/rounds/{open_round.pk}/demand/export.csv", HTTP_ACCEPT_LANGUAGE="de"
+        )
+    assert first.url == second.url
+    assert len({first.url, other_format.url, other_language.url}) == 3
+    page = client.get(first.url)
+    assert b'data-testid="export-running"' in page.content and b"hx-trigger" in page.content
+    # Not finished: no file to download.
+    job_pk = first.url.rstrip("/").split("/")[-1]
+    assert client.get(f"{first.url}download/").status_code == 404
+    assert Job.objects.get(pk=job_pk).state == JobState.QUEUED
+
+
+def test_who_may_download(
+    login,
+    desk,
+    member_a,
+    member_b,
+    make_user,
+    firm_a,
+    open_round,
+    lines,
+    media,
+    settings,
+    django_capture_on_commit_callbacks,
+):
+    settings.EXPORT_INLINE_MAX_LINES = 1
+    desk_job = _start(login(desk), open_round, "csv", capture=django_capture_on_commit_callbacks)
+    firm_job = _start(
+        login(member_a), open_round, "csv", capture=django_capture_on_commit_callbacks
+    )
+    colleague = make_user("member_admin", org=firm_a, email="admin2@firm-a.example")
+    for user, job, status in [
+        (desk, desk_job, 200),
+        (member_a, desk_job, 404),  # the whole round is the desk's
+        (member_b, desk_job, 404),
+        (desk, firm_job, 404),  # the desk's own export is the whole round
+        (colleague, firm_job, 200),  # the same firm
+        (member_b, firm_job, 404),
+    ]:
+        client = login(user)
+        base = f"/rounds/{open_round.pk}/demand/exports/{job.pk}/"
+        assert client.get(base).status_code == status, (user, job.kind)
+        assert client.get(f"{base}download/").status_code == status, (user, job.kind)
+    analyst = make_user("agency_analyst", email="analyst@agency.example")
+    client = login(analyst)
+    assert client.get(f"/rounds/{open_round.pk}/demand/exports/{desk_job.pk}/").status_code == 403
+    # Another round's URL with this job: 404.
+    from industry.models import DemandRound
+
+    other = DemandRound.objects.exclude(pk=open_round.pk).first()
+    if other is not None:
+        url = f"/rounds/{other.pk}/demand/exports/{desk_job.pk}/"
+        assert login(desk).get(url).status_code == 404
+
+
+def test_files_expire(
+    login, desk, open_round, lines, media, settings, django_capture_on_commit_callbacks
+):
+    from industry.tasks import purge_expired_exports
+
+    beat = settings.CELERY_BEAT_SCHEDULE["purge-expired-exports"]
+    assert beat["task"] == "industry.tasks.purge_expired_exports" and beat["schedule"] <= 3600
+    settings.EXPORT_INLINE_MAX_LINES = 1
+    client = login(desk)
+    job = _start(client, open_round, "csv", capture=django_capture_on_commit_callbacks)
+    job.refresh_from_db()
+    path = job.result["path"]
+    assert default_storage.exists(path)
+    assert purge_expired_exports() == 0  # young: kept
+    Job.objects.filter(pk=job.pk).update(
+        finished_at=timezone.now()
+        - datetime.timedelta(hours=settings.EXPORT_FILE_TTL_HOURS, seconds=1)
+    )
+    base = f"/rounds/{open_round.pk}/demand/exports/{job.pk}/"
+    assert client.get(f"{base}download/").status_code == 404  # expired even before the purge
+    assert purge_expired_exports() == 1
+    assert not default_storage.exists(path)
+    assert purge_expired_exports() == 0
+    page = client.get(base)
+    assert b'data-testid="export-expired"' in page.content
+    # Asking again starts a new job.
+    assert _start(client, open_round, "csv", capture=django_capture_on_commit_callbacks) != job
+
+
+def test_a_failed_export_is_shown_and_can_be_started_again(
+    login,
+    desk,
+    open_round,
+    lines,
+    media,
+    settings,
+    monkeypatch,
+    django_capture_on_commit_callbacks,
+):
+    from industry import exports
+
+    settings.EXPORT_INLINE_MAX_LINES = 1
+    client = login(desk)
+
+    def broken(*args, **kwargs):
+        raise OSError("disk full")
+        yield  # pragma: no cover
+
+    monkeypatch.setattr(exports, "csv_chunks", broken)
+    job = _start(client, open_round, "csv", capture=django_capture_on_commit_callbacks)
+    job.refresh_from_db()
+    assert job.state == JobState.FAILED and "disk full" in job.error
+    page = client.get(f"/rounds/{open_round.pk}/demand/exports/{job.pk}/")
+    assert b'data-testid="export-failed"' in page.content and b"disk full" in page.content
+    assert b'data-testid="export-again"' in page.content
+    monkeypatch.undo()
+    again = _start(client, open_round, "csv", capture=django_capture_on_commit_callbacks)
+    again.refresh_from_db()
+    assert again != job and again.state == JobState.SUCCEEDED
+
+
+def test_a_dead_worker_fails_the_job(
+    login, desk, open_round, lines, media, settings, django_capture_on_commit_callbacks
+):
+    """The project's stale-job handling: a running export whose worker stopped beating is
+    failed, the page says so, and asking again starts a new one."""
+    from rohstoff.core.tasks import fail_stale_jobs
+
+    settings.EXPORT_INLINE_MAX_LINES = 1
+    client = login(desk)
+    with django_capture_on_commit_callbacks(execute=False):
+        response = client.get(f"/rounds/{open_round.pk}/demand/export.csv")
+    job_pk = response.url.rstrip("/").split("/")[-1]
+    old = timezone.now() - datetime.timedelta(seconds=settings.JOB_STALE_AFTER_SECONDS + 5)
+    Job.objects.filter(pk=job_pk).update(state=JobState.RUNNING, started_at=old, heartbeat_at=old)
+    fail_stale_jobs()
+    page = client.get(response.url)
+    assert b'data-testid="export-failed"' in page.content
+    assert (
+        _start(client, open_round, "csv", capture=django_capture_on_commit_callbacks).pk != job_pk
+    )
+
+
+def test_the_task_is_idempotent(
+    login, desk, open_round, lines, media, settings, django_capture_on_commit_callbacks
+):
+    settings.EXPORT_INLINE_MAX_LINES = 1
+    job = _start(login(desk), open_round, "csv", capture=django_capture_on_commit_callbacks)
+    job.refresh_from_db()
+    services.run_export_job(str(job.pk))  # a redelivery: the finished job is left alone
+    again = Job.objects.get(pk=job.pk)
+    assert again.result == job.result and again.finished_at == job.finished_at
+
+
+def test_job_page_queries(
+    login,
+    desk,
+    open_round,
+    lines,
+    media,
+    settings,
+    django_capture_on_commit_callbacks,
+    django_assert_num_queries,
+):
+    settings.EXPORT_INLINE_MAX_LINES = 1
+    client = login(desk)
+    job = _start(client, open_round, "csv", capture=django_capture_on_commit_callbacks)
+    url = f"/rounds/{open_round.pk}/demand/exports/{job.pk}/"
+    client.get(url)
+    with django_assert_num_queries(JOB_PAGE_QUERIES):
+        assert client.get(url).status_code == 200
+
+
+# session, user, second factor, the round, the job
+JOB_PAGE_QUERIES = 5
