@@ -16,7 +16,7 @@ from industry.models import DemandRound
 from rohstoff.core.access import AGENCY, DESK, MINISTRY, SUPPLIERS
 from rohstoff.core.api import ScopedViewSet
 from rohstoff.core.api_fields import StrictDecimalField
-from rohstoff.core.models import Material
+from rohstoff.core.models import Material, Organisation, OrganisationKind
 from rohstoff.core.money import Currency
 from rohstoff.core.openapi import with_errors
 from rohstoff.core.periods import PeriodError, Quarter
@@ -79,6 +79,12 @@ class CallInput(serializers.Serializer):
     )
     diversification_limit = StrictDecimalField(
         max_digits=5, decimal_places=4, required=False, default=Decimal("0.65")
+    )
+    addressees = serializers.PrimaryKeyRelatedField(
+        many=True,
+        required=False,
+        queryset=Organisation.objects.filter(kind=OrganisationKind.SUPPLIER),
+        help_text="Supplier organisations the call goes to; all linked suppliers when left out.",
     )
 
 

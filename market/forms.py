@@ -9,6 +9,7 @@ from contracts.models import PriceIndex
 from rohstoff.core.forms import LocalDecimalField
 
 from .models import Call, Offer
+from .services import addressable_suppliers
 
 OFFER_FORM_FIELDS = [
     "material",
@@ -41,8 +42,17 @@ class DateTimeInput(forms.DateTimeInput):
 class CallForm(forms.ModelForm):
     class Meta:
         model = Call
-        fields = ["round", "title", "deadline", "terms", "specifications", "diversification_limit"]
+        fields = [
+            "round",
+            "title",
+            "deadline",
+            "terms",
+            "specifications",
+            "diversification_limit",
+            "addressees",
+        ]
         widgets = {
+            "addressees": forms.CheckboxSelectMultiple(),
             "deadline": DateTimeInput(),
             "terms": forms.Textarea(attrs={"rows": 4}),
             "specifications": forms.Textarea(attrs={"rows": 4}),
@@ -52,6 +62,13 @@ class CallForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["round"].queryset = rounds
         self.fields["round"].help_text = _("Rounds whose positions are published.")
+        suppliers = addressable_suppliers()
+        self.fields["addressees"].queryset = suppliers
+        self.fields["addressees"].required = True
+        self.fields["addressees"].initial = list(suppliers)
+        self.fields["addressees"].help_text = _(
+            "Only these suppliers see the call and may offer; each is mailed a link."
+        )
         self.fields["deadline"].input_formats = ["%Y-%m-%dT%H:%M"]
         old = self.fields["diversification_limit"]
         self.fields["diversification_limit"] = LocalDecimalField(

@@ -104,6 +104,14 @@ class Call(models.Model):
         validators=[MinValueValidator(Decimal("0.01")), MaxValueValidator(Decimal("1"))],
         help_text=_("Largest share of the matched volume from one third country (0.65 = 65 %)."),
     )
+    # The suppliers the call goes to (docs/suppliers.md): only they see it and may offer.
+    addressees = models.ManyToManyField(
+        Organisation,
+        verbose_name=_("addressed to"),
+        related_name="calls_addressed",
+        limit_choices_to={"kind": "supplier"},
+        blank=True,
+    )
     state = models.CharField(max_length=8, choices=CallState.choices, default=CallState.OPEN)
     opened_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"

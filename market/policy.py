@@ -55,6 +55,10 @@ def capabilities(user) -> dict[str, bool]:
 
 
 def calls_visible_to(user) -> QuerySet[Call]:
+    """A supplier sees the calls addressed to its organisation only; the desk, the agency and
+    the ministry every call."""
+    if is_supplier(user):
+        return Call.objects.filter(addressees=user.organisation_id)
     if reads_calls(user):
         return Call.objects.all()
     return Call.objects.none()

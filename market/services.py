@@ -117,6 +117,13 @@ def buyer_or_seller_problem(*, organisation: Organisation, round: DemandRound) -
 # ---- calls -----------------------------------------------------------------------------------
 
 
+def addressable_suppliers():
+    """The supplier organisations a call can go to: active and linked to a counterparty."""
+    return Organisation.objects.filter(
+        kind=OrganisationKind.SUPPLIER, is_active=True, supplier_link__isnull=False
+    ).order_by("name")
+
+
 def published_position_set(round: DemandRound) -> PositionSet | None:
     return (
         PositionSet.objects.filter(round=round, is_current=True, published_at__isnull=False)
@@ -144,12 +151,33 @@ def call_open(
     terms: str,
     specifications: str = "",
     diversification_limit: Decimal = Decimal("0.65"),
+    addressees=None,
 ) -> Call:
-    """Open a call for offers on ``round``'s published positions and mail the suppliers (a link
-    and the deadline only: the figures are on the call's sheet, through disclosure)."""
+    """Open a call for offers on ``round``'s published positions, addressed to ``addressees``
+    (supplier organisations linked to a counterparty; None: every such supplier), and mail
+    their people (a link and the deadline only: the figures are on the call's sheet, through
+    disclosure)."""
     position_set = published_position_set(round)
     if position_set is None:
         raise StateConflict(_("The round's positions are not published yet."))
+    linked = addressable_suppliers()
+    if addressees is None:
+        addressees = list(linked)
+    else:
+        addressees = list(addressees)
+        allowed = set(linked.values_list("pk", flat=True))
+        if not addressees or any(org.pk not in allowed for org in addressees):
+            raise ValidationError(
+                {"addressees": _("Choose one or more suppliers linked to a counterparty.")}
+            )
+    if not addressees:
+        raise ValidationError(
+            {
+                "addressees": _(
+                    "No supplier is linked to a counterparty yet; there is nobody to ask."
+                )
+            }
+        )
     title = _bounded(title, "title", required=True)[:200]
     terms = _bounded(terms, "terms", required=True)
     specifications = _bounded(specifications, "specifications")
@@ -169,19 +197,22 @@ def call_open(
         diversification_limit=diversification_limit,
         opened_by=actor,
     )
+    call.addressees.set(addressees)
     audit_record(
         actor=actor,
         action="call.open",
         obj=call,
-        after=snapshot(
-            call, ["round", "position_set", "title", "deadline", "diversification_limit"]
-        ),
+        after={
+            **snapshot(
+                call, ["round", "position_set", "title", "deadline", "diversification_limit"]
+            ),
+            "addressees": sorted(org.pk for org in addressees),
+        },
     )
     recipients = User.objects.filter(
         is_active=True,
         role=Role.SUPPLIER,
-        organisation__kind=OrganisationKind.SUPPLIER,
-        organisation__is_active=True,
+        organisation__in=addressees,
     ).order_by("pk")
     mail_enqueue(
         template="market/email/call_opened",
@@ -297,6 +328,8 @@ def offer_save(
     problem = buyer_or_seller_problem(organisation=actor.organisation, round=call.round)
     if problem:
         raise ValidationError(problem)
+    if not call.addressees.filter(pk=actor.organisation_id).exists():
+        raise ValidationError(_("This call is not addressed to your organisation."))
     if offer is not None:
         offer = Offer.objects.select_for_update().get(pk=offer.pk)
         if offer.supplier_id != actor.organisation_id or offer.call_id != call.pk:

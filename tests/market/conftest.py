@@ -140,7 +140,8 @@ def supplier_b(make_supplier):
 
 
 @pytest.fixture
-def call(world, desk):
+def call(world, desk, supplier, supplier_b):
+    """A call addressed to every linked supplier (both of them)."""
     from market import services
 
     return services.call_open(

@@ -231,7 +231,9 @@ def test_offer_file_refused_whole_with_row_errors(call, supplier, client):
 
 def _offers(n, call, make_offer, make_supplier):
     for i in range(n):
-        make_offer(make_supplier(f"S{i}x{n}", "CL"), call)
+        user = make_supplier(f"S{i}x{n}", "CL")
+        call.addressees.add(user.organisation)  # a supplier linked after the call opened
+        make_offer(user, call)
 
 
 @pytest.mark.parametrize("n", [1, 4])

@@ -1,9 +1,11 @@
 """Offers, the deadline, the buyer-or-seller rule, matching, adjustments and draft contracts."""
 
+import datetime
 from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from rohstoff.core.errors import StateConflict
 
@@ -66,11 +68,13 @@ def test_buyer_or_seller(call, make_supplier, make_offer, firm_a, firm_b):
     """A supplier of the same group as a member firm with demand in the round cannot offer; one
     whose group firm has no demand there can."""
     grouped = make_supplier("Konzern Mining", "AU", member_group=firm_a)
+    call.addressees.add(grouped.organisation)  # linked after the call opened
     with pytest.raises(
         ValidationError, match="either buyer or seller|entweder Käufer oder Verkäufer"
     ):
         make_offer(grouped, call)
     other = make_supplier("Other Mining", "AU", member_group=firm_b)
+    call.addressees.add(other.organisation)
     assert make_offer(other, call).pk
 
 
@@ -161,3 +165,44 @@ def test_call_needs_published_positions(world, desk):
             deadline=timezone.now() + datetime.timedelta(days=1),
             terms="t",
         )
+
+
+def test_a_call_goes_only_to_its_addressees(
+    world, desk, supplier, supplier_b, make_offer, client, django_capture_on_commit_callbacks
+):
+    """A supplier the desk did not address neither sees the call (404, pages and API) nor gets
+    its mail nor may offer; a call needs at least one linked supplier."""
+    from django.core import mail
+
+    from market import services
+    from market.models import Call
+
+    mail.outbox.clear()
+    with pytest.raises(ValidationError):
+        services.call_open(
+            actor=desk,
+            round=world,
+            title="Leer",
+            deadline=timezone.now() + datetime.timedelta(days=7),
+            terms="DAP",
+            addressees=[],
+        )
+    with django_capture_on_commit_callbacks(execute=True):
+        call = services.call_open(
+            actor=desk,
+            round=world,
+            title="Nur Andes",
+            deadline=timezone.now() + datetime.timedelta(days=7),
+            terms="DAP Hamburg.",
+            addressees=[supplier.organisation],
+        )
+    assert list(call.addressees.all()) == [supplier.organisation]
+    assert [m.to for m in mail.outbox] == [[supplier.email]]
+    client.force_login(supplier_b)
+    assert client.get(f"/market/{call.pk}/").status_code == 404
+    assert client.get(f"/api/v1/market/calls/{call.pk}/").status_code == 404
+    assert Call.objects.filter(pk=call.pk).exists()
+    with pytest.raises(ValidationError, match="not addressed|nicht an Ihre Organisation"):
+        make_offer(supplier_b, call)
+    client.force_login(supplier)
+    assert client.get(f"/market/{call.pk}/").status_code == 200
