@@ -35,6 +35,7 @@ from industry.models import DemandLine, DemandRound, RoundState
 from rohstoff.core.jobs import job_start
 from rohstoff.core.models import Material, Organisation, OrganisationKind, Role, User
 from rohstoff.supply.selectors import quarter_of
+from tradinghouse.aggregation.benchmark_sql import GENERATE_SQL
 from tradinghouse.management.commands import benchmark_aggregation as aggregation
 
 TITLE = "Benchmark scratch round (benchmark_ministry)"
@@ -144,7 +145,7 @@ class Command(BaseCommand):
         started = time.perf_counter()
         with connection.cursor() as cursor:
             cursor.execute(
-                aggregation.GENERATE_SQL,
+                GENERATE_SQL,
                 {
                     "round_id": round.pk,
                     "user_id": desk.pk,
