@@ -267,6 +267,7 @@ def sweep_urls(round) -> list[str]:
         "fmt": ["csv", "xlsx"],
         "code": list(round.materials.values_list("code", flat=True)),
         "kind": ["concentration", "crma", "crma-trend", "coverage"],  # the supply exports
+        "job_pk": jobs,  # a large demand export's job page and download
     }
     urls = set()
     for route, name, kwargs in _patterns(get_resolver().url_patterns):
