@@ -289,6 +289,7 @@ def _market_world(desk, supplier, round, lioh):
         terms="Terms",
         opened_by=desk,
     )
+    call.addressees.set([supplier.organisation])
     offer = Offer.objects.create(
         call=call,
         supplier=supplier.organisation,

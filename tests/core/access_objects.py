@@ -406,7 +406,7 @@ def _market_objects(users: dict, make_user, make_org, position_set, lioh) -> dic
     now = timezone.now()
 
     def call(title, days):
-        return Call.objects.create(
+        created = Call.objects.create(
             round=position_set.round,
             position_set=position_set,
             title=title,
@@ -414,6 +414,8 @@ def _market_objects(users: dict, make_user, make_org, position_set, lioh) -> dic
             terms="Terms",
             opened_by=desk,
         )
+        created.addressees.set([supplier.organisation, other_org])  # both suppliers are asked
+        return created
 
     open_call, matched = call("Offen", 7), call("Zugeordnet", -1)
 
