@@ -10,6 +10,7 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from rohstoff.core.benchmarking import bench_organisation, bench_user
 from rohstoff.core.periods import Quarter
 
 
@@ -39,13 +40,11 @@ class Command(BaseCommand):
         from agency.scenarios import engine
         from contracts.models import Counterparty, OfftakeContract, ScheduleEntry
         from industry.models import DemandRound
-        from rohstoff.core.models import Material, Organisation, User
+        from rohstoff.core.models import Material
         from tradinghouse.models import PositionCell, PositionSet
 
-        org = Organisation.objects.create(name="Benchmark Agentur", kind="agency")
-        user = User.objects.create_user(
-            email="benchmark@agency.example", organisation=org, role="agency_analyst"
-        )
+        org = bench_organisation("Benchmark Agentur", "agency")
+        user = bench_user("benchmark@agency.example", org, "agency_analyst")
         first = Quarter(2027, 1)
         materials = [
             Material.objects.create(

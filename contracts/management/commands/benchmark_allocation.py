@@ -12,6 +12,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from contracts.allocation import allocate
+from rohstoff.core.benchmarking import bench_organisation, bench_user
 
 TARGET_S = 1.0
 
@@ -119,17 +120,12 @@ class Command(BaseCommand):
         from contracts.models import Counterparty, ScheduleEntry
         from contracts.offtakes import services as offtake_services
         from industry.models import DemandRound
-        from rohstoff.core.models import Material, Organisation, User
+        from rohstoff.core.models import Material, Organisation
         from rohstoff.core.periods import Quarter
         from tradinghouse.models import FirmPosition, PositionSet
 
-        house = Organisation.objects.create(name="Benchmark Handelshaus", kind="tradinghouse")
-        desk = User.objects.create_user(
-            email="benchmark-desk@benchmark.invalid",
-            password=None,
-            organisation=house,
-            role="trading_desk",
-        )
+        house = bench_organisation("Benchmark Handelshaus", "tradinghouse")
+        desk = bench_user("benchmark-desk@benchmark.invalid", house, "trading_desk")
         material = Material.objects.order_by("pk").first()
         first = Quarter(2027, 1).index
         last = first + quarters - 1
@@ -253,11 +249,4 @@ class Command(BaseCommand):
             cursor.execute("SET CONSTRAINTS ALL DEFERRED")
 
     def _member(self, organisation):
-        from rohstoff.core.models import User
-
-        return User.objects.create_user(
-            email="benchmark-member@benchmark.invalid",
-            password=None,
-            organisation=organisation,
-            role="member",
-        )
+        return bench_user("benchmark-member@benchmark.invalid", organisation, "member")

@@ -26,6 +26,8 @@ from django.db import connection, transaction
 from django.test import override_settings
 from django.utils import timezone
 
+from rohstoff.core.benchmarking import bench_organisation, bench_user
+
 TITLE = "Benchmark export"
 PREFIX = "Benchmark export firm "
 EMAIL = "benchmark-export-desk@benchmark.invalid"
@@ -116,15 +118,11 @@ class Command(BaseCommand):
     def _data(self, lines, firms):
         from industry.models import DemandRound, RoundState
         from rohstoff.core.management.commands.benchmark_web import GENERATE_SQL
-        from rohstoff.core.models import Material, Organisation, OrganisationKind, Role, User
+        from rohstoff.core.models import Material, Organisation, OrganisationKind, Role
         from rohstoff.core.periods import Quarter
 
-        desk_org = Organisation.objects.get_or_create(
-            name=f"{PREFIX}desk", defaults={"kind": OrganisationKind.TRADINGHOUSE}
-        )[0]
-        desk = User.objects.filter(email=EMAIL).first() or User.objects.create_user(
-            email=EMAIL, organisation=desk_org, role=Role.TRADING_DESK, full_name="Benchmark desk"
-        )
+        desk_org = bench_organisation(f"{PREFIX}desk", OrganisationKind.TRADINGHOUSE)
+        desk = bench_user(EMAIL, desk_org, Role.TRADING_DESK, full_name="Benchmark desk")
         names = [f"{PREFIX}{i:05d}" for i in range(firms)]
         existing = set(Organisation.objects.filter(name__in=names).values_list("name", flat=True))
         Organisation.objects.bulk_create(

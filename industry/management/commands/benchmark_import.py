@@ -25,7 +25,8 @@ from industry.rounds import services as round_services
 from industry.upload import services as upload_services
 from industry.upload.reading import read_demand_file
 from industry.upload.validation import COLUMNS
-from rohstoff.core.models import Material, Organisation, OrganisationKind, Role, User
+from rohstoff.core.benchmarking import bench_organisation, bench_user
+from rohstoff.core.models import Material, OrganisationKind, Role
 from rohstoff.core.periods import Quarter
 
 COPY_SQL = (
@@ -198,22 +199,10 @@ class Command(BaseCommand):
         self._foreign_keys = len(definitions)
 
     def _run(self, rows: int, *, xlsx: bool) -> None:
-        organisation, _ = Organisation.objects.get_or_create(
-            name="Benchmark Import GmbH", defaults={"kind": OrganisationKind.MEMBER}
-        )
-        desk_org, _ = Organisation.objects.get_or_create(
-            name="Benchmark Handelshaus", defaults={"kind": OrganisationKind.TRADINGHOUSE}
-        )
-        member = User.objects.filter(
-            email="benchmark-member@rohstoff.invalid"
-        ).first() or User.objects.create_user(
-            email="benchmark-member@rohstoff.invalid", organisation=organisation, role=Role.MEMBER
-        )
-        desk = User.objects.filter(
-            email="benchmark-desk@rohstoff.invalid"
-        ).first() or User.objects.create_user(
-            email="benchmark-desk@rohstoff.invalid", organisation=desk_org, role=Role.TRADING_DESK
-        )
+        organisation = bench_organisation("Benchmark Import GmbH", OrganisationKind.MEMBER)
+        desk_org = bench_organisation("Benchmark Handelshaus", OrganisationKind.TRADINGHOUSE)
+        member = bench_user("benchmark-member@rohstoff.invalid", organisation, Role.MEMBER)
+        desk = bench_user("benchmark-desk@rohstoff.invalid", desk_org, Role.TRADING_DESK)
         materials = list(Material.objects.all())
         data = demand_csv(rows, [m.code for m in materials])
         self.stdout.write(f"rows={rows} file_bytes={len(data)} materials={len(materials)}")

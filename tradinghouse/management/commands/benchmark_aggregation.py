@@ -30,6 +30,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from industry.models import DemandLine, DemandRound, RoundState
+from rohstoff.core.benchmarking import bench_organisation, bench_user
 from rohstoff.core.chemistry import LCE_PER_LITHIUM
 from rohstoff.core.jobs import job_start
 from rohstoff.core.models import Material, Organisation, OrganisationKind, Role, User
@@ -231,22 +232,10 @@ class Command(BaseCommand):
     # ---- set-up ----------------------------------------------------------------------------
 
     def _actors(self, firm_count: int):
-        desk_org, _ = Organisation.objects.get_or_create(
-            name="Benchmark trading desk", defaults={"kind": OrganisationKind.TRADINGHOUSE}
+        desk_org = bench_organisation("Benchmark trading desk", OrganisationKind.TRADINGHOUSE)
+        desk = bench_user(
+            BENCH_DESK, desk_org, Role.TRADING_DESK, totp=True, full_name="Benchmark desk"
         )
-        desk = User.objects.filter(email=BENCH_DESK).first()
-        if desk is None:
-            desk = User.objects.create_user(
-                email=BENCH_DESK,
-                organisation=desk_org,
-                role=Role.TRADING_DESK,
-                full_name="Benchmark desk",
-            )
-        from allauth.mfa.models import Authenticator
-        from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
-
-        if not Authenticator.objects.filter(user=desk, type=Authenticator.Type.TOTP).exists():
-            TOTP.activate(desk, generate_totp_secret())
         existing = {
             o.name: o.pk for o in Organisation.objects.filter(name__startswith="Benchmark firm ")
         }

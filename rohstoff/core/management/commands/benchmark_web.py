@@ -29,6 +29,8 @@ from django.db import connection, transaction
 from django.test import Client
 from django.utils import timezone
 
+from rohstoff.core.benchmarking import bench_organisation, bench_user
+
 TITLE = "Benchmark web"
 PREFIX = "Benchmark web firm "
 EMAIL = "benchmark-web-{}@benchmark.invalid"
@@ -104,17 +106,7 @@ class Command(BaseCommand):
     # ---- data ----------------------------------------------------------------------------------
 
     def _user(self, key, org, role):
-        from allauth.mfa.models import Authenticator
-        from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
-
-        from rohstoff.core.models import User
-
-        user = User.objects.filter(email=EMAIL.format(key)).first() or User.objects.create_user(
-            email=EMAIL.format(key), organisation=org, role=role, full_name=f"Benchmark {key}"
-        )
-        if not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
-            TOTP.activate(user, generate_totp_secret())
-        return user
+        return bench_user(EMAIL.format(key), org, role, totp=True, full_name=f"Benchmark {key}")
 
     def _data(self, lines, member_lines, firms):
         from industry.models import DemandRound, RoundState
@@ -125,9 +117,7 @@ class Command(BaseCommand):
         from tradinghouse.tasks import aggregate_round
 
         def org(name, kind):
-            return Organisation.objects.get_or_create(
-                name=f"{PREFIX}{name}", defaults={"kind": kind}
-            )[0]
+            return bench_organisation(f"{PREFIX}{name}", kind)
 
         users = {
             "desk": self._user(

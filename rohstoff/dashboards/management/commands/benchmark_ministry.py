@@ -32,8 +32,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from industry.models import DemandLine, DemandRound, RoundState
+from rohstoff.core.benchmarking import bench_organisation, bench_user
 from rohstoff.core.jobs import job_start
-from rohstoff.core.models import Material, Organisation, OrganisationKind, Role, User
+from rohstoff.core.models import Material, OrganisationKind, Role, User
 from rohstoff.supply.selectors import quarter_of
 from tradinghouse.aggregation.benchmark_sql import GENERATE_SQL
 from tradinghouse.management.commands import benchmark_aggregation as aggregation
@@ -106,23 +107,14 @@ class Command(BaseCommand):
     # ---- set-up ----------------------------------------------------------------------------
 
     def _viewer(self) -> User:
-        org, _created = Organisation.objects.get_or_create(
-            name="Benchmark ministry", defaults={"kind": OrganisationKind.MINISTRY}
+        org = bench_organisation("Benchmark ministry", OrganisationKind.MINISTRY)
+        return bench_user(
+            BENCH_MINISTRY,
+            org,
+            Role.MINISTRY_VIEWER,
+            totp=True,
+            full_name="Benchmark ministry viewer",
         )
-        viewer = User.objects.filter(email=BENCH_MINISTRY).first()
-        if viewer is None:
-            viewer = User.objects.create_user(
-                email=BENCH_MINISTRY,
-                organisation=org,
-                role=Role.MINISTRY_VIEWER,
-                full_name="Benchmark ministry viewer",
-            )
-        from allauth.mfa.models import Authenticator
-        from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
-
-        if not Authenticator.objects.filter(user=viewer, type=Authenticator.Type.TOTP).exists():
-            TOTP.activate(viewer, generate_totp_secret())
-        return viewer
 
     def _round_with_positions(self, lines: int, desk: User, orgs: list[int]) -> DemandRound:
         from tradinghouse.services import AGGREGATION_JOB
