@@ -15,7 +15,7 @@ unallocated (surplus), as does any part of a lot.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import Decimal
 
 MICRO = 1_000_000
 SIX_PLACES = Decimal("0.000001")
@@ -35,6 +35,25 @@ def from_micro(micro: int) -> Decimal:
     return (Decimal(micro) / MICRO).quantize(SIX_PLACES)
 
 
+def micro_text(micro: int) -> str:
+    """Whole micro-tonnes as the text of :func:`from_micro` ("1.500000"), without a Decimal:
+    a national round's preview writes 100,000 shares (docs/benchmarks.md)."""
+    sign = "-" if micro < 0 else ""
+    whole, part = divmod(abs(micro), MICRO)
+    return f"{sign}{whole}.{part:06d}"
+
+
+def ratio_text(whole: int, num: int, den: int) -> str:
+    """``whole + num / den`` at 6 decimal places, rounded half to even, as text: the exact
+    pro-rata share in lots, in integers only."""
+    if not den or not num:
+        return micro_text(whole * MICRO)
+    micro, rest = divmod(num * MICRO, den)
+    if 2 * rest > den or (2 * rest == den and micro % 2):
+        micro += 1
+    return micro_text(whole * MICRO + micro)
+
+
 @dataclass
 class Share:
     """One firm's share of the volume, and how it was computed (shown to the firm)."""
@@ -42,6 +61,7 @@ class Share:
     organisation_id: int
     demand_t: Decimal
     cap_lots: int
+    demand_micro: int = 0
     base_lots: int = 0
     extra_lots: int = 0
     # The exact pro-rata share in lots is base_lots + remainder_num / remainder_den.
@@ -92,12 +112,8 @@ class AllocationResult:
         }
 
     def _explain(self, share: Share, common: dict, lot_micro: int) -> tuple:
-        """The values of one firm's explanation, in the order of ``EXPLANATION_KEYS``."""
-        exact = Decimal(share.base_lots) + (
-            Decimal(share.remainder_num) / Decimal(share.remainder_den)
-            if share.remainder_den
-            else Decimal(0)
-        )
+        """The values of one firm's explanation, in the order of ``EXPLANATION_KEYS`` (integer
+        arithmetic only; the texts are those of the Decimal quantities at 6 places)."""
         lots = share.lots
         return (
             common["method"],
@@ -106,13 +122,13 @@ class AllocationResult:
             common["lots_available"],
             common["total_remaining_demand_t"],
             common["firms"],
-            str(share.demand_t),
+            micro_text(share.demand_micro),
             share.cap_lots,
-            str(exact.quantize(SIX_PLACES, rounding=ROUND_HALF_EVEN)),
+            ratio_text(share.base_lots, share.remainder_num, share.remainder_den),
             share.base_lots,
             share.extra_lots,
             lots,
-            str(from_micro(lots * lot_micro)),
+            micro_text(lots * lot_micro),
             common["unallocated_t"],
         )
 
@@ -181,7 +197,8 @@ def allocate(volume_t: Decimal, lot_t: Decimal, demands: dict[int, Decimal]) -> 
     total = sum(d for _org, d in firms)
     lots_available = volume // lot
     shares = [
-        Share(organisation_id=org, demand_t=from_micro(d), cap_lots=d // lot) for org, d in firms
+        Share(organisation_id=org, demand_t=from_micro(d), cap_lots=d // lot, demand_micro=d)
+        for org, d in firms
     ]
     scarce = sum(s.cap_lots for s in shares) > lots_available
     result = AllocationResult(

@@ -457,14 +457,16 @@ class AllocationRound(models.Model):
 class Allocation(models.Model):
     """A firm's back-to-back share of one contract quarter."""
 
+    # No single-column indexes: each of these keys leads a composite index below, and a national
+    # preview writes 100,000 shares at once (docs/benchmarks.md).
     allocation_round = models.ForeignKey(
-        AllocationRound, on_delete=models.CASCADE, related_name="allocations"
+        AllocationRound, on_delete=models.CASCADE, related_name="allocations", db_index=False
     )
     contract = models.ForeignKey(
-        OfftakeContract, on_delete=models.CASCADE, related_name="allocations"
+        OfftakeContract, on_delete=models.CASCADE, related_name="allocations", db_index=False
     )
     organisation = models.ForeignKey(
-        Organisation, on_delete=models.PROTECT, related_name="allocations"
+        Organisation, on_delete=models.PROTECT, related_name="allocations", db_index=False
     )
     quarter = models.PositiveIntegerField()
     requested_t = models.DecimalField(_("remaining firm demand (t)"), **T)
@@ -485,11 +487,21 @@ class Allocation(models.Model):
     # as confirmed; this flag tells the firm and the desk that nobody clicked.
     deemed_confirmed = models.BooleanField(default=False)
     overridden_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     overridden_at = models.DateTimeField(null=True, blank=True)
     responded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     responded_at = models.DateTimeField(null=True, blank=True)
     # The desk cannot override a confirmed share; it reopens it with a reason the firm sees, and
@@ -510,6 +522,17 @@ class Allocation(models.Model):
             models.Index(fields=["organisation", "contract"], name="allocation_firm_contract"),
             models.Index(
                 fields=["contract", "quarter", "state"], name="allocation_contract_quarter"
+            ),
+            # Who overrode or answered a share, for a user's removal: most shares have neither.
+            models.Index(
+                fields=["overridden_by"],
+                condition=Q(overridden_by__isnull=False),
+                name="allocation_overridden_by",
+            ),
+            models.Index(
+                fields=["responded_by"],
+                condition=Q(responded_by__isnull=False),
+                name="allocation_responded_by",
             ),
         ]
 

@@ -128,37 +128,38 @@ _SHARE_COLUMNS = (
 )
 
 
-def _copy_shares(draft: AllocationRound, rows: list[tuple]) -> None:
-    """Store a preview's shares (organisation, quarter, requested, computed, explanation as JSON
-    text) with
-    one COPY: a national round has 5,000 firms x 20 quarters of them, and building that many
-    model objects for ``bulk_create`` alone took longer than the whole preview may
-    (docs/benchmarks.md). Same columns and defaults as ``Allocation``; the table's constraints
-    and foreign keys check every row as for an INSERT."""
-    proposed, round_id, contract_id = AllocationState.PROPOSED, draft.pk, draft.contract_id
+def _share_lines(draft: AllocationRound, quarter: int, result) -> list[str]:
+    """One quarter's shares as lines of COPY text in ``_SHARE_COLUMNS`` order: the same columns
+    and defaults as ``Allocation``. Every value is an integer, a decimal text, a fixed word or the
+    explanation's JSON (decimal strings, names and integers): nothing needs COPY's escaping."""
+    lot = allocation_rule.to_micro(result.lot_t)
+    explained = result.explanations_json()
+    head = f"{draft.pk}\t{draft.contract_id}\t"
+    tail = f"\t\t0\t{AllocationState.PROPOSED}\tf\t\n"
+    lines = []
+    for share in result.shares:
+        quantity = allocation_rule.micro_text(share.lots * lot)
+        lines.append(
+            f"{head}{share.organisation_id}\t{quarter}\t"
+            f"{allocation_rule.micro_text(share.demand_micro)}\t{quantity}\t{quantity}\t"
+            f"{explained[share.organisation_id]}{tail}"
+        )
+    return lines
+
+
+def _copy_shares(chunks) -> None:
+    """Store a preview's shares with one COPY, fed one quarter at a time as ``chunks`` computes
+    them: the database stores a quarter while the next is computed. A national round has 5,000
+    firms x 20 quarters of shares, and building that many model objects for ``bulk_create`` alone
+    took longer than the whole preview may (docs/benchmarks.md). The table's constraints and
+    foreign keys check every row as for an INSERT."""
     table = Allocation._meta.db_table
     with (
         connection.cursor() as cursor,
         cursor.copy(f"COPY {table} ({_SHARE_COLUMNS}) FROM STDIN") as copy,
     ):
-        for org, quarter, requested, quantity, explanation in rows:
-            copy.write_row(
-                (
-                    round_id,
-                    contract_id,
-                    org,
-                    quarter,
-                    requested,
-                    quantity,
-                    quantity,
-                    explanation,
-                    "",
-                    0,
-                    proposed,
-                    False,
-                    "",
-                )
-            )
+        for lines in chunks:
+            copy.write("".join(lines))
 
 
 @transaction.atomic
@@ -175,27 +176,19 @@ def allocation_preview(*, contract: OfftakeContract, actor) -> AllocationRound:
     demand = remaining_demand(contract, list(schedule))
     contract.allocation_rounds.filter(state=AllocationRound.State.DRAFT).delete()
     draft = AllocationRound.objects.create(contract=contract, created_by=actor)
-    rows = []
     totals = {}
-    for quarter, volume in sorted(schedule.items()):
-        result = allocation_rule.allocate(volume, contract.lot_size_t, demand[quarter])
-        totals[str(Quarter.from_index(quarter))] = {
-            "volume_t": str(volume),
-            "allocated_t": str(result.allocated_t),
-            "firms": len(result.shares),
-        }
-        explained, quantities = result.explanations_json(), result.quantities()
-        for share in result.shares:
-            rows.append(
-                (
-                    share.organisation_id,
-                    quarter,
-                    share.demand_t,
-                    quantities[share.organisation_id],
-                    explained[share.organisation_id],
-                )
-            )
-    _copy_shares(draft, rows)
+
+    def quarters():
+        for quarter, volume in sorted(schedule.items()):
+            result = allocation_rule.allocate(volume, contract.lot_size_t, demand[quarter])
+            totals[str(Quarter.from_index(quarter))] = {
+                "volume_t": str(volume),
+                "allocated_t": str(result.allocated_t),
+                "firms": len(result.shares),
+            }
+            yield _share_lines(draft, quarter, result)
+
+    _copy_shares(quarters())
     audit_record(
         actor=actor,
         action="allocation.preview",

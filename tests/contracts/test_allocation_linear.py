@@ -105,3 +105,25 @@ def test_stored_json_says_the_same():
         result = allocate(volume.quantize(SIX_PLACES), D("0.5"), demands)
         as_json = result.explanations_json()
         assert {org: json.loads(text) for org, text in as_json.items()} == result.explanations()
+
+
+def test_the_integer_texts_equal_the_decimal_quantities():
+    """The preview writes its figures as text computed in integers; they are the texts of the
+    Decimal quantities at 6 places, rounded half to even (hand-picked edges and random values)."""
+    from contracts.allocation import micro_text, ratio_text
+
+    rng = random.Random(7)
+    micros = [0, 1, 999_999, 1_000_000, 1_000_001, -1, -1_500_000, 10**15 + 7]
+    micros += [rng.randint(-(10**12), 10**12) for _ in range(2000)]
+    for micro in micros:
+        assert micro_text(micro) == str(from_micro(micro)), micro
+    # Halves at the seventh place: 0.0000005 rounds to even (0), 0.0000015 to 2 micro-lots.
+    cases = [(0, 1, 2_000_000), (0, 3, 2_000_000), (3, 0, 1), (2, 7, 0), (0, 2, 3), (5, 1, 1)]
+    cases += [(rng.randint(0, 10**6), *sorted((rng.randint(0, 10**9), rng.randint(1, 10**9))))]
+    cases += [
+        (rng.randint(0, 10**6), rng.randint(0, 10**9), rng.randint(1, 10**9)) for _ in range(2000)
+    ]
+    for whole, num, den in cases:
+        exact = Decimal(whole) + (Decimal(num) / Decimal(den) if den else Decimal(0))
+        expected = str(exact.quantize(SIX_PLACES, rounding=ROUND_HALF_EVEN))
+        assert ratio_text(whole, num, den) == expected, (whole, num, den)

@@ -2,6 +2,7 @@
 service and a decline at a small size, with their data rolled back."""
 
 from django.core.management import call_command
+from django.db import connection
 
 from contracts.models import Allocation, AllocationRound
 
@@ -23,4 +24,10 @@ def test_benchmark_allocation_runs_the_preview_service(db, capsys):
     out = capsys.readouterr().out
     assert "allocation_preview: 40 firms x 3 quarters = 120 shares" in out
     assert "preview_vs_1s_ratio=" in out and "decline redistribution to" in out
+    # The floor is the same 120 rows with the table's five foreign keys, and it is gone after.
+    assert "COPY of the same 120 rows" in out and "5 foreign keys" in out
+    assert "preview_vs_keyed_copy_ratio=" in out
     assert not Allocation.objects.exists() and not AllocationRound.objects.exists()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT to_regclass('benchmark_keyed_allocation')")
+        assert cursor.fetchone()[0] is None

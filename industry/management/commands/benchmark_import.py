@@ -25,7 +25,7 @@ from industry.rounds import services as round_services
 from industry.upload import services as upload_services
 from industry.upload.reading import read_demand_file
 from industry.upload.validation import COLUMNS
-from rohstoff.core.benchmarking import bench_organisation, bench_user
+from rohstoff.core.benchmarking import bench_organisation, bench_user, keyed_copy_of
 from rohstoff.core.models import Material, OrganisationKind, Role
 from rohstoff.core.periods import Quarter
 
@@ -181,22 +181,8 @@ class Command(BaseCommand):
             round.delete()
 
     def _keyed_table(self) -> None:
-        """A table like the demand lines (columns, defaults, identity, NOT NULL and CHECK
-        constraints, the unique key) with the same foreign keys, deferred as Django makes them."""
-        line_table = DemandLine._meta.db_table
-        with connection.cursor() as cursor:
-            cursor.execute(f"CREATE TABLE {KEYED_TABLE} (LIKE {line_table} INCLUDING ALL)")
-            cursor.execute(
-                "SELECT pg_get_constraintdef(oid) FROM pg_constraint "
-                "WHERE conrelid = %s::regclass AND contype = 'f' ORDER BY conname",
-                [line_table],
-            )
-            definitions = [row[0] for row in cursor.fetchall()]
-            for number, definition in enumerate(definitions):
-                cursor.execute(
-                    f"ALTER TABLE {KEYED_TABLE} ADD CONSTRAINT {KEYED_TABLE}_fk{number} {definition}"
-                )
-        self._foreign_keys = len(definitions)
+        """A table like the demand lines with the same keys and foreign keys."""
+        self._foreign_keys = keyed_copy_of(DemandLine._meta.db_table, KEYED_TABLE)
 
     def _run(self, rows: int, *, xlsx: bool) -> None:
         organisation = bench_organisation("Benchmark Import GmbH", OrganisationKind.MEMBER)
