@@ -81,7 +81,7 @@ def xlsx_file(sheets: list[tuple[str, list[str], Iterable[list]]]):
         [
             xlsx.Sheet(
                 title=title,
-                columns=[xlsx.Column(header=name, width=max(12, len(name) + 4)) for name in header],
+                columns=xlsx_columns(header),
                 # Numbers as numbers (Decimals keep their digits as text would not); text
                 # neutralised.
                 rows=(
@@ -94,6 +94,13 @@ def xlsx_file(sheets: list[tuple[str, list[str], Iterable[list]]]):
     )
     out.seek(0)
     return out
+
+
+def xlsx_columns(header: list[str]):
+    """The export's columns in a workbook: each as wide as its name and at least 12."""
+    from rohstoff.core import xlsx
+
+    return [xlsx.Column(header=name, width=max(12, len(name) + 4)) for name in header]
 
 
 def export_header(*, with_firm: bool) -> list[str]:

@@ -31,11 +31,19 @@ from rohstoff.core.language import uses_decimal_comma
 from .. import exports
 
 
+def lit(value) -> str:
+    """A value as an SQL literal (psycopg quotes it)."""
+    return sql.Literal(value).as_string(None)
+
+
+def safe_text(expr: str) -> str:
+    """``expr`` as ``safe_cell`` leaves it: a leading formula character gets an apostrophe."""
+    starts = ", ".join(lit(c) for c in FORMULA_STARTS)
+    return f"CASE WHEN left({expr}, 1) IN ({starts}) THEN '''' || {expr} ELSE {expr} END"
+
+
 def _text(expr: str) -> str:
-    starts = ", ".join(sql.Literal(c).as_string(None) for c in FORMULA_STARTS)
-    return (
-        f"NULLIF(CASE WHEN left({expr}, 1) IN ({starts}) THEN '''' || {expr} ELSE {expr} END, '')"
-    )
+    return f"NULLIF({safe_text(expr)}, '')"
 
 
 def _number(expr: str, comma: bool) -> str:
@@ -43,14 +51,44 @@ def _number(expr: str, comma: bool) -> str:
     return f"replace({text}, '.', ',')" if comma else text
 
 
-def _query(*, round_id: int, organisation_id: int | None, comma: bool) -> sql.Composed:
-    def lit(value) -> str:
-        return sql.Literal(value).as_string(None)
-
-    status = (
+def status_sql() -> str:
+    """The line's status in the active language (the words of ``iter_export_rows``)."""
+    return (
         f"CASE WHEN l.withdrawn_at IS NOT NULL THEN {lit(_('withdrawn'))} "
         f"WHEN l.excluded THEN {lit(_('excluded'))} ELSE {lit(_('active'))} END"
     )
+
+
+# Local time and its offset, as timezone.localtime(...).isoformat(timespec="seconds").
+UPDATED_AT_SQL = (
+    "to_char(t.local_at, 'YYYY-MM-DD\"T\"HH24:MI:SS') || CASE WHEN t.offset_by < interval '0'"
+    " THEN '-' || to_char(-t.offset_by, 'HH24:MI') ELSE '+' || to_char(t.offset_by, 'HH24:MI')"
+    " END"
+)
+ENTERED_BY_SQL = "coalesce(nullif(u.full_name, ''), u.email, '')"
+# The export's order (``services.ORDER``).
+ORDER_SQL = "o.name, m.sort_order, l.first_quarter, l.is_year, l.id"
+
+
+def source_sql(*, round_id: int, organisation_id: int | None) -> str:
+    """FROM and WHERE of the export's rows: the whole round for the desk, else the firm's active
+    lines. Only integers and psycopg literals are put into it."""
+    where = f"l.round_id = {int(round_id)}"
+    if organisation_id is not None:
+        where += f" AND l.organisation_id = {int(organisation_id)} AND l.withdrawn_at IS NULL"
+    return (
+        " FROM industry_demandline l"
+        " JOIN core_organisation o ON o.id = l.organisation_id"
+        " JOIN core_material m ON m.id = l.material_id"
+        " LEFT JOIN core_user u ON u.id = l.entered_by_id"
+        " CROSS JOIN LATERAL (SELECT l.updated_at AT TIME ZONE"
+        f" {lit(settings.TIME_ZONE)} AS local_at, (l.updated_at AT TIME ZONE"
+        f" {lit(settings.TIME_ZONE)}) - (l.updated_at AT TIME ZONE 'UTC') AS offset_by) t"
+        f" WHERE {where}"
+    )
+
+
+def _query(*, round_id: int, organisation_id: int | None, comma: bool) -> sql.Composed:
     cells = [
         _text("m.code"),
         _text("l.period"),
@@ -60,32 +98,19 @@ def _query(*, round_id: int, organisation_id: int | None, comma: bool) -> sql.Co
         _text("l.grade"),
         _text("l.delivery_country"),
         _number("l.quantity_t", comma),
-        _text(f"({status})"),
+        _text(f"({status_sql()})"),
         _text("l.exclusion_reason"),
-        _text("coalesce(nullif(u.full_name, ''), u.email, '')"),
-        # Local time and its offset, as timezone.localtime(...).isoformat(timespec="seconds").
-        "to_char(t.local_at, 'YYYY-MM-DD\"T\"HH24:MI:SS') || CASE WHEN t.offset_by < interval '0'"
-        " THEN '-' || to_char(-t.offset_by, 'HH24:MI') ELSE '+' || to_char(t.offset_by, 'HH24:MI')"
-        " END",
+        _text(ENTERED_BY_SQL),
+        UPDATED_AT_SQL,
     ]
-    where = f"l.round_id = {int(round_id)}"
     if organisation_id is None:
         cells.insert(0, _text("o.name"))
-    else:
-        where += f" AND l.organisation_id = {int(organisation_id)} AND l.withdrawn_at IS NULL"
     # Only integers, column names and psycopg Literals are put into the statement.
     return sql.SQL(
         "COPY (SELECT "  # noqa: S608
         + ", ".join(cells)
-        + " FROM industry_demandline l"
-        " JOIN core_organisation o ON o.id = l.organisation_id"
-        " JOIN core_material m ON m.id = l.material_id"
-        " LEFT JOIN core_user u ON u.id = l.entered_by_id"
-        " CROSS JOIN LATERAL (SELECT l.updated_at AT TIME ZONE"
-        f" {lit(settings.TIME_ZONE)} AS local_at, (l.updated_at AT TIME ZONE"
-        f" {lit(settings.TIME_ZONE)}) - (l.updated_at AT TIME ZONE 'UTC') AS offset_by) t"
-        f" WHERE {where}"
-        " ORDER BY o.name, m.sort_order, l.first_quarter, l.is_year, l.id"
+        + source_sql(round_id=round_id, organisation_id=organisation_id)
+        + f" ORDER BY {ORDER_SQL}"
         f") TO STDOUT WITH (FORMAT csv, DELIMITER {lit(';' if comma else ',')})"
     )
 

@@ -27,7 +27,7 @@ from rohstoff.core.models import Job, JobState, User
 
 from .. import exports, policy
 from ..models import DemandLine, DemandRound
-from . import copy_csv
+from . import copy_csv, copy_xlsx
 
 log = logging.getLogger(__name__)
 
@@ -166,23 +166,21 @@ def run_export_job(job_id: str) -> None:
             raise ValueError(_("The person who asked for this export may no longer export it."))
         round = DemandRound.objects.get(pk=spec.round_id)
         with translation.override(spec.language):
+            # The database writes the rows (copy_csv, copy_xlsx): the same file as the inline
+            # export, a fraction of the time. No progress during the COPY (its connection is
+            # busy); the heartbeat thread shows that the job is alive.
+            reporter.progress(0.0, WRITING)
+            written = tempfile.TemporaryFile()  # noqa: SIM115 - closed below
+            organisation_id = None if spec.desk else user.organisation_id
             if spec.fmt == "xlsx":
-                total = export_lines(user, round).count()
-                header, rows = export_content(user, round, spec.fmt)
-                rows = _reporting(rows, total, reporter)
-                written = exports.xlsx_file([(_("Demand"), header, rows)])
-            else:
-                # The database writes the rows (copy_csv): the same file, a fraction of the time.
-                # No progress during the COPY (its connection is busy); the heartbeat thread
-                # shows that the job is alive.
-                reporter.progress(0.0, WRITING)
-                written = tempfile.TemporaryFile()  # noqa: SIM115 - closed below
-                total, _size = copy_csv.write(
-                    written,
-                    round_id=round.pk,
-                    organisation_id=None if spec.desk else user.organisation_id,
+                total = copy_xlsx.write(
+                    written, round_id=round.pk, organisation_id=organisation_id, title=_("Demand")
                 )
-                written.seek(0)
+            else:
+                total, _size = copy_csv.write(
+                    written, round_id=round.pk, organisation_id=organisation_id
+                )
+            written.seek(0)
             name = file_name(round, spec.fmt)
             with written:
                 path = default_storage.save(f"{STORAGE_DIR}/{job.pk}/{name}", File(written, name))
@@ -192,13 +190,6 @@ def run_export_job(job_id: str) -> None:
             "lines": total,
             "bytes": default_storage.size(path),
         }
-
-
-def _reporting(rows, total: int, reporter, every: int = 20_000):
-    for count, row in enumerate(rows, start=1):
-        if count % every == 0:
-            reporter.progress(count / max(total, 1), WRITING)
-        yield row
 
 
 def export_purge_expired() -> int:

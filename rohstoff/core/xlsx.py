@@ -33,7 +33,12 @@ class Column:
 class Sheet:
     title: str
     columns: list[Column]
-    rows: Iterable[list]
+    rows: Iterable[list] | RowXml
+
+
+def column_letters(index: int) -> str:
+    """The letters of the ``index``-th column (1: A, 27: AA)."""
+    return _letters(index)
 
 
 def _letters(index: int) -> str:
@@ -61,8 +66,9 @@ def _cell(ref: str, value, style: int) -> str:
     return f'<c r="{ref}"{s} t="inlineStr"><is><t xml:space="preserve">{_text(value)}</t></is></c>'
 
 
-def write(out, sheets: list[Sheet], *, title: str = "") -> None:
-    """Write the workbook to the binary file ``out``; each sheet's rows are consumed once."""
+def write(out, sheets: list[Sheet], *, title: str = "", compresslevel: int | None = None) -> None:
+    """Write the workbook to the binary file ``out``; each sheet's rows are consumed once. A
+    sheet whose ``rows`` is a :class:`RowXml` gets its rows as XML already formatted."""
     formats: list[str] = []
     for sheet in sheets:
         for column in sheet.columns:
@@ -70,7 +76,9 @@ def write(out, sheets: list[Sheet], *, title: str = "") -> None:
                 formats.append(column.number_format)
     # Styles: 0 default, 1 bold (the header), 2 + i the i-th number format.
     style_of = {fmt: 2 + i for i, fmt in enumerate(formats)}
-    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as book:
+    with zipfile.ZipFile(
+        out, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=compresslevel
+    ) as book:
         book.writestr("[Content_Types].xml", _content_types(len(sheets)))
         book.writestr("_rels/.rels", _ROOT_RELS)
         book.writestr("docProps/core.xml", _core(title))
@@ -80,6 +88,15 @@ def write(out, sheets: list[Sheet], *, title: str = "") -> None:
         for number, sheet in enumerate(sheets, start=1):
             with book.open(f"xl/worksheets/sheet{number}.xml", "w") as part:
                 _write_sheet(part, sheet, style_of)
+
+
+@dataclass
+class RowXml:
+    """A sheet's rows as ``<row>`` elements already written, in blocks of bytes, from the second
+    row on (the header is the first): what the database formats for a large export
+    (``industry.demandexport.copy_xlsx``)."""
+
+    blocks: Iterable[bytes]
 
 
 def _write_sheet(part, sheet: Sheet, style_of: dict[str, int]) -> None:
@@ -102,6 +119,11 @@ def _write_sheet(part, sheet: Sheet, style_of: dict[str, int]) -> None:
             + "</row>"
         ).encode("utf-8")
     )
+    if isinstance(sheet.rows, RowXml):
+        for block in sheet.rows.blocks:
+            part.write(block)
+        part.write(b"</sheetData></worksheet>")
+        return
     chunk: list[str] = []
     for r, row in enumerate(sheet.rows, start=2):
         cells = "".join(_cell(f"{letters[i]}{r}", value, styles[i]) for i, value in enumerate(row))

@@ -1,6 +1,7 @@
 """A demand export of more than EXPORT_INLINE_MAX_LINES lines is written by a background job into
 private storage; the page shows the job and then the download (docs/operations.md)."""
 
+import csv
 import datetime
 import io
 
@@ -25,6 +26,12 @@ def lines(open_round, member_a, member_b, enter):
     # Cells the CSV must quote: separators, quotes, a line break; a formula start.
     DemandLine.objects.filter(pk=first.pk).update(
         excluded=True, exclusion_reason='-Doppelt; "siehe"\nZeile 2, Ende'
+    )
+    # What XML and COPY's text format treat specially: ampersand, brackets, quotes, a backslash,
+    # a tab, CR LF and a lone CR, a character XML does not allow, a leading tab (formula guard).
+    second = DemandLine.objects.filter(organisation=member_a.organisation).order_by("pk")[1]
+    DemandLine.objects.filter(pk=second.pk).update(
+        excluded=True, exclusion_reason='\tA & B <c> "d" \\e\tf\r\ng\rh\x01i'
     )
     last = DemandLine.objects.filter(organisation=member_a.organisation).order_by("-pk").first()
     DemandLine.objects.filter(pk=last.pk).update(withdrawn_at=timezone.now())
@@ -82,8 +89,9 @@ def test_below_the_threshold_inline_above_a_job_with_the_same_file(
     job.refresh_from_db()
     assert job.state == JobState.SUCCEEDED, job.error
     assert job.result["path"].startswith("private/exports/demand/")
-    # One CRLF per row and the header (the break inside a cell is a bare LF).
-    assert job.result["lines"] == inline["csv"].count(b"\r\n") - 1
+    text = io.StringIO(inline["csv"].decode("utf-8-sig"), newline="")
+    rows = list(csv.reader(text, delimiter=";" if language == "de" else ","))
+    assert job.result["lines"] == len(rows) - 1
     assert _file(client, open_round, job) == inline["csv"]
     job = _start(client, open_round, "xlsx", language, django_capture_on_commit_callbacks)
     got = load_workbook(io.BytesIO(_file(client, open_round, job))).worksheets[0]
