@@ -57,3 +57,88 @@ def keyed_copy_of(table: str, name: str) -> int:
         for number, definition in enumerate(definitions):
             cursor.execute(f"ALTER TABLE {name} ADD CONSTRAINT {name}_fk{number} {definition}")
     return len(definitions)
+
+
+def bench_firms(names: list[str]) -> list:
+    """The member firms called ``names``, created where missing, ordered by name (the benchmarks'
+    firms stay between runs: the audit trail that mentions them is append-only)."""
+    from rohstoff.core.models import Organisation, OrganisationKind
+
+    existing = set(Organisation.objects.filter(name__in=names).values_list("name", flat=True))
+    Organisation.objects.bulk_create(
+        [Organisation(name=n, kind=OrganisationKind.MEMBER) for n in names if n not in existing],
+        batch_size=1000,
+    )
+    return list(Organisation.objects.filter(name__in=names).order_by("name"))
+
+
+def scratch_round(
+    *,
+    title: str,
+    desk,
+    first,
+    last,
+    materials: list[int],
+    generate_sql: str,
+    params: dict,
+    closes_at=None,
+):
+    """A closed round called ``title`` of the quarters ``first`` to ``last`` (``Quarter``) and the
+    ``materials`` (ids), its lines written by one statement ``generate_sql`` (given the round,
+    the desk user, the materials, the first year and the number of years besides ``params``),
+    then analysed. Returns the round and the seconds the lines took."""
+    import datetime
+    import time
+
+    from django.db import connection
+    from django.utils import timezone
+
+    from industry.models import DemandRound, RoundState
+
+    now = timezone.now()
+    round = DemandRound.objects.create(
+        title=title,
+        first_quarter=first.index,
+        last_quarter=last.index,
+        opens_at=now - datetime.timedelta(days=30),
+        closes_at=closes_at or now - datetime.timedelta(days=1),
+        state=RoundState.CLOSED,
+        created_by=desk,
+    )
+    round.materials.set(materials)
+    started = time.perf_counter()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            generate_sql,
+            {
+                "round_id": round.pk,
+                "user_id": desk.pk,
+                "materials": materials,
+                "material_count": len(materials),
+                "first_year": first.year,
+                "years": last.year - first.year + 1,
+                **params,
+            },
+        )
+        cursor.execute("ANALYZE industry_demandline")
+    return round, time.perf_counter() - started
+
+
+def drop_scratch_rounds(title: str) -> None:
+    """Remove the rounds called ``title`` with their position sets, lines and line history (what
+    a benchmark made, also after an interrupted run)."""
+    from django.db import connection, transaction
+
+    from industry.models import DemandRound
+    from tradinghouse.aggregation.publishing import delete_sets
+
+    for round in DemandRound.objects.filter(title=title):
+        delete_sets(round.position_sets.all())
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                "DELETE FROM industry_demandlinehistory WHERE line_id IN "
+                "(SELECT id FROM industry_demandline WHERE round_id = %s)",
+                [round.pk],
+            )
+            cursor.execute("DELETE FROM industry_demandline WHERE round_id = %s", [round.pk])
+        round.delete()

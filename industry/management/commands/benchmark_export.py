@@ -22,11 +22,16 @@ import threading
 import time
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import connection, transaction
+from django.db import connection
 from django.test import override_settings
-from django.utils import timezone
 
-from rohstoff.core.benchmarking import bench_organisation, bench_user
+from rohstoff.core.benchmarking import (
+    bench_firms,
+    bench_organisation,
+    bench_user,
+    drop_scratch_rounds,
+    scratch_round,
+)
 
 TITLE = "Benchmark export"
 PREFIX = "Benchmark export firm "
@@ -116,73 +121,36 @@ class Command(BaseCommand):
     # ---- data ----------------------------------------------------------------------------------
 
     def _data(self, lines, firms):
-        from industry.models import DemandRound, RoundState
         from rohstoff.core.management.commands.benchmark_web import GENERATE_SQL
-        from rohstoff.core.models import Material, Organisation, OrganisationKind, Role
+        from rohstoff.core.models import Material, OrganisationKind, Role
         from rohstoff.core.periods import Quarter
 
         desk_org = bench_organisation(f"{PREFIX}desk", OrganisationKind.TRADINGHOUSE)
         desk = bench_user(EMAIL, desk_org, Role.TRADING_DESK, full_name="Benchmark desk")
-        names = [f"{PREFIX}{i:05d}" for i in range(firms)]
-        existing = set(Organisation.objects.filter(name__in=names).values_list("name", flat=True))
-        Organisation.objects.bulk_create(
-            [Organisation(name=n, kind=OrganisationKind.MEMBER) for n in names if n not in existing]
-        )
-        orgs = list(
-            Organisation.objects.filter(name__in=names)
-            .order_by("name")
-            .values_list("pk", flat=True)
-        )
-        first, last = Quarter(2027, 1), Quarter(2031, 4)
+        orgs = [o.pk for o in bench_firms([f"{PREFIX}{i:05d}" for i in range(firms)])]
         materials = list(Material.objects.order_by("sort_order").values_list("pk", flat=True)[:30])
-        now = timezone.now()
-        round = DemandRound.objects.create(
+        round, seconds = scratch_round(
             title=TITLE,
-            first_quarter=first.index,
-            last_quarter=last.index,
-            opens_at=now - timezone.timedelta(days=30),
-            closes_at=now - timezone.timedelta(days=1),
-            state=RoundState.CLOSED,
-            created_by=desk,
+            desk=desk,
+            first=Quarter(2027, 1),
+            last=Quarter(2031, 4),
+            materials=materials,
+            generate_sql=GENERATE_SQL,
+            params={
+                "member_lines": 1,
+                "member_org": orgs[0],
+                "orgs": orgs,
+                "org_count": len(orgs),
+                "lines": lines,
+            },
         )
-        round.materials.set(materials)
-        started = time.perf_counter()
-        with connection.cursor() as cursor:
-            cursor.execute(
-                GENERATE_SQL,
-                {
-                    "round_id": round.pk,
-                    "user_id": desk.pk,
-                    "member_lines": 1,
-                    "member_org": orgs[0],
-                    "orgs": orgs,
-                    "org_count": len(orgs),
-                    "materials": materials,
-                    "material_count": len(materials),
-                    "first_year": first.year,
-                    "years": last.year - first.year + 1,
-                    "lines": lines,
-                },
-            )
-            cursor.execute("ANALYZE industry_demandline")
         self.stdout.write(
-            f"generated {lines:,} lines from {firms:,} firms in "
-            f"{time.perf_counter() - started:.1f} s (not counted)"
+            f"generated {lines:,} lines from {firms:,} firms in {seconds:.1f} s (not counted)"
         )
         return desk, round
 
     def _drop(self):
-        from industry.models import DemandRound
-
-        for round in DemandRound.objects.filter(title=TITLE):
-            with transaction.atomic(), connection.cursor() as cursor:
-                cursor.execute(
-                    "DELETE FROM industry_demandlinehistory WHERE line_id IN "
-                    "(SELECT id FROM industry_demandline WHERE round_id = %s)",
-                    [round.pk],
-                )
-                cursor.execute("DELETE FROM industry_demandline WHERE round_id = %s", [round.pk])
-            round.delete()
+        drop_scratch_rounds(TITLE)
 
     # ---- measuring -----------------------------------------------------------------------------
 

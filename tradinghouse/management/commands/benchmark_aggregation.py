@@ -27,13 +27,18 @@ from django.db import connection, transaction
 from django.test import Client
 from django.test.utils import override_settings
 from django.urls import reverse
-from django.utils import timezone
 
-from industry.models import DemandLine, DemandRound, RoundState
-from rohstoff.core.benchmarking import bench_organisation, bench_user
+from industry.models import DemandLine, DemandRound
+from rohstoff.core.benchmarking import (
+    bench_firms,
+    bench_organisation,
+    bench_user,
+    drop_scratch_rounds,
+    scratch_round,
+)
 from rohstoff.core.chemistry import LCE_PER_LITHIUM
 from rohstoff.core.jobs import job_start
-from rohstoff.core.models import Material, Organisation, OrganisationKind, Role, User
+from rohstoff.core.models import Material, OrganisationKind, Role, User
 from rohstoff.core.periods import Quarter
 from tradinghouse.aggregation.benchmark_sql import (
     FLOOR_SQL,
@@ -236,25 +241,7 @@ class Command(BaseCommand):
         desk = bench_user(
             BENCH_DESK, desk_org, Role.TRADING_DESK, totp=True, full_name="Benchmark desk"
         )
-        existing = {
-            o.name: o.pk for o in Organisation.objects.filter(name__startswith="Benchmark firm ")
-        }
-        missing = [
-            f"Benchmark firm {i:05d}"
-            for i in range(firm_count)
-            if f"Benchmark firm {i:05d}" not in existing
-        ]
-        Organisation.objects.bulk_create(
-            [Organisation(name=name, kind=OrganisationKind.MEMBER) for name in missing],
-            batch_size=1000,
-        )
-        orgs = list(
-            Organisation.objects.filter(
-                name__in=[f"Benchmark firm {i:05d}" for i in range(firm_count)]
-            )
-            .order_by("name")
-            .values_list("pk", flat=True)
-        )
+        orgs = [o.pk for o in bench_firms([f"Benchmark firm {i:05d}" for i in range(firm_count)])]
         return desk, orgs
 
     def _materials(self, count: int) -> list[int]:
@@ -290,49 +277,18 @@ class Command(BaseCommand):
         self, n: int, desk: User, orgs: list[int], materials: list[int]
     ) -> tuple[DemandRound, float]:
         self._drop_scratch()
-        now = timezone.now()
-        round = DemandRound.objects.create(
+        return scratch_round(
             title=TITLE,
-            first_quarter=FIRST.index,
-            last_quarter=LAST.index,
-            opens_at=now - timezone.timedelta(days=30),
-            closes_at=now - timezone.timedelta(days=1),
-            state=RoundState.CLOSED,
-            created_by=desk,
+            desk=desk,
+            first=FIRST,
+            last=LAST,
+            materials=materials,
+            generate_sql=GENERATE_SQL,
+            params={"orgs": orgs, "org_count": len(orgs), "lines": n},
         )
-        round.materials.set(materials)
-        started = time.perf_counter()
-        with connection.cursor() as cursor:
-            cursor.execute(
-                GENERATE_SQL,
-                {
-                    "round_id": round.pk,
-                    "user_id": desk.pk,
-                    "orgs": orgs,
-                    "org_count": len(orgs),
-                    "materials": materials,
-                    "material_count": len(materials),
-                    "first_year": FIRST.year,
-                    "years": LAST.year - FIRST.year + 1,
-                    "lines": n,
-                },
-            )
-            cursor.execute("ANALYZE industry_demandline")
-        return round, time.perf_counter() - started
 
     def _drop_scratch(self):
-        from tradinghouse.aggregation.publishing import delete_sets
-
-        for round in DemandRound.objects.filter(title=TITLE):
-            delete_sets(round.position_sets.all())
-            with transaction.atomic(), connection.cursor() as cursor:
-                cursor.execute(
-                    "DELETE FROM industry_demandlinehistory WHERE line_id IN "
-                    "(SELECT id FROM industry_demandline WHERE round_id = %s)",
-                    [round.pk],
-                )
-                cursor.execute("DELETE FROM industry_demandline WHERE round_id = %s", [round.pk])
-            round.delete()
+        drop_scratch_rounds(TITLE)
 
     # ---- one size --------------------------------------------------------------------------
 

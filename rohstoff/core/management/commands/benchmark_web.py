@@ -25,11 +25,16 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
-from django.db import connection, transaction
+from django.db import connection
 from django.test import Client
-from django.utils import timezone
 
-from rohstoff.core.benchmarking import bench_organisation, bench_user
+from rohstoff.core.benchmarking import (
+    bench_firms,
+    bench_organisation,
+    bench_user,
+    drop_scratch_rounds,
+    scratch_round,
+)
 
 TITLE = "Benchmark web"
 PREFIX = "Benchmark web firm "
@@ -109,9 +114,8 @@ class Command(BaseCommand):
         return bench_user(EMAIL.format(key), org, role, totp=True, full_name=f"Benchmark {key}")
 
     def _data(self, lines, member_lines, firms):
-        from industry.models import DemandRound, RoundState
         from rohstoff.core.jobs import job_start
-        from rohstoff.core.models import Material, Organisation, OrganisationKind, Role
+        from rohstoff.core.models import Material, OrganisationKind, Role
         from rohstoff.core.periods import Quarter
         from tradinghouse.services import AGGREGATION_JOB
         from tradinghouse.tasks import aggregate_round
@@ -129,47 +133,26 @@ class Command(BaseCommand):
         }
         member_org = org("member", OrganisationKind.MEMBER)
         users["member"] = self._user("member", member_org, Role.MEMBER)
-        names = [f"{PREFIX}{i:05d}" for i in range(firms - 1)]
-        existing = set(Organisation.objects.filter(name__in=names).values_list("name", flat=True))
-        Organisation.objects.bulk_create(
-            [Organisation(name=n, kind=OrganisationKind.MEMBER) for n in names if n not in existing]
-        )
-        others = list(Organisation.objects.filter(name__in=names).order_by("name"))
-        first, last = Quarter(2027, 1), Quarter(2031, 4)
+        others = bench_firms([f"{PREFIX}{i:05d}" for i in range(firms - 1)])
         materials = list(Material.objects.order_by("sort_order").values_list("pk", flat=True)[:30])
-        now = timezone.now()
-        round = DemandRound.objects.create(
+        round, seconds = scratch_round(
             title=TITLE,
-            first_quarter=first.index,
-            last_quarter=last.index,
-            opens_at=now - timezone.timedelta(days=30),
-            closes_at=now - timezone.timedelta(days=1),
-            state=RoundState.CLOSED,
-            created_by=users["desk"],
+            desk=users["desk"],
+            first=Quarter(2027, 1),
+            last=Quarter(2031, 4),
+            materials=materials,
+            generate_sql=GENERATE_SQL,
+            params={
+                "member_lines": member_lines,
+                "member_org": member_org.pk,
+                "orgs": [o.pk for o in others],
+                "org_count": len(others),
+                "lines": lines,
+            },
         )
-        round.materials.set(materials)
-        started = time.perf_counter()
-        with connection.cursor() as cursor:
-            cursor.execute(
-                GENERATE_SQL,
-                {
-                    "round_id": round.pk,
-                    "user_id": users["desk"].pk,
-                    "member_lines": member_lines,
-                    "member_org": member_org.pk,
-                    "orgs": [o.pk for o in others],
-                    "org_count": len(others),
-                    "materials": materials,
-                    "material_count": len(materials),
-                    "first_year": first.year,
-                    "years": last.year - first.year + 1,
-                    "lines": lines,
-                },
-            )
-            cursor.execute("ANALYZE industry_demandline")
         self.stdout.write(
             f"generated {lines:,} lines ({member_lines:,} of the member's firm) from {firms:,} "
-            f"firms in {time.perf_counter() - started:.1f} s (not counted)"
+            f"firms in {seconds:.1f} s (not counted)"
         )
         job, _created = job_start(
             kind=AGGREGATION_JOB, subject=round, created_by=users["desk"], enqueue=lambda _id: None
@@ -184,19 +167,7 @@ class Command(BaseCommand):
         return users, round
 
     def _drop(self):
-        from industry.models import DemandRound
-        from tradinghouse.aggregation.publishing import delete_sets
-
-        for round in DemandRound.objects.filter(title=TITLE):
-            delete_sets(round.position_sets.all())
-            with transaction.atomic(), connection.cursor() as cursor:
-                cursor.execute(
-                    "DELETE FROM industry_demandlinehistory WHERE line_id IN "
-                    "(SELECT id FROM industry_demandline WHERE round_id = %s)",
-                    [round.pk],
-                )
-                cursor.execute("DELETE FROM industry_demandline WHERE round_id = %s", [round.pk])
-            round.delete()
+        drop_scratch_rounds(TITLE)
         # The firms and the three users stay for the next run (the audit trail is append-only).
 
     # ---- driving -------------------------------------------------------------------------------

@@ -31,8 +31,13 @@ from django.test.utils import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
-from industry.models import DemandLine, DemandRound, RoundState
-from rohstoff.core.benchmarking import bench_organisation, bench_user
+from industry.models import DemandLine, DemandRound
+from rohstoff.core.benchmarking import (
+    bench_organisation,
+    bench_user,
+    drop_scratch_rounds,
+    scratch_round,
+)
 from rohstoff.core.jobs import job_start
 from rohstoff.core.models import Material, OrganisationKind, Role, User
 from rohstoff.supply.selectors import quarter_of
@@ -120,40 +125,19 @@ class Command(BaseCommand):
         from tradinghouse.services import AGGREGATION_JOB
         from tradinghouse.tasks import aggregate_round
 
-        now = timezone.now()
-        first, last = aggregation.FIRST, aggregation.LAST
         materials = list(Material.objects.order_by("sort_order").values_list("pk", flat=True)[:12])
-        round = DemandRound.objects.create(
+        round, seconds = scratch_round(
             title=TITLE,
-            first_quarter=first.index,
-            last_quarter=last.index,
-            opens_at=now - datetime.timedelta(days=30),
+            desk=desk,
+            first=aggregation.FIRST,
+            last=aggregation.LAST,
+            materials=materials,
+            generate_sql=GENERATE_SQL,
+            params={"orgs": orgs, "org_count": len(orgs), "lines": lines},
             # the newest round: the dashboard's key figures are this round's
-            closes_at=now - datetime.timedelta(seconds=1),
-            state=RoundState.CLOSED,
-            created_by=desk,
+            closes_at=timezone.now() - datetime.timedelta(seconds=1),
         )
-        round.materials.set(materials)
-        started = time.perf_counter()
-        with connection.cursor() as cursor:
-            cursor.execute(
-                GENERATE_SQL,
-                {
-                    "round_id": round.pk,
-                    "user_id": desk.pk,
-                    "orgs": orgs,
-                    "org_count": len(orgs),
-                    "materials": materials,
-                    "material_count": len(materials),
-                    "first_year": first.year,
-                    "years": last.year - first.year + 1,
-                    "lines": lines,
-                },
-            )
-            cursor.execute(f"ANALYZE {LINE_TABLE}")
-        self.stdout.write(
-            f"generated {lines:,} lines in {time.perf_counter() - started:.1f} s (not counted)"
-        )
+        self.stdout.write(f"generated {lines:,} lines in {seconds:.1f} s (not counted)")
         job, _created = job_start(
             kind=AGGREGATION_JOB, subject=round, created_by=desk, enqueue=lambda job_id: None
         )
@@ -237,11 +221,7 @@ class Command(BaseCommand):
             Counterparty.objects.filter(name__startswith=PREFIX).delete()
             Holding.objects.filter(location__name=STORE).delete()
             Location.objects.filter(name=STORE).delete()
-        aggregation_title, aggregation.TITLE = aggregation.TITLE, TITLE
-        try:
-            aggregation.Command()._drop_scratch()
-        finally:
-            aggregation.TITLE = aggregation_title
+        drop_scratch_rounds(TITLE)
 
     # ---- timing ----------------------------------------------------------------------------
 
