@@ -124,15 +124,17 @@ def scratch_round(
     return round, time.perf_counter() - started
 
 
-def drop_scratch_rounds(title: str) -> None:
-    """Remove the rounds called ``title`` with their position sets, lines and line history (what
-    a benchmark made, also after an interrupted run)."""
+def drop_scratch_rounds(title: str, *, prefix: bool = False) -> None:
+    """Remove the rounds called ``title`` (or, with ``prefix``, whose title starts with it) with
+    their position sets, lines and line history: what a benchmark made, also after an interrupted
+    run."""
     from django.db import connection, transaction
 
     from industry.models import DemandRound
     from tradinghouse.aggregation.publishing import delete_sets
 
-    for round in DemandRound.objects.filter(title=title):
+    rounds = DemandRound.objects.filter(**{"title__startswith" if prefix else "title": title})
+    for round in rounds:
         delete_sets(round.position_sets.all())
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(

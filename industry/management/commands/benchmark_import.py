@@ -20,12 +20,17 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from django.utils import timezone
 
-from industry.models import DemandLine, DemandRound
+from industry.models import DemandLine
 from industry.rounds import services as round_services
 from industry.upload import services as upload_services
 from industry.upload.reading import read_demand_file
 from industry.upload.validation import COLUMNS
-from rohstoff.core.benchmarking import bench_organisation, bench_user, keyed_copy_of
+from rohstoff.core.benchmarking import (
+    bench_organisation,
+    bench_user,
+    drop_scratch_rounds,
+    keyed_copy_of,
+)
 from rohstoff.core.models import Material, OrganisationKind, Role
 from rohstoff.core.periods import Quarter
 
@@ -170,15 +175,7 @@ class Command(BaseCommand):
         """Remove the scratch rounds with their lines, and the keyed floor's table."""
         with connection.cursor() as cursor:
             cursor.execute(f"DROP TABLE IF EXISTS {KEYED_TABLE}")
-        for round in DemandRound.objects.filter(title__startswith=SCRATCH_TITLE):
-            with transaction.atomic(), connection.cursor() as cursor:
-                cursor.execute(
-                    "DELETE FROM industry_demandlinehistory WHERE line_id IN "
-                    "(SELECT id FROM industry_demandline WHERE round_id = %s)",
-                    [round.pk],
-                )
-                cursor.execute("DELETE FROM industry_demandline WHERE round_id = %s", [round.pk])
-            round.delete()
+        drop_scratch_rounds(SCRATCH_TITLE, prefix=True)
 
     def _keyed_table(self) -> None:
         """A table like the demand lines with the same keys and foreign keys."""
