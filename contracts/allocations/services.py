@@ -147,19 +147,43 @@ def _share_lines(draft: AllocationRound, quarter: int, result) -> list[str]:
     return lines
 
 
-def _copy_shares(chunks) -> None:
-    """Store a preview's shares with one COPY, fed one quarter at a time as ``chunks`` computes
-    them: the database stores a quarter while the next is computed. A national round has 5,000
-    firms x 20 quarters of shares, and building that many model objects for ``bulk_create`` alone
-    took longer than the whole preview may (docs/benchmarks.md). The table's constraints and
-    foreign keys check every row as for an INSERT."""
+def _store_shares(draft: AllocationRound, results) -> None:
+    """Store a preview's shares, ``results`` giving (quarter, allocation result) one quarter at a
+    time. PostgreSQL: one COPY, fed a quarter at a time, so that the database stores a quarter
+    while the next is computed. A national round has 5,000 firms x 20 quarters of shares, and
+    building that many model objects for ``bulk_create`` alone took longer than the whole preview
+    may (docs/benchmarks.md); the table's constraints and foreign keys check every row as for an
+    INSERT. Other databases (SQLite, the first-run demo): model objects, the same values."""
+    if connection.vendor != "postgresql":
+        Allocation.objects.bulk_create(
+            share for quarter, result in results for share in _share_objects(draft, quarter, result)
+        )
+        return
     table = Allocation._meta.db_table
     with (
         connection.cursor() as cursor,
         cursor.copy(f"COPY {table} ({_SHARE_COLUMNS}) FROM STDIN") as copy,
     ):
-        for lines in chunks:
-            copy.write("".join(lines))
+        for quarter, result in results:
+            copy.write("".join(_share_lines(draft, quarter, result)))
+
+
+def _share_objects(draft: AllocationRound, quarter: int, result) -> list[Allocation]:
+    """One quarter's shares as model objects: the values of ``_share_lines``."""
+    quantities, explained = result.quantities(), result.explanations()
+    return [
+        Allocation(
+            allocation_round=draft,
+            contract_id=draft.contract_id,
+            organisation_id=share.organisation_id,
+            quarter=quarter,
+            requested_t=share.demand_t,
+            computed_t=quantities[share.organisation_id],
+            quantity_t=quantities[share.organisation_id],
+            explanation=explained[share.organisation_id],
+        )
+        for share in result.shares
+    ]
 
 
 @transaction.atomic
@@ -186,9 +210,9 @@ def allocation_preview(*, contract: OfftakeContract, actor) -> AllocationRound:
                 "allocated_t": str(result.allocated_t),
                 "firms": len(result.shares),
             }
-            yield _share_lines(draft, quarter, result)
+            yield quarter, result
 
-    _copy_shares(quarters())
+    _store_shares(draft, quarters())
     audit_record(
         actor=actor,
         action="allocation.preview",

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
+from django.db import connection
 from django.db.models import QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -172,7 +173,18 @@ def run_export_job(job_id: str) -> None:
             reporter.progress(0.0, WRITING)
             written = tempfile.TemporaryFile()  # noqa: SIM115 - closed below
             organisation_id = None if spec.desk else user.organisation_id
-            if spec.fmt == "xlsx":
+            if connection.vendor != "postgresql":
+                # SQLite (the first-run demo) has no COPY: the inline export's writers.
+                total = export_lines(user, round).count()
+                header, rows = export_content(user, round, spec.fmt)
+                if spec.fmt == "xlsx":
+                    written.close()
+                    written = exports.xlsx_file([(_("Demand"), header, rows)])
+                else:
+                    for chunk in exports.csv_chunks(header, rows):
+                        written.write(chunk)
+                    written.seek(0)
+            elif spec.fmt == "xlsx":
                 total = copy_xlsx.write(
                     written, round_id=round.pk, organisation_id=organisation_id, title=_("Demand")
                 )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -222,12 +223,48 @@ def material_medians(round: DemandRound, versions: RoundVersions | None = None) 
     round's lines changed, else read from the cache (docs/screening.md)."""
 
     def compute():
+        if connection.vendor != "postgresql":
+            return _medians_in_python(round)
         with connection.cursor() as cursor:
             cursor.execute(_MEDIANS_SQL, [round.pk, OUTLIER_MIN_LINES])
             return {mid: (low + high) / 2 for mid, low, high in cursor.fetchall()}
 
     versions = versions or round_versions(round)
     return _stored(versions.key("medians", OUTLIER_MIN_LINES), compute)
+
+
+def _medians_in_python(round: DemandRound) -> dict:
+    """The same medians read line by line: SQLite (the first-run demo, a few hundred lines) has
+    no ``percentile_disc``."""
+    per_material: dict[int, list[Decimal]] = {}
+    for material_id, is_year, quantity_t in DemandLine.objects.filter(
+        round=round, withdrawn_at__isnull=True, excluded=False
+    ).values_list("material_id", "is_year", "quantity_t"):
+        per_material.setdefault(material_id, []).append(quantity_t / 4 if is_year else quantity_t)
+    return {
+        mid: statistics.median(values)
+        for mid, values in per_material.items()
+        if len(values) >= OUTLIER_MIN_LINES
+    }
+
+
+def _portable(sql: str, params: list) -> tuple[str, list]:
+    """``sql`` for the database in use. PostgreSQL takes each list as one array parameter
+    (``= ANY(%s)``); other databases (SQLite, the first-run demo) get ``IN (%s, …)`` with one
+    placeholder per item."""
+    if connection.vendor == "postgresql":
+        return sql, params
+    parts = sql.split("%s")
+    text, flat = parts[0], []
+    for param, rest in zip(params, parts[1:], strict=True):
+        if isinstance(param, list | tuple):
+            text = text.removesuffix("= ANY(") + "IN (" + ", ".join(["%s"] * len(param))
+            flat.extend(param)
+        else:
+            text += "%s"
+            flat.append(param)
+        text += rest
+    return text, flat
 
 
 def earlier_averages(
@@ -238,9 +275,10 @@ def earlier_averages(
         return {}
     orgs, materials = sorted({p[0] for p in pairs}), sorted({p[1] for p in pairs})
     with connection.cursor() as cursor:
-        cursor.execute(_EARLIER_SQL, [earlier, orgs, materials])
+        cursor.execute(*_portable(_EARLIER_SQL, [earlier, orgs, materials]))
+        # SQLite (the demo) hands sums back as floats: as decimals, the flags compare exactly.
         return {
-            (org, material): total / n
+            (org, material): (total if isinstance(total, Decimal) else Decimal(str(total))) / n
             for org, material, total, n in cursor.fetchall()
             if (org, material) in pairs
         }
@@ -255,10 +293,11 @@ def _flagged_q(round: DemandRound, earlier: list[int], medians: dict, material_i
         if material_id is None or mid == material_id:
             above |= Q(material_id=mid, screen_per_quarter_t__gt=OUTLIER_FACTOR * median)
     if earlier and material_id is None:
-        above |= Q(pk__in=RawSQL(_ABOVE_EARLIER_SQL, [earlier, round.pk, OUTLIER_FACTOR]))  # noqa: S611 - constant SQL
+        sql = _portable(_ABOVE_EARLIER_SQL, [earlier, round.pk, OUTLIER_FACTOR])
+        above |= Q(pk__in=RawSQL(*sql))  # noqa: S611 - constant SQL
     elif earlier:
         params = [earlier, material_id, round.pk, material_id, OUTLIER_FACTOR]
-        above |= Q(pk__in=RawSQL(_ABOVE_EARLIER_ONE_MATERIAL_SQL, params))  # noqa: S611 - constant SQL
+        above |= Q(pk__in=RawSQL(*_portable(_ABOVE_EARLIER_ONE_MATERIAL_SQL, params)))  # noqa: S611 - constant SQL
     return above
 
 

@@ -6,7 +6,11 @@ imports, raw SQL): three statement-level triggers set it from a global sequence,
 never used twice. Statistics derived from a round's lines are stored under that number and can
 therefore never be read after the lines changed. The row lock the triggers take serialises
 concurrent line writes of one round until they commit; that ordering is what makes the number
-trustworthy."""
+trustworthy.
+
+SQLite (the first-run demo) has neither sequences nor statement-level triggers: there, row-level
+triggers give the round the highest version plus one, which serves the same purpose for a
+single-process demo."""
 
 from django.db import migrations, models
 
@@ -55,6 +59,45 @@ DROP TABLE industry_lineversion;
 DROP SEQUENCE industry_lineversion_seq;
 """
 
+# One statement each (SQLite executes one at a time; a trigger's body is part of its statement).
+_SQLITE_BUMP = (
+    "INSERT INTO industry_lineversion (round_id, version) VALUES ({row}.round_id, "
+    "(SELECT COALESCE(MAX(version), 0) + 1 FROM industry_lineversion)) "
+    "ON CONFLICT(round_id) DO UPDATE SET version = excluded.version;"
+)
+SQLITE_SQL = [
+    "CREATE TABLE industry_lineversion (round_id integer PRIMARY KEY, version integer NOT NULL)",
+    "CREATE TRIGGER industry_demandline_version_insert AFTER INSERT ON industry_demandline "
+    f"BEGIN {_SQLITE_BUMP.format(row='NEW')} END",
+    "CREATE TRIGGER industry_demandline_version_update AFTER UPDATE ON industry_demandline "
+    f"BEGIN {_SQLITE_BUMP.format(row='OLD')} {_SQLITE_BUMP.format(row='NEW')} END",
+    "CREATE TRIGGER industry_demandline_version_delete AFTER DELETE ON industry_demandline "
+    f"BEGIN {_SQLITE_BUMP.format(row='OLD')} END",
+]
+SQLITE_DROP = [
+    "DROP TRIGGER industry_demandline_version_delete",
+    "DROP TRIGGER industry_demandline_version_update",
+    "DROP TRIGGER industry_demandline_version_insert",
+    "DROP TABLE industry_lineversion",
+]
+
+
+def _run(schema_editor, postgresql: str, other: list[str]) -> None:
+    if schema_editor.connection.vendor == "postgresql":
+        statements = schema_editor.connection.ops.prepare_sql_script(postgresql)
+    else:
+        statements = other
+    for statement in statements:
+        schema_editor.execute(statement, params=None)
+
+
+def create_versions(apps, schema_editor):
+    _run(schema_editor, TRIGGER_SQL, SQLITE_SQL)
+
+
+def drop_versions(apps, schema_editor):
+    _run(schema_editor, DROP_SQL, SQLITE_DROP)
+
 
 class Migration(migrations.Migration):
     dependencies = [
@@ -62,7 +105,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.RunSQL(TRIGGER_SQL, DROP_SQL),
+        migrations.RunPython(create_versions, drop_versions),
         migrations.AddIndex(
             model_name="demandline",
             index=models.Index(
