@@ -127,7 +127,7 @@ SELECT material_id,
        percentile_disc(0.5) WITHIN GROUP (ORDER BY {PER_QUARTER_SQL}),
        percentile_disc(0.5) WITHIN GROUP (ORDER BY {PER_QUARTER_SQL} DESC)
   FROM industry_demandline
- WHERE round_id = %s AND withdrawn_at IS NULL AND NOT excluded
+ WHERE round_id = %s AND material_id = ANY(%s) AND withdrawn_at IS NULL AND NOT excluded
  GROUP BY material_id
 HAVING count(*) >= %s
 """  # noqa: S608 - constant SQL, the values are parameters
@@ -167,53 +167,75 @@ SELECT c.id
    AND (CASE WHEN c.is_year THEN c.quantity_t / 4 ELSE c.quantity_t END) * h.n > %s * h.s
 """  # noqa: S608 - constant SQL, the values are parameters
 
-# This round's lines version and the earlier rounds (not drafts, opened before) with theirs, in
-# one statement. The version changes with every write of a round's lines (a trigger, migration
-# industry 0006); a round whose lines were not written since has none (0).
+# This round's lines version, the earlier rounds (not drafts, opened before) with theirs, and the
+# versions of this round's lines per material, in one statement. The versions change with every
+# write of the lines (triggers, migrations industry 0006 and 0007); a round whose lines were not
+# written since has none (0).
 _VERSIONS_SQL = """
-SELECT r.id, COALESCE(v.version, 0)
+SELECT 0, r.id, COALESCE(v.version, 0)
   FROM industry_demandround r
   LEFT JOIN industry_lineversion v ON v.round_id = r.id
  WHERE r.id = %s OR (r.opens_at < %s AND r.state <> %s)
+UNION ALL
+SELECT 1, material_id, version FROM industry_linematerialversion WHERE round_id = %s
 """
 
 
 @dataclass(frozen=True)
 class RoundVersions:
-    """The version of a round's lines and of the earlier rounds' lines (the firms' history)."""
+    """The version of a round's lines, of each material's lines in it, and of the earlier rounds'
+    lines (the firms' history)."""
 
     round_id: int
     version: int
     earlier: tuple[tuple[int, int], ...]  # (round id, version), by id
+    materials: tuple[tuple[int, int], ...] = ()  # (material id, version), by id
 
     @property
     def earlier_ids(self) -> list[int]:
         return [pk for pk, _version in self.earlier]
 
-    def key(self, what: str, *parts, with_earlier: bool = False) -> str:
-        """A cache key for statistics derived from this round's lines (and the earlier rounds'
-        when ``with_earlier``): a write of those lines changes the key, so a stored figure is
-        never read after the lines it was computed from changed."""
+    @property
+    def material_ids(self) -> list[int]:
+        """The materials this round has (or had) lines of."""
+        return [pk for pk, _version in self.materials]
+
+    def material_key(self, what: str, material_id: int, *parts, with_earlier: bool = False):
+        """A cache key for a figure derived from one material's lines in this round (and the
+        earlier rounds' lines when ``with_earlier``): a write of those lines changes the key, so
+        a stored figure is never read after the lines it was computed from changed."""
+        version = dict(self.materials).get(material_id, 0)
         raw = repr((parts, self.earlier if with_earlier else ()))
         digest = hashlib.sha256(raw.encode()).hexdigest()[:32]
-        return f"screening:{self.round_id}:{self.version}:{what}:{digest}"
+        return f"screening:{self.round_id}:m{material_id}:{version}:{what}:{digest}"
 
 
 def round_versions(round: DemandRound) -> RoundVersions:
     with connection.cursor() as cursor:
-        cursor.execute(_VERSIONS_SQL, [round.pk, round.opens_at, RoundState.DRAFT])
-        rows = dict(cursor.fetchall())
-    version = rows.pop(round.pk, 0)
-    return RoundVersions(round.pk, version, tuple(sorted(rows.items())))
+        cursor.execute(_VERSIONS_SQL, [round.pk, round.opens_at, RoundState.DRAFT, round.pk])
+        rows = cursor.fetchall()
+    rounds = {pk: version for kind, pk, version in rows if kind == 0}
+    materials = tuple(sorted((pk, version) for kind, pk, version in rows if kind == 1))
+    version = rounds.pop(round.pk, 0)
+    return RoundVersions(round.pk, version, tuple(sorted(rounds.items())), materials)
 
 
-def _stored(key: str, compute):
-    """The figure stored under ``key``, computed and stored when missing."""
-    value = cache.get(key)
-    if value is None:
-        value = compute()
-        cache.set(key, value, STATISTICS_TIMEOUT)
-    return value
+_NOTHING = "-"  # stored for a material without the figure (a median of fewer than 3 lines)
+
+
+def _stored_per_material(versions: RoundVersions, what: str, parts: tuple, compute, **kw) -> dict:
+    """{material id: figure} for the round's materials, each stored under its material's version:
+    ``compute(material ids)`` is called once for the materials whose figure is missing (none
+    stored yet, or their lines changed) and returns {material id: figure} for those."""
+    keys = {mid: versions.material_key(what, mid, *parts, **kw) for mid in versions.material_ids}
+    found = cache.get_many(list(keys.values()))
+    missing = [mid for mid, key in keys.items() if key not in found]
+    if missing:
+        computed = compute(missing)
+        fresh = {keys[mid]: computed.get(mid, _NOTHING) for mid in missing}
+        cache.set_many(fresh, STATISTICS_TIMEOUT)
+        found.update(fresh)
+    return {mid: found[key] for mid, key in keys.items() if found[key] != _NOTHING}
 
 
 def material_medians(round: DemandRound, versions: RoundVersions | None = None) -> dict:
@@ -222,23 +244,23 @@ def material_medians(round: DemandRound, versions: RoundVersions | None = None) 
     (``percentile_disc`` both ways), exact in numeric. Computed in one grouped scan when the
     round's lines changed, else read from the cache (docs/screening.md)."""
 
-    def compute():
+    def compute(material_ids):
         if connection.vendor != "postgresql":
-            return _medians_in_python(round)
+            return _medians_in_python(round, material_ids)
         with connection.cursor() as cursor:
-            cursor.execute(_MEDIANS_SQL, [round.pk, OUTLIER_MIN_LINES])
+            cursor.execute(_MEDIANS_SQL, [round.pk, material_ids, OUTLIER_MIN_LINES])
             return {mid: (low + high) / 2 for mid, low, high in cursor.fetchall()}
 
     versions = versions or round_versions(round)
-    return _stored(versions.key("medians", OUTLIER_MIN_LINES), compute)
+    return _stored_per_material(versions, "medians", (OUTLIER_MIN_LINES,), compute)
 
 
-def _medians_in_python(round: DemandRound) -> dict:
+def _medians_in_python(round: DemandRound, material_ids: list[int]) -> dict:
     """The same medians read line by line: SQLite (the first-run demo, a few hundred lines) has
     no ``percentile_disc``."""
     per_material: dict[int, list[Decimal]] = {}
     for material_id, is_year, quantity_t in DemandLine.objects.filter(
-        round=round, withdrawn_at__isnull=True, excluded=False
+        round=round, material_id__in=material_ids, withdrawn_at__isnull=True, excluded=False
     ).values_list("material_id", "is_year", "quantity_t"):
         per_material.setdefault(material_id, []).append(quantity_t / 4 if is_year else quantity_t)
     return {
@@ -456,12 +478,16 @@ def screening_lines(
     # The materials in their display order; the material filter picks from the stored counts.
     materials = list(Material.objects.order_by("sort_order", "pk").values_list("pk", "code"))
 
-    def count():
-        counted = qs.filter(_flagged_q(round, earlier, medians)) if flagged else qs
+    def count(material_ids):
+        counted = qs.filter(material_id__in=material_ids)
+        if flagged:
+            counted = counted.filter(_flagged_q(round, earlier, medians))
         rows = counted.order_by().values_list("material_id").annotate(n=Count("pk"))
         return dict(rows)
 
-    counts = _stored(versions.key("counts", tuple(filters), flagged, with_earlier=flagged), count)
+    counts = _stored_per_material(
+        versions, "counts", (tuple(filters), flagged), count, with_earlier=flagged
+    )
     if material:
         chosen = {pk for pk, code in materials if code == material}
         counts = {pk: n for pk, n in counts.items() if pk in chosen}
@@ -486,18 +512,25 @@ FIRM_LIST_LIMIT = 200
 def round_firms(round: DemandRound, versions: RoundVersions | None = None) -> QuerySet | None:
     """The firms with lines in the round for the screening's firm list, by name, or None when
     there are more than ``FIRM_LIST_LIMIT`` (the page offers a search by name instead). Which
-    firms those are is stored per version of the round's lines; the names are read fresh."""
+    firms those are is stored per material, under the version of its lines; the names are read
+    fresh."""
 
-    def compute():
-        # A semi-join (firm ids of the round's lines, hashed once) instead of joining every line
-        # to its firm and removing the duplicates: a national round has a million lines.
-        return list(
-            Organisation.objects.filter(
-                pk__in=DemandLine.objects.filter(round=round).order_by().values("organisation_id")
-            ).values_list("pk", flat=True)
+    def compute(material_ids):
+        # Each material's firms, from the lines' (material, firm) pairs hashed once: a national
+        # round has a million lines; a write of one material's lines recomputes that material's.
+        pairs = (
+            DemandLine.objects.filter(round=round, material_id__in=material_ids)
+            .order_by()
+            .values_list("material_id", "organisation_id")
+            .distinct()
         )
+        firms: dict[int, list[int]] = {}
+        for material_id, organisation_id in pairs:
+            firms.setdefault(material_id, []).append(organisation_id)
+        return firms
 
-    ids = _stored((versions or round_versions(round)).key("firms"), compute)
+    per_material = _stored_per_material(versions or round_versions(round), "firms", (), compute)
+    ids = sorted({pk for firms in per_material.values() for pk in firms})
     if len(ids) > FIRM_LIST_LIMIT:
         return None
     return Organisation.objects.filter(pk__in=ids).order_by("name")

@@ -252,7 +252,8 @@ def test_the_version_changes_in_the_writing_transaction(two_rounds):
         assert selectors.round_versions(two_rounds).version != versions.version
     after = selectors.round_versions(two_rounds)
     assert after.version != versions.version
-    assert after.key("medians") != versions.key("medians")
+    material = DemandLine.objects.filter(round=two_rounds).first().material_id
+    assert after.material_key("medians", material) != versions.material_key("medians", material)
     # A rolled-back write leaves the version as it was (nothing changed).
     with pytest.raises(RuntimeError), transaction.atomic():
         DemandLine.objects.filter(round=two_rounds).update(excluded=False)
@@ -285,3 +286,28 @@ def test_many_firms_are_searched_by_name(login, two_rounds, desk, monkeypatch):
     assert found.count('<tr id="screen-') == expected > 0
     monkeypatch.setattr(selectors, "FIRM_LIST_LIMIT", 200)
     assert "All firms" in client.get(url).content.decode()
+
+
+def test_a_write_recomputes_only_the_changed_materials_figures(two_rounds, desk, monkeypatch):
+    """The medians and counts are stored per material under that material's lines version: an
+    exclusion of one line recomputes its material's figures and reads the others' as stored, and
+    the figures stay those of the Python computation (docs/screening.md)."""
+    selectors.screening_lines(user=desk, round=two_rounds)  # everything stored
+    line = DemandLine.objects.filter(round=two_rounds).order_by("pk").first()
+    others = set(
+        DemandLine.objects.filter(round=two_rounds)
+        .exclude(material=line.material)
+        .values_list("material_id", flat=True)
+    )
+    assert others, "the fixture has lines of several materials"
+    line_services.line_exclude(line=line, actor=desk, reason="Doppelt gemeldet")
+    stored = []
+    set_many = cache.set_many
+    monkeypatch.setattr(
+        cache, "set_many", lambda data, *a, **k: stored.extend(data) or set_many(data, *a, **k)
+    )
+    selectors.screening_lines(user=desk, round=two_rounds)
+    recomputed = {int(key.split(":")[2].removeprefix("m")) for key in stored}
+    assert recomputed == {line.material_id}
+    assert {key.split(":")[4] for key in stored} == {"medians", "counts"}
+    assert selectors.material_medians(two_rounds) == _python_medians(two_rounds)
