@@ -20,6 +20,8 @@ cell, on lines with formula starts, quotes, line breaks, tabs, backslashes and X
 
 from __future__ import annotations
 
+import queue
+import threading
 from typing import BinaryIO
 
 from django.db import connection
@@ -68,17 +70,19 @@ def _xml_text(expr: str) -> str:
 
 def _text_cell(value: str) -> str:
     """An inline-string cell (``<c/>`` for an empty text). ``value`` has passed the formula guard
-    and is never NULL; only a text with a special character goes through the escaping."""
+    and is never NULL; only a text with a special character goes through the escaping. ``concat``
+    builds each string once, where ``||`` copies the growing row for every piece."""
     start = '\'<c t="inlineStr"><is><t xml:space="preserve">\''
     return (
         f"CASE WHEN {value} = '' THEN '<c/>' "
-        f"WHEN {value} ~ {lit(_SPECIAL)} THEN {start} || {_xml_text(value)} || '</t></is></c>' "
-        f"ELSE {start} || {value} || '</t></is></c>' END"
+        f"WHEN {value} ~ {lit(_SPECIAL)} "
+        f"THEN concat({start}, {_xml_text(value)}, '</t></is></c>') "
+        f"ELSE concat({start}, {value}, '</t></is></c>') END"
     )
 
 
 def _number_cell(value: str) -> str:
-    return f"'<c><v>' || trim_scale({value})::text || '</v></c>'"
+    return f"concat('<c><v>', trim_scale({value}), '</v></c>')"
 
 
 def _query(*, round_id: int, organisation_id: int | None) -> sql.Composed:
@@ -105,12 +109,12 @@ def _query(*, round_id: int, organisation_id: int | None) -> sql.Composed:
         f"coalesce({safe_text(expr)}, '') AS v{i}" if kind == "text" else f"{expr} AS v{i}"
         for i, (kind, expr) in enumerate(values)
     )
-    cells = " || ".join(
+    cells = ", ".join(
         _text_cell(f"v{i}") if kind == "text" else _number_cell(f"v{i}")
         for i, (kind, _expr) in enumerate(values)
     )
     return sql.SQL(
-        f"COPY (SELECT '<row>' || {cells} || '</row>' FROM (SELECT {inner}"  # noqa: S608
+        f"COPY (SELECT concat('<row>', {cells}, '</row>') FROM (SELECT {inner}"  # noqa: S608
         + source_sql(round_id=round_id, organisation_id=organisation_id)
         + f" ORDER BY {ORDER_SQL}) AS line_values) TO STDOUT"
     )
@@ -119,23 +123,42 @@ def _query(*, round_id: int, organisation_id: int | None) -> sql.Composed:
 def write(out: BinaryIO, *, round_id: int, organisation_id: int | None, title: str) -> int:
     """Write the workbook of the round's export (the desk's whole round when ``organisation_id``
     is None, else that firm's active lines) into ``out`` in the active language, with one sheet
-    called ``title``; returns the lines written. The connection is busy until the COPY ends."""
+    called ``title``; returns the lines written. The connection is busy until the COPY ends.
+
+    This thread reads the database's blocks; a second one compresses them into the ZIP (zlib
+    works outside the interpreter lock), so that reading, compressing and the database's writing
+    of the next rows overlap. A failure on either side fails the export; no file is kept then."""
     header = exports.export_header(with_firm=organisation_id is None)
     query = _query(round_id=round_id, organisation_id=organisation_id)
-    rows = 0
+    blocks: queue.Queue = queue.Queue(maxsize=32)
+    failed: list[BaseException] = []
 
-    def blocks():
-        nonlocal rows
+    def compress():
+        try:
+            sheet = xlsx.Sheet(
+                title=title,
+                columns=exports.xlsx_columns(header),
+                rows=xlsx.RowXml(iter(blocks.get, None)),
+            )
+            xlsx.write(out, [sheet], compresslevel=COMPRESS_LEVEL)
+        except BaseException as exc:  # noqa: BLE001 - handed to the reading thread
+            failed.append(exc)
+            while blocks.get() is not None:  # let the reader finish without blocking
+                pass
+
+    zipper = threading.Thread(target=compress, name="xlsx-export-zip", daemon=True)
+    zipper.start()
+    rows = 0
+    try:
         connection.ensure_connection()
         with connection.connection.cursor() as raw, raw.copy(query) as copy:
             for view in copy:
                 block = bytes(view)
                 rows += block.count(b"\n")
-                yield block.replace(b"\n", b"")
-
-    xlsx.write(
-        out,
-        [xlsx.Sheet(title=title, columns=exports.xlsx_columns(header), rows=xlsx.RowXml(blocks()))],
-        compresslevel=COMPRESS_LEVEL,
-    )
+                blocks.put(block.replace(b"\n", b""))
+    finally:
+        blocks.put(None)
+        zipper.join()
+    if failed:
+        raise failed[0]
     return rows

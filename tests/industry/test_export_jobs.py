@@ -229,6 +229,28 @@ def test_a_failed_export_is_shown_and_can_be_started_again(
     assert again != job and again.state == JobState.SUCCEEDED
 
 
+def test_a_workbook_that_cannot_be_written_fails_the_job_without_hanging(
+    login, desk, open_round, lines, media, settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    """The workbook's rows are compressed in a second thread: when it fails, the reading thread
+    still finishes, the job fails with the reason and no file is kept."""
+    from industry.demandexport import copy_xlsx
+
+    settings.EXPORT_INLINE_MAX_LINES = 1
+    client = login(desk)
+
+    def broken(out, sheets, **kwargs):
+        next(iter(sheets[0].rows.blocks))  # the first block arrives, then the disk is full
+        raise OSError("disk full")
+
+    monkeypatch.setattr(copy_xlsx.xlsx, "write", broken)
+    job = _start(client, open_round, "xlsx", capture=django_capture_on_commit_callbacks)
+    job.refresh_from_db()
+    assert job.state == JobState.FAILED and "disk full" in job.error
+    assert not job.result.get("path")
+    assert not list(media.rglob("*.xlsx"))
+
+
 def test_a_dead_worker_fails_the_job(
     login, desk, open_round, lines, media, settings, django_capture_on_commit_callbacks
 ):
