@@ -65,9 +65,15 @@ def main() -> int:
     from rohstoff.core.models import Job, JobState
 
     jobs = Job.objects.all()
-    done = jobs.filter(state=JobState.SUCCEEDED).count()
+    from industry.demandexport.services import KIND_PREFIX
+
+    done = jobs.filter(state=JobState.SUCCEEDED)
+    exports = done.filter(kind__startswith=KIND_PREFIX)
     print(
-        f"jobs: {jobs.count()}, succeeded {done}, failed {jobs.filter(state=JobState.FAILED).count()}"
+        f"jobs: {jobs.count()}, succeeded {done.count()} (exports: csv "
+        f"{exports.filter(kind__contains=':csv:').count()}, xlsx "
+        f"{exports.filter(kind__contains=':xlsx:').count()}), "
+        f"failed {jobs.filter(state=JobState.FAILED).count()}"
     )
     for job in jobs.filter(state=JobState.FAILED):
         print(f"  job {job.kind} failed: {job.error[:300]}")
