@@ -58,6 +58,32 @@ def own_line_get(*, user: User, round: DemandRound, pk) -> DemandLine:
     return line_get(user=user, round=round, pk=pk)
 
 
+# What the member's grid shows of a line and its relations (industry/_line_row.html,
+# _line_edit_row.html): a page of 100 lines with every column of the line, its firm, material and
+# user cost more to read and build than the rest of the page (docs/benchmarks.md).
+GRID_COLUMNS = (
+    "material__name_de",
+    "material__name_en",
+    "period",
+    "quantity",
+    "unit",
+    "quantity_t",
+    "commitment",
+    "grade",
+    "delivery_country",
+    "excluded",
+    "exclusion_reason",
+    "entered_by__full_name",
+    "entered_by__email",
+    "version",
+)
+
+
+def grid_lines(lines: QuerySet[DemandLine]) -> QuerySet[DemandLine]:
+    """``lines`` with only what the member's grid shows (no firm: the member's own)."""
+    return lines.select_related(None).select_related("material", "entered_by").only(*GRID_COLUMNS)
+
+
 @dataclass
 class MaterialTotal:
     material: Material
