@@ -46,7 +46,7 @@ def _grid_context(request, round, *, new_form=None, notice=None, notice_level="s
     page = Paginator(selectors.grid_lines(lines), LINES_PER_PAGE).get_page(request.GET.get("page"))
     return {
         "round": round,
-        "lines": page.object_list,
+        "lines": selectors.grid_rows(page.object_list),
         "lines_page": page,
         "page_query": f"?page={page.number}" if page.number > 1 else "",
         "totals": selectors.material_totals(lines),
