@@ -142,6 +142,7 @@ def iter_export_rows(lines, *, with_firm: bool, chunk_size: int = 2000) -> Itera
     values (no model objects: a member's 1,000 lines built 4,000 of them), so memory stays
     bounded however many lines there are."""
     withdrawn, excluded, active = _("withdrawn"), _("excluded"), _("active")
+    zone = timezone.get_current_timezone()  # once, not per line (a context-local lookup)
     for (
         firm,
         material,
@@ -172,7 +173,7 @@ def iter_export_rows(lines, *, with_firm: bool, chunk_size: int = 2000) -> Itera
             status,
             reason,
             full_name or email or "",
-            timezone.localtime(updated_at).isoformat(timespec="seconds"),
+            timezone.localtime(updated_at, zone).isoformat(timespec="seconds"),
         ]
         yield ([firm] + row) if with_firm else row
 

@@ -40,11 +40,6 @@ from .copy_csv import (
     status_sql,
 )
 
-# The ZIP's deflate level: 1 is three to four times faster than the default 6 on these rows, for
-# a file about a fifth larger (docs/benchmarks.md).
-COMPRESS_LEVEL = 1
-
-
 # A text with any of these needs work: XML's specials, the backslash, and the control characters
 # (line breaks and tabs, which COPY would escape, and those XML does not allow).
 _SPECIAL = '[&<>"\\\\\x01-\x1f]'
@@ -140,7 +135,7 @@ def write(out: BinaryIO, *, round_id: int, organisation_id: int | None, title: s
                 columns=exports.xlsx_columns(header),
                 rows=xlsx.RowXml(iter(blocks.get, None)),
             )
-            xlsx.write(out, [sheet], compresslevel=COMPRESS_LEVEL)
+            xlsx.write(out, [sheet])  # at the writer's fastest deflate level
         except BaseException as exc:  # noqa: BLE001 - handed to the reading thread
             failed.append(exc)
             while blocks.get() is not None:  # let the reader finish without blocking

@@ -31,6 +31,7 @@ from rohstoff.core.shortcuts import get_visible_or_404
 
 from .. import policy
 from ..models import (
+    Commitment,
     DemandLine,
     DemandLineHistory,
     DemandRound,
@@ -57,6 +58,50 @@ def own_line_get(*, user: User, round: DemandRound, pk) -> DemandLine:
     if not policy.may_enter_demand(user):
         raise Http404
     return line_get(user=user, round=round, pk=pk)
+
+
+# What the member's grid shows of a line (industry/_line_row.html, _line_edit_row.html), read as
+# plain values: a page of 100 lines as model objects with their firm, material and user cost more
+# to read, build and render than the rest of the page (docs/benchmarks.md).
+GRID_COLUMNS = (
+    "pk",
+    "material__name_de",
+    "material__name_en",
+    "period",
+    "quantity",
+    "unit",
+    "quantity_t",
+    "commitment",
+    "grade",
+    "delivery_country",
+    "excluded",
+    "exclusion_reason",
+    "entered_by__full_name",
+    "entered_by__email",
+    "version",
+)
+
+
+def grid_lines(lines: QuerySet[DemandLine]) -> QuerySet:
+    """``lines`` as the values the member's grid shows; a page of them goes to :func:`grid_rows`."""
+    return lines.values(*GRID_COLUMNS)
+
+
+def grid_rows(values) -> list[dict]:
+    """Rows of :func:`grid_lines` with what the grid shows in words: the material's name in the
+    reader's language, the commitment's label and who entered the line (name, else e-mail, as
+    ``User.get_full_name``)."""
+    labels = dict(Commitment.choices)
+    rows = []
+    for row in values:
+        row["material_name"] = Material.name_in_language(
+            row.pop("material__name_de"), row.pop("material__name_en")
+        )
+        row["commitment_label"] = labels.get(row["commitment"], row["commitment"])
+        full_name, email = row.pop("entered_by__full_name"), row.pop("entered_by__email")
+        row["entered_by_name"] = full_name or email
+        rows.append(row)
+    return rows
 
 
 @dataclass

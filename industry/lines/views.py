@@ -43,10 +43,10 @@ def _grid_context(request, round, *, new_form=None, notice=None, notice_level="s
     lines = selectors.lines_visible_to(request.user, round=round)
     # A firm that uploads a large file has many thousand lines: the grid shows them a page at a
     # time (every row action keeps the page, ``?page=`` in its URL); totals cover all of them.
-    page = Paginator(lines, LINES_PER_PAGE).get_page(request.GET.get("page"))
+    page = Paginator(selectors.grid_lines(lines), LINES_PER_PAGE).get_page(request.GET.get("page"))
     return {
         "round": round,
-        "lines": page.object_list,
+        "lines": selectors.grid_rows(page.object_list),
         "lines_page": page,
         "page_query": f"?page={page.number}" if page.number > 1 else "",
         "totals": selectors.material_totals(lines),

@@ -250,7 +250,12 @@ class Material(models.Model):
 
     @property
     def name(self) -> str:
-        return self.name_de if (get_language() or "de").startswith("de") else self.name_en
+        return self.name_in_language(self.name_de, self.name_en)
+
+    @staticmethod
+    def name_in_language(name_de: str, name_en: str) -> str:
+        """The reader's name of a material, of its two names (also for rows read as values)."""
+        return name_de if (get_language() or "de").startswith("de") else name_en
 
     @property
     def lce_factor(self) -> Decimal | None:

@@ -49,8 +49,15 @@ def _letters(index: int) -> str:
     return letters
 
 
+# Anything _text changes: most texts of an export (codes, periods, names, dates) have none of it.
+_TO_ESCAPE = re.compile(r'[&<>"\x00-\x08\x0b\x0c\x0e-\x1f]')
+
+
 def _text(value) -> str:
-    return escape(_ILLEGAL.sub("", str(value)), {'"': "&quot;"})
+    text = str(value)
+    if _TO_ESCAPE.search(text) is None:
+        return text
+    return escape(_ILLEGAL.sub("", text), {'"': "&quot;"})
 
 
 def _cell(ref: str, value, style: int) -> str:
@@ -66,7 +73,7 @@ def _cell(ref: str, value, style: int) -> str:
     return f'<c r="{ref}"{s} t="inlineStr"><is><t xml:space="preserve">{_text(value)}</t></is></c>'
 
 
-def write(out, sheets: list[Sheet], *, title: str = "", compresslevel: int | None = None) -> None:
+def write(out, sheets: list[Sheet], *, title: str = "", compresslevel: int = 1) -> None:
     """Write the workbook to the binary file ``out``; each sheet's rows are consumed once. A
     sheet whose ``rows`` is a :class:`RowXml` gets its rows as XML already formatted."""
     formats: list[str] = []
@@ -76,6 +83,8 @@ def write(out, sheets: list[Sheet], *, title: str = "", compresslevel: int | Non
                 formats.append(column.number_format)
     # Styles: 0 default, 1 bold (the header), 2 + i the i-th number format.
     style_of = {fmt: 2 + i for i, fmt in enumerate(formats)}
+    # The fastest deflate level by default: a member's export of 1,000 lines compresses in 1 ms
+    # instead of 3.5 ms (zlib's default), for a file about a sixth larger (57 KB instead of 49 KB).
     with zipfile.ZipFile(
         out, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=compresslevel
     ) as book:
@@ -125,13 +134,36 @@ def _write_sheet(part, sheet: Sheet, style_of: dict[str, int]) -> None:
         part.write(b"</sheetData></worksheet>")
         return
     chunk: list[str] = []
+    columns = [
+        (letter, f' s="{style}"' if style else "", style)
+        for letter, style in zip(letters, styles, strict=True)
+    ]
     for r, row in enumerate(sheet.rows, start=2):
-        cells = "".join(_cell(f"{letters[i]}{r}", value, styles[i]) for i, value in enumerate(row))
-        chunk.append(f'<row r="{r}">{cells}</row>')
+        chunk.append(f'<row r="{r}">{"".join(_row_cells(columns, row, r))}</row>')
         if len(chunk) >= 500:
             part.write("".join(chunk).encode("utf-8"))
             chunk = []
     part.write(("".join(chunk) + "</sheetData></worksheet>").encode("utf-8"))
+
+
+def _row_cells(columns, row, r: int):
+    """The cells of row ``r`` as :func:`_cell` writes them; texts, numbers and empty cells, most
+    cells of an export, without its checks one by one (a member's export has 12,000 cells)."""
+    for (letter, s, style), value in zip(columns, row, strict=False):
+        kind = type(value)
+        if kind is str and value:
+            yield (
+                f'<c r="{letter}{r}"{s} t="inlineStr"><is><t xml:space="preserve">'
+                f"{_text(value)}</t></is></c>"
+            )
+        elif kind is float:
+            yield f'<c r="{letter}{r}"{s}><v>{value!r}</v></c>'
+        elif kind is Decimal:
+            yield f'<c r="{letter}{r}"{s}><v>{format(value, "f")}</v></c>'
+        elif value is None:
+            yield f'<c r="{letter}{r}"{s}/>' if style else ""
+        else:
+            yield _cell(f"{letter}{r}", value, style)
 
 
 def _content_types(count: int) -> str:

@@ -96,6 +96,39 @@ def enter(materials):
 
 
 @pytest.fixture
+def lines_of_every_kind(open_round, member_a, colleague_a, member_b, desk, enter):
+    """Years and quarters, units, a firm commitment, a grade and a country; a line entered by a
+    colleague without a name (pages and the API show the e-mail), an excluded line, a withdrawn
+    one and another firm's."""
+    from industry.lines import services as line_services
+
+    colleague_a.full_name = ""
+    colleague_a.save(update_fields=["full_name"])
+    enter(open_round, member_a, period="2027", quantity="40")
+    enter(
+        open_round,
+        member_a,
+        material="ndpr-oxide",
+        period="2028-Q3",
+        quantity="1500.123456",
+        unit="kg",
+        commitment="firm",
+        grade='99,5 % <fein> & "rein"',
+        delivery_country="FR",
+    )
+    enter(open_round, colleague_a, material="dysprosium-oxide", period="2029-Q1", quantity="7")
+    enter(
+        open_round, colleague_a, material="cobalt-sulphate", period="2030", quantity="12", unit="lb"
+    )
+    excluded, _ = enter(open_round, member_a, period="2031-Q4", quantity="900000")
+    line_services.line_exclude(line=excluded, actor=desk, reason="Ausreißer: 100x the median")
+    withdrawn, _ = enter(open_round, member_a, period="2029", quantity="3")
+    line_services.line_withdraw(line=withdrawn, actor=member_a)
+    enter(open_round, member_b, material="ndpr-oxide", period="2027-Q2", quantity="0.5")
+    return open_round
+
+
+@pytest.fixture
 def line_a(open_round, member_a, enter):
     return enter(open_round, member_a)[0]
 
