@@ -229,11 +229,11 @@ def test_a_failed_export_is_shown_and_can_be_started_again(
     assert again != job and again.state == JobState.SUCCEEDED
 
 
-def test_a_workbook_that_cannot_be_written_fails_the_job_without_hanging(
+def test_a_workbook_that_cannot_be_written_fails_the_job(
     login, desk, open_round, lines, media, settings, monkeypatch, django_capture_on_commit_callbacks
 ):
-    """The workbook's rows are compressed in a second thread: when it fails, the reading thread
-    still finishes, the job fails with the reason and no file is kept."""
+    """A workbook that cannot be written while the database's rows arrive fails the job with the
+    reason, and no file is kept."""
     from industry.demandexport import copy_xlsx
 
     settings.EXPORT_INLINE_MAX_LINES = 1

@@ -9,7 +9,7 @@ generator of ``benchmark_web``), then in the same run:
 * the real export job (``industry.demandexport``) for the desk's CSV, then its XLSX, each writing
   its file into a temporary storage directory.
 
-Prints each time, ``export_vs_copy_ratio`` (CSV job / COPY; the target is at most 2) and the
+Each step runs three times, alternating; prints the best time of each, ``export_vs_copy_ratio`` (CSV job / COPY; the target is at most 2) and the
 growth of the process's resident memory in each step (sampled every 20 ms). The round and its lines are
 deleted at the end; the firms and the desk user stay for the next run.
 """
@@ -37,6 +37,15 @@ TITLE = "Benchmark export"
 PREFIX = "Benchmark export firm "
 EMAIL = "benchmark-export-desk@benchmark.invalid"
 TARGET_RATIO = 2.0
+RUNS = 3
+
+
+def _better(best, result):
+    """The faster of two (seconds, bytes, memory) results; the memory figure is the larger."""
+    if best is None:
+        return result
+    return (min(best[0], result[0]), result[1], max(best[2], result[2]))
+
 
 # The export's columns in the export's order (industry.exports.export_header, with the firm),
 # sorted as the export sorts (industry.demandexport.services.ORDER).
@@ -164,28 +173,32 @@ class Command(BaseCommand):
         results = {}
         connection.ensure_connection()
         sql = COPY_SQL.format(round_id=int(round.pk))
-        with _PeakMemory() as memory:
-            started = time.perf_counter()
-            with tempfile.TemporaryFile() as out, connection.connection.cursor() as raw:
-                with raw.copy(sql) as copy:
-                    for block in copy:
-                        out.write(block)
-                size = out.tell()
-            seconds = time.perf_counter() - started
-        results["copy"] = (seconds, size, memory.grown)
-        for fmt in ("csv", "xlsx") if xlsx else ("csv",):
-            spec = ExportSpec(round_id=round.pk, fmt=fmt, language="en", scope="desk")
-            job, _created = job_start(
-                kind=spec.kind, subject=round, created_by=desk, enqueue=lambda _id: None
-            )
+        # Each step RUNS times, alternating, the best time kept: a single COPY of a freshly
+        # generated round varied by half between runs.
+        for _run in range(RUNS):
             with _PeakMemory() as memory:
                 started = time.perf_counter()
-                run_export_job(str(job.pk))
+                with tempfile.TemporaryFile() as out, connection.connection.cursor() as raw:
+                    with raw.copy(sql) as copy:
+                        for block in copy:
+                            out.write(block)
+                    size = out.tell()
                 seconds = time.perf_counter() - started
-            job = Job.objects.get(pk=job.pk)
-            if job.state != "succeeded":
-                raise CommandError(f"The {fmt} export job failed: {job.error}")
-            results[fmt] = (seconds, default_storage.size(job.result["path"]), memory.grown)
-            default_storage.delete(job.result["path"])
-            job.delete()
+            results["copy"] = _better(results.get("copy"), (seconds, size, memory.grown))
+            for fmt in ("csv", "xlsx") if xlsx else ("csv",):
+                spec = ExportSpec(round_id=round.pk, fmt=fmt, language="en", scope="desk")
+                job, _created = job_start(
+                    kind=spec.kind, subject=round, created_by=desk, enqueue=lambda _id: None
+                )
+                with _PeakMemory() as memory:
+                    started = time.perf_counter()
+                    run_export_job(str(job.pk))
+                    seconds = time.perf_counter() - started
+                job = Job.objects.get(pk=job.pk)
+                if job.state != "succeeded":
+                    raise CommandError(f"The {fmt} export job failed: {job.error}")
+                size = default_storage.size(job.result["path"])
+                results[fmt] = _better(results.get(fmt), (seconds, size, memory.grown))
+                default_storage.delete(job.result["path"])
+                job.delete()
         return results
