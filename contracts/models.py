@@ -178,7 +178,33 @@ class FeeType(models.TextChoices):
     PERCENT = "percent", _("percent of the contract price")
 
 
-class OfftakeContract(models.Model):
+class PricingTerms(models.Model):
+    """The commercial terms a contract and a supplier's offer share: the price (fixed, or an
+    index with its quotational period and a premium, between an optional floor and cap), its
+    currency and unit, and the Incoterm with its named place (docs/pricing.md,
+    docs/suppliers.md). Each model adds its own ``index`` (the contracts are the index's
+    ``contracts``)."""
+
+    currency = models.CharField(_("currency"), max_length=3, choices=Currency.choices)
+    price_unit = models.CharField(
+        _("price unit"), max_length=2, choices=PriceUnit.choices, default=PriceUnit.PER_T
+    )
+    pricing_type = models.CharField(_("pricing"), max_length=6, choices=PricingType.choices)
+    fixed_price = models.DecimalField(_("fixed price"), **MONEY, null=True, blank=True)
+    quotational_period = models.CharField(
+        _("quotational period"), max_length=4, choices=QuotationalPeriod.choices, blank=True
+    )
+    premium = models.DecimalField(_("premium (+) or discount (−)"), **MONEY, default=Decimal("0"))
+    floor = models.DecimalField(_("floor"), **MONEY, null=True, blank=True)
+    cap = models.DecimalField(_("cap"), **MONEY, null=True, blank=True)
+    incoterm = models.CharField(_("Incoterm 2020"), max_length=3, choices=Incoterm.choices)
+    incoterm_place = models.CharField(_("named place"), max_length=120)
+
+    class Meta:
+        abstract = True
+
+
+class OfftakeContract(PricingTerms):
     reference = models.CharField(_("reference"), max_length=40, unique=True)
     counterparty = models.ForeignKey(
         Counterparty,
@@ -201,28 +227,6 @@ class OfftakeContract(models.Model):
     annual_volume_t = models.DecimalField(_("annual volume (t)"), **T)
     tolerance_pct = models.DecimalField(_("tolerance ± %"), **PERCENT, default=Decimal("5"))
     take_or_pay_pct = models.DecimalField(_("take-or-pay share %"), **PERCENT, default=Decimal("0"))
-    incoterm = models.CharField(_("Incoterm 2020"), max_length=3, choices=Incoterm.choices)
-    incoterm_place = models.CharField(_("named place"), max_length=120)
-    currency = models.CharField(_("currency"), max_length=3, choices=Currency.choices)
-    price_unit = models.CharField(
-        _("price unit"), max_length=2, choices=PriceUnit.choices, default=PriceUnit.PER_T
-    )
-    pricing_type = models.CharField(_("pricing"), max_length=6, choices=PricingType.choices)
-    fixed_price = models.DecimalField(_("fixed price"), **MONEY, null=True, blank=True)
-    index = models.ForeignKey(
-        PriceIndex,
-        verbose_name=_("price index"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="contracts",
-    )
-    quotational_period = models.CharField(
-        _("quotational period"), max_length=4, choices=QuotationalPeriod.choices, blank=True
-    )
-    premium = models.DecimalField(_("premium (+) or discount (−)"), **MONEY, default=Decimal("0"))
-    floor = models.DecimalField(_("floor"), **MONEY, null=True, blank=True)
-    cap = models.DecimalField(_("cap"), **MONEY, null=True, blank=True)
     fee_type = models.CharField(
         _("house fee"), max_length=8, choices=FeeType.choices, default=FeeType.PERCENT
     )
@@ -256,6 +260,14 @@ class OfftakeContract(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     version = models.PositiveIntegerField(default=1)
+    index = models.ForeignKey(
+        PriceIndex,
+        verbose_name=_("price index"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="contracts",
+    )
 
     class Meta:
         ordering = ["-signed_on", "reference"]

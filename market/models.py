@@ -19,16 +19,12 @@ from django_countries.fields import CountryField
 
 from contracts.models import (
     Counterparty,
-    Incoterm,
     OfftakeContract,
     PriceIndex,
-    PriceUnit,
-    PricingType,
-    QuotationalPeriod,
+    PricingTerms,
 )
 from industry.models import DemandRound
 from rohstoff.core.models import Material, Organisation
-from rohstoff.core.money import Currency
 from rohstoff.core.periods import Quarter
 from tradinghouse.models import PositionSet
 
@@ -145,7 +141,7 @@ class OfferState(models.TextChoices):
     WITHDRAWN = "withdrawn", _("withdrawn")
 
 
-class Offer(models.Model):
+class Offer(PricingTerms):
     """A supplier's offer for one material in a call: volumes per quarter, a minimum over the
     whole offer, and a price like a contract's (fixed, or index + premium)."""
 
@@ -157,12 +153,6 @@ class Offer(models.Model):
         Material, verbose_name=_("material"), on_delete=models.PROTECT, related_name="+"
     )
     minimum_t = models.DecimalField(_("minimum volume (t)"), **T, default=Decimal("0"))
-    currency = models.CharField(_("currency"), max_length=3, choices=Currency.choices)
-    price_unit = models.CharField(
-        _("price unit"), max_length=2, choices=PriceUnit.choices, default=PriceUnit.PER_T
-    )
-    pricing_type = models.CharField(_("pricing"), max_length=6, choices=PricingType.choices)
-    fixed_price = models.DecimalField(_("fixed price"), **MONEY, null=True, blank=True)
     index = models.ForeignKey(
         PriceIndex,
         verbose_name=_("price index"),
@@ -171,14 +161,6 @@ class Offer(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
-    quotational_period = models.CharField(
-        _("quotational period"), max_length=4, choices=QuotationalPeriod.choices, blank=True
-    )
-    premium = models.DecimalField(_("premium (+) or discount (−)"), **MONEY, default=Decimal("0"))
-    floor = models.DecimalField(_("floor"), **MONEY, null=True, blank=True)
-    cap = models.DecimalField(_("cap"), **MONEY, null=True, blank=True)
-    incoterm = models.CharField(_("Incoterm 2020"), max_length=3, choices=Incoterm.choices)
-    incoterm_place = models.CharField(_("named place"), max_length=120)
     origin_country = CountryField(_("origin country"))
     origin_stage = models.CharField(_("stage"), max_length=8, choices=OriginStage.choices)
     esg = models.TextField(_("ESG credentials"), blank=True)
