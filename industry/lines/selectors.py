@@ -26,6 +26,7 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 
 from rohstoff.core.formatting import format_number, format_tonnes
+from rohstoff.core.links import row_link
 from rohstoff.core.models import Material, Organisation, User
 from rohstoff.core.shortcuts import get_visible_or_404
 
@@ -60,7 +61,7 @@ def own_line_get(*, user: User, round: DemandRound, pk) -> DemandLine:
     return line_get(user=user, round=round, pk=pk)
 
 
-# What the member's grid shows of a line (industry/_line_row.html, _line_edit_row.html), read as
+# What the member's grid shows of a line (industry/_lines_table.html, _line_edit_row.html), read as
 # plain values: a page of 100 lines as model objects with their firm, material and user cost more
 # to read, build and render than the rest of the page (docs/benchmarks.md).
 GRID_COLUMNS = (
@@ -87,11 +88,14 @@ def grid_lines(lines: QuerySet[DemandLine]) -> QuerySet:
     return lines.values(*GRID_COLUMNS)
 
 
-def grid_rows(values) -> list[dict]:
+def grid_rows(values, *, round: DemandRound) -> list[dict]:
     """Rows of :func:`grid_lines` with what the grid shows in words: the material's name in the
-    reader's language, the commitment's label and who entered the line (name, else e-mail, as
-    ``User.get_full_name``)."""
+    reader's language, the commitment's label, who entered the line (name, else e-mail, as
+    ``User.get_full_name``) and the links to change and withdraw it."""
     labels = dict(Commitment.choices)
+    by = _("by %(name)s")
+    edit_url = row_link("industry:line_edit", round.pk)
+    withdraw_url = row_link("industry:line_withdraw", round.pk)
     rows = []
     for row in values:
         row["material_name"] = Material.name_in_language(
@@ -100,6 +104,8 @@ def grid_rows(values) -> list[dict]:
         row["commitment_label"] = labels.get(row["commitment"], row["commitment"])
         full_name, email = row.pop("entered_by__full_name"), row.pop("entered_by__email")
         row["entered_by_name"] = full_name or email
+        row["entered_by_label"] = by % {"name": row["entered_by_name"]}
+        row["edit_url"], row["withdraw_url"] = edit_url(row["pk"]), withdraw_url(row["pk"])
         rows.append(row)
     return rows
 
@@ -563,6 +569,8 @@ def round_firms(round: DemandRound, versions: RoundVersions | None = None) -> Qu
     def compute(material_ids):
         # Each material's firms, from the lines' (material, firm) pairs hashed once: a national
         # round has a million lines; a write of one material's lines recomputes that material's.
+        # A material with more firms than the list shows keeps one over the limit: that alone
+        # says "search by name", and what is stored and read per view stays small.
         pairs = (
             DemandLine.objects.filter(round=round, material_id__in=material_ids)
             .order_by()
@@ -572,10 +580,14 @@ def round_firms(round: DemandRound, versions: RoundVersions | None = None) -> Qu
         firms: dict[int, list[int]] = {}
         for material_id, organisation_id in pairs:
             firms.setdefault(material_id, []).append(organisation_id)
-        return firms
+        return {mid: ids[: FIRM_LIST_LIMIT + 1] for mid, ids in firms.items()}
 
-    per_material = _stored_per_material(versions or round_versions(round), "firms", (), compute)
-    ids = sorted({pk for firms in per_material.values() for pk in firms})
-    if len(ids) > FIRM_LIST_LIMIT:
-        return None
-    return Organisation.objects.filter(pk__in=ids).order_by("name")
+    per_material = _stored_per_material(
+        versions or round_versions(round), "firms", (FIRM_LIST_LIMIT,), compute
+    )
+    ids: set[int] = set()
+    for firms in per_material.values():
+        ids.update(firms)
+        if len(ids) > FIRM_LIST_LIMIT:
+            return None
+    return Organisation.objects.filter(pk__in=sorted(ids)).order_by("name")
