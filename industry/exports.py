@@ -73,9 +73,16 @@ def write_xlsx(sheets: list[tuple[str, list[str], Iterable[list]]]) -> bytes:
 def xlsx_file(sheets: list[tuple[str, list[str], Iterable[list]]]):
     """The workbook as a temporary file (open, at its start), written row by row by the
     project's constant-memory writer (``rohstoff.core.xlsx``): bold header, column widths."""
+    out = tempfile.TemporaryFile()  # noqa: SIM115 - returned open, closed by the response
+    xlsx_write(out, sheets)
+    out.seek(0)
+    return out
+
+
+def xlsx_write(out, sheets: list[tuple[str, list[str], Iterable[list]]]) -> None:
+    """Write the workbook of :func:`xlsx_file` into the binary file ``out``."""
     from rohstoff.core import xlsx
 
-    out = tempfile.TemporaryFile()  # noqa: SIM115 - returned open, closed by the response
     xlsx.write(
         out,
         [
@@ -92,8 +99,6 @@ def xlsx_file(sheets: list[tuple[str, list[str], Iterable[list]]]):
             for title, header, rows in sheets
         ],
     )
-    out.seek(0)
-    return out
 
 
 def xlsx_columns(header: list[str]):

@@ -3,12 +3,13 @@ screening page."""
 
 from __future__ import annotations
 
+import tempfile
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -46,7 +47,7 @@ def _grid_context(request, round, *, new_form=None, notice=None, notice_level="s
     page = Paginator(selectors.grid_lines(lines), LINES_PER_PAGE).get_page(request.GET.get("page"))
     return {
         "round": round,
-        "lines": selectors.grid_rows(page.object_list),
+        "lines": selectors.grid_rows(page.object_list, round=round),
         "lines_page": page,
         "page_query": f"?page={page.number}" if page.number > 1 else "",
         "totals": selectors.material_totals(lines),
@@ -232,17 +233,18 @@ def demand_export(request, pk, fmt):
             user=request.user, round=round, fmt=fmt, language=reader_language(request=request)
         )
         return redirect("industry:export_job", round.pk, job.pk)
-    # A database cursor, rows as they come, a streamed CSV or a write-only workbook: memory stays
-    # bounded however large the round (docs/benchmarks.md).
-    header, rows = demandexport.export_content(request.user, round, fmt)
-    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    name = f"demand-round-{round.pk}-{stamp}"
-    if fmt == "xlsx":
-        return exports.file_download(
-            exports.xlsx_file([(_("Demand"), header, rows)]), f"{name}.xlsx", exports.XLSX_TYPE
-        )
-    return exports.stream_download(
-        exports.csv_chunks(header, rows), f"{name}.csv", exports.CSV_TYPE
+    # The file is written to a temporary file on disk (bounded memory), by the database where it
+    # can (docs/benchmarks.md), then sent.
+    written = tempfile.TemporaryFile()  # noqa: SIM115 - closed by the response
+    try:
+        demandexport.write_export(written, user=request.user, round=round, fmt=fmt)
+    except BaseException:
+        written.close()
+        raise
+    written.seek(0)
+    name = demandexport.file_name(round, fmt)
+    return exports.file_download(
+        written, name, exports.XLSX_TYPE if fmt == "xlsx" else exports.CSV_TYPE
     )
 
 

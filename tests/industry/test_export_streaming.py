@@ -5,6 +5,7 @@ import io
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 from openpyxl import Workbook, load_workbook
 
@@ -128,14 +129,18 @@ def test_export_queries_do_not_grow_with_the_lines(
     client = login(member_a)
     url = f"/rounds/{open_round.pk}/demand/export.{fmt}"
     client.get(url).getvalue()  # warm the session
-    # session, user, the round, the count (inline or a job), the lines (one cursor); the same
-    # with 12 lines more
-    with django_assert_num_queries(5):
+    # session, user, the round, the count (inline or a job); the lines then come in one COPY
+    # that PostgreSQL formats (on SQLite through one cursor: a fifth query); the same with 12
+    # lines more
+    queries = 4 if connection.vendor == "postgresql" else 5
+    with django_assert_num_queries(queries):
         client.get(url).getvalue()
     for i in range(1, 13):
         enter(open_round, member_a, period=f"{2027 + (i - 1) // 4}-Q{(i - 1) % 4 + 1}")
-    with django_assert_num_queries(5):
-        client.get(url).getvalue()
+    with django_assert_num_queries(queries):
+        response = client.get(url)
+        content = response.getvalue()
+    assert response.status_code == 200 and len(content) > 0
 
 
 def test_grid_queries_do_not_grow_with_the_lines(
