@@ -93,27 +93,40 @@ def _rows(items, *, by_element: bool, member: bool) -> list[dict]:
     return rows
 
 
-def _text(value, decimal_comma: bool) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return _("yes") if value else _("no")
-    if isinstance(value, Decimal):
-        text = format(value, "f")
-        return text.replace(".", ",") if decimal_comma else text
-    return safe_cell(str(value))
+def _csv_text(decimal_comma: bool):
+    """The function that writes one value as CSV text: a Decimal with all its digits (a decimal
+    comma in German), a yes/no in the reader's language, any other text neutralised
+    (``safe_cell``). Built once per file: an export has thousands of cells."""
+    yes, no = _("yes"), _("no")
+
+    def text(value) -> str:
+        kind = type(value)
+        if kind is Decimal:
+            text = format(value, "f")
+            return text.replace(".", ",") if decimal_comma else text
+        if value is None:
+            return ""
+        if kind is bool:
+            return yes if value else no
+        return safe_cell(str(value))
+
+    return text
 
 
 def to_csv(items, *, trustee: bool, by_element: bool, member: bool = False) -> bytes:
     """``items``: ElementViews (``by_element``), a member's MemberRows (``member``, its own demand
     and share beside each cell) or CellViews."""
     decimal_comma = uses_decimal_comma()
+    text = _csv_text(decimal_comma)
     cols = _columns(trustee=trustee, member=member, by_element=by_element)
+    keys = [key for key, _label in cols]
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";" if decimal_comma else ",", lineterminator="\r\n")
     writer.writerow([label for _key, label in cols])
-    for row in _rows(items, by_element=by_element, member=member):
-        writer.writerow([_text(row.get(key), decimal_comma) for key, _label in cols])
+    writer.writerows(
+        [text(row.get(key)) for key in keys]
+        for row in _rows(items, by_element=by_element, member=member)
+    )
     # A byte-order mark, so that Excel reads the umlauts of material names as UTF-8.
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
@@ -128,16 +141,18 @@ def to_xlsx(
     cols = _columns(trustee=trustee, member=member, by_element=by_element)
     yes, no = _("yes"), _("no")
 
+    keys = [key for key, _label in cols]
+
+    def value(value):
+        kind = type(value)
+        if kind is Decimal or kind is int or value is None:
+            return value
+        if kind is bool:
+            return yes if value else no
+        return safe_cell(str(value))
+
     def values(row):
-        out = []
-        for key, _label in cols:
-            value = row.get(key)
-            if isinstance(value, bool):
-                value = yes if value else no
-            elif value is not None and not isinstance(value, Decimal | int):
-                value = safe_cell(str(value))
-            out.append(value)
-        return out
+        return [value(row.get(key)) for key in keys]
 
     def number_format(key):
         if key.endswith("_t"):

@@ -251,18 +251,14 @@ def element_cells(
     ]
 
 
-def own_firm_positions(
-    *, user: User, position_set: PositionSet
-) -> dict[tuple[int, int], FirmPosition]:
-    """A member's own rows of the set, by (material_id, quarter). Nobody else's."""
+def own_firm_demand(*, user: User, position_set: PositionSet) -> dict[tuple[int, int], Decimal]:
+    """A member's own demand in the set, tonnes by (material_id, quarter). Nobody else's."""
     if not reads_own_firm_share(user):
         return {}
-    return {
-        (fp.material_id, fp.quarter): fp
-        for fp in FirmPosition.objects.filter(
-            position_set=position_set, organisation_id=user.organisation_id
-        )
-    }
+    rows = FirmPosition.objects.filter(
+        position_set=position_set, organisation_id=user.organisation_id
+    ).values_list("material_id", "quarter", "demand_t")
+    return {(material_id, quarter): demand_t for material_id, quarter, demand_t in rows}
 
 
 @dataclass(frozen=True)
@@ -286,11 +282,10 @@ def member_view(
 ) -> tuple[list[MemberRow], list[MaterialShare]]:
     """A member's own demand against the disclosed pool: per cell, and per material over the
     disclosed quarters only (a share of a hidden cell would give the pool away)."""
-    own = own_firm_positions(user=user, position_set=position_set)
-    rows, totals = [], {}
+    own = own_firm_demand(user=user, position_set=position_set)
+    rows, totals, zero = [], {}, Decimal(0)
     for cell in cells:
-        fp = own.get((cell.material.pk, cell.quarter))
-        own_t = fp.demand_t if fp else Decimal(0)
+        own_t = own.get((cell.material.pk, cell.quarter), zero)
         share = None
         if cell.visible and cell.demand_t:
             share = own_t / cell.demand_t

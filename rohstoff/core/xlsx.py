@@ -160,6 +160,8 @@ def _row_cells(columns, row, r: int):
             yield f'<c r="{letter}{r}"{s}><v>{value!r}</v></c>'
         elif kind is Decimal:
             yield f'<c r="{letter}{r}"{s}><v>{format(value, "f")}</v></c>'
+        elif kind is int:
+            yield f'<c r="{letter}{r}"{s}><v>{value}</v></c>'
         elif value is None:
             yield f'<c r="{letter}{r}"{s}/>' if style else ""
         else:
