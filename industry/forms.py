@@ -9,7 +9,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
-from rohstoff.core.forms import LocalDecimalField, QuarterField
+from rohstoff.core.forms import LocalDecimalField, LongSelect, QuarterField
 from rohstoff.core.models import Material
 from rohstoff.core.periods import Period, PeriodError
 from rohstoff.core.units import Unit
@@ -134,7 +134,7 @@ class LineForm(forms.Form):
         widget=forms.TextInput(attrs={"placeholder": _("e.g. battery grade")}),
     )
     delivery_country = forms.CharField(
-        label=_("Delivery country"), initial=DEFAULT_COUNTRY, widget=forms.Select()
+        label=_("Delivery country"), initial=DEFAULT_COUNTRY, widget=LongSelect()
     )
     version = forms.IntegerField(required=False, widget=forms.HiddenInput)
 

@@ -20,8 +20,11 @@ def _page(client, url, **headers) -> tuple[str, int]:
     return PER_RESPONSE.sub(r"\1TOKEN", response.content.decode()), len(queries)
 
 
-def _rows_of_objects(lines) -> list[dict]:
+def _rows_of_objects(lines, *, round) -> list[dict]:
     """The rows from whole lines with their relations, through the models' own methods."""
+    from django.urls import reverse
+    from django.utils.translation import gettext as _
+
     return [
         {
             "pk": line.pk,
@@ -37,6 +40,9 @@ def _rows_of_objects(lines) -> list[dict]:
             "excluded": line.excluded,
             "exclusion_reason": line.exclusion_reason,
             "entered_by_name": line.entered_by.get_full_name(),
+            "entered_by_label": _("by %(name)s") % {"name": line.entered_by.get_full_name()},
+            "edit_url": reverse("industry:line_edit", args=[round.pk, line.pk]),
+            "withdraw_url": reverse("industry:line_withdraw", args=[round.pk, line.pk]),
             "version": line.version,
         }
         for line in lines
