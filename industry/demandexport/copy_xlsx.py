@@ -1,4 +1,4 @@
-"""The demand export's XLSX with its rows written by PostgreSQL, for the background job.
+"""The demand export's XLSX with its rows written by PostgreSQL, for the inline export and the job.
 
 The rows built in Python took 16 times as long as a ``COPY`` of the same rows (docs/benchmarks.md).
 Here the database writes each row's ``<row>`` element with the cells ``rohstoff.core.xlsx`` writes
@@ -6,15 +6,20 @@ Here the database writes each row's ``<row>`` element with the cells ``rohstoff.
 ``<c/>``), and Python only puts the blocks into the workbook's ZIP file while the database writes
 the next ones:
 
-* text passes ``safe_cell`` (the formula guard of ``copy_csv``), loses the characters XML 1.0
-  does not allow and is escaped as ``xml.sax.saxutils.escape`` escapes it; a line break is
-  written as a character reference (``&#10;``, after ``\\r\\n`` and ``\\r`` became ``\\n`` as an
-  XML reader makes them), a tab and a backslash too: ``COPY``'s text format would escape them;
+* most rows need no care (no character to escape, no formula start, no empty code): one
+  ``format()`` call writes them; regular expressions over the row's texts find the others;
+* in those, text passes ``safe_cell`` (the formula guard of ``copy_csv``), loses the characters
+  XML 1.0 does not allow and is escaped as ``xml.sax.saxutils.escape`` escapes it; a line break
+  is written as a character reference (``&#10;``, after ``\\r\\n`` and ``\\r`` became ``\\n`` as
+  an XML reader makes them), a tab and a backslash too: ``COPY``'s text format would escape them;
+* values of a fixed vocabulary (codes, periods, our words, times) are written without
+  ``xml:space="preserve"``: they have no spaces to keep;
 * numbers are the stored decimals without trailing zeros (the Python writer writes the same value
   as a float);
-* status, time, entered-by and order are those of ``copy_csv``.
+* status, time (in our time zone, ``copy_csv.local_time``), entered-by and order are those of
+  ``copy_csv``.
 
-``tests/industry/test_export_jobs.py`` compares the job's workbook with the inline export, cell by
+``tests/industry/test_export_jobs.py`` compares the workbook with the Python writer's, cell by
 cell, on lines with formula starts, quotes, line breaks, tabs, backslashes and XML's specials.
 """
 
@@ -26,6 +31,7 @@ from django.db import connection
 from psycopg import sql
 
 from rohstoff.core import xlsx
+from rohstoff.core.exports import FORMULA_STARTS
 
 from .. import exports
 from .copy_csv import (
@@ -33,6 +39,7 @@ from .copy_csv import (
     ORDER_SQL,
     UPDATED_AT_SQL,
     lit,
+    local_time,
     safe_text,
     source_sql,
     status_sql,
@@ -78,36 +85,74 @@ def _number_cell(value: str) -> str:
     return f"concat('<c><v>', trim_scale({value}), '</v></c>')"
 
 
+_INLINE = '<c t="inlineStr"><is><t xml:space="preserve">%s</t></is></c>'
+# Values from a fixed vocabulary (codes, periods, words of ours, times) have no spaces to keep.
+_INLINE_CODE = '<c t="inlineStr"><is><t>%s</t></is></c>'
+
+
 def _query(*, round_id: int, organisation_id: int | None) -> sql.Composed:
+    # (kind, expression): "free" text may be empty and hold anything; a "code" is never empty in
+    # a stored line (its rules say so) and written without xml:space; numbers as numbers.
     values = [
-        ("text", "m.code"),
-        ("text", "l.period"),
+        ("code", "m.code"),
+        ("code", "l.period"),
         ("number", "l.quantity"),
-        ("text", "l.unit"),
-        ("text", "l.commitment"),
-        ("text", "l.grade"),
-        ("text", "l.delivery_country"),
+        ("code", "l.unit"),
+        ("code", "l.commitment"),
+        ("free", "l.grade"),
+        ("code", "l.delivery_country"),
         ("number", "l.quantity_t"),
-        ("text", f"({status_sql()})"),
-        ("text", "l.exclusion_reason"),
-        ("text", ENTERED_BY_SQL),
-        ("text", f"({UPDATED_AT_SQL})"),
+        ("code", f"({status_sql()})"),
+        ("free", "l.exclusion_reason"),
+        ("free", ENTERED_BY_SQL),
+        ("code", UPDATED_AT_SQL),
     ]
     if organisation_id is None:
-        values.insert(0, ("text", "o.name"))
+        values.insert(0, ("free", "o.name"))
     # The inner query computes each value once; the outer one writes the row's XML. Cells and
     # rows carry no references (they are optional): an empty cell is written as ``<c/>`` so that
     # the next one keeps its column, and numbering the rows would cost a window over the sort.
     inner = ", ".join(
-        f"coalesce({safe_text(expr)}, '') AS v{i}" if kind == "text" else f"{expr} AS v{i}"
+        f"trim_scale({expr}) AS v{i}" if kind == "number" else f"coalesce({expr}, '') AS v{i}"
         for i, (kind, expr) in enumerate(values)
     )
-    cells = ", ".join(
-        _text_cell(f"v{i}") if kind == "text" else _number_cell(f"v{i}")
+    texts = [f"v{i}" for i, (kind, _expr) in enumerate(values) if kind != "number"]
+    codes = [f"v{i}" for i, (kind, _expr) in enumerate(values) if kind == "code"]
+    # Most rows need no care: no character to escape, no formula start, no empty code. Those
+    # are written by one format() call; regular expressions over the row's texts find the
+    # others, whose cells go through the formula guard and the escaping one by one.
+    template, arguments = [], []
+    start, end = _INLINE.split("%s")
+    for i, (kind, _expr) in enumerate(values):
+        if kind == "number":
+            template.append("<c><v>%s</v></c>")
+            arguments.append(f"v{i}")
+        elif kind == "code":
+            template.append(_INLINE_CODE)
+            arguments.append(f"v{i}")
+        else:
+            template.append("%s")
+            arguments.append(
+                f"CASE WHEN v{i} = '' THEN '<c/>' ELSE concat({lit(start)}, v{i}, {lit(end)}) END"
+            )
+    plain = f"format({lit('<row>' + ''.join(template) + '</row>')}, {', '.join(arguments)})"
+    careful = ", ".join(
+        f"concat('<c><v>', v{i}, '</v></c>')"
+        if kind == "number"
+        else _text_cell(safe_text(f"v{i}"))
         for i, (kind, _expr) in enumerate(values)
     )
+    # A formula start is the first character of a text: after the separator (a character that
+    # sends the row to the careful path itself when a text holds it).
+    starts = "".join(c for c in FORMULA_STARTS if c.isprintable()).replace("-", "") + "-"
+    needs_care = (
+        f"concat({', '.join(texts)}) ~ {lit(_SPECIAL)}"
+        f" OR concat_ws(E'\\x01', '', {', '.join(texts)}) ~ {lit(chr(1) + '[' + starts + ']')}"
+        f" OR '' IN ({', '.join(codes)})"
+    )
     return sql.SQL(
-        f"COPY (SELECT concat('<row>', {cells}, '</row>') FROM (SELECT {inner}"  # noqa: S608
+        f"COPY (SELECT CASE WHEN {needs_care} THEN concat('<row>', {careful}, '</row>')"  # noqa: S608
+        f" ELSE {plain} END FROM (SELECT {inner}"
         + source_sql(round_id=round_id, organisation_id=organisation_id)
         + f" ORDER BY {ORDER_SQL}) AS line_values) TO STDOUT"
     )
@@ -126,8 +171,7 @@ def write(out: BinaryIO, *, round_id: int, organisation_id: int | None, title: s
 
     def blocks():
         nonlocal rows
-        connection.ensure_connection()
-        with connection.connection.cursor() as raw, raw.copy(query) as copy:
+        with local_time(), connection.connection.cursor() as raw, raw.copy(query) as copy:
             for view in copy:
                 block = bytes(view)
                 rows += block.count(b"\n")

@@ -305,3 +305,89 @@ def test_job_page_queries(
 
 # session, user, second factor, the round, the job
 JOB_PAGE_QUERIES = 5
+
+
+def _python_files(user, round, language):
+    """The export as the Python writers write it (the first-run demo's path on SQLite)."""
+    from django.utils import translation
+
+    from industry import exports
+
+    with translation.override(language):
+        header, rows = services.export_content(user, round, "csv")
+        csv_file = b"".join(exports.csv_chunks(header, rows))
+        header, rows = services.export_content(user, round, "xlsx")
+        book = exports.write_xlsx([(translation.gettext("Demand"), header, rows)])
+    return csv_file, book
+
+
+def _database_files(user, round, language):
+    """The export as PostgreSQL writes it (services.write_export: copy_csv, copy_xlsx)."""
+    from django.utils import translation
+
+    files = []
+    with translation.override(language):
+        for fmt in ("csv", "xlsx"):
+            out = io.BytesIO()
+            services.write_export(out, user=user, round=round, fmt=fmt)
+            files.append(out.getvalue())
+    return files
+
+
+def _cells(book: bytes):
+    sheet = load_workbook(io.BytesIO(book)).worksheets[0]
+    return sheet.title, list(sheet.iter_rows(values_only=True))
+
+
+@pytest.mark.parametrize("language", ["de", "en"])
+@pytest.mark.parametrize("who", ["desk", "member_a"])
+def test_the_database_writes_what_the_python_writers_write(
+    request, open_round, lines, who, language
+):
+    """Formula starts, quotes, separators, line breaks, tabs, backslashes, XML's specials and a
+    character XML does not allow: the same bytes of CSV, the same cells of the workbook."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the database writes the files on PostgreSQL only")  # CI runs PostgreSQL
+    user = request.getfixturevalue(who)
+    # Texts whose only care is their formula start (each alone sends its row the careful way).
+    plain = DemandLine.objects.filter(round=open_round, excluded=False, withdrawn_at=None)
+    for pk, grade in zip(plain.values_list("pk", flat=True), ["-fein", "+1", "@a"], strict=False):
+        DemandLine.objects.filter(pk=pk).update(grade=grade)
+    python_csv, python_book = _python_files(user, open_round, language)
+    database_csv, database_book = _database_files(user, open_round, language)
+    assert database_csv == python_csv
+    assert _cells(database_book) == _cells(python_book)
+    assert len(_cells(python_book)[1]) == (lines if who == "desk" else lines - 2) + 1
+
+
+@pytest.mark.parametrize(
+    "zone", ["Europe/Berlin", "America/St_Johns", "Asia/Kolkata", "Pacific/Chatham", "UTC"]
+)
+def test_local_times_with_their_offset_in_summer_and_winter(
+    desk, open_round, lines, settings, zone
+):
+    """The database formats each line's time in our time zone with that day's offset, as Python's
+    isoformat does (half and three-quarter hours, west and east of Greenwich)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the database writes the files on PostgreSQL only")  # CI runs PostgreSQL
+    settings.TIME_ZONE = zone
+    summer = datetime.datetime(2027, 7, 1, 23, 30, tzinfo=datetime.UTC)
+    winter = datetime.datetime(2027, 1, 15, 2, 5, 9, tzinfo=datetime.UTC)
+    pks = list(DemandLine.objects.filter(round=open_round).values_list("pk", flat=True))
+    DemandLine.objects.filter(pk__in=pks[::2]).update(updated_at=summer)
+    DemandLine.objects.filter(pk__in=pks[1::2]).update(updated_at=winter)
+    python_csv, python_book = _python_files(desk, open_round, "en")
+    database_csv, database_book = _database_files(desk, open_round, "en")
+    assert database_csv == python_csv
+    assert _cells(database_book) == _cells(python_book)
+    text = database_csv.decode("utf-8-sig")
+    for moment in (summer, winter):
+        assert timezone.localtime(moment).isoformat(timespec="seconds") in text
+    # The session's time zone is ours again afterwards.
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW TIME ZONE")
+        assert cursor.fetchone()[0] == "UTC"
