@@ -187,7 +187,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     }
     # No just-in-time compilation: PostgreSQL compiles every query whose estimated cost passes
     # jit_above_cost, and a dashboard's count over a round estimated at a million lines spent
-    # 18 ms compiling to read no row; the large jobs were no faster with it (docs/operations.md).
+    # 18 ms compiling to read no row; the whole-round export was no faster with it
+    # (docs/operations.md).
     _options = DATABASES["default"]["OPTIONS"]
     _options["options"] = f"{_options.get('options', '')} -c jit=off".strip()
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
