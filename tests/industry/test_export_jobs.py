@@ -346,10 +346,6 @@ def test_the_database_writes_what_the_python_writers_write(
 ):
     """Formula starts, quotes, separators, line breaks, tabs, backslashes, XML's specials and a
     character XML does not allow: the same bytes of CSV, the same cells of the workbook."""
-    from django.db import connection
-
-    if connection.vendor != "postgresql":
-        pytest.skip("the database writes the files on PostgreSQL only")  # CI runs PostgreSQL
     user = request.getfixturevalue(who)
     # Texts whose only care is their formula start (each alone sends its row the careful way).
     plain = DemandLine.objects.filter(round=open_round, excluded=False, withdrawn_at=None)
@@ -370,10 +366,6 @@ def test_local_times_with_their_offset_in_summer_and_winter(
 ):
     """The database formats each line's time in our time zone with that day's offset, as Python's
     isoformat does (half and three-quarter hours, west and east of Greenwich)."""
-    from django.db import connection
-
-    if connection.vendor != "postgresql":
-        pytest.skip("the database writes the files on PostgreSQL only")  # CI runs PostgreSQL
     settings.TIME_ZONE = zone
     summer = datetime.datetime(2027, 7, 1, 23, 30, tzinfo=datetime.UTC)
     winter = datetime.datetime(2027, 1, 15, 2, 5, 9, tzinfo=datetime.UTC)
@@ -388,6 +380,8 @@ def test_local_times_with_their_offset_in_summer_and_winter(
     for moment in (summer, winter):
         assert timezone.localtime(moment).isoformat(timespec="seconds") in text
     # The session's time zone is ours again afterwards.
+    from django.db import connection
+
     with connection.cursor() as cursor:
         cursor.execute("SHOW TIME ZONE")
         assert cursor.fetchone()[0] == "UTC"

@@ -5,7 +5,6 @@ import io
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 from openpyxl import Workbook, load_workbook
 
@@ -131,9 +130,8 @@ def test_export_queries_do_not_grow_with_the_lines(
     client.get(url).getvalue()  # warm the session
     # session, user, the round, the count (inline or a job); the lines then come in one COPY
     # that PostgreSQL formats, in our time zone set in a savepoint that is rolled back (four
-    # statements around the COPY); on SQLite through one cursor (a fifth query). The same with
-    # 12 lines more.
-    queries = 8 if connection.vendor == "postgresql" else 5
+    # statements around the COPY). The same with 12 lines more.
+    queries = 8
     with django_assert_num_queries(queries):
         client.get(url).getvalue()
     for i in range(1, 13):
