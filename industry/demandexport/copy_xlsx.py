@@ -81,10 +81,6 @@ def _text_cell(value: str) -> str:
     )
 
 
-def _number_cell(value: str) -> str:
-    return f"concat('<c><v>', trim_scale({value}), '</v></c>')"
-
-
 _INLINE = '<c t="inlineStr"><is><t xml:space="preserve">%s</t></is></c>'
 # Values from a fixed vocabulary (codes, periods, words of ours, times) have no spaces to keep.
 _INLINE_CODE = '<c t="inlineStr"><is><t>%s</t></is></c>'
