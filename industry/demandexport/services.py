@@ -20,6 +20,7 @@ from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import connection
 from django.db.models import QuerySet
+from django.http import Http404
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -103,9 +104,11 @@ def write_export(out: BinaryIO, *, user: User, round: DemandRound, fmt: str) -> 
     (``copy_csv``, ``copy_xlsx``: a member's 1,000 lines in a third of the time Python takes);
     elsewhere (SQLite, the first-run demo, which has no ``COPY``) the Python writers, which give
     the same file (tests/industry/test_export_streaming.py)."""
-    desk = policy.may_screen_lines(user)
+    scope = scope_of(user)  # the one answer to "whose lines", as for the job
+    if scope is None:
+        raise Http404
     if connection.vendor == "postgresql":
-        organisation_id = None if desk else user.organisation_id
+        organisation_id = None if scope == "desk" else user.organisation_id
         if fmt == "xlsx":
             return copy_xlsx.write(
                 out, round_id=round.pk, organisation_id=organisation_id, title=_("Demand")

@@ -385,3 +385,18 @@ def test_local_times_with_their_offset_in_summer_and_winter(
     with connection.cursor() as cursor:
         cursor.execute("SHOW TIME ZONE")
         assert cursor.fetchone()[0] == "UTC"
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_no_file_for_a_reader_without_a_scope(open_round, lines, member_a, fmt):
+    """A member account without a firm (or any role without demand exports) exports nothing, and
+    never the whole round: the database's export would read a missing firm as "every firm"."""
+    from django.http import Http404
+
+    from rohstoff.core.models import Role, User
+
+    for user in (User(role=member_a.role), User(role=Role.MINISTRY_VIEWER)):
+        out = io.BytesIO()
+        with pytest.raises(Http404):
+            services.write_export(out, user=user, round=open_round, fmt=fmt)
+        assert out.getvalue() == b""
