@@ -103,7 +103,7 @@ def write_export(out: BinaryIO, *, user: User, round: DemandRound, fmt: str) -> 
     for the inline export and the job alike: on PostgreSQL the database writes the rows
     (``copy_csv``, ``copy_xlsx``: a member's 1,000 lines in a third of the time Python takes);
     elsewhere (SQLite, the first-run demo, which has no ``COPY``) the Python writers, which give
-    the same file (tests/industry/test_export_streaming.py)."""
+    the same file (tests/industry/test_export_jobs.py compares them)."""
     scope = scope_of(user)  # the one answer to "whose lines", as for the job
     if scope is None:
         raise Http404
