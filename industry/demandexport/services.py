@@ -124,6 +124,19 @@ def write_export(out: BinaryIO, *, user: User, round: DemandRound, fmt: str) -> 
     return counted.count
 
 
+def export_written(*, user: User, round: DemandRound, fmt: str):
+    """(file, lines): :func:`write_export` into a temporary file on disk (bounded memory), open at
+    its start; the caller closes it (a response, or the job once the file is stored)."""
+    written = tempfile.TemporaryFile()  # noqa: SIM115 - returned open
+    try:
+        lines = write_export(written, user=user, round=round, fmt=fmt)
+    except BaseException:
+        written.close()
+        raise
+    written.seek(0)
+    return written, lines
+
+
 class _Counted:
     """The rows of an iterable, counted as they pass."""
 
@@ -211,13 +224,7 @@ def run_export_job(job_id: str) -> None:
             # The same file as the inline export (write_export). No progress while the database
             # writes the rows (its connection is busy); the heartbeat shows the job is alive.
             reporter.progress(0.0, WRITING)
-            written = tempfile.TemporaryFile()  # noqa: SIM115 - closed below
-            try:
-                total = write_export(written, user=user, round=round, fmt=spec.fmt)
-            except BaseException:
-                written.close()
-                raise
-            written.seek(0)
+            written, total = export_written(user=user, round=round, fmt=spec.fmt)
             name = file_name(round, spec.fmt)
             with written:
                 path = default_storage.save(f"{STORAGE_DIR}/{job.pk}/{name}", File(written, name))

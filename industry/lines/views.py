@@ -3,8 +3,6 @@ screening page."""
 
 from __future__ import annotations
 
-import tempfile
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -233,15 +231,9 @@ def demand_export(request, pk, fmt):
             user=request.user, round=round, fmt=fmt, language=reader_language(request=request)
         )
         return redirect("industry:export_job", round.pk, job.pk)
-    # The file is written to a temporary file on disk (bounded memory), by the database where it
-    # can (docs/benchmarks.md), then sent.
-    written = tempfile.TemporaryFile()  # noqa: SIM115 - closed by the response
-    try:
-        demandexport.write_export(written, user=request.user, round=round, fmt=fmt)
-    except BaseException:
-        written.close()
-        raise
-    written.seek(0)
+    # Written to a temporary file on disk (bounded memory), by the database where it can
+    # (docs/benchmarks.md), then sent.
+    written, _lines = demandexport.export_written(user=request.user, round=round, fmt=fmt)
     name = demandexport.file_name(round, fmt)
     return exports.file_download(
         written, name, exports.XLSX_TYPE if fmt == "xlsx" else exports.CSV_TYPE
