@@ -93,22 +93,37 @@ def _rows(items, *, by_element: bool, member: bool) -> list[dict]:
     return rows
 
 
-def _csv_text(decimal_comma: bool):
-    """The function that writes one value as CSV text: a Decimal with all its digits (a decimal
-    comma in German), a yes/no in the reader's language, any other text neutralised
-    (``safe_cell``). Built once per file: an export has thousands of cells."""
+def _cell_value():
+    """The function that gives one value as both files write it: numbers and None as they are,
+    a yes/no in the reader's language, any other value as text neutralised (``safe_cell``).
+    Built once per file: an export has thousands of cells."""
     yes, no = _("yes"), _("no")
 
+    def cell(value):
+        kind = type(value)
+        if kind is Decimal or kind is int or value is None:
+            return value
+        if kind is bool:
+            return yes if value else no
+        return safe_cell(str(value))
+
+    return cell
+
+
+def _csv_text(decimal_comma: bool):
+    """One value as CSV text: :func:`_cell_value`, a Decimal with all its digits (a decimal
+    comma in German), None empty."""
+    cell = _cell_value()
+
     def text(value) -> str:
+        value = cell(value)
         kind = type(value)
         if kind is Decimal:
             text = format(value, "f")
             return text.replace(".", ",") if decimal_comma else text
         if value is None:
             return ""
-        if kind is bool:
-            return yes if value else no
-        return safe_cell(str(value))
+        return value if kind is str else safe_cell(str(value))
 
     return text
 
@@ -139,20 +154,11 @@ def to_xlsx(
     from rohstoff.core import xlsx
 
     cols = _columns(trustee=trustee, member=member, by_element=by_element)
-    yes, no = _("yes"), _("no")
-
     keys = [key for key, _label in cols]
-
-    def value(value):
-        kind = type(value)
-        if kind is Decimal or kind is int or value is None:
-            return value
-        if kind is bool:
-            return yes if value else no
-        return safe_cell(str(value))
+    cell = _cell_value()
 
     def values(row):
-        return [value(row.get(key)) for key in keys]
+        return [cell(row.get(key)) for key in keys]
 
     def number_format(key):
         if key.endswith("_t"):
