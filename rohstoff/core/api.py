@@ -11,6 +11,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.viewsets import GenericViewSet
 
 from .api_parsers import body_too_large_message
+from .documents import StoredFileMissing
 from .errors import StateConflict
 
 
@@ -22,11 +23,14 @@ class Conflict(exceptions.APIException):
 
 def exception_handler(exc, context):
     """DRF's handler, plus: a service's StateConflict is 409 and its ValidationError is 400, and
-    a body over ``DATA_UPLOAD_MAX_MEMORY_SIZE`` is a 400 that names the limit."""
+    a body over ``DATA_UPLOAD_MAX_MEMORY_SIZE`` is a 400 that names the limit. Other 404s say only
+    "not found", except a stored document whose file is gone (rohstoff.core.documents)."""
     if isinstance(exc, StateConflict):
         exc = Conflict(detail=str(exc.message))
     elif isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(detail=as_serializer_error(exc))
+    elif isinstance(exc, StoredFileMissing):
+        exc = exceptions.NotFound(str(exc))
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, RequestDataTooBig):  # Django read no more than the limit

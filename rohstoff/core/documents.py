@@ -6,11 +6,13 @@ the stored name carries the sniffed type's extension."""
 from __future__ import annotations
 
 import hashlib
+import logging
 import zipfile
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.http import Http404
 from django.utils.translation import gettext as _
 
 PDF, XLSX, DOCX = (
@@ -18,6 +20,8 @@ PDF, XLSX, DOCX = (
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
 )
+logger = logging.getLogger(__name__)
+
 EXTENSIONS = {PDF: ".pdf", XLSX: ".xlsx", DOCX: ".docx"}
 
 
@@ -93,12 +97,25 @@ def document_check(upload) -> CheckedDocument:
     )
 
 
+class StoredFileMissing(Http404):
+    """A stored document's row exists but its file is gone; its message may be shown (the API's
+    handler passes it on, where other 404s say only "not found")."""
+
+
 def document_response(stored_file, *, filename: str, content_type: str):
-    """A download of a stored document: as an attachment, never sniffed, never cached."""
+    """A download of a stored document: as an attachment, never sniffed, never cached.
+
+    A document whose file is gone from storage (a lost volume, a restore without media) answers
+    404, not a server error, and is logged as an error for the operators (docs/operations.md)."""
     from django.http import FileResponse
 
+    try:
+        handle = stored_file.open("rb")
+    except FileNotFoundError:
+        logger.error("stored document file missing: %s", stored_file.name)
+        raise StoredFileMissing(_("The file of this document is missing from storage.")) from None
     response = FileResponse(
-        stored_file.open("rb"), as_attachment=True, filename=filename, content_type=content_type
+        handle, as_attachment=True, filename=filename, content_type=content_type
     )
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"

@@ -107,3 +107,14 @@ def test_download_for_desk_and_agency_only(
     assert client.get("/contracts/documents/999999/").status_code == 404
     client.logout()
     assert client.get(url).status_code == 302
+
+
+def test_a_document_whose_file_is_lost_answers_404_and_is_logged(login, desk, contract, caplog):
+    upload(login(desk), contract, "Vertrag.pdf", PDF)
+    document = ContractDocument.objects.get()
+    document.file.storage.delete(document.file.name)
+    client = login(desk)
+    with caplog.at_level("ERROR", logger="rohstoff.core.documents"):
+        response = client.get(f"/contracts/documents/{document.pk}/")
+    assert response.status_code == 404
+    assert document.file.name in caplog.text

@@ -168,3 +168,20 @@ def test_amounts_are_decimal_strings(api, analyst, make_proposal):
     rows = api(analyst).get("/api/v1/agency/proposals/").json()
     rows = rows["results"] if isinstance(rows, dict) else rows
     assert rows[0]["amount"] == "99999999.5000"
+
+
+def test_a_document_whose_file_is_lost_answers_404_in_json(
+    api, analyst, make_proposal, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path
+    document = make_proposal().documents.first()
+    client = api(analyst)
+    response = client.post(
+        f"/api/v1/agency/documents/{document.pk}/upload/", {"file": pdf()}, format="multipart"
+    )
+    assert response.status_code == 201, response.content
+    document.refresh_from_db()
+    document.file.storage.delete(document.file.name)
+    response = client.get(f"/api/v1/agency/documents/{document.pk}/download/")
+    assert response.status_code == 404
+    assert response.json()["detail"] == "Die Datei dieses Dokuments fehlt im Speicher."
