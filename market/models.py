@@ -178,7 +178,16 @@ class Offer(PricingTerms):
         verbose_name_plural = _("offers")
         indexes = [models.Index(fields=["supplier", "call"], name="offer_supplier_call")]
         constraints = [
-            models.CheckConstraint(condition=Q(minimum_t__gte=0), name="offer_minimum_not_negative")
+            models.CheckConstraint(
+                condition=Q(minimum_t__gte=0), name="offer_minimum_not_negative"
+            ),
+            # The same rule as a contract's (contract_floor_not_above_cap, docs/pricing.md).
+            models.CheckConstraint(
+                condition=Q(floor__isnull=True)
+                | Q(cap__isnull=True)
+                | Q(floor__lte=models.F("cap")),
+                name="offer_floor_not_above_cap",
+            ),
         ]
 
     def __str__(self):

@@ -35,6 +35,22 @@ def test_offer_rules(call, supplier, make_offer, li2co3):
     assert "index" in exc.value.message_dict  # the contracts' own pricing rule
     with pytest.raises(ValidationError):
         make_offer(supplier, call, quarters={Q1: Decimal("-3")})
+    with pytest.raises(ValidationError) as exc:
+        make_offer(supplier, call, floor=Decimal("20000"), cap=Decimal("18000"))
+    assert "cap" in exc.value.message_dict or "floor" in exc.value.message_dict
+
+
+def test_the_database_refuses_an_offer_floor_above_its_cap(call, supplier, make_offer):
+    """The service's rule has a constraint behind it, as a contract's has."""
+    from django.db import IntegrityError, transaction
+
+    from market.models import Offer
+
+    offer = make_offer(supplier, call, floor=Decimal("14000"), cap=Decimal("16000"))
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Offer.objects.filter(pk=offer.pk).update(floor=Decimal("17000"))
+    offer.refresh_from_db()
+    assert offer.floor == Decimal("14000")
 
 
 def test_revise_and_withdraw_until_the_deadline(call, supplier, make_offer, offer_data):
