@@ -164,9 +164,26 @@ STATISTICS_TIMEOUT = 24 * 3600  # seconds; an entry is never stale (keyed by the
 
 @dataclass
 class ScreenedLine:
+    """A line as the screening shows it: the words and links of its row worked out once here, so
+    that a page of rows costs no lookups or ``reverse()`` per row in the template."""
+
     line: DemandLine
     per_quarter_t: Decimal
     flags: list[str]
+    exclude_url: str = ""
+    restore_url: str = ""
+    firm: str = ""
+    material: str = ""
+    commitment: str = ""
+
+    @property
+    def pk(self) -> str:
+        return str(self.line.pk)
+
+    @property
+    def label(self) -> str:
+        """Which line a button acts on, for a screen reader: firm, material, period."""
+        return f"{self.firm} {self.material} {self.line.period}"
 
 
 # Tonnes per quarter of a line, in SQL (a year line counts a quarter of its tonnes).
@@ -229,6 +246,8 @@ SELECT 0, r.id, COALESCE(v.version, 0)
  WHERE r.id = %s OR (r.opens_at < %s AND r.state <> %s)
 UNION ALL
 SELECT 1, material_id, version FROM industry_linematerialversion WHERE round_id = %s
+UNION ALL
+SELECT 2, 0, version FROM core_organisationnamesversion
 """
 
 
@@ -241,6 +260,7 @@ class RoundVersions:
     version: int
     earlier: tuple[tuple[int, int], ...]  # (round id, version), by id
     materials: tuple[tuple[int, int], ...] = ()  # (material id, version), by id
+    names: int = 0  # the organisations' names (core 0009): raised by any rename
 
     @property
     def earlier_ids(self) -> list[int]:
@@ -267,8 +287,9 @@ def round_versions(round: DemandRound) -> RoundVersions:
         rows = cursor.fetchall()
     rounds = {pk: version for kind, pk, version in rows if kind == 0}
     materials = tuple(sorted((pk, version) for kind, pk, version in rows if kind == 1))
+    names = next((version for kind, _pk, version in rows if kind == 2), 0)
     version = rounds.pop(round.pk, 0)
-    return RoundVersions(round.pk, version, tuple(sorted(rounds.items())), materials)
+    return RoundVersions(round.pk, version, tuple(sorted(rounds.items())), materials, names)
 
 
 _NOTHING = "-"  # stored for a material without the figure (a median of fewer than 3 lines)
@@ -381,14 +402,30 @@ class Screening(Sequence):
     does not rescan the round); the database sorts and slices the page. In the default order
     (material, period, firm) a page is read material by material from the index that leads with
     round and material, using the stored counts to find where the page starts; the other orders
-    sort in the database. Python sees only the slice that is shown (docs/screening.md)."""
+    sort in the database. Python sees only the slice that is shown (docs/screening.md).
+
+    In the default order the ids of a page's part of each material are stored too, under the
+    version of that material's lines and of the firms' names (the order within a material is by
+    firm name): the next view of the same page reads no index range and sorts nothing."""
 
     def __init__(
-        self, *, lines, round, versions, earlier, medians, counts, materials, sort, flagged
+        self,
+        *,
+        lines,
+        round,
+        versions,
+        earlier,
+        medians,
+        counts,
+        materials,
+        sort,
+        flagged,
+        filters=(),
     ):
         self.versions = versions
         self._lines, self._round, self._earlier, self._medians = lines, round, earlier, medians
         self._counts, self._materials, self._sort, self._flagged = counts, materials, sort, flagged
+        self._filters = filters
 
     def __len__(self) -> int:
         return sum(self._counts.values())
@@ -417,6 +454,9 @@ class Screening(Sequence):
         history = earlier_averages(
             self._earlier, {(line.organisation_id, line.material_id) for line in lines}
         )
+        exclude_url = row_link("industry:line_exclude", self._round.pk)
+        restore_url = row_link("industry:line_restore", self._round.pk)
+        commitments = dict(Commitment.choices)
         return [
             ScreenedLine(
                 line=line,
@@ -426,6 +466,11 @@ class Screening(Sequence):
                     history.get((line.organisation_id, line.material_id)),
                     line.per_quarter_t,
                 ),
+                exclude_url=exclude_url(line.pk),
+                restore_url=restore_url(line.pk),
+                firm=line.organisation.name,
+                material=line.material.name,
+                commitment=commitments.get(line.commitment, line.commitment),
             )
             for line in lines
         ]
@@ -446,18 +491,42 @@ class Screening(Sequence):
         the page covers; for each, the page's ids come from the index alone (it includes the
         firm, the year flag and the id; only the firms' names are looked up), then one query
         loads those lines."""
-        ids, offset = [], 0
+        ranges, offset = [], 0
         for material_id in self._materials:
             n = self._counts.get(material_id, 0)
             low, high = max(start - offset, 0), min(stop - offset, n)
             if low < high:
-                qs = self._lines.filter(material_id=material_id)
-                if self._flagged:
-                    qs = qs.filter(self._flag_filter(material_id))
-                ids += qs.order_by(*_WITHIN_MATERIAL).values_list("pk", flat=True)[low:high]
+                ranges.append((material_id, low, high))
             offset += n
             if offset >= stop:
                 break
+        keys = {
+            (material_id, low, high): self.versions.material_key(
+                "page",
+                material_id,
+                self._filters,
+                self._flagged,
+                low,
+                high,
+                self.versions.names,
+                with_earlier=self._flagged,
+            )
+            for material_id, low, high in ranges
+        }
+        stored = cache.get_many(list(keys.values())) if keys else {}
+        ids, fresh = [], {}
+        for part, key in keys.items():
+            if key not in stored:
+                material_id, low, high = part
+                qs = self._lines.filter(material_id=material_id)
+                if self._flagged:
+                    qs = qs.filter(self._flag_filter(material_id))
+                fresh[key] = list(
+                    qs.order_by(*_WITHIN_MATERIAL).values_list("pk", flat=True)[low:high]
+                )
+            ids += stored[key] if key in stored else fresh[key]
+        if fresh:
+            cache.set_many(fresh, STATISTICS_TIMEOUT)
         by_id = {line.pk: line for line in self._load(self._lines.filter(pk__in=ids))}
         return [by_id[pk] for pk in ids if pk in by_id]
 
@@ -553,6 +622,7 @@ def screening_lines(
         materials=[pk for pk, _code in materials],
         sort=sort,
         flagged=flagged,
+        filters=tuple(filters),
     )
 
 
