@@ -21,6 +21,7 @@ from ..demandexport import services as demandexport
 from ..forms import ExcludeForm, LineForm, UploadForm
 from ..models import Commitment, RoundState
 from ..rounds.selectors import round_get, terms_accepted
+from . import screening as screening_selectors
 from . import selectors, services
 
 LINES_PER_PAGE = 100
@@ -253,9 +254,13 @@ SCREENING_FILTERS = ("firm", "firm_name", "material", "period", "commitment", "s
 def screening(request, pk):
     round = round_get(user=request.user, pk=pk)
     filters = {name: request.GET.get(name, "").strip() for name in SCREENING_FILTERS}
-    filters["sort"] = filters["sort"] if filters["sort"] in selectors.SORTS else "material"
+    filters["sort"] = (
+        filters["sort"] if filters["sort"] in screening_selectors.SORTS else "material"
+    )
     flagged = request.GET.get("flagged") == "1"
-    screened = selectors.screening_lines(user=request.user, round=round, flagged=flagged, **filters)
+    screened = screening_selectors.screening_lines(
+        user=request.user, round=round, flagged=flagged, **filters
+    )
     page = Paginator(screened, SCREENING_PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
@@ -268,13 +273,13 @@ def screening(request, pk):
             "filters": filters,
             "flagged": flagged,
             "total": len(screened),
-            "firms": selectors.round_firms(round, screened.versions),
+            "firms": screening_selectors.round_firms(round, screened.versions),
             "materials": round.materials.all(),
             "periods": _period_choices(round),
             "commitments": Commitment.choices,
             "sorts": _sort_labels(),
             "query": query.urlencode(),
-            "factor": selectors.OUTLIER_FACTOR,
+            "factor": screening_selectors.OUTLIER_FACTOR,
             "can_screen": round.state in (RoundState.OPEN, RoundState.CLOSED),
             "exclude_form": ExcludeForm(),
         },

@@ -13,7 +13,7 @@ from django.core.cache import cache
 from django.db import connection, transaction
 from django.utils import timezone
 
-from industry.lines import selectors
+from industry.lines import figures, screening
 from industry.lines import services as line_services
 from industry.models import DemandLine, DemandRound
 from rohstoff.core.periods import Quarter
@@ -112,7 +112,7 @@ def two_rounds(make_round, materials, desk, make_org):
 def test_same_outliers_as_the_python_computation(two_rounds, desk):
     old = old_outliers(two_rounds)
     assert 5 < len(old) < DemandLine.objects.filter(round=two_rounds).count()
-    screened = selectors.screening_lines(user=desk, round=two_rounds, flagged=True, sort="firm")
+    screened = screening.screening_lines(user=desk, round=two_rounds, flagged=True, sort="firm")
     assert len(screened) == len(old)
     rows = list(screened)
     assert {row.line.pk for row in rows} == set(old)
@@ -120,7 +120,7 @@ def test_same_outliers_as_the_python_computation(two_rounds, desk):
         median, average = old[row.line.pk]
         assert len(row.flags) == (median is not None) + (average is not None)
     # Unfiltered: every line, the same flags on each.
-    everything = selectors.screening_lines(user=desk, round=two_rounds)
+    everything = screening.screening_lines(user=desk, round=two_rounds)
     assert len(everything) == DemandLine.objects.filter(round=two_rounds).count()
     assert {row.line.pk for row in everything if row.flags} == set(old)
 
@@ -133,7 +133,7 @@ def test_medians_are_exact(two_rounds):
             line.quantity_t / 4 if line.is_year else line.quantity_t
         )
     expected = {m: statistics.median(v) for m, v in by_material.items() if len(v) >= 3}
-    assert selectors.material_medians(two_rounds) == expected
+    assert figures.material_medians(two_rounds) == expected
 
 
 def test_a_page_costs_a_fixed_number_of_queries(two_rounds, desk, django_assert_num_queries):
@@ -141,21 +141,21 @@ def test_a_page_costs_a_fixed_number_of_queries(two_rounds, desk, django_assert_
     # First view after a change: the versions, the materials, the medians and the counts
     # (computed and stored), the page's ids, the lines, their history, the earlier averages.
     with django_assert_num_queries(8):
-        screened = selectors.screening_lines(user=desk, round=two_rounds)
+        screened = screening.screening_lines(user=desk, round=two_rounds)
         assert len(screened) > 20
         assert len(screened[0:20]) == 20
     # Every later view: the statistics and the page's ids come from the store, nothing reads
     # an index range of the round: the versions, the materials, the lines, their history, the
     # earlier averages.
     with django_assert_num_queries(5):
-        screened = selectors.screening_lines(user=desk, round=two_rounds)
+        screened = screening.screening_lines(user=desk, round=two_rounds)
         assert len(screened[0:20]) == 20
     # The flagged filter: the same, its counts stored as well.
-    selectors.screening_lines(user=desk, round=two_rounds, flagged=True)
+    screening.screening_lines(user=desk, round=two_rounds, flagged=True)
     with django_assert_num_queries(2):
-        assert len(selectors.screening_lines(user=desk, round=two_rounds, flagged=True)) > 0
+        assert len(screening.screening_lines(user=desk, round=two_rounds, flagged=True)) > 0
     with django_assert_num_queries(2):
-        screened = selectors.screening_lines(user=desk, round=two_rounds, flagged=True, sort="firm")
+        screened = screening.screening_lines(user=desk, round=two_rounds, flagged=True, sort="firm")
         assert len(screened) > 0
 
 
@@ -187,7 +187,7 @@ def _default_order(round):
 
 
 def _pages(round, desk, cuts=((0, 7), (7, 50), (50, 130), (130, None))):
-    screened = selectors.screening_lines(user=desk, round=round)
+    screened = screening.screening_lines(user=desk, round=round)
     return [row.line.pk for cut in cuts for row in screened[slice(*cut)]]
 
 
@@ -229,7 +229,7 @@ def test_the_default_order_reads_material_by_material(two_rounds, desk):
             ),
         )
     ]
-    screened = selectors.screening_lines(user=desk, round=two_rounds)
+    screened = screening.screening_lines(user=desk, round=two_rounds)
     # Pages that begin and end inside a material and span two.
     got = [
         row.line.pk
@@ -238,13 +238,13 @@ def test_the_default_order_reads_material_by_material(two_rounds, desk):
     ]
     assert got == expected
     # Flagged only, in the default order: the same lines as the former Python computation.
-    flagged = selectors.screening_lines(user=desk, round=two_rounds, flagged=True)
+    flagged = screening.screening_lines(user=desk, round=two_rounds, flagged=True)
     assert [row.line.pk for row in flagged] == [
         pk for pk in expected if pk in old_outliers(two_rounds)
     ]
     # The material filter picks one material's stored count.
     code = lines.first().material.code
-    one = selectors.screening_lines(user=desk, round=two_rounds, material=code)
+    one = screening.screening_lines(user=desk, round=two_rounds, material=code)
     assert len(one) == lines.filter(material__code=code).count() == len(list(one))
 
 
@@ -252,14 +252,14 @@ def test_stored_statistics_follow_every_line_write(two_rounds, desk):
     """No figure survives a change of the lines it was computed from: services, bulk and raw SQL
     writes all change the round's lines version (a trigger), and the stored figures are keyed by it."""
     cache.clear()
-    assert selectors.material_medians(two_rounds) == _python_medians(two_rounds)
+    assert figures.material_medians(two_rounds) == _python_medians(two_rounds)
 
     def same_as_python():
-        screened = selectors.screening_lines(user=desk, round=two_rounds, flagged=True)
-        assert selectors.material_medians(two_rounds) == _python_medians(two_rounds)
+        screened = screening.screening_lines(user=desk, round=two_rounds, flagged=True)
+        assert figures.material_medians(two_rounds) == _python_medians(two_rounds)
         assert {row.line.pk for row in screened} == set(old_outliers(two_rounds))
         assert len(screened) == len(old_outliers(two_rounds))
-        everything = selectors.screening_lines(user=desk, round=two_rounds)
+        everything = screening.screening_lines(user=desk, round=two_rounds)
         assert len(everything) == DemandLine.objects.filter(round=two_rounds).count()
 
     same_as_python()
@@ -293,11 +293,11 @@ def test_stored_statistics_follow_every_line_write(two_rounds, desk):
 
 
 def test_the_version_changes_in_the_writing_transaction(two_rounds):
-    versions = selectors.round_versions(two_rounds)
+    versions = figures.round_versions(two_rounds)
     with transaction.atomic():
         DemandLine.objects.filter(round=two_rounds).update(excluded=True)
-        assert selectors.round_versions(two_rounds).version != versions.version
-    after = selectors.round_versions(two_rounds)
+        assert figures.round_versions(two_rounds).version != versions.version
+    after = figures.round_versions(two_rounds)
     assert after.version != versions.version
     material = DemandLine.objects.filter(round=two_rounds).first().material_id
     assert after.material_key("medians", material) != versions.material_key("medians", material)
@@ -305,7 +305,7 @@ def test_the_version_changes_in_the_writing_transaction(two_rounds):
     with pytest.raises(RuntimeError), transaction.atomic():
         DemandLine.objects.filter(round=two_rounds).update(excluded=False)
         raise RuntimeError
-    assert selectors.round_versions(two_rounds) == after
+    assert figures.round_versions(two_rounds) == after
 
 
 def test_the_screening_page_costs_a_fixed_number_of_queries(
@@ -321,7 +321,7 @@ def test_the_screening_page_costs_a_fixed_number_of_queries(
 
 
 def test_many_firms_are_searched_by_name(login, two_rounds, desk, monkeypatch):
-    monkeypatch.setattr(selectors, "FIRM_LIST_LIMIT", 5)
+    monkeypatch.setattr(screening, "FIRM_LIST_LIMIT", 5)
     client = login(desk)
     url = f"/rounds/{two_rounds.pk}/screening/"
     page = client.get(url).content.decode()
@@ -331,7 +331,7 @@ def test_many_firms_are_searched_by_name(login, two_rounds, desk, monkeypatch):
         round=two_rounds, organisation__name="Screening Firma 11"
     ).count()
     assert found.count('<tr id="screen-') == expected > 0
-    monkeypatch.setattr(selectors, "FIRM_LIST_LIMIT", 200)
+    monkeypatch.setattr(screening, "FIRM_LIST_LIMIT", 200)
     assert "All firms" in client.get(url).content.decode()
 
 
@@ -339,7 +339,7 @@ def test_a_write_recomputes_only_the_changed_materials_figures(two_rounds, desk,
     """The medians and counts are stored per material under that material's lines version: an
     exclusion of one line recomputes its material's figures and reads the others' as stored, and
     the figures stay those of the Python computation (docs/screening.md)."""
-    selectors.screening_lines(user=desk, round=two_rounds)  # everything stored
+    screening.screening_lines(user=desk, round=two_rounds)  # everything stored
     line = DemandLine.objects.filter(round=two_rounds).order_by("pk").first()
     others = set(
         DemandLine.objects.filter(round=two_rounds)
@@ -353,8 +353,8 @@ def test_a_write_recomputes_only_the_changed_materials_figures(two_rounds, desk,
     monkeypatch.setattr(
         cache, "set_many", lambda data, *a, **k: stored.extend(data) or set_many(data, *a, **k)
     )
-    selectors.screening_lines(user=desk, round=two_rounds)
+    screening.screening_lines(user=desk, round=two_rounds)
     recomputed = {int(key.split(":")[2].removeprefix("m")) for key in stored}
     assert recomputed == {line.material_id}
     assert {key.split(":")[4] for key in stored} == {"medians", "counts"}
-    assert selectors.material_medians(two_rounds) == _python_medians(two_rounds)
+    assert figures.material_medians(two_rounds) == _python_medians(two_rounds)
