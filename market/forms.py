@@ -64,6 +64,10 @@ class CallForm(forms.ModelForm):
         self.fields["round"].help_text = _("Rounds whose positions are published.")
         suppliers = addressable_suppliers()
         self.fields["addressees"].queryset = suppliers
+        # Two suppliers of a similar name are told apart by their country.
+        self.fields["addressees"].label_from_instance = lambda org: (
+            f"{org.name} ({org.country.name})" if org.country else org.name
+        )
         self.fields["addressees"].required = True
         self.fields["addressees"].initial = list(suppliers)
         self.fields["addressees"].help_text = _(

@@ -254,3 +254,8 @@ def test_query_counts(
     client.force_login(desk)
     with django_assert_num_queries(7):
         assert client.get(reverse("market:review", args=[call.pk])).status_code == 200
+
+
+def test_the_call_form_names_each_supplier_with_its_country(login, desk, supplier, supplier_b):
+    page = login(desk).get("/market/new/").content.decode()
+    assert "Andes (Chile)" in page and "Nordic (Finnland)" in page
