@@ -9,26 +9,8 @@ from contracts.models import PriceIndex
 from rohstoff.core.forms import LocalDecimalField
 
 from .models import Call, Offer
-from .services import addressable_suppliers
+from .services import OFFER_FIELDS, addressable_suppliers
 
-OFFER_FORM_FIELDS = [
-    "material",
-    "minimum_t",
-    "pricing_type",
-    "fixed_price",
-    "index",
-    "quotational_period",
-    "premium",
-    "floor",
-    "cap",
-    "currency",
-    "price_unit",
-    "incoterm",
-    "incoterm_place",
-    "origin_country",
-    "origin_stage",
-    "esg",
-]
 DECIMALS = ["minimum_t", "fixed_price", "premium", "floor", "cap"]
 
 
@@ -85,7 +67,7 @@ class OfferForm(forms.ModelForm):
 
     class Meta:
         model = Offer
-        fields = OFFER_FORM_FIELDS
+        fields = OFFER_FIELDS
         widgets = {"esg": forms.Textarea(attrs={"rows": 3})}
         help_texts = {
             "minimum_t": _("The least you accept over the whole offer (all quarters); 0 = none."),
@@ -128,7 +110,7 @@ class OfferForm(forms.ModelForm):
         }
 
     def offer_data(self) -> dict:
-        return {name: self.cleaned_data.get(name) for name in OFFER_FORM_FIELDS}
+        return {name: self.cleaned_data.get(name) for name in OFFER_FIELDS}
 
 
 class OfferFileForm(forms.Form):

@@ -29,11 +29,11 @@ MAX_TEXT = 5000  # terms, specifications, ESG text
 MAX_QUARTERS = 40  # quarters in one offer
 MAX_DOCUMENTS = 10  # documents attached to one offer
 
+# The fields of an offer a supplier sets, in the order the form and the API show them: the one
+# list the service accepts, the form edits, the API writes out and the audit trail records.
 OFFER_FIELDS = [
     "material",
     "minimum_t",
-    "currency",
-    "price_unit",
     "pricing_type",
     "fixed_price",
     "index",
@@ -41,6 +41,8 @@ OFFER_FIELDS = [
     "premium",
     "floor",
     "cap",
+    "currency",
+    "price_unit",
     "incoterm",
     "incoterm_place",
     "origin_country",
