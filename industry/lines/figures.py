@@ -15,7 +15,10 @@ from django.db import connection
 from django.db.models import Case, F, Q, When
 from django.db.models.expressions import RawSQL
 
-from ..models import DemandLine, DemandRound, RoundState
+from rohstoff.core.models import Material
+
+from ..models import Commitment, DemandLine, DemandRound, RoundState
+from .selectors import MaterialTotal
 
 # A line is flagged when its tonnes per quarter exceed this multiple of the material's median in
 # the round, or of the firm's own average for the material in its earlier rounds.
@@ -141,14 +144,17 @@ def round_versions(round: DemandRound) -> RoundVersions:
 _NOTHING = "-"  # stored for a material without the figure (a median of fewer than 3 lines)
 
 
-def stored_per_material(versions: RoundVersions, what: str, parts: tuple, compute, **kw) -> dict:
+def stored_per_material(
+    versions: RoundVersions, what: str, parts: tuple, compute, *, whole: bool = True, **kw
+) -> dict:
     """{material id: figure} for the round's materials, each stored under its material's version:
     ``compute(material ids)`` is called once for the materials whose figure is missing (none
-    stored yet, or their lines changed) and returns {material id: figure} for those."""
-    # The whole dict is also stored under all the materials' versions at once: a view that
-    # finds it reads one entry instead of one per material (30 in a national round).
-    whole = versions.round_key(what, *parts, **kw)
-    kept = cache.get(whole)
+    stored yet, or their lines changed) and returns {material id: figure} for those. With
+    ``whole``, the dict is also stored under all the materials' versions at once: a view that
+    finds it reads one entry instead of one per material (30 in a national round); a caller that
+    stores what it derives from the dict instead passes ``whole=False``."""
+    whole_key = versions.round_key(what, *parts, **kw) if whole else None
+    kept = cache.get(whole_key) if whole else None
     if kept is not None:
         return kept
     keys = {mid: versions.material_key(what, mid, *parts, **kw) for mid in versions.material_ids}
@@ -160,8 +166,146 @@ def stored_per_material(versions: RoundVersions, what: str, parts: tuple, comput
         cache.set_many(fresh, STATISTICS_TIMEOUT)
         found.update(fresh)
     result = {mid: found[key] for mid, key in keys.items() if found[key] != _NOTHING}
-    cache.set(whole, result, STATISTICS_TIMEOUT)
+    if whole:
+        cache.set(whole_key, result, STATISTICS_TIMEOUT)
     return result
+
+
+# ---- a round's lines in figures: what the desk's round page and dashboard show -----------------
+
+# Per material, the lines that are not withdrawn: tonnes, counts and firms of those that count (not
+# excluded either) and of all of them.
+_SUMMARY_SQL = """
+SELECT material_id,
+       coalesce(sum(quantity_t) FILTER (WHERE NOT excluded), 0),
+       coalesce(sum(quantity_t) FILTER (WHERE NOT excluded AND commitment = %s), 0),
+       count(*) FILTER (WHERE NOT excluded),
+       count(*),
+       array_agg(DISTINCT organisation_id),
+       array_agg(DISTINCT organisation_id) FILTER (WHERE NOT excluded)
+  FROM industry_demandline
+ WHERE round_id = %s AND material_id = ANY(%s) AND withdrawn_at IS NULL
+ GROUP BY material_id
+"""
+
+
+@dataclass(frozen=True)
+class MaterialFigures:
+    """One material's lines in a round that are not withdrawn."""
+
+    total_t: Decimal  # of the counted lines (not excluded)
+    firm_t: Decimal  # of the counted lines with firm commitment
+    counted_lines: int
+    lines: int  # excluded ones included
+    firms: frozenset[int]  # with any of these lines
+    counted_firms: frozenset[int]  # with a counted line
+
+
+@dataclass(frozen=True)
+class RoundSummary:
+    """A round's lines that are not withdrawn, as the desk's round page and dashboard show them:
+    each material's counted tonnes (total, firm, lines), and the lines and firms of the round
+    (each also counting only the lines that are not excluded). Small: no firm ids."""
+
+    materials: dict[int, tuple[Decimal, Decimal, int]]
+    lines: int
+    firms: int
+    counted_lines: int
+    counted_firms: int
+
+
+def round_summary(round: DemandRound, versions: RoundVersions | None = None) -> RoundSummary:
+    """The figures of :class:`RoundSummary`, stored per material under the version of its lines
+    (a write recomputes the materials it touched, not the round's million lines) and as a whole
+    under all the materials' versions (docs/screening.md, "Stored statistics")."""
+    versions = versions or round_versions(round)
+    key = versions.round_key("summary")
+    kept = cache.get(key)
+    if kept is not None:
+        return kept
+
+    def compute(material_ids):
+        if connection.vendor != "postgresql":
+            return _material_figures_in_python(round, material_ids)
+        with connection.cursor() as cursor:
+            cursor.execute(_SUMMARY_SQL, [Commitment.FIRM, round.pk, material_ids])
+            return {
+                mid: MaterialFigures(
+                    total,
+                    firm,
+                    counted,
+                    lines,
+                    frozenset(firms or ()),
+                    frozenset(counted_firms or ()),
+                )
+                for mid, total, firm, counted, lines, firms, counted_firms in cursor.fetchall()
+            }
+
+    per_material = stored_per_material(versions, "figures", (), compute, whole=False)
+    figures = per_material.values()
+    summary = RoundSummary(
+        materials={
+            mid: (f.total_t, f.firm_t, f.counted_lines)
+            for mid, f in per_material.items()
+            if f.counted_lines
+        },
+        lines=sum(f.lines for f in figures),
+        firms=len(frozenset().union(*(f.firms for f in figures))),
+        counted_lines=sum(f.counted_lines for f in figures),
+        counted_firms=len(frozenset().union(*(f.counted_firms for f in figures))),
+    )
+    cache.set(key, summary, STATISTICS_TIMEOUT)
+    return summary
+
+
+_MATERIAL_VERSIONS_SQL = """
+SELECT round_id, material_id, version FROM industry_linematerialversion WHERE round_id = ANY(%s)
+"""
+
+
+def round_summaries(rounds) -> dict[int, RoundSummary]:
+    """:func:`round_summary` of several rounds (the desk's dashboard) in a fixed number of
+    queries while their figures are stored: one for the versions, one cache read."""
+    rounds = list(rounds)
+    if not rounds:
+        return {}
+    materials: dict[int, list] = {r.pk: [] for r in rounds}
+    with connection.cursor() as cursor:
+        cursor.execute(*_portable(_MATERIAL_VERSIONS_SQL, [list(materials)]))
+        for round_id, material_id, version in cursor.fetchall():
+            materials[round_id].append((material_id, version))
+    # The summary's keys depend on the materials' versions only.
+    versions = {
+        pk: RoundVersions(pk, 0, (), tuple(sorted(entries))) for pk, entries in materials.items()
+    }
+    keys = {pk: v.round_key("summary") for pk, v in versions.items()}
+    found = cache.get_many(list(keys.values()))
+    return {
+        r.pk: found[keys[r.pk]] if keys[r.pk] in found else round_summary(r, versions[r.pk])
+        for r in rounds
+    }
+
+
+def _material_figures_in_python(round: DemandRound, material_ids: list[int]) -> dict:
+    """The same figures read line by line: SQLite (the first-run demo, a few hundred lines)."""
+    rows: dict[int, list] = {}
+    for material_id, organisation_id, excluded, commitment, quantity_t in DemandLine.objects.filter(
+        round=round, material_id__in=material_ids, withdrawn_at__isnull=True
+    ).values_list("material_id", "organisation_id", "excluded", "commitment", "quantity_t"):
+        row = rows.setdefault(material_id, [Decimal(0), Decimal(0), 0, 0, set(), set()])
+        row[3] += 1
+        row[4].add(organisation_id)
+        if not excluded:
+            row[0] += quantity_t
+            row[1] += quantity_t if commitment == Commitment.FIRM else 0
+            row[2] += 1
+            row[5].add(organisation_id)
+    return {
+        mid: MaterialFigures(
+            total, firm, counted, lines, frozenset(firms), frozenset(firms_counted)
+        )
+        for mid, (total, firm, counted, lines, firms, firms_counted) in rows.items()
+    }
 
 
 def material_medians(round: DemandRound, versions: RoundVersions | None = None) -> dict:
@@ -247,3 +391,18 @@ def flagged_q(round: DemandRound, earlier: list[int], medians: dict, material_id
         params = [earlier, material_id, round.pk, material_id, OUTLIER_FACTOR]
         above |= Q(pk__in=RawSQL(*_portable(_ABOVE_EARLIER_ONE_MATERIAL_SQL, params)))  # noqa: S611 - constant SQL
     return above
+
+
+def summary_totals(summary: RoundSummary) -> list[MaterialTotal]:
+    """The summary's counted tonnes per material, as :func:`selectors.material_totals` gives them
+    for a set of lines (materials with a counted line, in display order)."""
+    counted = summary.materials
+    return [
+        MaterialTotal(
+            material=m,
+            total_t=counted[m.pk][0],
+            firm_t=counted[m.pk][1],
+            lines=counted[m.pk][2],
+        )
+        for m in Material.objects.filter(pk__in=counted)
+    ]

@@ -18,6 +18,7 @@ from rohstoff.core.forms import add_service_errors
 
 from .. import policy
 from ..forms import ReopenForm, RoundForm
+from ..lines.figures import round_summary, summary_totals
 from ..lines.selectors import lines_visible_to, material_totals
 from ..models import RoundState
 from . import selectors, services
@@ -124,11 +125,13 @@ def round_detail(request, pk):
             own_line_count=lines.count(),
         )
     if policy.may_screen_lines(user):
-        lines = lines_visible_to(user, round=round)
+        # Every line of the round: figures stored per version of the lines (a million lines are
+        # not summed on every view; docs/screening.md).
+        summary = round_summary(round)
         context.update(
-            totals=material_totals(lines),
-            line_count=lines.count(),
-            firm_count=lines.values("organisation").distinct().count(),
+            totals=summary_totals(summary),
+            line_count=summary.lines,
+            firm_count=summary.firms,
         )
         if round.state == RoundState.CLOSED:
             context["reopen_form"] = ReopenForm(

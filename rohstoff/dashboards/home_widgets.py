@@ -8,6 +8,7 @@ from contracts import policy as contract_policy
 from contracts.deliveries import selectors as delivery_selectors
 from contracts.models import AllocationRound, AllocationState
 from industry import policy as round_policy
+from industry.lines.figures import round_summaries
 from industry.models import RoundState
 from rohstoff.core.access import AGENCY, DESK, MEMBERS, MINISTRY
 from rohstoff.core.models import Job, JobState
@@ -48,16 +49,13 @@ def desk_work(request) -> dict:
     rounds = round_policy.rounds_visible_to(user).filter(
         state__in=[RoundState.OPEN, RoundState.CLOSED]
     )
-    rounds = rounds.annotate(
-        active_lines=Count(
-            "lines", filter=Q(lines__withdrawn_at__isnull=True, lines__excluded=False)
-        ),
-        firms=Count(
-            "lines__organisation",
-            distinct=True,
-            filter=Q(lines__withdrawn_at__isnull=True, lines__excluded=False),
-        ),
-    ).order_by("closes_at")
+    rounds = list(rounds.order_by("closes_at"))
+    # Stored per version of the rounds' lines: an open round of a million lines is not counted
+    # on every view (docs/screening.md).
+    summaries = round_summaries(rounds)
+    for round in rounds:
+        summary = summaries[round.pk]
+        round.active_lines, round.firms = summary.counted_lines, summary.counted_firms
     due = delivery_selectors.due_overview(user=user)
     failed_jobs = Job.objects.filter(
         kind=AGGREGATION_JOB,
@@ -68,7 +66,7 @@ def desk_work(request) -> dict:
         state=AllocationState.PROPOSED, allocation_round__state=AllocationRound.State.RELEASED
     )
     return {
-        "rounds": list(rounds),
+        "rounds": rounds,
         "late": sum(1 for row in due if row["status"] == "late"),
         "short": sum(1 for row in due if row["status"] == "short"),
         "due": sum(1 for row in due if row["status"] == "due"),

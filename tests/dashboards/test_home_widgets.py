@@ -40,7 +40,8 @@ def test_the_home_page_query_count_does_not_grow_with_rounds(login, member_a, de
             client.get("/")
         return len(queries)
 
+    make_round()  # one round: the desk's figures of open rounds take one query for them all
     few = {user: count(user) for user in (member_a, desk)}
-    for _ in range(6):
+    for _ in range(5):
         make_round()
     assert {user: count(user) for user in (member_a, desk)} == few

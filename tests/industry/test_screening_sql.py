@@ -4,6 +4,7 @@ withdrawn and excluded lines do not count), and a page costs a fixed number of q
 
 import datetime
 import random
+import re
 import statistics
 from collections import defaultdict
 from decimal import Decimal
@@ -358,3 +359,69 @@ def test_a_write_recomputes_only_the_changed_materials_figures(two_rounds, desk,
     assert recomputed == {line.material_id}
     assert {key.split(":")[4] for key in stored} == {"medians", "counts"}
     assert figures.material_medians(two_rounds) == _python_medians(two_rounds)
+
+
+def _expected_summary(round):
+    lines = DemandLine.objects.filter(round=round, withdrawn_at__isnull=True)
+    counted = lines.filter(excluded=False)
+    totals = {}
+    for line in counted:
+        total, firm, n = totals.get(line.material_id, (Decimal(0), Decimal(0), 0))
+        firm += line.quantity_t if line.commitment == "firm" else 0
+        totals[line.material_id] = (total + line.quantity_t, firm, n + 1)
+    return {
+        "materials": totals,
+        "lines": lines.count(),
+        "firms": len({line.organisation_id for line in lines}),
+        "counted_lines": counted.count(),
+        "counted_firms": len({line.organisation_id for line in counted}),
+    }
+
+
+def _summary(round):
+    s = figures.round_summary(round)
+    return {
+        "materials": s.materials,
+        "lines": s.lines,
+        "firms": s.firms,
+        "counted_lines": s.counted_lines,
+        "counted_firms": s.counted_firms,
+    }
+
+
+def test_the_round_summary_is_stored_and_follows_every_write(two_rounds, desk):
+    """The desk's round page and dashboard read the round's figures from the store; a write of
+    any kind (an exclusion, a withdrawal, a new line, a deletion, by the ORM in bulk) gives the
+    new figures at once, and the database's and the demo's computations agree."""
+    cache.clear()
+    assert _summary(two_rounds) == _expected_summary(two_rounds)
+    versions = figures.round_versions(two_rounds)
+    ids = versions.material_ids
+    assert figures._material_figures_in_python(two_rounds, ids) == {
+        mid: f
+        for mid, f in figures.stored_per_material(
+            versions, "figures", (), lambda _ids: {}, whole=False
+        ).items()
+    }
+    lines = DemandLine.objects.filter(round=two_rounds, excluded=False, withdrawn_at__isnull=True)
+    firm_line = lines.filter(commitment="firm").first() or lines.first()
+    DemandLine.objects.filter(pk=firm_line.pk).update(excluded=True)
+    assert _summary(two_rounds) == _expected_summary(two_rounds)
+    DemandLine.objects.filter(pk=lines.first().pk).update(withdrawn_at=timezone.now())
+    assert _summary(two_rounds) == _expected_summary(two_rounds)
+    first = lines.first()
+    DemandLine.objects.filter(organisation_id=first.organisation_id, round=two_rounds).delete()
+    assert _summary(two_rounds) == _expected_summary(two_rounds)
+    assert _summary(two_rounds)["firms"] == 11
+
+
+def test_the_desk_round_page_and_dashboard_show_the_stored_figures(login, two_rounds, desk):
+    cache.clear()
+    expected = _expected_summary(two_rounds)
+    client = login(desk)
+    page = client.get(f"/rounds/{two_rounds.pk}/").content.decode()
+    assert f'data-testid="line-count">{expected["lines"]}<' in page
+    home = client.get("/").content.decode()
+    # The open rounds are listed, this one with its counted lines and firms.
+    counted = rf"\b{expected['counted_lines']} lines,\s+{expected['counted_firms']} firms\b"
+    assert re.search(counted, home)
