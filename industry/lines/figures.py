@@ -208,6 +208,7 @@ class RoundSummary:
     (each also counting only the lines that are not excluded). Small: no firm ids."""
 
     materials: dict[int, tuple[Decimal, Decimal, int]]
+    material_lines: dict[int, int]  # lines per material, excluded ones included
     lines: int
     firms: int
     counted_lines: int
@@ -249,6 +250,7 @@ def round_summary(round: DemandRound, versions: RoundVersions | None = None) -> 
             for mid, f in per_material.items()
             if f.counted_lines
         },
+        material_lines={mid: f.lines for mid, f in per_material.items()},
         lines=sum(f.lines for f in figures),
         firms=len(frozenset().union(*(f.firms for f in figures))),
         counted_lines=sum(f.counted_lines for f in figures),
