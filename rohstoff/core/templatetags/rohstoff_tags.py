@@ -1,4 +1,6 @@
+import datetime
 import json
+from decimal import Decimal
 
 from django import template
 
@@ -19,6 +21,11 @@ def plotly_map_style_id() -> str:
     from rohstoff.core.staticfinders import maplibre_style_id
 
     return maplibre_style_id()
+
+
+# Values that are never a form nor hold one: skipped without a call (a grid's 100 rows of
+# plain values are most of what is walked).
+_PLAIN = frozenset({str, int, float, bool, type(None), Decimal, datetime.date, datetime.datetime})
 
 
 def _forms_in(context):
@@ -48,10 +55,12 @@ def _forms_in(context):
                     found.append(value)
         elif depth < 2 and issubclass(kind, list | tuple):
             for item in value[:500]:
-                add(item, depth + 1)
+                if type(item) not in _PLAIN:
+                    add(item, depth + 1)
         elif depth < 2 and issubclass(kind, dict):
             for item in list(value.values())[:50]:
-                add(item, depth + 1)
+                if type(item) not in _PLAIN:
+                    add(item, depth + 1)
 
     for value in context.flatten().values():
         add(value)
