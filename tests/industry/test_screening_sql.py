@@ -216,28 +216,9 @@ def test_a_stored_page_follows_renames_and_changes(two_rounds, desk):
 
 def test_the_default_order_reads_material_by_material(two_rounds, desk):
     lines = DemandLine.objects.filter(round=two_rounds).select_related("material", "organisation")
-    expected = [
-        line.pk
-        for line in sorted(
-            lines,
-            key=lambda x: (
-                x.material.sort_order,
-                x.material_id,
-                x.first_quarter,
-                x.organisation.name,
-                x.is_year,
-                x.pk,
-            ),
-        )
-    ]
-    screened = screening.screening_lines(user=desk, round=two_rounds)
+    expected = _default_order(two_rounds)
     # Pages that begin and end inside a material and span two.
-    got = [
-        row.line.pk
-        for cut in [(0, 7), (7, 50), (50, 130), (130, None)]
-        for row in screened[slice(*cut)]
-    ]
-    assert got == expected
+    assert _pages(two_rounds, desk) == expected
     # Flagged only, in the default order: the same lines as the former Python computation.
     flagged = screening.screening_lines(user=desk, round=two_rounds, flagged=True)
     assert [row.line.pk for row in flagged] == [
