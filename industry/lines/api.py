@@ -14,7 +14,6 @@ from rest_framework.response import Response
 from rohstoff.core.access import DESK, MEMBERS
 from rohstoff.core.api import ScopedViewSet
 from rohstoff.core.api_fields import QuantityField, StrictDecimalField
-from rohstoff.core.models import Material
 from rohstoff.core.openapi import with_errors
 from rohstoff.core.units import Unit
 
@@ -22,7 +21,7 @@ from .. import policy
 from ..models import Commitment, DemandLine, DemandRound
 from ..rounds.selectors import round_get
 from ..upload.api import DemandUploadMixin
-from . import figures, rules, selectors, services
+from . import rules, screening, selectors, services
 from .rules import DEFAULT_COUNTRY
 
 
@@ -127,45 +126,6 @@ class _CountedValues:
         return self.values[index]
 
 
-class _RoundByMaterial:
-    """The desk's list of every line of a round (not withdrawn), for the paginator, in the list's
-    order (material, first quarter, year flag, id) without sorting the round: the stored lines
-    per material (``figures.round_summary``) give the count and say which materials a page
-    covers; for each, the page's ids come from the index on (round, material, first quarter),
-    and one query reads their values. A page deep into a round of a million lines costs what the
-    first does (docs/benchmarks.md)."""
-
-    ordered = True
-
-    def __init__(self, round: DemandRound, lines: QuerySet[DemandLine], values_of, *, id_at: int):
-        summary = figures.round_summary(round)
-        order = Material.objects.filter(pk__in=summary.material_lines).order_by("sort_order", "pk")
-        self.counts = [
-            (pk, summary.material_lines[pk]) for pk in order.values_list("pk", flat=True)
-        ]
-        self.lines, self.values_of, self.id_at = lines, values_of, id_at
-
-    def count(self) -> int:
-        return sum(n for _pk, n in self.counts)
-
-    def __getitem__(self, index: slice):
-        start, stop = index.start or 0, index.stop
-        ids, offset = [], 0
-        for material_id, n in self.counts:
-            low, high = max(start - offset, 0), min(stop - offset, n)
-            if low < high:
-                ids += (
-                    self.lines.filter(material_id=material_id)
-                    .order_by("first_quarter", "is_year", "pk")
-                    .values_list("pk", flat=True)[low:high]
-                )
-            offset += n
-            if offset >= stop:
-                break
-        rows = {row[self.id_at]: row for row in self.values_of(self.lines.filter(pk__in=ids))}
-        return [rows[pk] for pk in ids if pk in rows]
-
-
 class MaterialCodeField(serializers.CharField):
     """A material of the reference list by its code or its German or English name, in any case
     (``rules.material_of``, as the grid and the demand file read it); whether it is one of the
@@ -262,7 +222,7 @@ class DemandLineViewSet(
         serializer = self.get_serializer()
         lines = self.filter_queryset(self.get_queryset())
         if policy.may_screen_lines(request.user):  # the whole round
-            by_material = _RoundByMaterial(
+            by_material = screening.RoundByMaterial(
                 self.round(), lines, serializer.values_of, id_at=list(serializer.fields).index("id")
             )
             page = self.paginate_queryset(by_material)
