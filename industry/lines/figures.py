@@ -9,6 +9,7 @@ import hashlib
 import statistics
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.core.cache import cache
 from django.db import connection
@@ -26,6 +27,10 @@ OUTLIER_FACTOR = Decimal("3")
 OUTLIER_MIN_LINES = 3  # a median of fewer lines says little
 
 STATISTICS_TIMEOUT = 24 * 3600  # seconds; an entry is never stale (keyed by the lines' version)
+# The shape of what is stored: raise it when a stored figure changes shape (a dataclass gains a
+# field), so that a release never reads an entry the one before it wrote (as the dashboards'
+# ``kept.VERSION``).
+STORE_FORMAT = 1
 
 
 # Tonnes per quarter of a line, in SQL (a year line counts a quarter of its tonnes).
@@ -118,7 +123,7 @@ class RoundVersions:
         version (and the earlier rounds' when ``with_earlier``)."""
         raw = repr((parts, self.materials, self.earlier if with_earlier else ()))
         digest = hashlib.sha256(raw.encode()).hexdigest()[:32]
-        return f"screening:{self.round_id}:all:{what}:{digest}"
+        return f"screening:{STORE_FORMAT}:{self.round_id}:all:{what}:{digest}"
 
     def material_key(self, what: str, material_id: int, *parts, with_earlier: bool = False):
         """A cache key for a figure derived from one material's lines in this round (and the
@@ -127,7 +132,7 @@ class RoundVersions:
         version = dict(self.materials).get(material_id, 0)
         raw = repr((parts, self.earlier if with_earlier else ()))
         digest = hashlib.sha256(raw.encode()).hexdigest()[:32]
-        return f"screening:{self.round_id}:m{material_id}:{version}:{what}:{digest}"
+        return f"screening:{STORE_FORMAT}:{self.round_id}:m{material_id}:{version}:{what}:{digest}"
 
 
 def round_versions(round: DemandRound) -> RoundVersions:
@@ -201,13 +206,21 @@ class MaterialFigures:
     counted_firms: frozenset[int]  # with a counted line
 
 
+class CountedTonnes(NamedTuple):
+    """A material's counted lines (neither withdrawn nor excluded) in a round."""
+
+    total_t: Decimal
+    firm_t: Decimal
+    lines: int
+
+
 @dataclass(frozen=True)
 class RoundSummary:
     """A round's lines that are not withdrawn, as the desk's round page and dashboard show them:
     each material's counted tonnes (total, firm, lines), and the lines and firms of the round
     (each also counting only the lines that are not excluded). Small: no firm ids."""
 
-    materials: dict[int, tuple[Decimal, Decimal, int]]
+    materials: dict[int, CountedTonnes]
     material_lines: dict[int, int]  # lines per material, excluded ones included
     lines: int
     firms: int
@@ -246,7 +259,7 @@ def round_summary(round: DemandRound, versions: RoundVersions | None = None) -> 
     figures = per_material.values()
     summary = RoundSummary(
         materials={
-            mid: (f.total_t, f.firm_t, f.counted_lines)
+            mid: CountedTonnes(f.total_t, f.firm_t, f.counted_lines)
             for mid, f in per_material.items()
             if f.counted_lines
         },
@@ -402,9 +415,9 @@ def summary_totals(summary: RoundSummary) -> list[MaterialTotal]:
     return [
         MaterialTotal(
             material=m,
-            total_t=counted[m.pk][0],
-            firm_t=counted[m.pk][1],
-            lines=counted[m.pk][2],
+            total_t=counted[m.pk].total_t,
+            firm_t=counted[m.pk].firm_t,
+            lines=counted[m.pk].lines,
         )
         for m in Material.objects.filter(pk__in=counted)
     ]

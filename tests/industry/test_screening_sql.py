@@ -336,9 +336,10 @@ def test_a_write_recomputes_only_the_changed_materials_figures(two_rounds, desk,
         cache, "set_many", lambda data, *a, **k: stored.extend(data) or set_many(data, *a, **k)
     )
     screening.screening_lines(user=desk, round=two_rounds)
-    recomputed = {int(key.split(":")[2].removeprefix("m")) for key in stored}
+    # screening:<format>:<round>:m<material>:<version>:<what>:<digest>
+    recomputed = {int(key.split(":")[3].removeprefix("m")) for key in stored}
     assert recomputed == {line.material_id}
-    assert {key.split(":")[4] for key in stored} == {"medians", "counts"}
+    assert {key.split(":")[5] for key in stored} == {"medians", "counts"}
     assert figures.material_medians(two_rounds) == _python_medians(two_rounds)
 
 
