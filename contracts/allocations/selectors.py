@@ -257,6 +257,44 @@ def allocation_summary(allocation_round: AllocationRound) -> list[dict]:
     return out
 
 
+def allocation_totals(summary: list[dict]) -> dict:
+    """The sums of :func:`allocation_summary`'s quarters, for the foot of the desk's table."""
+    keys = ("scheduled_t", "allocated_t", "surplus_t", "confirmed_t", "declined_t", "pending")
+    return {key: sum((row[key] for row in summary), Decimal(0)) for key in keys}
+
+
+# The desk's allocation page shows one quarter's shares at a time, a page of firms at a time: a
+# national round has 5,000 firms in each of 20 quarters (docs/allocation.md, "The desk's page").
+SHARES_PAGE_SIZE = 50
+FIRM_SEARCH_MAX_LENGTH = 200
+
+
+def quarter_shares(*, user, allocation_round: AllocationRound, quarter: int, firm: str = ""):
+    """One quarter's shares of ``allocation_round`` that ``user`` may see, by firm name (ties:
+    organisation id); with ``firm``, those of the firms whose name contains it."""
+    shares = (
+        policy.allocations_visible_to(user)
+        .filter(allocation_round=allocation_round, quarter=quarter)
+        .order_by("organisation__name", "organisation_id")
+    )
+    if firm:
+        shares = shares.filter(organisation__name__icontains=firm[:FIRM_SEARCH_MAX_LENGTH])
+    return shares
+
+
+def share_page_number(allocation: Allocation) -> int:
+    """The page of :func:`quarter_shares` (no firm filter) on which ``allocation`` stands: where
+    the desk goes back to after changing it. One count over the quarter's shares."""
+    name = allocation.organisation.name
+    before = Allocation.objects.filter(
+        Q(organisation__name__lt=name)
+        | Q(organisation__name=name, organisation_id__lt=allocation.organisation_id),
+        allocation_round_id=allocation.allocation_round_id,
+        quarter=allocation.quarter,
+    ).count()
+    return before // SHARES_PAGE_SIZE + 1
+
+
 def answerable(allocation: Allocation, *, now=None) -> bool:
     """The firm may still answer this share: proposed, its round released and the deadline not
     passed (the service checks the same again under lock)."""

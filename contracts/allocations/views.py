@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import io
-from collections import defaultdict
 from decimal import Decimal
 
 from django.contrib import messages
@@ -15,6 +14,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -41,30 +41,27 @@ def allocation(request, pk):
 
 
 def _allocation_page(request, contract, *, release_form=None, share_form=None, share=None):
-    """The allocation page of a contract; after a form sent with errors, that form, bound, with
-    its messages next to its fields and in the error summary (docs/forms.md)."""
+    """The allocation page of a contract: the quarters' totals, and for the desk one quarter's
+    shares a page at a time (``?quarter=2027-Q1&firm=…&page=…``; a national round has 5,000
+    firms in each quarter). After a form sent with errors, that form, bound, on the page of its
+    share, with its messages next to its fields and in the error summary (docs/forms.md)."""
     rounds = policy.allocation_rounds_visible_to(request.user).filter(contract=contract)
     current = rounds.order_by("-created_at").first()
-    allocations, summary = [], []
-    if current is not None:
-        if policy.reads_firm_shares(request.user):
-            allocations = list(
-                policy.allocations_visible_to(request.user)
-                .filter(allocation_round=current)
-                .order_by("quarter", "organisation__name")
-            )
-        summary = selectors.allocation_summary(current)
-    by_quarter = defaultdict(list)
-    for a in allocations:
-        by_quarter[a.quarter].append(a)
-    quarters = [{"summary": s, "allocations": by_quarter[s["quarter"]]} for s in summary]
+    summary = selectors.allocation_summary(current) if current is not None else []
+    for row in summary:
+        row["key"] = str(row["period"])
+    shares = None
+    if summary and policy.reads_firm_shares(request.user):
+        shares = _shares(request, current, summary, share)
     return render(
         request,
         "contracts/allocation.html",
         {
             "contract": contract,
             "allocation_round": current,
-            "quarters": quarters,
+            "quarters": summary,
+            "totals": selectors.allocation_totals(summary),
+            "shares": shares,
             "release_form": release_form or ReleaseForm(),
             "override_form": OverrideForm(),
             "reopen_form": ReopenForm(),
@@ -72,6 +69,41 @@ def _allocation_page(request, contract, *, release_form=None, share_form=None, s
             "share_form_for": share.pk if share is not None else None,
             "can_allocate": contract.state in ("signed", "active"),
         },
+    )
+
+
+def _shares(request, allocation_round, summary, share) -> dict:
+    """The quarter of shares the desk looks at: the one asked for (the first one when the
+    question names none the schedule has), or the quarter and page of ``share`` after a form
+    sent with errors."""
+    by_key = {row["key"]: row for row in summary}
+    if share is not None:
+        quarter = next(row for row in summary if row["quarter"] == share.quarter)
+        firm, number = "", selectors.share_page_number(share)
+    else:
+        quarter = by_key.get(request.GET.get("quarter", "").strip(), summary[0])
+        firm = request.GET.get("firm", "").strip()[: selectors.FIRM_SEARCH_MAX_LENGTH]
+        number = request.GET.get("page")
+    page = Paginator(
+        selectors.quarter_shares(
+            user=request.user,
+            allocation_round=allocation_round,
+            quarter=quarter["quarter"],
+            firm=firm,
+        ),
+        selectors.SHARES_PAGE_SIZE,
+    ).get_page(number)
+    return {"quarter": quarter, "firm": firm, "page": page}
+
+
+def _share_url(allocation) -> str:
+    """The desk's allocation page at the quarter and page of ``allocation``, scrolled to it."""
+    query = urlencode(
+        {"quarter": str(allocation.period), "page": selectors.share_page_number(allocation)}
+    )
+    return (
+        reverse("contracts:allocation", args=[allocation.contract_id])
+        + f"?{query}#share-{allocation.pk}"
     )
 
 
@@ -112,9 +144,7 @@ def _change_share(request, pk, form_class, prefix, service, success) -> HttpResp
             messages.success(request, success(allocation, form.cleaned_data))
     if form.errors:
         return _allocation_page(request, allocation.contract, share_form=form, share=allocation)
-    return redirect(
-        reverse("contracts:allocation", args=[allocation.contract_id]) + f"#q{allocation.quarter}"
-    )
+    return redirect(_share_url(allocation))
 
 
 @allow(DESK)

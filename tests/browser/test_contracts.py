@@ -134,7 +134,10 @@ def test_desk_contract_schedule_short_delivery_allocation_and_coverage(
     click_and_load(page, "a:has-text('Zuteilung an Mitglieder')")
     click_and_load(page, "[data-testid=allocation-preview]")
     expect(page.locator("[data-testid=allocation-state]")).to_have_text("Entwurf")
-    first_quarter = page.locator(f"#q{first.index}")
+    # The first quarter's shares are shown first; the quarters' table links every quarter.
+    expect(page.locator(f"#q{first.index} a[aria-current=true]")).to_have_text(str(first))
+    first_quarter = page.locator("#shares")
+    expect(first_quarter.locator("h2")).to_have_text(f"Anteile in {first}")
     expect(first_quarter.locator("[data-testid=allocated]")).to_have_count(5)
     for cell in first_quarter.locator("[data-testid=allocated]").all():
         assert cell.inner_text().strip().startswith("2")

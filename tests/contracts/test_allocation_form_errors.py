@@ -64,10 +64,14 @@ def test_a_release_deadline_in_the_past_is_shown_at_its_field(login, desk, draft
 
 
 def test_a_good_override_still_goes_back_to_its_quarter(login, desk, draft):
-    share = draft.allocations.order_by("quarter", "organisation_id").first()
-    response = login(desk).post(
+    share = draft.allocations.order_by("-quarter", "organisation_id").first()
+    client = login(desk)
+    response = client.post(
         f"/contracts/allocations/{share.pk}/override/", {"quantity_t": "4", "reason": "Engpass"}
     )
-    assert response.status_code == 302 and response["Location"].endswith(f"#q{share.quarter}")
+    assert response.status_code == 302
+    assert response["Location"].endswith(f"?quarter={share.period}&page=1#share-{share.pk}")
+    page = client.get(response["Location"], HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert f"Shares in {share.period}" in page and f'id="share-{share.pk}"' in page
     share.refresh_from_db()
     assert share.quantity_t == D("4")

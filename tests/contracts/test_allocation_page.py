@@ -1,0 +1,149 @@
+"""The desk's allocation page at any size (issue 14, docs/allocation.md "The desk's page"): the
+quarters' totals in one table, one quarter's shares a page at a time by firm name, a firm search,
+and back to the share's own page after changing it. A national round (5,000 firms x 20 quarters)
+rendered every share with its forms on one page: 40 s and 120 MB."""
+
+from decimal import Decimal
+
+import pytest
+
+from contracts.allocations import selectors
+from contracts.allocations import services as allocation_services
+from rohstoff.core.periods import Quarter
+
+D = Decimal
+Q1 = Quarter(2027, 1).index
+QUARTERS = [Q1, Q1 + 1, Q1 + 2, Q1 + 3]
+
+
+@pytest.fixture
+def small_pages(monkeypatch):
+    monkeypatch.setattr(selectors, "SHARES_PAGE_SIZE", 2)
+
+
+@pytest.fixture
+def draft(make_contract, sign, desk, positions, firms, lioh):
+    # Five firms of 6 t each a quarter, 10 t scheduled a quarter: every firm gets 2 t.
+    positions(dict.fromkeys(firms, D("6")), lioh, QUARTERS)
+    contract = sign(make_contract(annual_volume_t=D("40")))
+    return allocation_services.allocation_preview(contract=contract, actor=desk)
+
+
+def _firms_on(html: str, firms) -> list[str]:
+    shown = [f.name for f in firms if f">{f.name}</th>" in html]
+    return sorted(shown, key=html.index)
+
+
+def test_the_page_shows_the_quarters_and_the_first_quarters_shares_by_firm_name(
+    login, desk, draft, firms, small_pages
+):
+    html = login(desk).get(f"/contracts/{draft.contract_id}/allocation/", HTTP_ACCEPT_LANGUAGE="en")
+    html = html.content.decode()
+    for quarter in QUARTERS:
+        assert f'id="q{quarter}"' in html
+    assert "Shares in 2027-Q1" in html
+    assert _firms_on(html, firms) == ["Firma 1 GmbH", "Firma 2 GmbH"]
+    assert "5 firms have a share in this quarter. Shown: 1–2, by firm name." in html
+    second = login(desk).get(
+        f"/contracts/{draft.contract_id}/allocation/?quarter=2027-Q3&page=2",
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    html = second.content.decode()
+    assert "Shares in 2027-Q3" in html
+    assert _firms_on(html, firms) == ["Firma 3 GmbH", "Firma 4 GmbH"]
+    assert 'href="?quarter=2027-Q3#shares" aria-current="true"' in html
+
+
+@pytest.mark.parametrize("asked", ["2031-Q1", "Q9", "x" * 5000])
+def test_a_quarter_the_schedule_has_not_shows_the_first_one(login, desk, draft, asked):
+    response = login(desk).get(
+        f"/contracts/{draft.contract_id}/allocation/", {"quarter": asked}, HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert response.status_code == 200 and "Shares in 2027-Q1" in response.content.decode()
+
+
+def test_a_nul_in_the_search_is_refused(login, desk, draft):
+    response = login(desk).get(f"/contracts/{draft.contract_id}/allocation/", {"firm": "Firma\x00"})
+    assert response.status_code == 400
+
+
+def test_the_firm_search_finds_a_firm_on_any_page(login, desk, draft, firms, small_pages):
+    client = login(desk)
+    html = client.get(
+        f"/contracts/{draft.contract_id}/allocation/",
+        {"quarter": "2027-Q2", "firm": "ma 5"},
+        HTTP_ACCEPT_LANGUAGE="en",
+    ).content.decode()
+    assert _firms_on(html, firms) == ["Firma 5 GmbH"]
+    assert "1 firm’s name contains “ma 5”." in html
+    html = client.get(
+        f"/contracts/{draft.contract_id}/allocation/",
+        {"firm": "Nobody"},
+        HTTP_ACCEPT_LANGUAGE="en",
+    ).content.decode()
+    assert _firms_on(html, firms) == []
+    assert "No firm with a share in this quarter has that in its name." in html
+
+
+def test_an_override_goes_back_to_the_page_of_its_share(login, desk, draft, firms, small_pages):
+    share = draft.allocations.get(organisation=firms[4], quarter=Q1 + 1)
+    client = login(desk)
+    response = client.post(
+        f"/contracts/allocations/{share.pk}/override/", {"quantity_t": "1", "reason": "Engpass"}
+    )
+    assert response["Location"].endswith(f"?quarter=2027-Q2&page=3#share-{share.pk}")
+    html = client.get(response["Location"], HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert f'id="share-{share.pk}"' in html and "Engpass" in html
+
+
+def test_a_refused_override_shows_its_form_on_the_page_of_its_share(
+    login, desk, draft, firms, small_pages
+):
+    share = draft.allocations.get(organisation=firms[3], quarter=Q1 + 2)
+    response = login(desk).post(
+        f"/contracts/allocations/{share.pk}/override/?quarter=2027-Q1&firm=1",
+        {"quantity_t": "60", "reason": "Engpass"},
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    html = response.content.decode()
+    assert response.status_code == 200 and "Shares in 2027-Q3" in html
+    assert _firms_on(html, firms) == ["Firma 3 GmbH", "Firma 4 GmbH"]
+    assert f'id="ov-{share.pk}-quantity_t_error"' in html
+
+
+def test_the_quarters_table_adds_up_and_shows_answers_once_released(login, desk, draft):
+    import datetime
+
+    from django.utils import timezone
+
+    html = (
+        login(desk)
+        .get(f"/contracts/{draft.contract_id}/allocation/", HTTP_ACCEPT_LANGUAGE="en")
+        .content.decode()
+    )
+    assert "Not answered" not in html  # a draft has no answers yet
+    allocation_services.allocation_release(
+        allocation_round=draft, actor=desk, respond_by=timezone.now() + datetime.timedelta(days=3)
+    )
+    html = (
+        login(desk)
+        .get(f"/contracts/{draft.contract_id}/allocation/", HTTP_ACCEPT_LANGUAGE="en")
+        .content.decode()
+    )
+    foot = html[html.index("<tfoot>") : html.index("</tfoot>")]
+    assert "40\u00a0t" in foot and "20" in foot  # 4 x 10 t scheduled and allocated, 20 open
+    assert "Not answered" in html
+
+
+def test_the_page_costs_the_same_queries_for_two_shares_or_five(
+    login, desk, draft, monkeypatch, django_assert_max_num_queries
+):
+    client = login(desk)
+    url = f"/contracts/{draft.contract_id}/allocation/"
+    monkeypatch.setattr(selectors, "SHARES_PAGE_SIZE", 2)
+    client.get(url)
+    with django_assert_max_num_queries(40) as two:
+        assert client.get(url).content.decode().count('id="share-') == 2
+    monkeypatch.setattr(selectors, "SHARES_PAGE_SIZE", 50)
+    with django_assert_max_num_queries(len(two.captured_queries)):
+        assert client.get(url).content.decode().count('id="share-') == 5
