@@ -59,11 +59,11 @@ def mail_enqueue(
     in the language of the user who has it, else in the platform's (German). Returns the number
     of mails queued.
     """
-    from .outbox import enqueue_on_commit
+    from .outbox import enqueue_many_on_commit
     from .tasks import mail_send
 
     payload = encode(context or {})
-    queued = 0
+    messages = []
     for recipient in to:
         if isinstance(recipient, str):
             email, user_id = recipient, None
@@ -71,17 +71,17 @@ def mail_enqueue(
             email, user_id = recipient.email, recipient.pk
         if not email:
             continue
-        enqueue_on_commit(
-            mail_send,
-            template=template,
-            email=email,
-            user_id=user_id,
-            context=payload,
-            language=language,
-            key=uuid.uuid4().hex,
+        messages.append(
+            {
+                "template": template,
+                "email": email,
+                "user_id": user_id,
+                "context": payload,
+                "language": language,
+                "key": uuid.uuid4().hex,
+            }
         )
-        queued += 1
-    return queued
+    return enqueue_many_on_commit(mail_send, messages)
 
 
 # ---- the context as ids and plain values ------------------------------------------------------

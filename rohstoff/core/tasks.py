@@ -58,6 +58,13 @@ def fail_stale_jobs():
 
 
 @shared_task
+def publish_outbox(*, message_ids: list[int]) -> int:
+    """Publish a batch of outbox messages that a request queued by the thousand (a mail to every
+    member of a national round). Safe to run twice: only unsent messages are published."""
+    return outbox.publish_many(message_ids)
+
+
+@shared_task
 def resend_outbox() -> int:
     """Publish the tasks whose dispatch after commit failed (broker down), and forget sent ones
     after a week. Returns how many were sent."""
