@@ -405,7 +405,10 @@ def allocation_release(
     allocation_round.respond_by = respond_by
     allocation_round.released_at = timezone.now()
     allocation_round.save(update_fields=["state", "respond_by", "released_at"])
-    firms = list(allocation_round.allocations.values_list("organisation_id", flat=True).distinct())
+    # Without order_by() the model's ordering joins the DISTINCT: 100,000 rows for 5,000 firms.
+    firms = list(
+        allocation_round.allocations.order_by().values_list("organisation_id", flat=True).distinct()
+    )
     audit_record(
         actor=actor,
         action="allocation.release",

@@ -436,6 +436,38 @@ def test_terminating_a_contract_closes_its_open_allocation(
     assert confirmed.state == "confirmed"
 
 
+def test_a_release_counts_and_mails_each_firm_once_whatever_its_quarters(
+    make_contract,
+    sign,
+    desk,
+    positions,
+    firms,
+    lioh,
+    member_users,
+    django_capture_on_commit_callbacks,
+):
+    """Each firm has a share in each of four quarters: four shares, one firm, one mail per member
+    (the firms are read with DISTINCT over the firm alone, not over every share)."""
+    from django.core import mail
+
+    from rohstoff.core.models import AuditEvent
+
+    positions({firm: D("6") for firm in firms[:3]}, lioh, QUARTERS_2027)
+    draft = allocation_services.allocation_preview(contract=sign(make_contract()), actor=desk)
+    assert draft.allocations.count() == 12
+    with django_capture_on_commit_callbacks(execute=True):
+        allocation_services.allocation_release(
+            allocation_round=draft,
+            actor=desk,
+            respond_by=timezone.now() + datetime.timedelta(days=3),
+        )
+    event = AuditEvent.objects.filter(action="allocation.release").latest("pk")
+    assert event.after["firms"] == 3
+    assert sorted(m.to[0] for m in mail.outbox) == sorted(
+        member_users[firm.pk].email for firm in firms[:3]
+    )
+
+
 def test_the_release_mail_reaches_each_member_in_their_language_with_a_working_link(
     make_contract,
     sign,
