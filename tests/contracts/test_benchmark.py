@@ -27,6 +27,10 @@ def test_benchmark_allocation_runs_the_preview_service(db, capsys):
     # The floor is the same 120 rows with the table's five foreign keys, and it is gone after.
     assert "COPY of the same 120 rows" in out and "5 foreign keys" in out
     assert "preview_vs_keyed_copy_ratio=" in out
+    # The desk's page of the draft (it fails the command if it shows another number of shares)
+    # and the release, with two members a firm told by mail.
+    assert "desk's allocation page of the draft" in out
+    assert "release to 40 firms, mail queued to 80 members" in out
     assert not Allocation.objects.exists() and not AllocationRound.objects.exists()
     with connection.cursor() as cursor:
         cursor.execute("SELECT to_regclass('benchmark_keyed_allocation')")
