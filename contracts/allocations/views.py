@@ -78,7 +78,7 @@ def _shares(request, allocation_round, summary, share) -> dict:
     sent with errors."""
     by_key = {row["key"]: row for row in summary}
     if share is not None:
-        quarter = next(row for row in summary if row["quarter"] == share.quarter)
+        quarter = next((row for row in summary if row["quarter"] == share.quarter), summary[0])
         firm, number = "", selectors.share_page_number(share)
     else:
         quarter = by_key.get(request.GET.get("quarter", "").strip(), summary[0])

@@ -147,3 +147,20 @@ def test_the_page_costs_the_same_queries_for_two_shares_or_five(
     monkeypatch.setattr(selectors, "SHARES_PAGE_SIZE", 50)
     with django_assert_max_num_queries(len(two.captured_queries)):
         assert client.get(url).content.decode().count('id="share-') == 5
+
+
+def test_a_refused_override_of_a_quarter_no_longer_scheduled_shows_the_first_quarter(
+    login, desk, draft, firms
+):
+    from contracts.models import ScheduleEntry
+
+    share = draft.allocations.get(organisation=firms[0], quarter=Q1 + 3)
+    ScheduleEntry.objects.filter(contract_id=draft.contract_id, quarter=Q1 + 3).update(quantity_t=0)
+    response = login(desk).post(
+        f"/contracts/allocations/{share.pk}/override/",
+        {"quantity_t": "60", "reason": "Engpass"},
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    html = response.content.decode()
+    assert response.status_code == 200 and "Shares in 2027-Q1" in html
+    assert "There is a problem" in html
