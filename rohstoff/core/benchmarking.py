@@ -38,6 +38,21 @@ def bench_user(email: str, organisation, role: str, *, totp: bool = False, **ext
     return user
 
 
+def ensure_static_manifest(stdout) -> None:
+    """Collect the static files when pages are rendered with the manifest storage (DEBUG off)
+    and no manifest exists yet: a benchmark that times pages needs it, as production does."""
+    from pathlib import Path
+
+    from django.conf import settings
+
+    if settings.DEBUG or (Path(settings.STATIC_ROOT) / "staticfiles.json").exists():
+        return
+    from django.core.management import call_command
+
+    stdout.write("collecting static files (the pages need their manifest)")
+    call_command("collectstatic", interactive=False, verbosity=0)
+
+
 def keyed_copy_of(table: str, name: str) -> int:
     """Create ``name`` as a table like ``table`` with its columns, defaults, identity, NOT NULL
     and CHECK constraints, unique keys and indexes, and the same foreign keys, deferred as Django

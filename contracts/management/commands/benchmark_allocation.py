@@ -13,7 +13,12 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from contracts.allocation import allocate
-from rohstoff.core.benchmarking import bench_organisation, bench_user, keyed_copy_of
+from rohstoff.core.benchmarking import (
+    bench_organisation,
+    bench_user,
+    ensure_static_manifest,
+    keyed_copy_of,
+)
 
 TARGET_S = 1.0
 # Storing 5,000 firms x 20 quarters of shares with their keys cannot be faster than a COPY of the
@@ -297,6 +302,7 @@ class Command(BaseCommand):
 
         from contracts.allocations.selectors import SHARES_PAGE_SIZE
 
+        ensure_static_manifest(self.stdout)
         host = next((h for h in settings.ALLOWED_HOSTS if h not in ("*", "")), "localhost")
         client = Client(HTTP_HOST=host.lstrip("."))
         client.force_login(desk)

@@ -33,6 +33,7 @@ from rohstoff.core.benchmarking import (
     bench_organisation,
     bench_user,
     drop_scratch_rounds,
+    ensure_static_manifest,
     scratch_round,
 )
 
@@ -218,11 +219,7 @@ class Command(BaseCommand):
         return cookies
 
     def _gunicorn(self, workers):
-        if not settings.DEBUG and not (Path(settings.STATIC_ROOT) / "staticfiles.json").exists():
-            from django.core.management import call_command
-
-            self.stdout.write("collecting static files (the pages need their manifest)")
-            call_command("collectstatic", interactive=False, verbosity=0)
+        ensure_static_manifest(self.stdout)
         port = _free_port()
         env = {**os.environ, "PYTHONPATH": str(settings.BASE_DIR), "DEBUG": "false"}
         binary = Path(sys.executable).with_name("gunicorn")
