@@ -34,6 +34,17 @@ def _firms_on(html: str, firms) -> list[str]:
     return sorted(shown, key=html.index)
 
 
+def _refused_override(client, share, query="") -> str:
+    """The page after an override above the firm's demand (6 t asked, 60 t set): refused."""
+    response = client.post(
+        f"/contracts/allocations/{share.pk}/override/{query}",
+        {"quantity_t": "60", "reason": "Engpass"},
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert response.status_code == 200
+    return response.content.decode()
+
+
 def test_the_page_shows_the_quarters_and_the_first_quarters_shares_by_firm_name(
     login, desk, draft, firms, small_pages
 ):
@@ -100,13 +111,8 @@ def test_a_refused_override_shows_its_form_on_the_page_of_its_share(
     login, desk, draft, firms, small_pages
 ):
     share = draft.allocations.get(organisation=firms[3], quarter=Q1 + 2)
-    response = login(desk).post(
-        f"/contracts/allocations/{share.pk}/override/?quarter=2027-Q1&firm=1",
-        {"quantity_t": "60", "reason": "Engpass"},
-        HTTP_ACCEPT_LANGUAGE="en",
-    )
-    html = response.content.decode()
-    assert response.status_code == 200 and "Shares in 2027-Q3" in html
+    html = _refused_override(login(desk), share, "?quarter=2027-Q1&firm=1")
+    assert "Shares in 2027-Q3" in html
     assert _firms_on(html, firms) == ["Firma 3 GmbH", "Firma 4 GmbH"]
     assert f'id="ov-{share.pk}-quantity_t_error"' in html
 
@@ -156,11 +162,5 @@ def test_a_refused_override_of_a_quarter_no_longer_scheduled_shows_the_first_qua
 
     share = draft.allocations.get(organisation=firms[0], quarter=Q1 + 3)
     ScheduleEntry.objects.filter(contract_id=draft.contract_id, quarter=Q1 + 3).update(quantity_t=0)
-    response = login(desk).post(
-        f"/contracts/allocations/{share.pk}/override/",
-        {"quantity_t": "60", "reason": "Engpass"},
-        HTTP_ACCEPT_LANGUAGE="en",
-    )
-    html = response.content.decode()
-    assert response.status_code == 200 and "Shares in 2027-Q1" in html
-    assert "There is a problem" in html
+    html = _refused_override(login(desk), share)
+    assert "Shares in 2027-Q1" in html and "There is a problem" in html
