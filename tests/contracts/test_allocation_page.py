@@ -63,6 +63,13 @@ def test_the_page_shows_the_quarters_and_the_first_quarters_shares_by_firm_name(
     assert "Shares in 2027-Q3" in html
     assert _firms_on(html, firms) == ["Firma 3 GmbH", "Firma 4 GmbH"]
     assert 'href="?quarter=2027-Q3#shares" aria-current="true"' in html
+    last = login(desk).get(
+        f"/contracts/{draft.contract_id}/allocation/?quarter=2027-Q3&page=3",
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    html = last.content.decode()
+    assert _firms_on(html, firms) == ["Firma 5 GmbH"]
+    assert "Shown: number 5, by firm name." in html
 
 
 @pytest.mark.parametrize("asked", ["2031-Q1", "Q9", "x" * 5000])
