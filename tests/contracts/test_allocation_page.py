@@ -34,6 +34,15 @@ def _firms_on(html: str, firms) -> list[str]:
     return sorted(shown, key=html.index)
 
 
+def _page(client, draft, **query) -> str:
+    """The desk's allocation page of ``draft`` in English, with ``query`` (quarter, firm, page)."""
+    response = client.get(
+        f"/contracts/{draft.contract_id}/allocation/", query, HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert response.status_code == 200
+    return response.content.decode()
+
+
 def _refused_override(client, share, query="") -> str:
     """The page after an override above the firm's demand (6 t asked, 60 t set): refused."""
     response = client.post(
@@ -48,36 +57,25 @@ def _refused_override(client, share, query="") -> str:
 def test_the_page_shows_the_quarters_and_the_first_quarters_shares_by_firm_name(
     login, desk, draft, firms, small_pages
 ):
-    html = login(desk).get(f"/contracts/{draft.contract_id}/allocation/", HTTP_ACCEPT_LANGUAGE="en")
-    html = html.content.decode()
+    client = login(desk)
+    html = _page(client, draft)
     for quarter in QUARTERS:
         assert f'id="q{quarter}"' in html
     assert "Shares in 2027-Q1" in html
     assert _firms_on(html, firms) == ["Firma 1 GmbH", "Firma 2 GmbH"]
     assert "5 firms have a share in this quarter. Shown: 1–2, by firm name." in html
-    second = login(desk).get(
-        f"/contracts/{draft.contract_id}/allocation/?quarter=2027-Q3&page=2",
-        HTTP_ACCEPT_LANGUAGE="en",
-    )
-    html = second.content.decode()
+    html = _page(client, draft, quarter="2027-Q3", page=2)
     assert "Shares in 2027-Q3" in html
     assert _firms_on(html, firms) == ["Firma 3 GmbH", "Firma 4 GmbH"]
     assert 'href="?quarter=2027-Q3#shares" aria-current="true"' in html
-    last = login(desk).get(
-        f"/contracts/{draft.contract_id}/allocation/?quarter=2027-Q3&page=3",
-        HTTP_ACCEPT_LANGUAGE="en",
-    )
-    html = last.content.decode()
+    html = _page(client, draft, quarter="2027-Q3", page=3)
     assert _firms_on(html, firms) == ["Firma 5 GmbH"]
     assert "Shown: number 5, by firm name." in html
 
 
 @pytest.mark.parametrize("asked", ["2031-Q1", "Q9", "x" * 5000])
 def test_a_quarter_the_schedule_has_not_shows_the_first_one(login, desk, draft, asked):
-    response = login(desk).get(
-        f"/contracts/{draft.contract_id}/allocation/", {"quarter": asked}, HTTP_ACCEPT_LANGUAGE="en"
-    )
-    assert response.status_code == 200 and "Shares in 2027-Q1" in response.content.decode()
+    assert "Shares in 2027-Q1" in _page(login(desk), draft, quarter=asked)
 
 
 def test_a_nul_in_the_search_is_refused(login, desk, draft):
@@ -87,18 +85,10 @@ def test_a_nul_in_the_search_is_refused(login, desk, draft):
 
 def test_the_firm_search_finds_a_firm_on_any_page(login, desk, draft, firms, small_pages):
     client = login(desk)
-    html = client.get(
-        f"/contracts/{draft.contract_id}/allocation/",
-        {"quarter": "2027-Q2", "firm": "ma 5"},
-        HTTP_ACCEPT_LANGUAGE="en",
-    ).content.decode()
+    html = _page(client, draft, quarter="2027-Q2", firm="ma 5")
     assert _firms_on(html, firms) == ["Firma 5 GmbH"]
     assert "1 firm’s name contains “ma 5”." in html
-    html = client.get(
-        f"/contracts/{draft.contract_id}/allocation/",
-        {"firm": "Nobody"},
-        HTTP_ACCEPT_LANGUAGE="en",
-    ).content.decode()
+    html = _page(client, draft, firm="Nobody")
     assert _firms_on(html, firms) == []
     assert "No firm with a share in this quarter has that in its name." in html
 
@@ -129,20 +119,12 @@ def test_the_quarters_table_adds_up_and_shows_answers_once_released(login, desk,
 
     from django.utils import timezone
 
-    html = (
-        login(desk)
-        .get(f"/contracts/{draft.contract_id}/allocation/", HTTP_ACCEPT_LANGUAGE="en")
-        .content.decode()
-    )
-    assert "Not answered" not in html  # a draft has no answers yet
+    client = login(desk)
+    assert "Not answered" not in _page(client, draft)  # a draft has no answers yet
     allocation_services.allocation_release(
         allocation_round=draft, actor=desk, respond_by=timezone.now() + datetime.timedelta(days=3)
     )
-    html = (
-        login(desk)
-        .get(f"/contracts/{draft.contract_id}/allocation/", HTTP_ACCEPT_LANGUAGE="en")
-        .content.decode()
-    )
+    html = _page(client, draft)
     foot = html[html.index("<tfoot>") : html.index("</tfoot>")]
     assert "40\u00a0t" in foot and "20" in foot  # 4 x 10 t scheduled and allocated, 20 open
     assert "Not answered" in html
