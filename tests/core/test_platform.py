@@ -2,10 +2,12 @@
 friendly error pages, the CSP with its nonce, languages, the home page per role, and the
 accessibility statement with its feedback form."""
 
+import gzip
 import re
 from pathlib import Path
 from unittest import mock
 
+import brotli
 import pytest
 import yaml
 from django.contrib.staticfiles import finders
@@ -118,6 +120,12 @@ def test_collectstatic_for_production_includes_plotly(tmp_path, settings):
         assert hashed[0].with_name(hashed[0].name + ".gz").is_file()
     # the 500 page names the plain file, without the static tag that could be broken
     assert (tmp_path / "css" / "rohstoff.css").is_file()
+    # A file and its hashed copy are compressed once; each has compressed files of its own bytes.
+    for pattern in ("vendor/plotly.min.js", "vendor/plotly.min.*.js", "css/rohstoff.css"):
+        (collected,) = tmp_path.glob(pattern)
+        for suffix, decompress in ((".gz", gzip.decompress), (".br", brotli.decompress)):
+            packed = collected.with_name(collected.name + suffix).read_bytes()
+            assert decompress(packed) == collected.read_bytes(), (pattern, suffix)
     # The demo runs with DEBUG on and still names the hashed files (docs/operations.md).
     settings.DEBUG = True
     from rohstoff.core.storage import CompressedHashedStorage
