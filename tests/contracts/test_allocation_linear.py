@@ -6,7 +6,14 @@ import json
 import random
 from decimal import ROUND_HALF_EVEN, Decimal
 
-from contracts.allocation import SIX_PLACES, allocate, from_micro, to_micro
+from contracts.allocation import (
+    OWN_KEYS,
+    SHARED_KEYS,
+    SIX_PLACES,
+    allocate,
+    from_micro,
+    to_micro,
+)
 
 D = Decimal
 
@@ -105,6 +112,12 @@ def test_stored_json_says_the_same():
         result = allocate(volume.quantize(SIX_PLACES), D("0.5"), demands)
         as_json = result.explanations_json()
         assert {org: json.loads(text) for org, text in as_json.items()} == result.explanations()
+        # A firm's own figures and the shared ones, as the redistribution's SQL joins them.
+        own, shared = result.explanations_json(own_only=True), json.loads(result.common_json())
+        joined = {org: {**shared, **json.loads(text)} for org, text in own.items()}
+        assert joined == result.explanations()
+        assert set(shared) == SHARED_KEYS
+        assert set(json.loads(next(iter(own.values())))) == set(OWN_KEYS)
 
 
 def test_the_integer_texts_equal_the_decimal_quantities():

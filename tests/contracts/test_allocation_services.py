@@ -8,6 +8,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from contracts.allocation import allocate
 from contracts.allocations import services as allocation_services
 from contracts.deliveries import services as delivery_services
 from contracts.models import Allocation, AllocationRound
@@ -261,6 +262,15 @@ def test_redistribution_uses_the_same_rule(
         firms[2].pk: D("3"),
         firms[3].pk: D("3"),
     }
+    # Each receiving firm's explanation records the whole computation of the redistribution,
+    # with the same figures the rule gives, and the declined volume it came from.
+    lacking = {f.pk: D("3.000000") for f in firms[1:4]}
+    expected = allocate(a0.quantity_t, a0.contract.lot_size_t, lacking).explanations()
+    for firm in firms[1:4]:
+        share = round_.allocations.get(quarter=Q1, organisation=firm)
+        assert share.explanation["redistributed"] == [
+            {**expected[firm.pk], "from_declined_t": "4.000000"}
+        ]
 
 
 def test_members_cannot_answer_after_the_deadline_and_silence_counts_as_confirmed(
