@@ -214,13 +214,17 @@ def pass_through(allocations: list[Allocation]) -> dict[int, dict]:
 
 
 def allocation_summary(allocation_round: AllocationRound) -> list[dict]:
-    """Per quarter of a draft or released allocation: scheduled, allocated, surplus, firms."""
+    """Per quarter of a draft or released allocation: scheduled, allocated, surplus, firms. A
+    quarter the schedule no longer has (set to zero after the release, its shares all declined
+    or empty) keeps its row with nothing scheduled, so that no share is ever out of sight."""
     rows = (
         Allocation.objects.filter(allocation_round=allocation_round)
         .values("quarter")
         .annotate(
             allocated_t=Sum("quantity_t", filter=~Q(state=AllocationState.DECLINED)),
-            declined_t=Sum("quantity_t", filter=Q(state=AllocationState.DECLINED)),
+            # Firms, not tonnes: a declined share passes to firms still answering, who may
+            # decline it again, so a sum of declined shares counts those tonnes twice.
+            declined=Count("pk", filter=Q(state=AllocationState.DECLINED)),
             confirmed_t=Sum("quantity_t", filter=Q(state=AllocationState.CONFIRMED)),
             requested_t=Sum("requested_t"),
             firms=Count("pk"),
@@ -235,11 +239,13 @@ def allocation_summary(allocation_round: AllocationRound) -> list[dict]:
     )
     by_quarter = {row["quarter"]: row for row in rows}
     out = []
-    for quarter, sched in sorted(scheduled.items()):
+    for quarter in sorted(scheduled.keys() | by_quarter.keys()):
+        sched = scheduled.get(quarter, Decimal(0))
         row = by_quarter.get(quarter) or {
             "quarter": quarter,
             "requested_t": Decimal(0),
             "firms": 0,
+            "declined": 0,
             "pending": 0,
         }
         allocated = row.get("allocated_t") or Decimal(0)
@@ -250,7 +256,6 @@ def allocation_summary(allocation_round: AllocationRound) -> list[dict]:
                 "scheduled_t": sched,
                 "allocated_t": allocated,
                 "surplus_t": sched - allocated,
-                "declined_t": row.get("declined_t") or Decimal(0),
                 "confirmed_t": row.get("confirmed_t") or Decimal(0),
             }
         )
@@ -259,7 +264,7 @@ def allocation_summary(allocation_round: AllocationRound) -> list[dict]:
 
 def allocation_totals(summary: list[dict]) -> dict:
     """The sums of :func:`allocation_summary`'s quarters, for the foot of the desk's table."""
-    keys = ("scheduled_t", "allocated_t", "surplus_t", "confirmed_t", "declined_t", "pending")
+    keys = ("scheduled_t", "allocated_t", "surplus_t", "confirmed_t", "declined", "pending")
     return {key: sum((row[key] for row in summary), Decimal(0)) for key in keys}
 
 

@@ -3,6 +3,7 @@ quarters' totals in one table, one quarter's shares a page at a time by firm nam
 and back to the share's own page after changing it. A national round (5,000 firms x 20 quarters)
 rendered every share with its forms on one page: 40 s and 120 MB."""
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -144,12 +145,37 @@ def test_the_page_costs_the_same_queries_for_two_shares_or_five(
         assert client.get(url).content.decode().count('id="share-') == 5
 
 
-def test_a_refused_override_of_a_quarter_no_longer_scheduled_shows_the_first_quarter(
-    login, desk, draft, firms
+def test_a_quarter_no_longer_scheduled_keeps_its_shares_in_sight(
+    login, desk, draft, firms, make_user
 ):
-    from contracts.models import ScheduleEntry
+    """Every firm declined its 2027-Q4 share, and the desk then moved that quarter's volume to
+    2027-Q1: the quarter stays on the page with nothing scheduled, its declined shares listed."""
+    import datetime
 
-    share = draft.allocations.get(organisation=firms[0], quarter=Q1 + 3)
-    ScheduleEntry.objects.filter(contract_id=draft.contract_id, quarter=Q1 + 3).update(quantity_t=0)
-    html = _refused_override(login(desk), share)
-    assert "Shares in 2027-Q1" in html and "There is a problem" in html
+    from django.utils import timezone
+
+    from contracts.offtakes import services as offtake_services
+
+    allocation_services.allocation_release(
+        allocation_round=draft, actor=desk, respond_by=timezone.now() + datetime.timedelta(days=3)
+    )
+    for share in draft.allocations.filter(quarter=Q1 + 3).order_by("pk"):
+        member = make_user("member", org=share.organisation)
+        allocation_services.allocation_respond(allocation=share, actor=member, accept=False)
+    offtake_services.schedule_set(
+        contract=draft.contract,
+        actor=desk,
+        entries={Q1: D("20"), Q1 + 1: D("10"), Q1 + 2: D("10")},
+    )
+    client = login(desk)
+    html = _page(client, draft)
+    row = html[html.index(f'id="q{Q1 + 3}"') :]
+    cells = re.findall(r"<td[^>]*>([^<]*)</td>", row[: row.index("</tr>")])
+    # Scheduled, allocated, unallocated, firms, confirmed; then firms that declined, that have
+    # not answered. Declines in firms: in tonnes, each redistributed share declined again was
+    # counted again (20 t declined of a 10 t quarter).
+    assert cells == ["0\u00a0t", "0\u00a0t", "0\u00a0t", "5", "0\u00a0t", "5", "0"], cells
+    assert "Declined (firms)" in html and "Not answered (firms)" in html
+    html = _page(client, draft, quarter="2027-Q4")
+    assert "Shares in 2027-Q4" in html
+    assert len(_firms_on(html, firms)) == 5
