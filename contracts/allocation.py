@@ -176,9 +176,10 @@ class AllocationResult:
             result[s.organisation_id] = template.format(*(values[i] for i in positions))
         return result
 
-    def common_json(self) -> str:
-        """The figures every firm's explanation shares (``SHARED_KEYS``), as a JSON object."""
-        return json.dumps(self._common())
+    def common_json(self, **extra: str) -> str:
+        """The figures every firm's explanation shares (``SHARED_KEYS``), and ``extra``, as a
+        JSON object."""
+        return json.dumps({**self._common(), **extra})
 
 
 EXPLANATION_KEYS = (

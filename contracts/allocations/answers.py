@@ -91,7 +91,7 @@ def _redistribute(allocation: Allocation, actor) -> dict[int, Decimal]:
         # One UPDATE from arrays: ``bulk_update`` builds a CASE per row and took 20 s for the
         # 5,000 firms of a national round. The entries travel as one JSON array (a text array of
         # 5,000 JSON texts cost 0.2 s to send), the shared figures once (docs/benchmarks.md).
-        shared = json.dumps({**json.loads(result.common_json()), **declined})
+        shared = result.common_json(**declined)
         with connection.cursor() as cursor:
             cursor.execute(
                 "UPDATE contracts_allocation AS a"

@@ -262,10 +262,20 @@ def allocation_summary(allocation_round: AllocationRound) -> list[dict]:
     return out
 
 
-def allocation_totals(summary: list[dict]) -> dict:
-    """The sums of :func:`allocation_summary`'s quarters, for the foot of the desk's table."""
-    keys = ("scheduled_t", "allocated_t", "surplus_t", "confirmed_t", "declined", "pending")
-    return {key: sum((row[key] for row in summary), Decimal(0)) for key in keys}
+def allocation_totals(allocation_round: AllocationRound, summary: list[dict]) -> dict:
+    """The foot of the quarters' table: the tonnes of :func:`allocation_summary`'s quarters
+    summed, and the firms counted once each (a firm has a share in every quarter: summing the
+    quarters' counts would count it again for each)."""
+    keys = ("scheduled_t", "allocated_t", "surplus_t", "confirmed_t")
+    totals = {key: sum((row[key] for row in summary), Decimal(0)) for key in keys}
+    totals.update(
+        Allocation.objects.filter(allocation_round=allocation_round).aggregate(
+            firms=Count("organisation", distinct=True),
+            declined=Count("organisation", distinct=True, filter=Q(state=AllocationState.DECLINED)),
+            pending=Count("organisation", distinct=True, filter=Q(state=AllocationState.PROPOSED)),
+        )
+    )
+    return totals
 
 
 # The desk's allocation page shows one quarter's shares at a time, a page of firms at a time: a

@@ -115,7 +115,9 @@ def test_a_refused_override_shows_its_form_on_the_page_of_its_share(
     assert f'id="ov-{share.pk}-quantity_t_error"' in html
 
 
-def test_the_quarters_table_adds_up_and_shows_answers_once_released(login, desk, draft):
+def test_the_quarters_table_adds_up_and_shows_answers_once_released(
+    login, desk, draft, firms, make_user
+):
     import datetime
 
     from django.utils import timezone
@@ -125,10 +127,16 @@ def test_the_quarters_table_adds_up_and_shows_answers_once_released(login, desk,
     allocation_services.allocation_release(
         allocation_round=draft, actor=desk, respond_by=timezone.now() + datetime.timedelta(days=3)
     )
+    share = draft.allocations.get(organisation=firms[0], quarter=Q1)
+    member = make_user("member", org=firms[0])
+    allocation_services.allocation_respond(allocation=share, actor=member, accept=False)
     html = _page(client, draft)
     foot = html[html.index("<tfoot>") : html.index("</tfoot>")]
-    assert "40\u00a0t" in foot and "20" in foot  # 4 x 10 t scheduled and allocated, 20 open
-    assert "Not answered" in html
+    cells = re.findall(r"<td[^>]*>([^<]*)</td>", foot)
+    # 4 x 10 t scheduled and allocated; then each firm counted once, not once a quarter: five
+    # firms, one of which declined a share, and all five with shares still to answer (not 20).
+    assert cells == ["40\u00a0t", "40\u00a0t", "0\u00a0t", "5", "0\u00a0t", "1", "5"], cells
+    assert "Not answered (firms)" in html
 
 
 def test_the_page_costs_the_same_queries_for_two_shares_or_five(
