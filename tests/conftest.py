@@ -2,7 +2,6 @@
 and Playwright with Debian's Chromium plus an axe-core check."""
 
 import os
-import threading
 import time
 
 import pytest
@@ -267,7 +266,6 @@ def api(db):
 @pytest.fixture
 def celery_worker_redis(transactional_db, settings):
     """A real Celery worker (threads in this process) consuming from Redis. Needs REDIS_URL."""
-    from celery import signals
     from celery.contrib.testing.worker import start_worker
 
     from rohstoff.celery import app
@@ -281,34 +279,17 @@ def celery_worker_redis(transactional_db, settings):
         conn.default_channel.queue_purge(settings.CELERY_TASK_DEFAULT_QUEUE) if _queue_exists(
             conn, settings
         ) else None
-    # A worker started by ``celery worker`` closes each task's database connection afterwards
-    # (Celery's Django fixup, installed at the worker's start); this in-process worker is not
-    # started that way. Without it, a pool thread kept its last connection open after the test,
-    # and the test database could not be dropped at the end of the run ("being accessed by
-    # other users"). Only the pool's threads: an eager task runs in the test's own thread, inside
-    # its transaction.
-    signals.task_postrun.connect(_close_worker_connections)
-    try:
-        with start_worker(
-            app,
-            pool="threads",
-            concurrency=2,
-            perform_ping_check=False,
-            shutdown_timeout=30,
-            loglevel="WARNING",
-            queues=[settings.CELERY_TASK_DEFAULT_QUEUE],
-        ) as worker:
-            yield worker
-    finally:
-        signals.task_postrun.disconnect(_close_worker_connections)
-        app.conf.task_always_eager = True
-
-
-def _close_worker_connections(**kwargs):
-    from django.db import connections
-
-    if threading.current_thread() is not threading.main_thread():
-        connections.close_all()
+    with start_worker(
+        app,
+        pool="threads",
+        concurrency=2,
+        perform_ping_check=False,
+        shutdown_timeout=30,
+        loglevel="WARNING",
+        queues=[settings.CELERY_TASK_DEFAULT_QUEUE],
+    ) as worker:
+        yield worker
+    app.conf.task_always_eager = True
 
 
 def _queue_exists(conn, settings) -> bool:
