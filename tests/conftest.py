@@ -288,8 +288,39 @@ def celery_worker_redis(transactional_db, settings):
         loglevel="WARNING",
         queues=[settings.CELERY_TASK_DEFAULT_QUEUE],
     ) as worker:
+        pool = worker.pool
         yield worker
+    _close_pool_threads(pool)
     app.conf.task_always_eager = True
+
+
+def _close_pool_threads(pool) -> None:
+    """End the worker's task threads and their database connections. ``start_worker`` stops the
+    worker cold (``terminate``), and the thread pool's cold stop leaves its executor running: its
+    idle threads kept their Django connections (one per thread, opened by the tasks) open to the
+    end of the run, and the test databases could not be dropped ("being accessed by other
+    users"). One job per thread, held at a barrier so that every thread takes exactly one,
+    closes that thread's connections; then the executor ends its threads."""
+    import threading
+
+    from django.db import connections
+
+    executor = getattr(pool, "executor", None)
+    if executor is None:
+        return
+    barrier = threading.Barrier(pool.limit)
+
+    def close_connections():
+        barrier.wait(timeout=10)
+        connections.close_all()
+
+    try:
+        jobs = [executor.submit(close_connections) for _ in range(pool.limit)]
+    except RuntimeError:  # a warm stop has shut the executor down already
+        return
+    for job in jobs:
+        job.result(timeout=15)
+    executor.shutdown(wait=True)
 
 
 def _queue_exists(conn, settings) -> bool:
