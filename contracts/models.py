@@ -459,7 +459,10 @@ class AllocationRound(models.Model):
                 fields=["contract"],
                 condition=Q(state="draft"),
                 name="one_draft_allocation_per_contract",
-            )
+            ),
+            # The target of each share's (round, contract) key: a share's contract is always
+            # its round's (migration contracts 0007, docs/allocation.md).
+            models.UniqueConstraint(fields=["id", "contract"], name="allocation_round_contract"),
         ]
 
     def __str__(self):
@@ -474,8 +477,18 @@ class Allocation(models.Model):
     allocation_round = models.ForeignKey(
         AllocationRound, on_delete=models.CASCADE, related_name="allocations", db_index=False
     )
+    # The round's contract, kept on the share for the queries by contract. The database holds
+    # the pair (allocation_round, contract) to the round's own (id, contract) with one composite
+    # key (migration contracts 0007): a share can never count against another contract than its
+    # round's, and the contract exists because the round's does. That key makes a foreign key of
+    # this column alone redundant; it would cost a second check per share (100,000 in a national
+    # preview, docs/benchmarks.md).
     contract = models.ForeignKey(
-        OfftakeContract, on_delete=models.CASCADE, related_name="allocations", db_index=False
+        OfftakeContract,
+        on_delete=models.CASCADE,
+        related_name="allocations",
+        db_index=False,
+        db_constraint=False,
     )
     organisation = models.ForeignKey(
         Organisation, on_delete=models.PROTECT, related_name="allocations", db_index=False
