@@ -60,7 +60,8 @@ def _allocation_page(request, contract, *, release_form=None, share_form=None, s
             "contract": contract,
             "allocation_round": current,
             "quarters": summary,
-            "totals": selectors.allocation_totals(current, summary) if summary else None,
+            # The foot sums quarters: a one-quarter table has nothing to sum.
+            "totals": selectors.allocation_totals(current, summary) if len(summary) > 1 else None,
             "shares": shares,
             "release_form": release_form or ReleaseForm(),
             "override_form": OverrideForm(),

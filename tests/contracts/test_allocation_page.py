@@ -187,3 +187,19 @@ def test_a_quarter_no_longer_scheduled_keeps_its_shares_in_sight(
     html = _page(client, draft, quarter="2027-Q4")
     assert "Shares in 2027-Q4" in html
     assert len(_firms_on(html, firms)) == 5
+
+
+def test_a_one_quarter_allocation_has_no_total_row(
+    login, desk, make_contract, sign, positions, firms, lioh, django_assert_max_num_queries
+):
+    """The foot sums the quarters; with one quarter it would only repeat the row, so the page
+    neither shows it nor counts the firms for it."""
+    positions(dict.fromkeys(firms, D("6")), lioh, QUARTERS)
+    contract = sign(make_contract(annual_volume_t=D("40")), schedule={Q1: D("40")})
+    one = allocation_services.allocation_preview(contract=contract, actor=desk)
+    client = login(desk)
+    html = _page(client, one)
+    assert "<tfoot>" not in html and "2027-Q1" in html
+    with django_assert_max_num_queries(40) as queries:
+        _page(client, one)
+    assert not any("COUNT(DISTINCT" in q["sql"] for q in queries.captured_queries)
