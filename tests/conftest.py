@@ -346,6 +346,24 @@ def wait_for(predicate, timeout=30.0, interval=0.1):
 
 
 @pytest.fixture(scope="session")
+def playwright(playwright):
+    """pytest-playwright's Playwright, whose database connections are closed before it stops.
+
+    Playwright's synchronous API keeps its asyncio loop running in this thread from the first
+    browser test to the end of the session. While a loop runs, Django keeps this thread's
+    connections apart from the ones it used before (asgiref's ``Local`` behaves like a context
+    variable then), so every test after the first browser test works through a second
+    connection handler. Once Playwright stops, that handler is out of sight: pytest-django's
+    teardown closes only the first one, and the second one's connection kept the test database
+    open ("being accessed by other users"). Close it while it can still be seen.
+    """
+    yield playwright
+    from django.db import connections
+
+    connections.close_all()
+
+
+@pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
     if not os.path.exists(CHROMIUM):
         pytest.fail(
