@@ -171,3 +171,46 @@ def test_desk_pages_pass_axe(
     # closed, or aggregated already: the positions job runs in-process in tests
     assert page.locator("h1 .badge--closed, h1 .badge--aggregated").count() == 1
     assert_accessible(page, "closed round")
+
+
+def test_on_a_phone_each_line_is_a_card_with_its_column_names_and_buttons_in_view(
+    live_server, browser_login, member_a, demand_round, assert_accessible
+):
+    """At 390 px the lines do not scroll sideways: each row shows every value under its column's
+    name, with Edit and Withdraw on the screen, and the edit form opens inside the card."""
+    from industry.lines import services as line_services
+    from industry.rounds import services as round_services
+    from rohstoff.core.models import Material
+
+    round_services.terms_accept(round=demand_round, actor=member_a)
+    for code, period in [("lithium-hydroxide", "2028"), ("ndpr-oxide", "2029-Q3")]:
+        line_services.line_enter(
+            round=demand_round,
+            actor=member_a,
+            material=Material.objects.get(code=code),
+            period=period,
+            quantity=Decimal("1500.5"),
+            unit="t",
+            grade="battery grade",
+        )
+    page = browser_login(member_a)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{live_server.url}/rounds/{demand_round.pk}/demand/")
+    first = page.locator("#lines-table tbody tr").first
+    labels = first.locator("td[data-label]").evaluate_all(
+        "cells => cells.map(c => getComputedStyle(c, '::before').content)"
+    )
+    assert labels[:5] == ['"Material"', '"Zeitraum"', '"Menge"', '"Einheit"', '"Tonnen"']
+    assert "1.500,5" in first.locator("td[data-label=Menge]").inner_text()
+    for button in ("line-edit", "line-withdraw"):
+        box = first.locator(f"[data-testid={button}]").bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390, button
+    scroll = page.locator("#lines-table .table-wrap").evaluate("e => e.scrollWidth - e.clientWidth")
+    assert scroll <= 0  # nothing of a line lies beyond the screen
+    assert_accessible(page, "grid on a phone")
+
+    first.locator("[data-testid=line-edit]").click()
+    page.wait_for_selector("tr.is-editing")
+    save = page.locator("[data-testid=line-save]").bounding_box()
+    assert save is not None and save["x"] + save["width"] <= 390
+    assert_accessible(page, "edit row on a phone")
