@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.html import json_script
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
@@ -82,7 +83,7 @@ def round_dashboard(request, pk):
     return render(request, context.pop("template"), context)
 
 
-DASHBOARD_CACHE_VERSION = 4  # raise it when what the dashboards show changes
+DASHBOARD_CACHE_VERSION = 5  # raise it when what the dashboards show changes
 DASHBOARD_CACHE_SECONDS = 60 * 60
 
 
@@ -103,17 +104,19 @@ def _dashboard_data(*, user, round, position_set, flt) -> dict:
         (c for c in visible if c.open_t and c.open_t > 0),
         key=lambda c: (-c.open_t, c.material.sort_order, c.quarter),
     )[:TOP_OPEN]
+    # What is kept is read back on every view (docs/benchmarks.md, "What the cache keeps"):
+    # counts, tables rendered to HTML and figures rendered to their <script> elements, never the
+    # hundreds of cell objects they were made from.
     data = {
-        "cells": cells,
-        "elements": elements,
         "cell_count": len(cells),
+        "element_count": len(elements),
         "disclosed_count": sum(1 for c in cells if c.disclosed),
         "hidden_count": sum(1 for c in cells if not c.disclosed),
         # Members and the ministry: none visible means one sentence instead of empty charts.
         "visible_count": len(visible),
         "undisclosed_materials": _undisclosed_materials(cells),
         "top_open": open_cells,
-        "top_open_figure": charts.top_open_figure(open_cells),
+        "top_open_figure": json_script(charts.top_open_figure(open_cells), "open-figure"),
     }
     rendered = {"elements": tables.element_rows(elements, trustee=trustee)}
     kind = policy.dashboard_kind(user)
@@ -122,9 +125,8 @@ def _dashboard_data(*, user, round, position_set, flt) -> dict:
         rendered.update(member=tables.member_rows(rows), public=tables.public_rows(cells))
         data.update(
             {
-                "rows": rows,
                 "shares": shares,
-                "figure": charts.member_figure(rows),
+                "figure": json_script(charts.member_figure(rows), "member-figure"),
                 "has_own": any(r.own_t for r in rows),
                 "template": "tradinghouse/dashboard_member.html",
             }
@@ -132,7 +134,8 @@ def _dashboard_data(*, user, round, position_set, flt) -> dict:
     elif kind == "public":
         rendered.update(coverage=tables.coverage_rows(cells), public=tables.public_rows(cells))
         data.update(
-            figure=charts.coverage_figure(cells), template="tradinghouse/dashboard_ministry.html"
+            figure=json_script(charts.coverage_figure(cells), "coverage-figure"),
+            template="tradinghouse/dashboard_ministry.html",
         )
     else:
         rendered.update(
@@ -140,7 +143,7 @@ def _dashboard_data(*, user, round, position_set, flt) -> dict:
             positions=tables.trustee_rows(cells, desk=policy.sees_largest_firm(user)),
         )
         data.update(
-            figure=charts.demand_figure(cells, trustee=True),
+            figure=json_script(charts.demand_figure(cells, trustee=True), "demand-figure"),
             template="tradinghouse/dashboard_desk.html",
         )
     data["tables"] = rendered
