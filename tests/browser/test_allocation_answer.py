@@ -284,3 +284,77 @@ def test_tables_fit_at_1366_and_pages_at_390(
             page.set_viewport_size({"width": 1366, "height": 900})
     assert not problems, "\n".join(problems)
     assert checked >= 12  # every page above has at least one table
+
+
+# Each card's names must be its table's column headings, and nothing of a card may lie beyond
+# the screen: a label that differs from its heading, or a button out of sight, is a problem.
+CARDS = """() => [...document.querySelectorAll('main table.table--cards')].flatMap(t => {
+  const wrap = t.closest('.table-wrap');
+  const heads = [...t.querySelectorAll('thead th')].map(th => th.textContent.trim());
+  const name = t.dataset.testid || (t.querySelector('caption') || {}).textContent || '?';
+  const problems = [];
+  if (wrap && wrap.scrollWidth > wrap.clientWidth) problems.push(`${name} scrolls sideways`);
+  t.querySelectorAll('tbody tr').forEach(tr => {
+    [...tr.children].forEach((cell, i) => {
+      const label = cell.dataset.label;
+      if (label !== undefined && label !== heads[i]) problems.push(`${name}: "${label}" under "${heads[i]}"`);
+      const shown = label === undefined ? null : getComputedStyle(cell, '::before').content;
+      if (shown !== null && shown !== JSON.stringify(label)) problems.push(`${name}: ${label} not shown`);
+    });
+    tr.querySelectorAll('a, button').forEach(b => {
+      const r = b.getBoundingClientRect();
+      if (r.left < 0 || r.right > window.innerWidth) problems.push(`${name}: ${b.textContent.trim()} off screen`);
+    });
+  });
+  return problems;
+})"""
+
+
+@pytest.mark.parametrize("lang", ["de", "en"])
+def test_on_a_phone_the_members_lists_are_cards_under_their_column_names(
+    browser_login, live_server, page, member_a, make_user, two_contracts, assert_accessible, lang
+):
+    """At 390 px a member's lists (allocations, rounds, own contracts, team) show each record as
+    a card: every value under its column's own heading, links and buttons on the screen, and a
+    name too long for one line makes its row taller instead of running into the next."""
+    from industry.reported import services as reported_services
+    from rohstoff.core.models import Material
+
+    reported_services.reported_contract_create(
+        actor=member_a,
+        material=Material.objects.get(code="lithium-hydroxide"),
+        origin_country="AU",
+        unit="t",
+        supplier_name="Pilbara Minerals",
+        volumes=[("2027-Q1", D("100")), ("2027-Q2", D("120"))],
+    )
+    admin = make_user("member_admin", org=member_a.organisation, email="admin@firm-a.example")
+    page.set_viewport_size({"width": 390, "height": 844})
+    problems, cards = [], 0
+    for user, paths in (
+        (member_a, ["/contracts/allocations/", "/rounds/", "/reported-contracts/"]),
+        (admin, ["/team/"]),
+    ):
+        page.context.clear_cookies()
+        page.context.add_cookies(
+            [{"name": "django_language", "value": lang, "url": live_server.url}]
+        )
+        browser_login(user)
+        for path in paths:
+            assert page.goto(live_server.url + path).status == 200, path
+            cards += page.locator("main table.table--cards tbody tr").count()
+            problems += [f"{path}: {p}" for p in page.evaluate(CARDS)]
+            assert page.evaluate("document.documentElement.scrollWidth") <= 390, path
+            assert_accessible(page, f"{path} on a phone")
+    assert not problems, "\n".join(problems)
+    assert cards >= 2 * QUARTERS + 4  # both contracts' shares, a round, a contract, two people
+
+    # "Delivered to you (t)" takes two lines beside its value: its row is taller than one line.
+    page.context.clear_cookies()
+    page.context.add_cookies([{"name": "django_language", "value": lang, "url": live_server.url}])
+    browser_login(member_a)
+    page.goto(f"{live_server.url}/contracts/allocations/")
+    card = page.locator("[data-testid=my-allocations] tbody tr").first
+    one_line = card.locator("td").nth(1).bounding_box()["height"]  # the quarter
+    two_lines = card.locator("td").nth(6).bounding_box()["height"]  # delivered to you
+    assert two_lines > 1.5 * one_line
