@@ -113,6 +113,21 @@ def test_desk_opens_a_call_a_supplier_offers_the_match_becomes_a_draft_contract(
     click_and_load(page, "main form button[type=submit]")
     page.goto(f"{base}/market/{call.pk}/")
     assert_accessible(page, "call page (supplier)")
+    # On a phone the sheet fits: each material's name heads its quarters once, and every figure
+    # is on the screen (three columns with the name repeated cut the demand off at 390 px).
+    sheet = page.locator("[data-testid=call-sheet]")
+    groups = sheet.locator("tr.row-group th[scope=rowgroup]").all_inner_texts()
+    assert groups and len(groups) == len(set(groups))
+    assert sheet.locator("tbody").first.locator("th[scope=row]").first.inner_text() == "2027-Q1"
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert (
+        sheet.evaluate(
+            "t => t.closest('.table-wrap').scrollWidth - t.closest('.table-wrap').clientWidth"
+        )
+        <= 0
+    )
+    assert_accessible(page, "call page (supplier) on a phone")
+    page.set_viewport_size({"width": 1366, "height": 900})
     click_and_load(page, f"a[href='/market/{call.pk}/offers/new/']")
     page.select_option(
         "#id_material", label=page.locator("#id_material option").nth(1).inner_text()
