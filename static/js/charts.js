@@ -3,12 +3,51 @@
 // One script for every chart page; the figures come from rohstoff.core.charts (docs/charts.md).
 (function () {
   "use strict";
+  var PHONE = 480; // px: below this a chart's container is a phone's width (rohstoff.css)
+  var LINE = 15; // px of one line of a category's name at plotly's 12 px font
+
+  // A horizontal bar chart on a phone: each category's name above its bars, across the chart's
+  // whole width, instead of in a left margin that left the bars a sliver and cut the axis title
+  // off at the chart's edge (docs/charts.md, "On a phone").
+  function namesAboveBars(el, figure) {
+    var layout = figure.layout;
+    var bars = figure.data.length > 0 && figure.data.every(function (t) {
+      return t.type === "bar" && t.orientation === "h";
+    });
+    if (!bars || el.clientWidth >= PHONE) return;
+    var names = [];
+    figure.data.forEach(function (t) {
+      (t.y || []).forEach(function (name) { if (names.indexOf(name) < 0) names.push(name); });
+    });
+    if (!names.length) return;
+    var lines = Math.max.apply(null, names.map(function (n) { return String(n).split("<br>").length; }));
+    var gap = lines * LINE + 10;
+    var margin = Object.assign({l: 16, r: 16, t: 16, b: 40}, layout.margin, {l: 8});
+    layout.height = (layout.height || 300) + names.length * gap;
+    var band = (layout.height - margin.t - margin.b) / names.length;
+    layout.margin = margin;
+    layout.bargap = Math.min(0.8, gap / band);
+    layout.yaxis = Object.assign({}, layout.yaxis, {showticklabels: false, automargin: false, type: "category"});
+    // The name's foot sits on the top of its category's bars: half the band above its middle,
+    // less the gap.
+    var shift = band / 2 - (layout.bargap * band) / 2 + 2;
+    layout.annotations = (layout.annotations || []).concat(names.map(function (name) {
+      return {
+        text: name, showarrow: false, align: "left",
+        xref: "paper", x: 0, xanchor: "left",
+        yref: "y", y: name, yanchor: "bottom", yshift: shift,
+        font: {size: 12}
+      };
+    }));
+  }
+
   function draw() {
     if (!window.Plotly) return;
     document.querySelectorAll("[data-chart]").forEach(function (el) {
       var source = document.getElementById(el.getAttribute("data-chart"));
       if (!source) return;
       var figure = JSON.parse(source.textContent);
+      namesAboveBars(el, figure);
       window.Plotly.newPlot(el, figure.data, figure.layout, {displayModeBar: false, responsive: true})
         .then(function () { el.setAttribute("data-chart-drawn", "true"); });
     });

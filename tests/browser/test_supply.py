@@ -49,3 +49,39 @@ def test_the_ministry_opens_its_dashboard_and_downloads_the_briefing(
     assert "Lagebild Rohstoffversorgung" in text and "Runde Lagebild" in text
     assert "1.234 t" in text and "4.321" not in text
     assert not [e for e in errors if "Content Security Policy" in e], errors
+
+
+def test_on_a_phone_a_bar_chart_names_each_material_above_its_bars(
+    page,
+    live_server,
+    browser_login,
+    assert_accessible,
+    ministry,
+    world,  # noqa: F811
+):
+    """At 390 px the concentration chart's names stand above their bars across the chart's
+    width, and its axis title is whole (in a left margin the names left the bars a sliver and
+    the title "HHI (0 bis 10.000)" was cut at the chart's edge); at 1366 px the names stay at
+    the axis."""
+    browser_login(ministry)
+    chart = page.locator('[data-chart="hhi-figure"]')
+    names = "el => [...el.querySelectorAll('.annotation-text')].map(t => t.textContent)"
+
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{live_server.url}/")
+    expect(chart).to_have_attribute("data-chart-drawn", "true")
+    figure = page.evaluate("JSON.parse(document.getElementById('hhi-figure').textContent)")
+    categories = figure["data"][0]["y"]
+    assert sorted(chart.evaluate(names)) == sorted(categories)
+    assert chart.locator(".ytick").count() == 0
+    box, title = chart.bounding_box(), chart.locator(".xtitle").bounding_box()
+    assert title["x"] >= box["x"] and title["x"] + title["width"] <= box["x"] + box["width"]
+    bars = chart.locator(".nsewdrag").first.bounding_box()
+    assert bars["width"] > 0.8 * box["width"]  # the bars get the chart's width
+    assert_accessible(page, "ministry dashboard on a phone")
+
+    page.set_viewport_size({"width": 1366, "height": 900})
+    page.goto(f"{live_server.url}/")
+    expect(chart).to_have_attribute("data-chart-drawn", "true")
+    assert chart.evaluate(names) == []
+    assert chart.locator(".ytick").count() == len(categories)
