@@ -41,6 +41,20 @@
     }));
   }
 
+  // A name above a panel (the dashboards' one panel per material) starts at the chart's left
+  // edge on a phone, not at the plot's, where the axis margin pushed a long name past the
+  // chart's right edge.
+  function namesFromEdge(el, figure) {
+    var layout = figure.layout, margin = layout.margin || {};
+    var plot = el.clientWidth - (margin.l || 0) - (margin.r || 0);
+    if (el.clientWidth >= PHONE || !layout.annotations || !(margin.l > 16) || plot <= 0) return;
+    layout.annotations.forEach(function (note) {
+      if (note.xref === "paper" && note.xanchor === "left" && note.x === 0) {
+        note.x = -(margin.l - 8) / plot;
+      }
+    });
+  }
+
   function draw() {
     if (!window.Plotly) return;
     document.querySelectorAll("[data-chart]").forEach(function (el) {
@@ -48,6 +62,7 @@
       if (!source) return;
       var figure = JSON.parse(source.textContent);
       namesAboveBars(el, figure);
+      namesFromEdge(el, figure);
       window.Plotly.newPlot(el, figure.data, figure.layout, {displayModeBar: false, responsive: true})
         .then(function () { el.setAttribute("data-chart-drawn", "true"); });
     });

@@ -123,6 +123,16 @@ def test_desk_closes_the_round_watches_the_progress_and_a_member_sees_its_share(
         "Your share of the pooled Lithium hydroxide monohydrate is 13.3\u00a0%"
     )
     assert_accessible(page, "member dashboard (en)")
+    # On a phone each panel's material name starts at the chart's edge and is whole (from the
+    # plot's edge, past the axis margin, a long name ran off the chart).
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.reload()
+    chart = page.locator("[data-chart=member-figure]")
+    expect(chart).to_have_attribute("data-chart-drawn", "true")
+    box, name = chart.bounding_box(), chart.locator(".annotation").first.bounding_box()
+    assert box["x"] <= name["x"] < box["x"] + 16
+    assert name["x"] + name["width"] <= box["x"] + box["width"]
+    page.set_viewport_size({"width": 1366, "height": 900})
     page.goto(live_server.url + reverse("tradinghouse:position_overview"))
     assert_accessible(page, "positions overview (en)")
 
