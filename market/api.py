@@ -20,7 +20,6 @@ from rohstoff.core.models import Material, Organisation, OrganisationKind
 from rohstoff.core.money import Currency
 from rohstoff.core.openapi import with_errors
 from rohstoff.core.periods import PeriodError, Quarter
-from tradinghouse.disclosure import present_cell
 
 from . import policy, runs, selectors, services
 from .matching import explain
@@ -120,14 +119,7 @@ class CallViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSe
         return policy.calls_visible_to(self.request.user).order_by("-opened_at", "-pk")
 
     def _detail(self, call):
-        if policy.reads_all_offers(self.request.user):
-            cells = [
-                present_cell(c, trustee=True)
-                for c in call.position_set.cells.select_related("material")
-            ]
-        else:
-            cells = selectors.supplier_sheet(call)
-        call.cells = cells
+        call.cells = selectors.call_sheet(user=self.request.user, call=call)
         return CallDetailSerializer(call).data
 
     def retrieve(self, request, pk=None):

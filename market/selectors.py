@@ -12,7 +12,7 @@ from django.db.models import Prefetch, Sum
 
 from industry.models import DemandRound
 from rohstoff.core.shortcuts import get_visible_or_404
-from tradinghouse.disclosure import present_cell_to_supplier, present_market_cell
+from tradinghouse.disclosure import present_cell, present_cell_to_supplier, present_market_cell
 from tradinghouse.models import PositionCell
 
 from . import policy
@@ -50,9 +50,22 @@ def rounds_with_published_positions():
 
 
 def _cells(call: Call):
-    return PositionCell.objects.filter(position_set_id=call.position_set_id).select_related(
-        "material"
+    """The call's cells, a material's together in the catalogue's order (``Material.Meta``), then
+    by quarter: the sheet names each material once above its quarters (two materials of the same
+    ``sort_order`` would otherwise interleave)."""
+    return (
+        PositionCell.objects.filter(position_set_id=call.position_set_id)
+        .select_related("material")
+        .order_by("material__sort_order", "material__code", "quarter")
     )
+
+
+def call_sheet(*, user, call: Call) -> list:
+    """The call's cells as ``user`` may see them: a trustee every cell with its reason, anyone
+    else what a supplier sees (disclosed demand only). The page, its export and the API."""
+    if policy.reads_all_offers(user):
+        return [present_cell(c, trustee=True) for c in _cells(call)]
+    return supplier_sheet(call)
 
 
 def supplier_sheet(call: Call) -> list:

@@ -15,7 +15,6 @@ from rohstoff.core.documents import document_response
 from rohstoff.core.errors import StateConflict
 from rohstoff.core.exports import write_table
 from rohstoff.core.forms import add_service_errors
-from tradinghouse.disclosure import present_cell
 
 from . import charts, offerfile, policy, runs, selectors, services
 from .forms import AdjustForm, CallForm, OfferDocumentForm, OfferFileForm, OfferForm
@@ -62,24 +61,13 @@ def call_create(request):
     return render(request, "market/call_form.html", {"form": form})
 
 
-def _sheet(user, call):
-    """The call's cells as ``user`` may see them: a trustee every cell with its reason, anyone
-    else what a supplier sees (disclosed demand only)."""
-    if policy.reads_all_offers(user):
-        return [
-            present_cell(c, trustee=True)
-            for c in call.position_set.cells.select_related("material")
-        ]
-    return selectors.supplier_sheet(call)
-
-
 @allow(CALL_READERS)
 @require_GET
 def call_detail(request, pk):
     call = selectors.call_get(user=request.user, pk=pk)
     context = {
         "call": call,
-        "sheet": _sheet(request.user, call),
+        "sheet": selectors.call_sheet(user=request.user, call=call),
         "accepts_offers": call.accepts_offers(),
         "trustee": policy.reads_all_offers(request.user),
     }
@@ -108,7 +96,7 @@ def call_sheet_export(request, pk, fmt):
             "quarter": c.period,
             "demand_t": c.demand_t if c.visible else _("not disclosed"),
         }
-        for c in _sheet(request.user, call)
+        for c in selectors.call_sheet(user=request.user, call=call)
     ]
     data, content_type = write_table(columns, rows, fmt, sheet=_("Call"), title=call.title)
     response = HttpResponse(data, content_type=content_type)

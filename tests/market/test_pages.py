@@ -9,7 +9,7 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
-from .conftest import Q1, SECRET_T, close
+from .conftest import Q1, Q2, SECRET_T, close
 
 pytestmark = pytest.mark.django_db
 
@@ -259,3 +259,43 @@ def test_query_counts(
 def test_the_call_form_names_each_supplier_with_its_country(login, desk, supplier, supplier_b):
     page = login(desk).get("/market/new/").content.decode()
     assert "Andes (Chile)" in page and "Nordic (Finnland)" in page
+
+
+@pytest.mark.parametrize("reader", ["supplier", "desk"])
+def test_the_sheet_names_each_material_once_above_its_quarters(
+    call, supplier, desk, lioh, li2co3, client, api, reader
+):
+    """Each material heads its own group of quarters on the call's page, in the same order as in
+    the API, even when two materials share a place in the catalogue (ordered by quarter alone,
+    their cells interleaved and a name would head several groups)."""
+    import re
+
+    from rohstoff.core.models import Material
+    from tradinghouse.models import PositionCell
+
+    Material.objects.filter(pk__in=[lioh.pk, li2co3.pk]).update(sort_order=7)
+    # Both materials in both quarters: ordered by quarter within one sort order, the cells
+    # would always interleave.
+    PositionCell.objects.create(
+        position_set=call.position_set,
+        material=li2co3,
+        quarter=Q2,
+        demand_t=Decimal("900"),
+        demand_firm_t=Decimal("900"),
+        demand_indicative_t=0,
+        contributors=6,
+        firm_contributors=6,
+        largest_share=Decimal("0.2"),
+        disclosed=True,
+        firm_disclosed=True,
+        indicative_disclosed=True,
+    )
+    user = {"supplier": supplier, "desk": desk}[reader]
+    client.force_login(user)
+    page = client.get(reverse("market:call", args=[call.pk])).content.decode()
+    groups = re.findall(r'<th scope="rowgroup" colspan="2">([^<]+)</th>', page)
+    assert groups == [li2co3.name, lioh.name]  # the catalogue's order: sort order, then code
+    lioh_group = page.split(f">{lioh.name}</th>")[1]
+    assert lioh_group.index("2027-Q1") < lioh_group.index("2027-Q2")
+    cells = api(user).get(f"/api/v1/market/calls/{call.pk}/").json()["cells"]
+    assert [c["material"] for c in cells] == ["lithium-carbonate"] * 2 + ["lithium-hydroxide"] * 2
