@@ -11,6 +11,7 @@ from playwright.sync_api import expect
 
 from tests.browser.navigation import click_and_load
 from tests.conftest import TEST_PASSWORD
+from tests.market.conftest import disclosed_cell
 
 pytestmark = [
     pytest.mark.browser,
@@ -27,7 +28,7 @@ def setting(desk, make_org, make_user):
     from market.models import SupplierLink
     from rohstoff.core.models import Material
     from rohstoff.core.periods import Quarter
-    from tradinghouse.models import PositionCell, PositionSet
+    from tradinghouse.models import PositionSet
 
     lioh = Material.objects.get(code="lithium-hydroxide")
     now = timezone.now()
@@ -44,20 +45,7 @@ def setting(desk, make_org, make_user):
     ps = PositionSet.objects.create(
         round=round, is_current=True, published_at=now, min_firms=5, p_rule=Decimal("0.1")
     )
-    PositionCell.objects.create(
-        position_set=ps,
-        material=lioh,
-        quarter=Quarter(2027, 1).index,
-        demand_t=Decimal("300"),
-        demand_firm_t=Decimal("300"),
-        demand_indicative_t=0,
-        contributors=6,
-        firm_contributors=6,
-        largest_share=Decimal("0.2"),
-        disclosed=True,
-        firm_disclosed=True,
-        indicative_disclosed=True,
-    )
+    disclosed_cell(ps, lioh, Quarter(2027, 1).index, Decimal("300"))
     org = make_org("Andes Browser S.A.", "supplier")
     SupplierLink.objects.create(
         organisation=org,

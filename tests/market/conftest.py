@@ -14,6 +14,26 @@ Q1, Q2 = Quarter(2027, 1).index, Quarter(2027, 2).index
 SECRET_T = Decimal("4321.987654")  # the one firm's demand in the hidden cell
 
 
+def disclosed_cell(position_set, material, quarter, demand):
+    """A published cell of six firms, all of it firm demand, disclosed whole."""
+    from tradinghouse.models import PositionCell
+
+    return PositionCell.objects.create(
+        position_set=position_set,
+        material=material,
+        quarter=quarter,
+        demand_t=demand,
+        demand_firm_t=demand,
+        demand_indicative_t=0,
+        contributors=6,
+        firm_contributors=6,
+        largest_share=Decimal("0.2"),
+        disclosed=True,
+        firm_disclosed=True,
+        indicative_disclosed=True,
+    )
+
+
 @pytest.fixture
 def lioh(db):
     from rohstoff.core.models import Material
@@ -50,20 +70,7 @@ def world(desk, firm_a, lioh, li2co3, make_org):
         round=r, is_current=True, published_at=now, min_firms=3, p_rule=Decimal("0.1")
     )
     for q, demand in ((Q1, Decimal("600")), (Q2, Decimal("300"))):
-        PositionCell.objects.create(
-            position_set=ps,
-            material=lioh,
-            quarter=q,
-            demand_t=demand,
-            demand_firm_t=demand,
-            demand_indicative_t=0,
-            contributors=6,
-            firm_contributors=6,
-            largest_share=Decimal("0.2"),
-            disclosed=True,
-            firm_disclosed=True,
-            indicative_disclosed=True,
-        )
+        disclosed_cell(ps, lioh, q, demand)
     PositionCell.objects.create(
         position_set=ps,
         material=li2co3,

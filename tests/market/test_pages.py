@@ -9,7 +9,7 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
-from .conftest import Q1, Q2, SECRET_T, close
+from .conftest import Q1, Q2, SECRET_T, close, disclosed_cell
 
 pytestmark = pytest.mark.django_db
 
@@ -271,25 +271,11 @@ def test_the_sheet_names_each_material_once_above_its_quarters(
     import re
 
     from rohstoff.core.models import Material
-    from tradinghouse.models import PositionCell
 
     Material.objects.filter(pk__in=[lioh.pk, li2co3.pk]).update(sort_order=7)
     # Both materials in both quarters: ordered by quarter within one sort order, the cells
     # would always interleave.
-    PositionCell.objects.create(
-        position_set=call.position_set,
-        material=li2co3,
-        quarter=Q2,
-        demand_t=Decimal("900"),
-        demand_firm_t=Decimal("900"),
-        demand_indicative_t=0,
-        contributors=6,
-        firm_contributors=6,
-        largest_share=Decimal("0.2"),
-        disclosed=True,
-        firm_disclosed=True,
-        indicative_disclosed=True,
-    )
+    disclosed_cell(call.position_set, li2co3, Q2, Decimal("900"))
     user = {"supplier": supplier, "desk": desk}[reader]
     client.force_login(user)
     page = client.get(reverse("market:call", args=[call.pk])).content.decode()
