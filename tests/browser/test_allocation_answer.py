@@ -10,6 +10,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from tests.browser.cards import card_problems
 from tests.browser.navigation import click_and_load
 
 pytestmark = [
@@ -286,30 +287,6 @@ def test_tables_fit_at_1366_and_pages_at_390(
     assert checked >= 12  # every page above has at least one table
 
 
-# Each card's names must be its table's column headings, and nothing of a card may lie beyond
-# the screen: a label that differs from its heading, or a button out of sight, is a problem.
-CARDS = """() => [...document.querySelectorAll('main table.table--cards')].flatMap(t => {
-  const wrap = t.closest('.table-wrap');
-  const heads = [...t.querySelectorAll('thead th')].map(th => th.textContent.trim());
-  const name = t.dataset.testid || (t.querySelector('caption') || {}).textContent || '?';
-  const problems = [];
-  if (wrap && wrap.scrollWidth > wrap.clientWidth) problems.push(`${name} scrolls sideways`);
-  t.querySelectorAll('tbody tr').forEach(tr => {
-    [...tr.children].forEach((cell, i) => {
-      const label = cell.dataset.label;
-      if (label !== undefined && label !== heads[i]) problems.push(`${name}: "${label}" under "${heads[i]}"`);
-      const shown = label === undefined ? null : getComputedStyle(cell, '::before').content;
-      if (shown !== null && shown !== JSON.stringify(label)) problems.push(`${name}: ${label} not shown`);
-    });
-    tr.querySelectorAll('a, button').forEach(b => {
-      const r = b.getBoundingClientRect();
-      if (r.left < 0 || r.right > window.innerWidth) problems.push(`${name}: ${b.textContent.trim()} off screen`);
-    });
-  });
-  return problems;
-})"""
-
-
 @pytest.mark.parametrize("lang", ["de", "en"])
 def test_on_a_phone_the_members_lists_are_cards_under_their_column_names(
     browser_login, live_server, page, member_a, make_user, two_contracts, assert_accessible, lang
@@ -343,7 +320,7 @@ def test_on_a_phone_the_members_lists_are_cards_under_their_column_names(
         for path in paths:
             assert page.goto(live_server.url + path).status == 200, path
             cards += page.locator("main table.table--cards tbody tr").count()
-            problems += [f"{path}: {p}" for p in page.evaluate(CARDS)]
+            problems += [f"{path}: {p}" for p in card_problems(page)]
             assert page.evaluate("document.documentElement.scrollWidth") <= 390, path
             assert_accessible(page, f"{path} on a phone")
     assert not problems, "\n".join(problems)

@@ -1,0 +1,80 @@
+"""Record lists as cards on a phone (docs/tables.md): the one check of them, used by the tests of
+every page that has such a list.
+
+Below 480 px a ``table--cards`` shows each row as a card: every value under its column's name
+(the cell's ``data-label``, which must be the column's own heading and be shown), the row's
+links and buttons on the screen, and nothing scrolling sideways.
+"""
+
+from playwright.sync_api import Page
+
+PHONE = {"width": 390, "height": 844}
+
+# Each card's names must be its table's column headings, and nothing of a card may lie beyond
+# the screen: a label that differs from its heading, or a button out of sight, is a problem.
+CARDS = """() => [...document.querySelectorAll('main table.table--cards')].flatMap(t => {
+  const wrap = t.closest('.table-wrap');
+  const heads = [...t.querySelectorAll('thead th')].map(th => th.textContent.trim());
+  const name = t.dataset.testid || (t.querySelector('caption') || {}).textContent || '?';
+  const problems = [];
+  if (wrap && wrap.scrollWidth > wrap.clientWidth) problems.push(`${name} scrolls sideways`);
+  t.querySelectorAll('tbody tr').forEach(tr => {
+    [...tr.children].forEach((cell, i) => {
+      const label = cell.dataset.label;
+      if (label !== undefined && label !== heads[i]) problems.push(`${name}: "${label}" under "${heads[i]}"`);
+      const shown = label === undefined ? null : getComputedStyle(cell, '::before').content;
+      if (shown !== null && shown !== JSON.stringify(label)) problems.push(`${name}: ${label} not shown`);
+    });
+    tr.querySelectorAll('a, button, input:not([type=hidden]), select, summary').forEach(b => {
+      const r = b.getBoundingClientRect();
+      if (r.width && (r.left < 0 || r.right > window.innerWidth)) problems.push(`${name}: ${b.textContent.trim() || b.name} off screen`);
+    });
+  });
+  return problems;
+})"""
+
+
+def card_problems(page: Page) -> list[str]:
+    """What is wrong with the cards of the page as it is shown now (empty: nothing)."""
+    return page.evaluate(CARDS)
+
+
+def cards_on_a_phone(page: Page) -> int:
+    """Load the current page again at 390 px and check its card tables and that the page does not
+    scroll sideways; returns the number of cards. The viewport is restored afterwards and the page
+    loaded again, so the test goes on as it was."""
+    size = page.viewport_size
+    page.set_viewport_size(PHONE)
+    try:
+        page.reload()
+        problems = card_problems(page)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        cards = page.locator("main table.table--cards tbody tr").count()
+    finally:
+        page.set_viewport_size(size)
+        page.reload()
+    assert not problems, f"{page.url}:\n" + "\n".join(problems)
+    assert width <= PHONE["width"], f"{page.url} is {width} px wide on a phone"
+    return cards
+
+
+# A value of a facts list (dl.facts) that the browser laid out on more than one line: each text
+# of it gives one rectangle per line.
+BROKEN_FACTS = """() => [...document.querySelectorAll('main dl.facts dd')].filter(dd => {
+  const range = document.createRange();
+  range.selectNodeContents(dd);
+  return range.getClientRects().length > 1;
+}).map(dd => dd.textContent.trim())"""
+
+
+def facts_broken_on_a_phone(page: Page) -> list[str]:
+    """The values of the page's facts lists that break over two lines at 390 px (an amount such as
+    "147.637.795,28 EUR" must not); the viewport is restored afterwards."""
+    size = page.viewport_size
+    page.set_viewport_size(PHONE)
+    try:
+        page.reload()
+        return page.evaluate(BROKEN_FACTS)
+    finally:
+        page.set_viewport_size(size)
+        page.reload()
