@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from tests.browser.cards import PHONE, cards_on_a_phone
 from tests.browser.navigation import click_and_load
 
 pytestmark = [
@@ -204,3 +205,50 @@ def test_every_page_passes_axe(
     page.context.clear_cookies()
     browser_login(ministry)
     visit_all(page, base, ["/contracts/overview/"], assert_accessible)
+
+
+IN_SIGHT = """sel => [...document.querySelectorAll(sel)].filter(e => {
+  const r = e.getBoundingClientRect();
+  return r.left < 0 || r.right > window.innerWidth;
+}).map(e => e.textContent.trim())"""
+
+
+@pytest.mark.parametrize("lang", ["de", "en"])
+def test_on_a_phone_the_book_aggregates_and_counterparties_read_whole(
+    browser_login, live_server, page, desk, member_a, book, assert_accessible, lang
+):
+    """At 390 px the desk's aggregates page does not scroll sideways: a confirmed allocation that
+    disclosure control hides carries its badge under the material, where it wraps (it widened the
+    page), and the tonnes per supplier country stand under their country in sight (a country,
+    a long material name and the tonnes in one row cut the tonnes at the screen's edge). The
+    counterparties are cards with their Edit link on the screen."""
+    from contracts.allocations.services import allocation_respond
+
+    allocation_respond(allocation=book["own"], actor=member_a, accept=True)
+    page.context.add_cookies([{"name": "django_language", "value": lang, "url": live_server.url}])
+    browser_login(desk)
+    page.set_viewport_size(PHONE)
+    assert page.goto(f"{live_server.url}/contracts/overview/").status == 200
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    badge = page.locator("[data-testid=allocated-table] tbody th .badge--hidden")
+    assert badge.count() == 1  # one firm confirmed: below the disclosure threshold
+    assert (
+        page.evaluate(
+            IN_SIGHT, "[data-testid=allocated-table] .badge, [data-testid=allocated-table] td"
+        )
+        == []
+    )
+    countries = page.locator("[data-testid=country-table] th[scope=rowgroup]")
+    assert countries.all_inner_texts() == ["Chile"]
+    tonnes = page.locator("[data-testid=country-table] td.num")
+    assert tonnes.count() == 1 and tonnes.inner_text() == "40\u00a0t"  # the contract's schedule
+    assert (
+        page.evaluate(
+            IN_SIGHT, "[data-testid=country-table] td.num, [data-testid=country-table] thead th"
+        )
+        == []
+    )
+    assert_accessible(page, "aggregates on a phone")
+    page.goto(f"{live_server.url}/contracts/counterparties/")
+    assert cards_on_a_phone(page) == 1
+    assert_accessible(page, "counterparties")
