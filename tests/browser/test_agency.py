@@ -11,6 +11,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from tests.browser.cards import cards_on_a_phone, facts_broken_on_a_phone
 from tests.browser.navigation import click_and_load
 
 pytestmark = [
@@ -134,6 +135,8 @@ def test_agency_proposal_to_committee_four_eyes_and_the_desks_draft_contract(
         click_and_load(page, f"form[action$='/proposal-documents/{pk}/review/'] button")
     assert set(proposal.documents.values_list("status", flat=True)) == {"accepted"}
     assert_accessible(page, "proposal with documents")
+    # On a phone each document is a card, its upload and review buttons on the screen.
+    assert cards_on_a_phone(page) == len(items)
 
     # Through the review stages to the committee.
     for _step in range(6):
@@ -163,6 +166,7 @@ def test_agency_proposal_to_committee_four_eyes_and_the_desks_draft_contract(
     expect(rights).to_contain_text("5.000 t")
     expect(rights).not_to_contain_text("100.000.000")  # nothing of the stake but its right
     assert_accessible(page, "offtake rights")
+    assert cards_on_a_phone(page) == 1
     click_and_load(page, rights.get_by_role("link", name=contract.reference))
     expect(page.locator("h1")).to_contain_text(contract.reference)
     expect(page.locator("main")).to_contain_text("Entwurf")
@@ -174,9 +178,15 @@ def test_agency_proposal_to_committee_four_eyes_and_the_desks_draft_contract(
     expect(page.get_by_test_id("portfolio-stakes")).to_have_text("1")
     expect(page.locator("main")).to_contain_text("Whabouchi Lithium")
     assert_accessible(page, "portfolio")
+    # On a phone every total and the stake are cards, no amount cut at the screen's edge (one row
+    # each by material, country, instrument and stage, and the stake), and the summary's amounts
+    # ("100.000.000,00 EUR") each on one line.
+    assert cards_on_a_phone(page) == 5
+    assert facts_broken_on_a_phone(page) == []
     sign_out(page)
     browser_login(ministry)
     page.goto(f"{base}/agency/portfolio/")
     expect(page.get_by_test_id("portfolio-material")).to_contain_text("100.000.000,00")
     expect(page.locator("main")).not_to_contain_text("Whabouchi")
     assert_accessible(page, "ministry portfolio")
+    assert cards_on_a_phone(page) == 3  # by material, country and instrument

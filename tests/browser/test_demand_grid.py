@@ -9,6 +9,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from tests.browser.cards import cards_on_a_phone
 from tests.browser.navigation import click_and_load
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -162,6 +163,9 @@ def test_desk_pages_pass_axe(
     ]:
         page.goto(live_server.url + path)
         assert_accessible(page, f"desk {name}")
+        if name == "screening":  # on a phone each line is a card, its Exclude on the screen
+            lines = page.locator("main tr[id^=screen-]").count()
+            assert lines > 0 and cards_on_a_phone(page) == lines
     page.fill("#material-search", "lith")
     assert page.locator("#materials-options .checkbox:visible").count() >= 2
     page.goto(f"{live_server.url}/rounds/{demand_round.pk}/")

@@ -9,6 +9,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from tests.browser.cards import cards_on_a_phone
 from tests.browser.navigation import click_and_load
 from tests.conftest import TEST_PASSWORD
 from tests.market.conftest import disclosed_cell
@@ -141,6 +142,9 @@ def test_desk_opens_a_call_a_supplier_offers_the_match_becomes_a_draft_contract(
     click_and_load(page, f"form[action='/market/{call.pk}/match/'] button")
     expect(page.locator(f"[data-testid=result-{offer.pk}]")).to_contain_text("120")
     assert_accessible(page, "review page")
+    # On a phone each matched quarter is a card, its adjustment form on the screen.
+    quarters = offer.allocations.count()
+    assert quarters > 0 and cards_on_a_phone(page) == quarters
     click_and_load(page, f"[data-testid=result-{offer.pk}] form button")
     contract = offer.results.get().contract
     assert contract is not None and contract.state == "draft"

@@ -377,15 +377,15 @@ def test_screening_filters_flags_and_excludes(
     ).content.decode()
     assert "40-facher Median des Materials in dieser Runde (2,5\u00a0t je Quartal)" in page
     assert (
-        '<td class="keep">Firm A GmbH</td>' in page
-        and '<td class="keep">Firm B AG</td>' not in page
+        '<th scope="row" class="keep">Firm A GmbH</th>' in page
+        and '<th scope="row" class="keep">Firm B AG</th>' not in page
     )
     page = client.get(
         f"/rounds/{open_round.pk}/screening/?firm={member_b.organisation_id}&sort=-quantity_t"
     ).content.decode()
     assert (
-        '<td class="keep">Firm B AG</td>' in page
-        and '<td class="keep">Firm A GmbH</td>' not in page
+        '<th scope="row" class="keep">Firm B AG</th>' in page
+        and '<th scope="row" class="keep">Firm A GmbH</th>' not in page
     )
     response = client.post(
         f"/rounds/{open_round.pk}/screening/{line_b.pk}/exclude/", {"reason": "Doppelt gemeldet"}
