@@ -63,6 +63,10 @@
       var figure = JSON.parse(source.textContent);
       namesAboveBars(el, figure);
       namesFromEdge(el, figure);
+      // The stylesheet reserves a chart's room before it is drawn (.chart's min-height); once the
+      // figure's height is known the box takes exactly that, so that a lower chart leaves no blank
+      // band under it (docs/charts.md).
+      if (figure.layout.height) el.style.minHeight = figure.layout.height + "px";
       window.Plotly.newPlot(el, figure.data, figure.layout, {displayModeBar: false, responsive: true})
         .then(function () { el.setAttribute("data-chart-drawn", "true"); });
     });
