@@ -10,6 +10,7 @@ import pytest
 from playwright.sync_api import expect
 from pypdf import PdfReader
 
+from tests.browser.cards import card_problems
 from tests.browser.navigation import click_and_load
 from tests.dashboards.test_role_home import published  # noqa: F401
 from tests.industry.conftest import make_round, materials  # noqa: F401
@@ -51,6 +52,21 @@ def test_the_ministry_opens_its_dashboard_and_downloads_the_briefing(
     assert not [e for e in errors if "Content Security Policy" in e], errors
 
 
+# Each drawn chart whose box is taller than its figure: the room the stylesheet reserves before
+# drawing (22rem) left a blank band under a lower chart (the coverage chart on a phone).
+BLANK_UNDER_CHARTS = """() => [...document.querySelectorAll('[data-chart-drawn]')].flatMap(el => {
+  const svg = el.querySelector('.main-svg');
+  const blank = el.getBoundingClientRect().height - svg.getBoundingClientRect().height;
+  return blank > 2 ? [`${el.dataset.chart}: ${Math.round(blank)} px blank`] : [];
+})"""
+CELLS_OFF_SCREEN = """() => [...document.querySelectorAll(
+  '[data-testid=coverage-table] td, [data-testid=concentration-table] td, [data-testid=crma-table] td'
+)].filter(td => td.getBoundingClientRect().right > window.innerWidth).map(td => td.textContent.trim())"""
+ALL_DRAWN = """() => [...document.querySelectorAll('[data-chart]')]
+  .filter(el => document.getElementById(el.dataset.chart))
+  .every(el => el.hasAttribute('data-chart-drawn'))"""
+
+
 def test_on_a_phone_a_bar_chart_names_each_material_above_its_bars(
     page,
     live_server,
@@ -62,7 +78,8 @@ def test_on_a_phone_a_bar_chart_names_each_material_above_its_bars(
     """At 390 px the concentration chart's names stand above their bars across the chart's
     width, and its axis title is whole (in a left margin the names left the bars a sliver and
     the title "HHI (0 bis 10.000)" was cut at the chart's edge); at 1366 px the names stay at
-    the axis."""
+    the axis. At both widths no chart leaves a blank band under it; on a phone the tables under
+    the charts are cards."""
     browser_login(ministry)
     chart = page.locator('[data-chart="hhi-figure"]')
     names = "el => [...el.querySelectorAll('.annotation-text')].map(t => t.textContent)"
@@ -78,6 +95,15 @@ def test_on_a_phone_a_bar_chart_names_each_material_above_its_bars(
     assert title["x"] >= box["x"] and title["x"] + title["width"] <= box["x"] + box["width"]
     bars = chart.locator(".nsewdrag").first.bounding_box()
     assert bars["width"] > 0.8 * box["width"]  # the bars get the chart's width
+    page.wait_for_function(ALL_DRAWN)
+    assert page.evaluate(BLANK_UNDER_CHARTS) == []
+    # The tables under the charts are cards: each material's figures in sight, not cut at the
+    # screen's edge (coverage, concentration, CRMA tracker).
+    assert card_problems(page) == []
+    assert page.evaluate(CELLS_OFF_SCREEN) == []
+    concentration = page.locator("[data-testid=concentration-table] tbody tr")
+    assert concentration.count() >= len(categories) > 0  # a material without HHI has no bar
+    assert page.locator("[data-testid=crma-table] tbody tr").count() > 0
     assert_accessible(page, "ministry dashboard on a phone")
 
     page.set_viewport_size({"width": 1366, "height": 900})
@@ -85,3 +111,5 @@ def test_on_a_phone_a_bar_chart_names_each_material_above_its_bars(
     expect(chart).to_have_attribute("data-chart-drawn", "true")
     assert chart.evaluate(names) == []
     assert chart.locator(".ytick").count() == len(categories)
+    page.wait_for_function(ALL_DRAWN)
+    assert page.evaluate(BLANK_UNDER_CHARTS) == []
