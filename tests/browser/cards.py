@@ -11,7 +11,8 @@ from playwright.sync_api import Page
 PHONE = {"width": 390, "height": 844}
 
 # Each card's names must be its table's column headings, and nothing of a card may lie beyond
-# the screen: a label that differs from its heading, or a button out of sight, is a problem.
+# the screen: a label that differs from its heading, a figure or a button out of sight, is a
+# problem.
 CARDS = """() => [...document.querySelectorAll('main table.table--cards')].flatMap(t => {
   const wrap = t.closest('.table-wrap');
   const heads = [...t.querySelectorAll('thead th')].map(th => th.textContent.trim());
@@ -20,6 +21,8 @@ CARDS = """() => [...document.querySelectorAll('main table.table--cards')].flatM
   if (wrap && wrap.scrollWidth > wrap.clientWidth) problems.push(`${name} scrolls sideways`);
   t.querySelectorAll('tbody tr').forEach(tr => {
     [...tr.children].forEach((cell, i) => {
+      const box = cell.getBoundingClientRect();
+      if (box.width && box.right > window.innerWidth + 1) problems.push(`${name}: ${cell.textContent.trim()} beyond the screen`);
       const label = cell.dataset.label;
       if (label !== undefined && label !== heads[i]) problems.push(`${name}: "${label}" under "${heads[i]}"`);
       const shown = label === undefined ? null : getComputedStyle(cell, '::before').content;

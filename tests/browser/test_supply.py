@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 from pypdf import PdfReader
 
-from tests.browser.cards import card_problems
+from tests.browser.cards import card_problems, cards_on_a_phone
 from tests.browser.navigation import click_and_load
 from tests.dashboards.test_role_home import published  # noqa: F401
 from tests.industry.conftest import make_round, materials  # noqa: F401
@@ -105,6 +105,11 @@ def test_on_a_phone_a_bar_chart_names_each_material_above_its_bars(
     assert concentration.count() >= len(categories) > 0  # a material without HHI has no bar
     assert page.locator("[data-testid=crma-table] tbody tr").count() > 0
     assert_accessible(page, "ministry dashboard on a phone")
+    # The rounds with positions and the materials are cards too.
+    for path in ("/positions/", "/materials/"):
+        page.goto(live_server.url + path)
+        assert cards_on_a_phone(page) > 0, path
+        assert_accessible(page, f"{path} on a phone")
 
     page.set_viewport_size({"width": 1366, "height": 900})
     page.goto(f"{live_server.url}/")

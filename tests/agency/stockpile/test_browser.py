@@ -5,6 +5,8 @@ withheld and no stockpile tonne, and the page passes axe-core."""
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.cards import cards_on_a_phone
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
@@ -49,3 +51,18 @@ def test_ministry_runs_an_export_stop_scenario(
     assert "123,456" not in html and "123.456" not in html
     assert "first_quarter=2027-Q2" in page.url  # the result's address can be shared
     assert_accessible(page, "scenario result")
+
+
+def test_on_a_phone_the_ministry_reads_each_materials_band(
+    live_server, page, browser_login, assert_accessible, ministry, lioh, cells, contract, stock
+):
+    """At 390 px each material of the stockpile bands is a card with its band in sight: in the
+    table the band, the page's one answer, was cut at the screen's edge."""
+    year = {f"2027-Q{q}": 1000 for q in (1, 2, 3, 4)}
+    cells(lioh, year, contracted={q: 600 for q in year})
+    stock(lioh, "123.456")
+    browser_login(ministry)
+    page.goto(f"{live_server.url}/agency/stockpile/bands/")
+    expect(page.get_by_test_id("bands-table")).to_contain_text("Lithiumhydroxid")
+    assert cards_on_a_phone(page) >= 1
+    assert_accessible(page, "stockpile bands")
