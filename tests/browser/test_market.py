@@ -135,6 +135,10 @@ def test_desk_opens_a_call_a_supplier_offers_the_match_becomes_a_draft_contract(
     offer = call.offers.get()
     assert page.url.endswith(f"/market/offers/{offer.pk}/")
     assert_accessible(page, "offer page")
+    # The supplier's offers are cards on a phone.
+    page.goto(f"{base}/market/{call.pk}/offers/")
+    assert cards_on_a_phone(page) == 1
+    assert_accessible(page, "the supplier's offers")
 
     Call.objects.filter(pk=call.pk).update(deadline=timezone.now() - datetime.timedelta(minutes=1))
     page = desk_page
@@ -145,6 +149,15 @@ def test_desk_opens_a_call_a_supplier_offers_the_match_becomes_a_draft_contract(
     # On a phone each matched quarter is a card, its adjustment form on the screen.
     quarters = offer.allocations.count()
     assert quarters > 0 and cards_on_a_phone(page) == quarters
+    # The call's dashboard: each material heads its quarters, each quarter a card on a phone
+    # with its three figures in sight (in one row the matched tonnes were cut at the edge).
+    page.goto(f"{base}/market/{call.pk}/dashboard/")
+    volumes = page.locator("[data-testid=call-volumes]")
+    groups = volumes.locator("tr.row-group").count()
+    cards = cards_on_a_phone(page)
+    assert groups > 0 and cards == groups + volumes.locator("tbody th[scope=row]").count()
+    assert_accessible(page, "the call's dashboard")
+    page.goto(f"{base}/market/{call.pk}/review/")
     click_and_load(page, f"[data-testid=result-{offer.pk}] form button")
     contract = offer.results.get().contract
     assert contract is not None and contract.state == "draft"
