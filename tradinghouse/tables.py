@@ -191,15 +191,25 @@ def public_rows(cells) -> SafeString:
     return _collapsed(cells, n, 10, row)
 
 
+def _label(text: str) -> str:
+    """A cell's column name for the cards a table becomes on a phone (docs/tables.md): the same
+    translated text as the column's heading in the template."""
+    return f' data-label="{escape(text)}"'
+
+
 def coverage_rows(cells) -> SafeString:
+    """The ministry's coverage table, a card per quarter on a phone: each figure names its column
+    (the headings of ``dashboard_ministry.html``)."""
     n = Numbers()
+    demand, contracted = _label(_("Demand (t)")), _label(_("Contracted (t)"))
+    directly, coverage = _label(_("Covered by members directly (t)")), _label(_("Coverage"))
 
     def row(c):
         head = f'<tr><th scope="row">{c.period}</th>'
         return (
-            f'{head}<td class="num">{n.tonnes(c.demand_t)}</td><td class="num">{n.tonnes(c.contracted_t)}</td>'
-            f'<td class="num" data-testid="direct">{direct(c)}</td>'
-            f'<td class="num">{n.percent(c.coverage)}</td></tr>'
+            f'{head}<td class="num"{demand}>{n.tonnes(c.demand_t)}</td><td class="num"{contracted}>{n.tonnes(c.contracted_t)}</td>'
+            f'<td class="num" data-testid="direct"{directly}>{direct(c)}</td>'
+            f'<td class="num"{coverage}>{n.percent(c.coverage)}</td></tr>'
         )
 
     def direct(c):

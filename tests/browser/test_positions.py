@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from tests.browser.cards import cards_on_a_phone
 from tests.browser.navigation import click_and_load
 
 pytestmark = [pytest.mark.browser, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
@@ -146,3 +147,8 @@ def test_desk_closes_the_round_watches_the_progress_and_a_member_sees_its_share(
         page.locator(f"[data-testid={folded}] summary").click()
         expect(page.locator("[data-testid=positions-table]")).to_be_visible()
         assert_accessible(page, name)
+        if user is ministry:
+            # On a phone the ministry's coverage table is a card per quarter: its coverage was
+            # cut at the screen's edge.
+            quarters = page.locator("[data-testid=coverage-table] tbody th[scope=row]").count()
+            assert quarters > 0 and cards_on_a_phone(page) >= quarters
