@@ -28,7 +28,7 @@ CARDS = """() => [...document.querySelectorAll('main table.table--cards')].flatM
       const shown = label === undefined ? null : getComputedStyle(cell, '::before').content;
       if (shown !== null && shown !== JSON.stringify(label)) problems.push(`${name}: ${label} not shown`);
     });
-    tr.querySelectorAll('a, button, input:not([type=hidden]), select, summary').forEach(b => {
+    tr.querySelectorAll('a, button, input:not([type=hidden]), select, summary, .badge').forEach(b => {
       const r = b.getBoundingClientRect();
       if (r.width && (r.left < 0 || r.right > window.innerWidth)) problems.push(`${name}: ${b.textContent.trim() || b.name} off screen`);
     });

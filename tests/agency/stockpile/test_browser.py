@@ -5,7 +5,7 @@ withheld and no stockpile tonne, and the page passes axe-core."""
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.cards import cards_on_a_phone
+from tests.browser.cards import PHONE, cards_on_a_phone
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -51,6 +51,24 @@ def test_ministry_runs_an_export_stop_scenario(
     assert "123,456" not in html and "123.456" not in html
     assert "first_quarter=2027-Q2" in page.url  # the result's address can be shared
     assert_accessible(page, "scenario result")
+
+    # On a phone both tables are cards (what the stockpile bridges was cut at the screen's edge),
+    # and the heat map names each material above its row of squares, whole, instead of in a left
+    # margin that cut a long name at the chart's edge.
+    assert cards_on_a_phone(page) > 0
+    page.set_viewport_size(PHONE)
+    page.reload()
+    chart = page.locator("[data-figure]")
+    expect(chart).to_have_attribute("data-chart-drawn", "true")
+    materials = chart.evaluate("el => JSON.parse(el.dataset.figure).data[0].y")
+    names = chart.locator(".annotation-text")
+    assert sorted(names.evaluate_all("ts => ts.map(t => t.textContent)")) == sorted(materials)
+    assert chart.locator(".ytick").count() == 0
+    box = chart.bounding_box()
+    for name in names.all():
+        b = name.bounding_box()
+        assert box["x"] <= b["x"] and b["x"] + b["width"] <= box["x"] + box["width"]
+    assert_accessible(page, "scenario result on a phone")
 
 
 def test_on_a_phone_the_ministry_reads_each_materials_band(
