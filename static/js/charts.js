@@ -55,20 +55,50 @@
     });
   }
 
+  // A heat map on a phone (the export-stop scenario): each row's name above its squares, in the
+  // gap between rows, instead of in a left margin that cut a long name at the chart's edge and
+  // left the squares a sliver.
+  function namesAboveRows(el, figure) {
+    var layout = figure.layout, trace = figure.data[0];
+    if (el.clientWidth >= PHONE || !trace || trace.type !== "heatmap" || !(trace.y || []).length) return;
+    var names = trace.y, gap = LINE + 6;
+    var margin = Object.assign({t: 16, b: 60}, layout.margin, {l: 8});
+    var band = (layout.height - margin.t - margin.b) / names.length + gap;
+    layout.height += names.length * gap;
+    layout.margin = margin;
+    trace.ygap = gap;
+    layout.yaxis = Object.assign({}, layout.yaxis, {showticklabels: false, ticks: "", automargin: false, type: "category"});
+    // The name's foot sits on its squares: half a band above the row's middle, less half the gap.
+    layout.annotations = (layout.annotations || []).concat(names.map(function (name) {
+      return {
+        text: name, showarrow: false, align: "left",
+        xref: "paper", x: 0, xanchor: "left",
+        yref: "y", y: name, yanchor: "bottom", yshift: (band - gap) / 2 + 1,
+        font: {size: 12}
+      };
+    }));
+  }
+
+  // Draws ``figure`` into ``el`` as this screen needs it. The one way every chart is drawn, also
+  // the scenario's (agency/static/agency/scenario.js), whose figure htmx brings in an attribute.
+  function plot(el, figure) {
+    namesAboveBars(el, figure);
+    namesAboveRows(el, figure);
+    namesFromEdge(el, figure);
+    // The stylesheet reserves a chart's room before it is drawn (.chart's min-height); once the
+    // figure's height is known the box takes exactly that, so that a lower chart leaves no blank
+    // band under it (docs/charts.md).
+    if (figure.layout.height) el.style.minHeight = figure.layout.height + "px";
+    return window.Plotly.newPlot(el, figure.data, figure.layout, {displayModeBar: false, responsive: true})
+      .then(function () { el.setAttribute("data-chart-drawn", "true"); });
+  }
+  window.RohstoffCharts = {plot: plot};
+
   function draw() {
     if (!window.Plotly) return;
     document.querySelectorAll("[data-chart]").forEach(function (el) {
       var source = document.getElementById(el.getAttribute("data-chart"));
-      if (!source) return;
-      var figure = JSON.parse(source.textContent);
-      namesAboveBars(el, figure);
-      namesFromEdge(el, figure);
-      // The stylesheet reserves a chart's room before it is drawn (.chart's min-height); once the
-      // figure's height is known the box takes exactly that, so that a lower chart leaves no blank
-      // band under it (docs/charts.md).
-      if (figure.layout.height) el.style.minHeight = figure.layout.height + "px";
-      window.Plotly.newPlot(el, figure.data, figure.layout, {displayModeBar: false, responsive: true})
-        .then(function () { el.setAttribute("data-chart-drawn", "true"); });
+      if (source) plot(el, JSON.parse(source.textContent));
     });
   }
   if (document.readyState !== "loading") draw(); else document.addEventListener("DOMContentLoaded", draw);

@@ -72,7 +72,7 @@ def test_ministry_runs_an_export_stop_scenario(
 
 
 def test_on_a_phone_the_ministry_reads_each_materials_band(
-    live_server, page, browser_login, assert_accessible, ministry, lioh, cells, contract, stock
+    live_server, page, browser_login, assert_accessible, ministry, lioh, cells, stock
 ):
     """At 390 px each material of the stockpile bands is a card with its band in sight: in the
     table the band, the page's one answer, was cut at the screen's edge."""
