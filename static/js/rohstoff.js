@@ -40,6 +40,16 @@
         field.focus({ preventScroll: true });
       });
     }
+    // A figure table under its chart, <details class="more" open data-fold-on-phone>: open on a
+    // wider screen (the stylesheet hides its summary there) and folded on a phone, where its chart
+    // shows the same numbers and its cards pushed the rest of the page thousands of pixels down
+    // (docs/tables.md). Without this script it stays open.
+    var phone = window.matchMedia("(max-width: 480px)");
+    function foldOnPhone() {
+      document.querySelectorAll("details[data-fold-on-phone]").forEach(function (el) { el.open = !phone.matches; });
+    }
+    foldOnPhone();
+    phone.addEventListener("change", foldOnPhone);
     // Countdowns: <time data-countdown datetime="ISO">; updates the text once a minute.
     function renderCountdowns() {
       document.querySelectorAll("[data-countdown]").forEach(function (el) {

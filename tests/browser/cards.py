@@ -42,14 +42,35 @@ def card_problems(page: Page) -> list[str]:
     return page.evaluate(CARDS)
 
 
+# A figure table folded on a phone (details[data-fold-on-phone]) is opened as its reader opens it.
+OPEN_FOLDS = "() => document.querySelectorAll('details[data-fold-on-phone]').forEach(d => { d.open = true; })"
+
+
+def fold_state(page: Page, testid: str) -> dict:
+    """Whether the table ``testid`` is folded on the page as shown now: ``{"open": ..., "summary":
+    <its summary is shown>}``."""
+    return page.get_by_test_id(testid).evaluate(
+        "t => { const d = t.closest('details[data-fold-on-phone]');"
+        " return d && {open: d.open, summary: d.querySelector('summary').getClientRects().length > 0}; }"
+    )
+
+
+def unfold(page: Page, testid: str) -> None:
+    """Open the folded table ``testid`` by its summary, as its reader does."""
+    page.locator("details[data-fold-on-phone]").filter(has=page.get_by_test_id(testid)).locator(
+        "summary"
+    ).click()
+
+
 def cards_on_a_phone(page: Page) -> int:
-    """Load the current page again at 390 px and check its card tables and that the page does not
-    scroll sideways; returns the number of cards. The viewport is restored afterwards and the page
+    """Load the current page again at 390 px and check its card tables (a table folded on a phone
+    opened first) and that the page does not scroll sideways; returns the number of cards. The viewport is restored afterwards and the page
     loaded again, so the test goes on as it was."""
     size = page.viewport_size
     page.set_viewport_size(PHONE)
     try:
         page.reload()
+        page.evaluate(OPEN_FOLDS)
         problems = card_problems(page)
         width = page.evaluate("document.documentElement.scrollWidth")
         cards = page.locator("main table.table--cards tbody tr").count()

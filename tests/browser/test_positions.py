@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from tests.browser.cards import cards_on_a_phone
+from tests.browser.cards import cards_on_a_phone, fold_state, unfold
 from tests.browser.navigation import click_and_load
 
 pytestmark = [pytest.mark.browser, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
@@ -154,3 +154,18 @@ def test_desk_closes_the_round_watches_the_progress_and_a_member_sees_its_share(
             largest = page.locator("[data-testid=open-table] tbody tr").count()
             assert quarters > 0 and largest > 0
             assert cards_on_a_phone(page) >= quarters + largest
+            # Beside its chart the coverage table is open; on a phone it is folded under the
+            # chart, so that the largest open positions are not thousands of pixels down.
+            assert fold_state(page, "coverage-table") == {"open": True, "summary": False}
+            page.set_viewport_size({"width": 390, "height": 844})
+            page.reload()
+            assert fold_state(page, "coverage-table") == {"open": False, "summary": True}
+            chart = page.locator("[data-chart=coverage-figure]")
+            expect(chart).to_have_attribute("data-chart-drawn", "true")
+            top = "t => t.getBoundingClientRect().top + window.scrollY"  # on the page, not the screen
+            below = page.get_by_test_id("open-table").evaluate(top)
+            unfold(page, "coverage-table")
+            expect(page.get_by_test_id("coverage-table")).to_be_visible()
+            height = page.get_by_test_id("coverage-table").bounding_box()["height"]
+            assert page.get_by_test_id("open-table").evaluate(top) >= below + height
+            page.set_viewport_size({"width": 1366, "height": 900})

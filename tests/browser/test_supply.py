@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 from pypdf import PdfReader
 
-from tests.browser.cards import card_problems, cards_on_a_phone
+from tests.browser.cards import card_problems, cards_on_a_phone, fold_state, unfold
 from tests.browser.navigation import click_and_load
 from tests.dashboards.test_role_home import published  # noqa: F401
 from tests.industry.conftest import make_round, materials  # noqa: F401
@@ -97,6 +97,11 @@ def test_on_a_phone_a_bar_chart_names_each_material_above_its_bars(
     assert bars["width"] > 0.8 * box["width"]  # the bars get the chart's width
     page.wait_for_function(ALL_DRAWN)
     assert page.evaluate(BLANK_UNDER_CHARTS) == []
+    # The 24 materials' concentration table is folded under its chart (as cards it pushed the
+    # rest of the page 7,000 px down); its summary opens it.
+    assert fold_state(page, "concentration-table") == {"open": False, "summary": True}
+    unfold(page, "concentration-table")
+    expect(page.get_by_test_id("concentration-table")).to_be_visible()
     # The tables under the charts are cards: each material's figures in sight, not cut at the
     # screen's edge (coverage, concentration, CRMA tracker).
     assert card_problems(page) == []
@@ -116,5 +121,8 @@ def test_on_a_phone_a_bar_chart_names_each_material_above_its_bars(
     expect(chart).to_have_attribute("data-chart-drawn", "true")
     assert chart.evaluate(names) == []
     assert chart.locator(".ytick").count() == len(categories)
+    # Beside the chart on a wide screen the table is open, with nothing to unfold.
+    assert fold_state(page, "concentration-table") == {"open": True, "summary": False}
+    expect(page.get_by_test_id("concentration-table")).to_be_visible()
     page.wait_for_function(ALL_DRAWN)
     assert page.evaluate(BLANK_UNDER_CHARTS) == []
