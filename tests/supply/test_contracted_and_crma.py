@@ -1,6 +1,7 @@
 """Contracted supply by origin, the 65 % flag, the CRMA tracker and who sees tonnes
 (docs/supply-security.md)."""
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -78,3 +79,15 @@ def test_crma_shares_by_stage_and_origin(
         seen = selectors.crma_tracker(user=reader)
         assert seen.current[lioh.pk].total_t is None
         assert seen.current[lioh.pk].third_country.share == Decimal(60)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("language", ["de", "en"])
+def test_the_tracker_keeps_each_target_on_one_line(contract, materials, ministry, login, language):
+    """A column's target ("≥ 10 %") never breaks between its sign, number and percent sign:
+    on a phone "(≥" stood at the end of one line and "10 %)" on the next."""
+    contract(materials["lithium-hydroxide"], "CL", {"2027-Q1": "10"})
+    page = login(ministry).get("/supply/crma/", HTTP_ACCEPT_LANGUAGE=language)
+    targets = re.findall(r"\([≥≤].{1,3}\d+.{1,3}%\)", page.content.decode())
+    assert len(targets) >= 4
+    assert all(re.fullmatch("\\([≥≤]\u00a0\\d+\u00a0%\\)", t) for t in targets), targets
