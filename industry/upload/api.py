@@ -19,6 +19,7 @@ from rohstoff.core.openapi import with_errors
 
 from . import services
 from .reading import size_error
+from .validation import for_reader
 
 
 class UploadSerializer(serializers.Serializer):
@@ -81,7 +82,8 @@ class DemandUploadMixin:
             )
         if uploaded.size > settings.DEMAND_FILE_MAX_BYTES:
             return Response(
-                {"errors": [size_error(uploaded.size)]}, status=status.HTTP_400_BAD_REQUEST
+                {"errors": for_reader([size_error(uploaded.size)])},
+                status=status.HTTP_400_BAD_REQUEST,
             )
         data = uploaded.read()
         result = services.demand_import(
@@ -92,7 +94,9 @@ class DemandUploadMixin:
             prefer_comma=uses_decimal_comma(),
         )
         if result.errors:
-            return Response({"errors": result.errors}, status=status.HTTP_400_BAD_REQUEST)
+            return Response(
+                {"errors": for_reader(result.errors)}, status=status.HTTP_400_BAD_REQUEST
+            )
         return Response(
             {"created": result.created, "replaced": result.replaced}, status=status.HTTP_201_CREATED
         )

@@ -14,14 +14,25 @@ from rohstoff.core.units import parse_decimal
 
 from ..models import DemandRound
 from . import limits, xlsx
-from .validation import COLUMNS, ParsedFile, _too_many_rows, _validate, capped, file_error, quoted
+from .validation import (
+    COLUMNS,
+    ParsedFile,
+    _too_many_rows,
+    _validate,
+    capped,
+    error,
+    file_error,
+    quoted,
+)
 
 
 def size_error(size: int) -> dict:
     limit = settings.DEMAND_FILE_MAX_BYTES
     return file_error(
-        _("The file is %(size)s; the limit is %(limit)s.")
-        % {"size": _size_label(size), "limit": _size_label(limit)}
+        lambda: (
+            _("The file is %(size)s; the limit is %(limit)s.")
+            % {"size": _size_label(size), "limit": _size_label(limit)}
+        )
     )
 
 
@@ -35,7 +46,7 @@ def read_demand_file(data: bytes, *, round: DemandRound, prefer_comma: bool = Tr
     if len(data) > settings.DEMAND_FILE_MAX_BYTES:
         return ParsedFile(errors=[size_error(len(data))])
     if not data.strip():
-        return ParsedFile(errors=[file_error(_("The file is empty."))])
+        return ParsedFile(errors=[file_error(lambda: _("The file is empty."))])
     if data[:4] == b"PK\x03\x04":
         frame, errors, dialect = _read_xlsx(data, prefer_comma=prefer_comma)
     else:
@@ -76,7 +87,7 @@ def _read_csv(data: bytes) -> tuple[pd.DataFrame | None, list[dict], str]:
     if _looks_binary(data):
         return (
             None,
-            [file_error(_("This is not a CSV text file. Upload a CSV or an XLSX file."))],
+            [file_error(lambda: _("This is not a CSV text file. Upload a CSV or an XLSX file."))],
             "",
         )
     text = _decode(data)
@@ -85,7 +96,7 @@ def _read_csv(data: bytes) -> tuple[pd.DataFrame | None, list[dict], str]:
             None,
             [
                 file_error(
-                    _(
+                    lambda: _(
                         "The file's encoding cannot be read. Save it as UTF-8 or Windows-1252 (cp1252)."
                     )
                 )
@@ -100,7 +111,10 @@ def _read_csv(data: bytes) -> tuple[pd.DataFrame | None, list[dict], str]:
             None,
             [
                 file_error(
-                    _("The header has more than %(limit)s columns.") % {"limit": limits.MAX_COLUMNS}
+                    lambda: (
+                        _("The header has more than %(limit)s columns.")
+                        % {"limit": limits.MAX_COLUMNS}
+                    )
                 )
             ],
             dialect,
@@ -119,29 +133,32 @@ def _read_csv(data: bytes) -> tuple[pd.DataFrame | None, list[dict], str]:
             nrows=most,  # never parse past the limit: more lines than this are refused
         )
     except pd.errors.EmptyDataError:
-        return None, [file_error(_("The file is empty."))], dialect
+        return None, [file_error(lambda: _("The file is empty."))], dialect
     except pd.errors.ParserError as exc:
         match = re.search(r"line (\d+), saw (\d+)", str(exc))
         if match:
             return (
                 None,
                 [
-                    {
-                        "row": int(match.group(1)),
-                        "column": None,
-                        "message": _("This row has %(n)s fields, more than the header has.")
-                        % {"n": match.group(2)},
-                    }
+                    error(
+                        int(match.group(1)),
+                        None,
+                        lambda: (
+                            _("This row has %(n)s fields, more than the header has.")
+                            % {"n": match.group(2)}
+                        ),
+                    )
                 ],
                 dialect,
             )
+        detail = str(exc).strip()
         return (
             None,
-            [file_error(_("The file is not valid CSV: %(detail)s") % {"detail": str(exc).strip()})],
+            [file_error(lambda: _("The file is not valid CSV: %(detail)s") % {"detail": detail})],
             dialect,
         )
     if len(frame) >= most:
-        return None, [_too_many_rows(limits.max_rows())], dialect
+        return None, [file_error(_too_many_rows(limits.max_rows()))], dialect
     return frame, [], dialect
 
 
@@ -158,31 +175,33 @@ def _read_xlsx(data: bytes, *, prefer_comma: bool) -> tuple[pd.DataFrame | None,
         return None, [refused.error], "xlsx"
     rows = sheet.rows
     if not rows:
-        return None, [file_error(_("The file is empty."))], "xlsx"
+        return None, [file_error(lambda: _("The file is empty."))], "xlsx"
     header = rows[0]
     if not any(header):
         return (
             None,
             [
                 file_error(
-                    _("The first row must be the header (material, period, quantity, unit, ...).")
+                    lambda: _(
+                        "The first row must be the header (material, period, quantity, unit, ...)."
+                    )
                 )
             ],
             "xlsx",
         )
     if sheet.formula_errors:
         errors = [
-            {
-                "row": row,
-                "column": header[column]
-                if 0 <= column < len(header) and header[column] in COLUMNS
-                else None,
-                "message": _(
-                    "The formula in cell %(cell)s has no saved result. Open the file in Excel, "
-                    "let it calculate and save it again."
-                )
-                % {"cell": quoted(cell)},
-            }
+            error(
+                row,
+                header[column] if 0 <= column < len(header) and header[column] in COLUMNS else None,
+                lambda cell=cell: (
+                    _(
+                        "The formula in cell %(cell)s has no saved result. Open the file in Excel, "
+                        "let it calculate and save it again."
+                    )
+                    % {"cell": quoted(cell)}
+                ),
+            )
             for row, column, cell in sheet.formula_errors
         ]
         return None, capped(errors, sheet.formula_error_count), "xlsx"

@@ -26,7 +26,7 @@ from ..models import (
     UploadState,
 )
 from .reading import read_demand_file
-from .validation import ParsedFile
+from .validation import ParsedFile, for_keeping
 
 
 @dataclass
@@ -53,7 +53,7 @@ def upload_prepare(
         content=data if parsed.ok else b"",
         state=UploadState.PREVIEW if parsed.ok else UploadState.REJECTED,
         row_count=parsed.row_count,
-        errors=parsed.errors,
+        errors=for_keeping(parsed.errors),
     )
 
 
@@ -72,7 +72,11 @@ def upload_commit(*, upload: DemandUpload, actor: User, prefer_comma: bool = Tru
         prefer_comma=prefer_comma,
     )
     if result.errors:
-        upload.state, upload.errors, upload.content = UploadState.REJECTED, result.errors, b""
+        upload.state, upload.errors, upload.content = (
+            UploadState.REJECTED,
+            for_keeping(result.errors),
+            b"",
+        )
     else:
         upload.state, upload.committed_at, upload.content = (
             UploadState.COMMITTED,

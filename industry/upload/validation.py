@@ -1,21 +1,27 @@
 """Reading and validating a demand file (CSV or XLSX) as docs/demand-file.md fixes it.
 
 Everything here is vectorised with pandas over string columns (``dtype=str``): no ORM object and
-no form per row. The result is either a list of errors (``{"row", "column", "message"}``, rows
-numbered as the spreadsheet shows them, the header being row 1) or a frame of clean rows that
-``industry.upload.services`` commits in bulk. Messages are built with gettext in the active language.
+no form per row. The result is either a list of errors (``{"row", "column", "message",
+"messages"}``, rows numbered as the spreadsheet shows them, the header being row 1) or a frame of
+clean rows that ``industry.upload.services`` commits in bulk. Each message is worded in every
+language of the platform when the error is found (``messages``) and in the active one
+(``message``): an upload keeps its errors for its error page, which a reader may read in the
+other language (docs/demand-file.md). ``for_reader`` gives them as a reader reads them.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 import numpy as np
 import pandas as pd
 from django.conf import settings
+from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.utils.translation import ngettext
 
 from rohstoff.core.formatting import format_number, format_tonnes
@@ -50,8 +56,49 @@ class ParsedFile:
         return not self.errors and self.rows is not None
 
 
-def file_error(message: str, column: str | None = None) -> dict:
-    return {"row": None, "column": column, "message": str(message)}
+def in_every_language(render: Callable[[], str]) -> dict[str, str]:
+    """``render()`` in each language of the platform (settings.LANGUAGES), numbers included."""
+    texts = {}
+    for code, _name in settings.LANGUAGES:
+        with translation.override(code):
+            texts[code] = str(render())
+    return texts
+
+
+def error(row: int | None, column: str | None, render: Callable[[], str]) -> dict:
+    """An error of a file: ``render`` words its message in the active language."""
+    texts = in_every_language(render)
+    message = texts.get(translation.get_language() or "") or str(render())
+    return {"row": row, "column": column, "message": message, "messages": texts}
+
+
+def file_error(render: Callable[[], str], column: str | None = None) -> dict:
+    """An error of the whole file (no row)."""
+    return error(None, column, render)
+
+
+def for_keeping(errors: list[dict]) -> list[dict]:
+    """A file's errors as an upload keeps them for its error page: each message once in every
+    language (``for_reader`` picks the reader's)."""
+    return [
+        {k: v for k, v in e.items() if k != "message"} if "messages" in e else e for e in errors
+    ]
+
+
+def for_reader(errors: list[dict]) -> list[dict]:
+    """A file's errors as their reader reads them (the API, the error page and its CSV): row,
+    column and the message in the active language, and the count of the rest on a last entry.
+    An error kept in one language only (before they were kept in each) keeps its words."""
+    code = translation.get_language() or settings.LANGUAGE_CODE
+    read = []
+    for e in errors:
+        texts = e.get("messages") or {}
+        message = texts.get(code) or e.get("message") or texts.get(settings.LANGUAGE_CODE, "")
+        entry = {"row": e["row"], "column": e["column"], "message": message}
+        if "more" in e:
+            entry["more"] = e["more"]
+        read.append(entry)
+    return read
 
 
 def quoted(value) -> str:
@@ -73,14 +120,16 @@ def capped(errors: list[dict], total: int | None = None) -> list[dict]:
         *errors[: limits.ERRORS_LISTED],
         {
             **file_error(
-                ngettext(
-                    "%(count)s more error is not listed. Correct the errors above and upload "
-                    "the file again.",
-                    "%(count)s more errors are not listed. Correct the errors above and upload "
-                    "the file again.",
-                    rest,
+                lambda: (
+                    ngettext(
+                        "%(count)s more error is not listed. Correct the errors above and upload "
+                        "the file again.",
+                        "%(count)s more errors are not listed. Correct the errors above and upload "
+                        "the file again.",
+                        rest,
+                    )
+                    % {"count": rules.number(Decimal(rest))}
                 )
-                % {"count": rules.number(Decimal(rest))}
             ),
             "more": rest,
         },
@@ -94,8 +143,8 @@ def error_total(errors: list[dict]) -> int:
     return len(errors)
 
 
-def _too_many_rows(limit: int) -> dict:
-    return file_error(
+def _too_many_rows(limit: int) -> Callable[[], str]:
+    return lambda: (
         _(
             "The file has more than %(limit)s rows of demand; that is the limit. Split it into several files."
         )
@@ -134,12 +183,12 @@ class _Errors:
     def __init__(self, rows: np.ndarray, values: dict[str, list[str]]):
         self.rows = rows  # spreadsheet row number of each frame row
         self.values = values
-        self.items: list[tuple[int, int, str, str]] = []
+        self.items: list[tuple[int, int, str, Callable[[int], str], int]] = []
         self.count = 0
 
-    def add(self, mask, column: str, message) -> None:
-        """One error for each row in ``mask``; ``message`` is a string or a function of the
-        position (``message(i)``)."""
+    def add(self, mask, column: str, message: Callable[[int], str]) -> None:
+        """One error for each row in ``mask``; ``message(i)`` words the error of position ``i``
+        (in each language, for the listed errors only)."""
         mask = np.asarray(mask, dtype=bool)
         if not mask.any():
             return
@@ -149,15 +198,14 @@ class _Errors:
         # Positions ascend with the rows, so no error after the first ERRORS_LISTED of this
         # mask can be among the first ERRORS_LISTED of all.
         for position in positions[: limits.ERRORS_LISTED]:
-            text = message(int(position)) if callable(message) else message
-            self.items.append((int(self.rows[position]), order, column, str(text)))
+            self.items.append((int(self.rows[position]), order, column, message, int(position)))
 
     def as_list(self) -> list[dict]:
         first = sorted(self.items, key=lambda e: (e[0], e[1]))[: limits.ERRORS_LISTED]
         return capped(
             [
-                {"row": row, "column": column, "message": message}
-                for row, _o, column, message in first
+                error(row, column, lambda m=message, i=i: m(i))
+                for row, _o, column, message, i in first
             ],
             self.count,
         )
@@ -176,7 +224,7 @@ def _validate(frame: pd.DataFrame, *, round: DemandRound, dialect: str) -> Parse
             frame = frame.drop(columns=[column])
         else:
             header_errors.append(
-                file_error(_("A column with values has no name in the header row."))
+                file_error(lambda: _("A column with values has no name in the header row."))
             )
     normalised = [str(c).replace("\ufeff", "").strip().lower() for c in frame.columns]
     seen = set()
@@ -184,7 +232,9 @@ def _validate(frame: pd.DataFrame, *, round: DemandRound, dialect: str) -> Parse
         if name in seen:
             header_errors.append(
                 file_error(
-                    _("The column %(name)s appears twice.") % {"name": quoted(name)},
+                    lambda name=name: (
+                        _("The column %(name)s appears twice.") % {"name": quoted(name)}
+                    ),
                     name if name in COLUMNS else None,
                 )
             )
@@ -193,11 +243,13 @@ def _validate(frame: pd.DataFrame, *, round: DemandRound, dialect: str) -> Parse
     for name in missing:
         header_errors.append(
             file_error(
-                _(
-                    "The column %(name)s is missing. The header row needs material, period, quantity and unit; "
-                    "commitment, grade and delivery_country are optional."
-                )
-                % {"name": name},
+                lambda name=name: (
+                    _(
+                        "The column %(name)s is missing. The header row needs material, period, quantity and unit; "
+                        "commitment, grade and delivery_country are optional."
+                    )
+                    % {"name": name}
+                ),
                 name,
             )
         )
@@ -205,8 +257,10 @@ def _validate(frame: pd.DataFrame, *, round: DemandRound, dialect: str) -> Parse
         if name not in COLUMNS:
             header_errors.append(
                 file_error(
-                    _("Unknown column %(name)s. Allowed columns: %(columns)s.")
-                    % {"name": quoted(name), "columns": ", ".join(COLUMNS)}
+                    lambda name=name: (
+                        _("Unknown column %(name)s. Allowed columns: %(columns)s.")
+                        % {"name": quoted(name), "columns": ", ".join(COLUMNS)}
+                    )
                 )
             )
     if header_errors:
@@ -229,16 +283,17 @@ def _validate(frame: pd.DataFrame, *, round: DemandRound, dialect: str) -> Parse
     count = len(rows)
     if count == 0:
         return ParsedFile(
-            errors=[file_error(_("The file has a header but no rows of demand."))], dialect=dialect
+            errors=[file_error(lambda: _("The file has a header but no rows of demand."))],
+            dialect=dialect,
         )
     max_rows = settings.DEMAND_FILE_MAX_ROWS
     if count > max_rows:
-        return ParsedFile(errors=[_too_many_rows(max_rows)], dialect=dialect)
+        return ParsedFile(errors=[file_error(_too_many_rows(max_rows))], dialect=dialect)
 
     errors = _Errors(rows, raw)
     empty = {name: np.array(raw[name], dtype=object) == "" for name in REQUIRED_COLUMNS}
     for name in REQUIRED_COLUMNS:
-        errors.add(empty[name], name, _("This field is required."))
+        errors.add(empty[name], name, lambda _i: _("This field is required."))
 
     # material: a code or name of the reference list (the line rule's words, one map per file)
     # that is in this round's scope
@@ -302,12 +357,12 @@ def _validate(frame: pd.DataFrame, *, round: DemandRound, dialect: str) -> Parse
     if dialect == "semicolon":
         pattern = _COMMA_RX
         plain = [v.replace(".", "").replace(",", ".") for v in raw["quantity"]]
-        hint = _(
+        hint = _lazy(
             "%(value)s is not a number as German Excel writes it (decimal comma, e.g. 1.500,5)."
         )
     else:
         pattern, plain = _POINT_RX, raw["quantity"]
-        hint = _(
+        hint = _lazy(
             "%(value)s is not a number (use a decimal point and no thousands separator, e.g. 1500.5)."
         )
     quantities = [
@@ -318,7 +373,7 @@ def _validate(frame: pd.DataFrame, *, round: DemandRound, dialect: str) -> Parse
     errors.add(
         ~empty["quantity"] & ~number_ok,
         "quantity",
-        lambda i: hint % {"value": quoted(raw["quantity"][i])},
+        lambda i: str(hint) % {"value": quoted(raw["quantity"][i])},
     )
     positive = np.fromiter((q is not None and q > 0 for q in quantities), dtype=bool, count=count)
     errors.add(
@@ -359,7 +414,7 @@ def _validate(frame: pd.DataFrame, *, round: DemandRound, dialect: str) -> Parse
     errors.add(
         np.fromiter((len(g) > GRADE_MAX_LENGTH for g in raw["grade"]), dtype=bool, count=count),
         "grade",
-        rules.GRADE_LENGTH.error(),
+        lambda _i: rules.GRADE_LENGTH.error(),
     )
     country = [country_of(v) for v in raw["delivery_country"]]
     known_countries = country_codes()

@@ -19,7 +19,7 @@ from ..models import UploadState
 from ..rounds.selectors import round_get
 from . import selectors, services
 from .reading import read_demand_file, size_error
-from .validation import error_total
+from .validation import error_total, for_reader
 
 PREVIEW_ROWS = 50
 ERRORS_SHOWN = 200
@@ -104,7 +104,7 @@ def upload_preview(request, pk, upload_pk):
         {
             "round": round,
             "upload": upload,
-            "errors": upload.errors[:ERRORS_SHOWN],
+            "errors": for_reader(upload.errors[:ERRORS_SHOWN]),
             "error_count": error_total(upload.errors),
             "preview_rows": preview_rows,
             "new_count": new_count,
@@ -121,7 +121,9 @@ def upload_errors(request, pk, upload_pk):
     round = round_get(user=request.user, pk=pk)
     upload = selectors.upload_get(user=request.user, round=round, pk=upload_pk)
     return exports.download(
-        exports.errors_csv(upload.errors), f"errors-round-{round.pk}.csv", exports.CSV_TYPE
+        exports.errors_csv(for_reader(upload.errors)),
+        f"errors-round-{round.pk}.csv",
+        exports.CSV_TYPE,
     )
 
 

@@ -14,6 +14,7 @@ import posixpath
 import re
 import xml.parsers.expat
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from io import BytesIO
@@ -22,7 +23,7 @@ from django.utils.translation import gettext as _
 
 from ..lines import rules
 from . import limits
-from .validation import _too_many_rows
+from .validation import _too_many_rows, file_error
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 RELATIONSHIPS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -41,11 +42,12 @@ _ESCAPED = re.compile(r"_x([0-9A-Fa-f]{4})_")
 
 
 class Refused(Exception):
-    """The file crossed a bound or cannot be read; ``error`` is the file error to report."""
+    """The file crossed a bound or cannot be read; ``error`` is the file error to report, worded
+    by ``render`` in each language (``validation.file_error``)."""
 
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.error = {"row": None, "column": None, "message": str(message)}
+    def __init__(self, render: Callable[[], str]):
+        self.error = file_error(render)
+        super().__init__(self.error["message"])
 
 
 def _count(n: int) -> str:
@@ -53,12 +55,12 @@ def _count(n: int) -> str:
 
 
 def unreadable() -> Refused:
-    return Refused(_("This is not a readable XLSX file. Upload a CSV or an XLSX file."))
+    return Refused(lambda: _("This is not a readable XLSX file. Upload a CSV or an XLSX file."))
 
 
 def _entities_refused(*_args) -> None:
     raise Refused(
-        _(
+        lambda: _(
             "The XLSX file declares XML entities (DOCTYPE), which no spreadsheet program writes. "
             "Save it again from Excel or LibreOffice."
         )
@@ -67,11 +69,13 @@ def _entities_refused(*_args) -> None:
 
 def _text_too_long() -> Refused:
     return Refused(
-        _(
-            "The file holds a text of more than %(limit)s characters; no value of a demand file "
-            "is that long."
+        lambda: (
+            _(
+                "The file holds a text of more than %(limit)s characters; no value of a demand file "
+                "is that long."
+            )
+            % {"limit": limits.MAX_TEXT_LENGTH}
         )
-        % {"limit": limits.MAX_TEXT_LENGTH}
     )
 
 
@@ -117,19 +121,23 @@ def _check_archive(archive: zipfile.ZipFile) -> dict[str, zipfile.ZipInfo]:
         ratio = member.file_size / max(member.compress_size, 1)
         if member.file_size > limits.RATIO_FLOOR_BYTES and ratio > limits.MAX_COMPRESSION_RATIO:
             raise Refused(
-                _(
-                    "The XLSX file unpacks to %(ratio)s times its size, more than a spreadsheet "
-                    "does (limit %(limit)s)."
+                lambda ratio=ratio: (
+                    _(
+                        "The XLSX file unpacks to %(ratio)s times its size, more than a spreadsheet "
+                        "does (limit %(limit)s)."
+                    )
+                    % {"ratio": f"{ratio:.0f}", "limit": limits.MAX_COMPRESSION_RATIO}
                 )
-                % {"ratio": f"{ratio:.0f}", "limit": limits.MAX_COMPRESSION_RATIO}
             )
     if total > limits.MAX_UNCOMPRESSED_BYTES:
         raise Refused(
-            _("The XLSX file unpacks to %(size)s MB; the limit is %(limit)s MB.")
-            % {
-                "size": f"{total / 2**20:.0f}",
-                "limit": f"{limits.MAX_UNCOMPRESSED_BYTES / 2**20:.0f}",
-            }
+            lambda: (
+                _("The XLSX file unpacks to %(size)s MB; the limit is %(limit)s MB.")
+                % {
+                    "size": f"{total / 2**20:.0f}",
+                    "limit": f"{limits.MAX_UNCOMPRESSED_BYTES / 2**20:.0f}",
+                }
+            )
         )
     return {member.filename: member for member in members}
 
@@ -181,7 +189,7 @@ def _workbook_parts(archive, names) -> tuple[str, str | None]:
     _feed(archive, workbook, parser)
     relationships = _relationships(archive, names, workbook)
     if not first_sheet or first_sheet[0] not in relationships:
-        raise Refused(_("The file is empty."))
+        raise Refused(lambda: _("The file is empty."))
     sheet = relationships[first_sheet[0]][1]
     shared = next(
         (target for kind, target in relationships.values() if kind.endswith("/sharedStrings")),
@@ -213,8 +221,10 @@ def _shared_strings(archive, part: str) -> list[str]:
             state["length"] = 0
             if len(strings) >= max_count:
                 raise Refused(
-                    _("The file holds more than %(limit)s distinct texts.")
-                    % {"limit": _count(max_count)}
+                    lambda: (
+                        _("The file holds more than %(limit)s distinct texts.")
+                        % {"limit": _count(max_count)}
+                    )
                 )
         elif name == PHONETIC:
             state["phonetic"] += 1
@@ -235,8 +245,10 @@ def _shared_strings(archive, part: str) -> list[str]:
                 raise _text_too_long()
             if state["total"] > max_total:
                 raise Refused(
-                    _("The file's texts hold more than %(limit)s characters together.")
-                    % {"limit": _count(max_total)}
+                    lambda: (
+                        _("The file's texts hold more than %(limit)s characters together.")
+                        % {"limit": _count(max_total)}
+                    )
                 )
             pieces.append(text)
 
@@ -317,7 +329,7 @@ def _sheet_handlers(sheet: Sheet, shared: list[str], text_number):
     length = 0
 
     def too_many_rows() -> Refused:
-        return Refused(_too_many_rows(limits.max_rows())["message"])
+        return Refused(_too_many_rows(limits.max_rows()))
 
     def start(name, attrs):
         nonlocal cells, row_cells, column, cell_ref, kind, has_formula, has_value, pieces
@@ -327,12 +339,17 @@ def _sheet_handlers(sheet: Sheet, shared: list[str], text_number):
             cells += 1
             if row_cells > per_row:
                 raise Refused(
-                    _("Row %(row)s has more than %(limit)s cells.")
-                    % {"row": row_number, "limit": per_row}
+                    lambda: (
+                        _("Row %(row)s has more than %(limit)s cells.")
+                        % {"row": row_number, "limit": per_row}
+                    )
                 )
             if cells > most_cells:
                 raise Refused(
-                    _("The sheet has more than %(limit)s cells.") % {"limit": _count(most_cells)}
+                    lambda: (
+                        _("The sheet has more than %(limit)s cells.")
+                        % {"limit": _count(most_cells)}
+                    )
                 )
             ref = attrs.get("r")
             if ref:
@@ -429,7 +446,7 @@ def _sheet_handlers(sheet: Sheet, shared: list[str], text_number):
             return
         if column >= most_columns:
             raise Refused(
-                _("The header has more than %(limit)s columns.") % {"limit": most_columns}
+                lambda: _("The header has more than %(limit)s columns.") % {"limit": most_columns}
             )
         if column == quantity_column and text_number and kind not in (None, "n", "b", "d"):
             text = text_number(text)

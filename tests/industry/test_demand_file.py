@@ -12,6 +12,7 @@ from industry.lines import services as line_services
 from industry.models import DemandLine
 from industry.rounds import services as round_services
 from industry.upload import services as upload_services
+from industry.upload.validation import for_reader
 from rohstoff.core.periods import Quarter
 
 from .conftest import csv_bytes, xlsx_bytes
@@ -190,8 +191,12 @@ def refused(open_round, member_a, data, language="en"):
     assert result.errors, "the file should have been refused"
     assert not DemandLine.objects.filter(round=open_round).exists()
     for error in result.errors:
-        assert set(error) == {"row", "column", "message"}
-    return result.errors
+        # Worded in the upload's language and, for the error page, in every other one.
+        assert set(error) == {"row", "column", "message", "messages"}
+        assert set(error["messages"]) == {"de", "en"}
+        assert error["messages"][language] == error["message"]
+    with translation.override(language):
+        return for_reader(result.errors)
 
 
 def one_bad_row(row: str, header="material,period,quantity,unit") -> bytes:

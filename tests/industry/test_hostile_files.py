@@ -230,7 +230,7 @@ def test_hostile_xlsx_is_refused_on_the_page_and_keeps_nothing(
     upload = page_upload(login, open_round, member_a, make())
     assert upload.state == UploadState.REJECTED and bytes(upload.content) == b""
     assert len(upload.errors) == 1 and upload.errors[0]["row"] is None
-    assert words in upload.errors[0]["message"]
+    assert words in upload.errors[0]["messages"]["en"]
     assert not DemandLine.objects.exists()
 
 

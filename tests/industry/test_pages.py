@@ -297,6 +297,32 @@ def test_rejected_upload_lists_errors_and_offers_a_report(login, open_round, mem
     assert not DemandLine.objects.exists()
 
 
+def test_a_refused_files_errors_are_read_in_the_readers_language(
+    login, open_round, member_a, colleague_a
+):
+    """Uploaded in German, the error page and its report read in English once the reader
+    switches: every word of the errors, numbers in the reader's notation (before, the errors
+    stayed in the uploader's German under an English page)."""
+    client = login(member_a)
+    data = csv_bytes(
+        "material,period,quantity,unit\nxx,2027,40,t\nlithium-hydroxide,2027,1234.5678901,t\n"
+    )
+    location = client.post(
+        f"/rounds/{open_round.pk}/demand/upload/",
+        {"file": io.BytesIO(data)},
+        HTTP_ACCEPT_LANGUAGE="de",
+    )["Location"]
+    german = client.get(location, HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    assert "Unbekanntes Material xx." in german and "1.234,5678901" in german
+    for reader in (client, login(colleague_a)):
+        english = reader.get(location, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+        assert "Unknown material xx." in english and "1,234.5678901" in english
+        assert "Unbekanntes Material" not in english and "1.234,5678901" not in english
+        report = reader.get(location + "errors.csv", HTTP_ACCEPT_LANGUAGE="en")
+        messages = [r[2] for r in csv.reader(io.StringIO(report.content.decode("utf-8-sig")))]
+        assert messages[1] == "Unknown material xx." and "1,234.5678901" in messages[2]
+
+
 def test_templates_list_the_round_materials(login, open_round, member_a):
     client = login(member_a)
     text = client.get(
