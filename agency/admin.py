@@ -3,12 +3,14 @@ from django.contrib import admin
 from .models import EsgCheck, Project, ProjectMaterial
 
 
-class ProjectMaterialInline(admin.TabularInline):
+# Stacked, not tabular: Django's tabular inline heads its first column with an empty header cell,
+# which screen readers announce as nothing (axe: empty-table-header; docs/page-sweep.md).
+class ProjectMaterialInline(admin.StackedInline):
     model = ProjectMaterial
     extra = 0
 
 
-class EsgCheckInline(admin.TabularInline):
+class EsgCheckInline(admin.StackedInline):
     model = EsgCheck
     extra = 0
     readonly_fields = ["assessed_by", "assessed_at"]

@@ -2,6 +2,7 @@ from allauth.account.decorators import secure_admin_login
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.models import Group
 from django.utils.translation import gettext_lazy as _
 
 from .models import (
@@ -23,6 +24,9 @@ admin.site.site_header = _("Rohstoff administration")
 admin.site.site_title = _("Rohstoff administration")
 admin.site.index_title = _("Organisations, people and reference data")
 admin.site.site_url = "/"
+# Who may do what is the user's role (docs/roles-and-visibility.md) and staff are superusers:
+# Django's groups grant nothing here, so the admin does not offer a page to edit them.
+admin.site.unregister(Group)
 
 
 @admin.register(Organisation)

@@ -162,7 +162,9 @@ def test_desk_closes_the_round_watches_the_progress_and_a_member_sees_its_share(
             assert fold_state(page, "coverage-table") == {"open": False, "summary": True}
             chart = page.locator("[data-chart=coverage-figure]")
             expect(chart).to_have_attribute("data-chart-drawn", "true")
-            top = "t => t.getBoundingClientRect().top + window.scrollY"  # on the page, not the screen
+            top = (
+                "t => t.getBoundingClientRect().top + window.scrollY"  # on the page, not the screen
+            )
             below = page.get_by_test_id("open-table").evaluate(top)
             unfold(page, "coverage-table")
             expect(page.get_by_test_id("coverage-table")).to_be_visible()
