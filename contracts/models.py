@@ -42,7 +42,7 @@ class Counterparty(models.Model):
     kind = models.CharField(_("kind"), max_length=12, choices=CounterpartyKind.choices)
     country = CountryField(_("country"))
     notes = models.TextField(_("notes"), blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
         ordering = ["name"]
@@ -67,7 +67,9 @@ class PriceIndex(models.Model):
     provider = models.CharField(
         _("provider"), max_length=80, help_text=_("e.g. Fastmarkets, Benchmark, Argus")
     )
-    material = models.ForeignKey(Material, on_delete=models.PROTECT, related_name="+")
+    material = models.ForeignKey(
+        Material, on_delete=models.PROTECT, related_name="+", verbose_name=_("material")
+    )
     currency = models.CharField(_("currency"), max_length=3, choices=Currency.choices)
     unit = models.CharField(_("unit"), max_length=2, choices=PriceUnit.choices)
 
@@ -255,11 +257,14 @@ class OfftakeContract(PricingTerms):
     )
     signed_on = models.DateField(_("signed on"), null=True, blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("created by"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
+    version = models.PositiveIntegerField(default=1, verbose_name=_("version"))
     index = models.ForeignKey(
         PriceIndex,
         verbose_name=_("price index"),
@@ -475,7 +480,11 @@ class Allocation(models.Model):
     # No single-column indexes: each of these keys leads a composite index below, and a national
     # preview writes 100,000 shares at once (docs/benchmarks.md).
     allocation_round = models.ForeignKey(
-        AllocationRound, on_delete=models.CASCADE, related_name="allocations", db_index=False
+        AllocationRound,
+        on_delete=models.CASCADE,
+        related_name="allocations",
+        db_index=False,
+        verbose_name=_("allocation round"),
     )
     # The round's contract, kept on the share for the queries by contract. The database holds
     # the pair (allocation_round, contract) to the round's own (id, contract) with one composite
@@ -489,28 +498,38 @@ class Allocation(models.Model):
         related_name="allocations",
         db_index=False,
         db_constraint=False,
+        verbose_name=_("contract"),
     )
     organisation = models.ForeignKey(
-        Organisation, on_delete=models.PROTECT, related_name="allocations", db_index=False
+        Organisation,
+        on_delete=models.PROTECT,
+        related_name="allocations",
+        db_index=False,
+        verbose_name=_("firm"),
     )
-    quarter = models.PositiveIntegerField()
+    quarter = models.PositiveIntegerField(verbose_name=_("quarter"))
     requested_t = models.DecimalField(_("remaining firm demand (t)"), **T)
     computed_t = models.DecimalField(_("computed share (t)"), **T)
     quantity_t = models.DecimalField(_("allocated (t)"), **T)
     explanation = models.JSONField(
-        default=dict, help_text="how the share was computed, for the member"
+        default=dict,
+        help_text="how the share was computed, for the member",
+        verbose_name=_("explanation"),
     )
-    override_reason = models.TextField(blank=True)
+    override_reason = models.TextField(blank=True, verbose_name=_("override reason"))
     # Volume this firm received from shares other firms declined (included in quantity_t).
     redistributed_t = models.DecimalField(
         _("received from declined shares (t)"), **T, default=Decimal("0")
     )
     state = models.CharField(
-        max_length=10, choices=AllocationState.choices, default=AllocationState.PROPOSED
+        max_length=10,
+        choices=AllocationState.choices,
+        default=AllocationState.PROPOSED,
+        verbose_name=_("state"),
     )
     # Not answered by the deadline: the firm's firm demand commits it (round terms), so it counts
     # as confirmed; this flag tells the firm and the desk that nobody clicked.
-    deemed_confirmed = models.BooleanField(default=False)
+    deemed_confirmed = models.BooleanField(default=False, verbose_name=_("deemed confirmed"))
     overridden_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -518,8 +537,9 @@ class Allocation(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
         db_index=False,
+        verbose_name=_("overridden by"),
     )
-    overridden_at = models.DateTimeField(null=True, blank=True)
+    overridden_at = models.DateTimeField(null=True, blank=True, verbose_name=_("overridden at"))
     responded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -527,14 +547,17 @@ class Allocation(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
         db_index=False,
+        verbose_name=_("answered by"),
     )
-    responded_at = models.DateTimeField(null=True, blank=True)
+    responded_at = models.DateTimeField(null=True, blank=True, verbose_name=_("answered at"))
     # The desk cannot override a confirmed share; it reopens it with a reason the firm sees, and
     # the firm answers again (docs/allocation.md).
-    reopen_reason = models.TextField(blank=True)
-    reopened_at = models.DateTimeField(null=True, blank=True)
+    reopen_reason = models.TextField(blank=True, verbose_name=_("reopen reason"))
+    reopened_at = models.DateTimeField(null=True, blank=True, verbose_name=_("reopened at"))
 
     class Meta:
+        verbose_name = _("share")
+        verbose_name_plural = _("shares")
         ordering = ["contract", "quarter", "organisation"]
         constraints = [
             models.UniqueConstraint(

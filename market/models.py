@@ -61,7 +61,7 @@ class SupplierLink(models.Model):
         related_name="affiliated_suppliers",
         limit_choices_to={"kind": "member"},
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
         ordering = ["organisation__name"]

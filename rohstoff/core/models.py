@@ -52,7 +52,7 @@ class Organisation(models.Model):
     kind = models.CharField(_("kind"), max_length=20, choices=OrganisationKind.choices)
     country = CountryField(_("country"), default="DE")
     is_active = models.BooleanField(_("active"), default=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
         ordering = ["name"]
@@ -111,7 +111,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     language = models.CharField(
         _("language"), max_length=8, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
     )
-    date_joined = models.DateTimeField(default=timezone.now)
+    date_joined = models.DateTimeField(default=timezone.now, verbose_name=_("date joined"))
 
     objects = UserManager()
 
@@ -238,7 +238,7 @@ class Material(models.Model):
         decimal_places=10,
         help_text=_("Mass fraction of the element, computed from formula or composition"),
     )
-    sort_order = models.PositiveSmallIntegerField(default=0)
+    sort_order = models.PositiveSmallIntegerField(default=0, verbose_name=_("sort order"))
 
     class Meta:
         ordering = ["sort_order", "code"]
@@ -283,25 +283,36 @@ class Job(models.Model):
     """A background job and its progress. Tasks report into this row (it outlives Celery's result
     expiry and works the same when jobs run in-process); pages and the API read it."""
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    kind = models.CharField(max_length=40)
-    # What the job works on, e.g. ("industry.demandround", "17"); at most one active job each.
-    subject_type = models.CharField(max_length=60, blank=True)
-    subject_id = models.CharField(max_length=40, blank=True)
-    state = models.CharField(max_length=10, choices=JobState.choices, default=JobState.QUEUED)
-    progress = models.FloatField(default=0.0)
-    phase = models.CharField(max_length=200, blank=True)
-    error = models.TextField(blank=True)
-    result = models.JSONField(default=dict, blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    id = models.UUIDField(
+        primary_key=True, default=uuid.uuid4, editable=False, verbose_name=_("id")
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    heartbeat_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
+    kind = models.CharField(max_length=40, verbose_name=_("kind"))
+    # What the job works on, e.g. ("industry.demandround", "17"); at most one active job each.
+    subject_type = models.CharField(max_length=60, blank=True, verbose_name=_("subject type"))
+    subject_id = models.CharField(max_length=40, blank=True, verbose_name=_("subject id"))
+    state = models.CharField(
+        max_length=10, choices=JobState.choices, default=JobState.QUEUED, verbose_name=_("state")
+    )
+    progress = models.FloatField(default=0.0, verbose_name=_("progress"))
+    phase = models.CharField(max_length=200, blank=True, verbose_name=_("phase"))
+    error = models.TextField(blank=True, verbose_name=_("error"))
+    result = models.JSONField(default=dict, blank=True, verbose_name=_("result"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    started_at = models.DateTimeField(null=True, blank=True, verbose_name=_("started at"))
+    heartbeat_at = models.DateTimeField(null=True, blank=True, verbose_name=_("last sign of life"))
+    finished_at = models.DateTimeField(null=True, blank=True, verbose_name=_("finished at"))
 
     class Meta:
+        verbose_name = _("job")
+        verbose_name_plural = _("jobs")
         ordering = ["-created_at"]
         constraints = [
             models.UniqueConstraint(
@@ -362,23 +373,33 @@ class AuditEvent(models.Model):
     so altering or removing any entry breaks the chain (checked by ``audit_integrity_check``).
     On PostgreSQL a trigger refuses UPDATE and DELETE on this table."""
 
-    seq = models.PositiveBigIntegerField(unique=True)
-    at = models.DateTimeField(default=timezone.now)
+    seq = models.PositiveBigIntegerField(unique=True, verbose_name=_("sequence number"))
+    at = models.DateTimeField(default=timezone.now, verbose_name=_("time"))
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("actor"),
     )
-    actor_label = models.CharField(max_length=254, blank=True)
+    actor_label = models.CharField(max_length=254, blank=True, verbose_name=_("actor as written"))
     organisation = models.ForeignKey(
-        Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        Organisation,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("organisation"),
     )
-    action = models.CharField(max_length=80)
-    object_type = models.CharField(max_length=80)
-    object_id = models.CharField(max_length=40)
-    object_repr = models.CharField(max_length=300, blank=True)
-    before = models.JSONField(null=True, blank=True)
-    after = models.JSONField(null=True, blank=True)
-    prev_hash = models.CharField(max_length=64)
-    hash = models.CharField(max_length=64, unique=True)
+    action = models.CharField(max_length=80, verbose_name=_("action"))
+    object_type = models.CharField(max_length=80, verbose_name=_("object type"))
+    object_id = models.CharField(max_length=40, verbose_name=_("object id"))
+    object_repr = models.CharField(max_length=300, blank=True, verbose_name=_("object"))
+    before = models.JSONField(null=True, blank=True, verbose_name=_("before"))
+    after = models.JSONField(null=True, blank=True, verbose_name=_("after"))
+    prev_hash = models.CharField(max_length=64, verbose_name=_("hash of the previous event"))
+    hash = models.CharField(max_length=64, unique=True, verbose_name=_("hash"))
 
     class Meta:
         ordering = ["-seq"]
@@ -410,13 +431,13 @@ class AuditCheckpoint(models.Model):
     its head outside the database (log and ``settings.AUDIT_EMAIL``). Append-only on PostgreSQL,
     like the events."""
 
-    checked_at = models.DateTimeField(default=timezone.now)
-    ok = models.BooleanField()
-    checked = models.PositiveBigIntegerField()
-    head_seq = models.PositiveBigIntegerField()
-    head_hash = models.CharField(max_length=64)
-    problem_code = models.CharField(max_length=30, blank=True)
-    problem = models.TextField(blank=True)
+    checked_at = models.DateTimeField(default=timezone.now, verbose_name=_("checked at"))
+    ok = models.BooleanField(verbose_name=_("intact"))
+    checked = models.PositiveBigIntegerField(verbose_name=_("events checked"))
+    head_seq = models.PositiveBigIntegerField(verbose_name=_("last event checked"))
+    head_hash = models.CharField(max_length=64, verbose_name=_("hash of the last event checked"))
+    problem_code = models.CharField(max_length=30, blank=True, verbose_name=_("problem code"))
+    problem = models.TextField(blank=True, verbose_name=_("problem"))
 
     class Meta:
         ordering = ["-id"]
@@ -431,16 +452,24 @@ class ApiToken(models.Model):
     """A personal API token. Only the SHA-256 digest of the key is stored; the key is shown once."""
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="api_tokens",
+        verbose_name=_("user"),
     )
     name = models.CharField(_("name"), max_length=100)
-    prefix = models.CharField(max_length=12)
-    digest = models.CharField(max_length=64, unique=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    last_used_at = models.DateTimeField(null=True, blank=True)
-    revoked_at = models.DateTimeField(null=True, blank=True)
+    prefix = models.CharField(max_length=12, verbose_name=_("prefix"))
+    digest = models.CharField(max_length=64, unique=True, verbose_name=_("digest"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    last_used_at = models.DateTimeField(null=True, blank=True, verbose_name=_("last used at"))
+    revoked_at = models.DateTimeField(null=True, blank=True, verbose_name=_("revoked at"))
     revoked_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("revoked by"),
     )
 
     class Meta:
@@ -464,17 +493,23 @@ class Invitation(models.Model):
     email = models.EmailField(_("e-mail address"))
     full_name = models.CharField(_("name"), max_length=200, blank=True)
     organisation = models.ForeignKey(
-        Organisation, on_delete=models.CASCADE, related_name="invitations"
+        Organisation,
+        on_delete=models.CASCADE,
+        related_name="invitations",
+        verbose_name=_("organisation"),
     )
     role = models.CharField(_("role"), max_length=20, choices=Role.choices)
-    digest = models.CharField(max_length=64, unique=True)
+    digest = models.CharField(max_length=64, unique=True, verbose_name=_("digest"))
     invited_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("invited by"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    expires_at = models.DateTimeField()
-    accepted_at = models.DateTimeField(null=True, blank=True)
-    revoked_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    expires_at = models.DateTimeField(verbose_name=_("expires at"))
+    accepted_at = models.DateTimeField(null=True, blank=True, verbose_name=_("accepted at"))
+    revoked_at = models.DateTimeField(null=True, blank=True, verbose_name=_("revoked at"))
 
     class Meta:
         ordering = ["-created_at"]
@@ -510,12 +545,16 @@ class Invitation(models.Model):
 class AccessibilityFeedback(models.Model):
     """A report of an accessibility barrier (BITV 2.0 § 7 feedback mechanism)."""
 
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
     page_url = models.CharField(_("page"), max_length=500, blank=True)
     message = models.TextField(_("description of the barrier"), max_length=5000)
     contact = models.CharField(_("how can we reach you? (optional)"), max_length=254, blank=True)
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        verbose_name=_("user"),
     )
 
     class Meta:
