@@ -7,9 +7,8 @@ from decimal import Decimal
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
-from django_countries import countries
 
-from rohstoff.core.forms import LocalDecimalField, LongSelect, QuarterField
+from rohstoff.core.forms import LocalDecimalField, LongSelect, QuarterField, country_choices
 from rohstoff.core.models import Material
 from rohstoff.core.periods import Period, PeriodError
 from rohstoff.core.units import Unit
@@ -141,7 +140,7 @@ class LineForm(forms.Form):
     def __init__(self, *args, round: DemandRound, **kwargs):
         super().__init__(*args, **kwargs)
         self.round = round
-        self.fields["delivery_country"].widget.choices = list(countries)
+        self.fields["delivery_country"].widget.choices = country_choices()
 
     def add_error(self, field, error):
         super().add_error(field, error)

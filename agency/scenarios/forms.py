@@ -3,9 +3,8 @@ the selectors check them against the round (docs/scenarios.md)."""
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
-from django_countries import countries
 
-from rohstoff.core.forms import QuarterField
+from rohstoff.core.forms import QuarterField, country_choices
 
 from .models import MAX_COUNTRIES
 
@@ -14,7 +13,7 @@ class ScenarioForm(forms.Form):
     round = forms.TypedChoiceField(label=_("Positions of round"), coerce=int)
     countries = forms.MultipleChoiceField(
         label=_("Countries that stop exporting"),
-        choices=countries,
+        choices=country_choices,
         help_text=_("One or more (at most 20); Ctrl or Cmd to choose several."),
         widget=forms.SelectMultiple(attrs={"size": 8}),
     )

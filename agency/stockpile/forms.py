@@ -2,10 +2,8 @@
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
-from django_countries import countries
-from django_countries.fields import LazyTypedChoiceField
 
-from rohstoff.core.forms import LocalDecimalField
+from rohstoff.core.forms import LocalDecimalField, country_choices
 from rohstoff.core.models import Material
 
 from .models import MAX_TARGET_DAYS, Location, MovementKind
@@ -53,7 +51,7 @@ class TargetForm(forms.Form):
 
 class LocationForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=200)
-    country = LazyTypedChoiceField(label=_("Country"), choices=countries, initial="DE")
+    country = forms.ChoiceField(label=_("Country"), choices=country_choices, initial="DE")
 
 
 class ReleaseChangeForm(forms.Form):

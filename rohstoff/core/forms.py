@@ -6,6 +6,7 @@ from django.forms.renderers import TemplatesSetting
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
+from django_countries import countries
 
 from .language import uses_decimal_comma
 from .models import ROLES_BY_KIND, AccessibilityFeedback, Organisation, Role
@@ -21,6 +22,13 @@ def add_service_errors(form, exc: ValidationError) -> None:
             form.add_error(field if field in form.fields else None, errors)
     else:
         form.add_error(None, exc.messages)
+
+
+def country_choices() -> list[tuple[str, str]]:
+    """The world's countries named in the reader's language, for a form field's ``choices``: given
+    ``countries`` itself, Django lists it once, when the form class is defined, in that moment's
+    language (an English page then named the countries in German)."""
+    return list(countries)
 
 
 class FormRenderer(TemplatesSetting):

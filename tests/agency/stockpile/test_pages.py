@@ -60,6 +60,20 @@ def test_scenario_htmx_partial_for_the_ministry(login, ministry, world, scenario
     assert any(",2027-Q3,no,,,,," in line for line in lines)
 
 
+def test_the_scenario_form_names_countries_in_the_readers_language(login, ministry, world):
+    """The countries to stop are named in the page's language, whichever language asked first
+    (the choices were taken once, in German, and an English page listed "Bosnien und
+    Herzegowina")."""
+    client = login(ministry)
+    for language, name, other in (
+        ("de", "Bosnien und Herzegowina", "Bosnia and Herzegovina"),
+        ("en", "Bosnia and Herzegovina", "Bosnien und Herzegowina"),
+        ("de", "Bosnien und Herzegowina", "Bosnia and Herzegovina"),
+    ):
+        page = client.get("/scenarios/", HTTP_ACCEPT_LANGUAGE=language).content.decode()
+        assert f'<option value="BA">{name}</option>' in page and other not in page, language
+
+
 def test_save_open_compare(login, analyst, desk, world, scenario_round):
     client = login(analyst)
     for name, countries in (("Chile", ["CL"]), ("Chile und Australien", ["CL", "AU"])):
