@@ -43,13 +43,20 @@
     // A figure table under its chart, <details class="more" open data-fold-on-phone>: open on a
     // wider screen (the stylesheet hides its summary there) and folded on a phone, where its chart
     // shows the same numbers and its cards pushed the rest of the page thousands of pixels down
-    // (docs/tables.md). Without this script it stays open.
+    // (docs/tables.md). Without this script it stays open. A table its reader opened stays open
+    // when the phone turns (data-unfolded, set by a click on its summary, keyboard included).
     var phone = window.matchMedia("(max-width: 480px)");
     function foldOnPhone() {
-      document.querySelectorAll("details[data-fold-on-phone]").forEach(function (el) { el.open = !phone.matches; });
+      document.querySelectorAll("details[data-fold-on-phone]").forEach(function (el) {
+        el.open = !phone.matches || el.hasAttribute("data-unfolded");
+      });
     }
     foldOnPhone();
     phone.addEventListener("change", foldOnPhone);
+    document.addEventListener("click", function (event) {
+      var summary = event.target.closest && event.target.closest("details[data-fold-on-phone] > summary");
+      if (summary) summary.parentElement.toggleAttribute("data-unfolded", !summary.parentElement.open);
+    });
     // Countdowns: <time data-countdown datetime="ISO">; updates the text once a minute.
     function renderCountdowns() {
       document.querySelectorAll("[data-countdown]").forEach(function (el) {

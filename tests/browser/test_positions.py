@@ -168,6 +168,10 @@ def test_desk_closes_the_round_watches_the_progress_and_a_member_sees_its_share(
             below = page.get_by_test_id("open-table").evaluate(top)
             unfold(page, "coverage-table")
             expect(page.get_by_test_id("coverage-table")).to_be_visible()
+            # Opened by its reader, it stays open when the phone turns and turns back.
+            page.set_viewport_size({"width": 844, "height": 390})
+            page.set_viewport_size({"width": 390, "height": 844})
+            assert fold_state(page, "coverage-table") == {"open": True, "summary": True}
             height = page.get_by_test_id("coverage-table").bounding_box()["height"]
             assert page.get_by_test_id("open-table").evaluate(top) >= below + height
             page.set_viewport_size({"width": 1366, "height": 900})
