@@ -60,7 +60,8 @@ BLANK_UNDER_CHARTS = """() => [...document.querySelectorAll('[data-chart-drawn]'
   return blank > 2 ? [`${el.dataset.chart}: ${Math.round(blank)} px blank`] : [];
 })"""
 CELLS_OFF_SCREEN = """() => [...document.querySelectorAll(
-  '[data-testid=coverage-table] td, [data-testid=concentration-table] td, [data-testid=crma-table] td'
+  '[data-testid=coverage-table] td, [data-testid=concentration-table] td, [data-testid=crma-table] td,'
+  + ' [data-testid=crma-trend] td'
 )].filter(td => td.getBoundingClientRect().right > window.innerWidth).map(td => td.textContent.trim())"""
 ALL_DRAWN = """() => [...document.querySelectorAll('[data-chart]')]
   .filter(el => document.getElementById(el.dataset.chart))
@@ -73,6 +74,7 @@ def test_on_a_phone_a_bar_chart_names_each_material_above_its_bars(
     browser_login,
     assert_accessible,
     ministry,
+    analyst,
     world,  # noqa: F811
 ):
     """At 390 px the concentration chart's names stand above their bars across the chart's
@@ -110,11 +112,14 @@ def test_on_a_phone_a_bar_chart_names_each_material_above_its_bars(
     assert concentration.count() >= len(categories) > 0  # a material without HHI has no bar
     assert page.locator("[data-testid=crma-table] tbody tr").count() > 0
     assert_accessible(page, "ministry dashboard on a phone")
-    # The rounds with positions and the materials are cards too.
-    for path in ("/positions/", "/materials/"):
+    # The rounds with positions, the materials and the CRMA trend per round are cards too (the
+    # trend's six columns put every share beyond the screen's edge).
+    for path in ("/positions/", "/materials/", "/supply/crma/"):
         page.goto(live_server.url + path)
         assert cards_on_a_phone(page) > 0, path
         assert_accessible(page, f"{path} on a phone")
+    assert page.get_by_test_id("crma-trend").locator("tbody tr:not(.row-group)").count() > 0
+    assert page.evaluate(CELLS_OFF_SCREEN) == []
 
     page.set_viewport_size({"width": 1366, "height": 900})
     page.goto(f"{live_server.url}/")
@@ -126,3 +131,15 @@ def test_on_a_phone_a_bar_chart_names_each_material_above_its_bars(
     expect(page.get_by_test_id("concentration-table")).to_be_visible()
     page.wait_for_function(ALL_DRAWN)
     assert page.evaluate(BLANK_UNDER_CHARTS) == []
+    # A material's contracted supply by country and per quarter: cards, none cut at the edge,
+    # for the ministry and for the agency, which reads the tonnes in a column more.
+    cut = "() => [...document.querySelectorAll('[data-testid^=contracted] td')].filter(td =>"
+    cut += " td.getBoundingClientRect().right > window.innerWidth).map(td => td.textContent)"
+    page.set_viewport_size({"width": 390, "height": 844})
+    for reader in (ministry, analyst):
+        page.context.clear_cookies()
+        browser_login(reader)
+        page.goto(f"{live_server.url}/supply/materials/lithium-hydroxide/")
+        cards_on_a_phone(page)
+        assert page.evaluate(cut) == []
+    assert_accessible(page, "a material's supply on a phone")

@@ -5,8 +5,10 @@ import re
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from agency.models import Project
+from rohstoff.core.periods import Quarter
 from rohstoff.supply import selectors
 
 from .conftest import AS_OF
@@ -91,3 +93,20 @@ def test_the_tracker_keeps_each_target_on_one_line(contract, materials, ministry
     targets = re.findall(r"\([≥≤].{1,3}\d+.{1,3}%\)", page.content.decode())
     assert len(targets) >= 4
     assert all(re.fullmatch("\\([≥≤]\u00a0\\d+\u00a0%\\)", t) for t in targets), targets
+
+
+@pytest.mark.django_db
+def test_the_material_page_names_the_largest_third_country_of_each_quarter(
+    contract, materials, ministry, login
+):
+    """Under "Largest third country" the country and its share, as the concentration table
+    writes it: the share alone ("70 %") read as if it were a figure of its own."""
+    lioh = materials["lithium-hydroxide"]
+    today = timezone.localdate()
+    next_quarter = str(Quarter(today.year, (today.month - 1) // 3 + 1) + 1)  # in the page's window
+    contract(lioh, "CL", {next_quarter: "70"})
+    contract(lioh, "DE", {next_quarter: "30"}, kind="refiner")
+    page = login(ministry).get(f"/supply/materials/{lioh.code}/", HTTP_ACCEPT_LANGUAGE="de")
+    quarters = page.content.decode().split('data-testid="contracted-quarters"')[1]
+    quarters = quarters.split("</table>")[0]
+    assert quarters.count("Chile (70\u00a0%)") == 2  # the quarter and the whole window
