@@ -135,10 +135,13 @@ def test_desk_opens_a_call_a_supplier_offers_the_match_becomes_a_draft_contract(
     offer = call.offers.get()
     assert page.url.endswith(f"/market/offers/{offer.pk}/")
     assert_accessible(page, "offer page")
-    # The supplier's offers are cards on a phone.
+    # The supplier's offers are cards on a phone, and so are the calls.
     page.goto(f"{base}/market/{call.pk}/offers/")
     assert cards_on_a_phone(page) == 1
     assert_accessible(page, "the supplier's offers")
+    page.goto(f"{base}/market/")
+    assert cards_on_a_phone(page) == 1
+    assert_accessible(page, "the calls")
 
     Call.objects.filter(pk=call.pk).update(deadline=timezone.now() - datetime.timedelta(minutes=1))
     page = desk_page
