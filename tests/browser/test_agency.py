@@ -172,8 +172,21 @@ def test_agency_proposal_to_committee_four_eyes_and_the_desks_draft_contract(
     expect(page.locator("main")).to_contain_text("Entwurf")
     sign_out(page)
 
-    # The portfolio counts the stake: the agency sees it, the ministry its totals.
+    # The project's page lists the approved stake; on a phone its capacities, ESG screen and
+    # stakes are cards, none cut at the screen's edge.
     browser_login(analyst)
+    page.goto(f"{base}/agency/projects/{project.pk}/")
+    stakes = page.get_by_test_id("project-stakes").locator("tbody tr")
+    expect(stakes).to_have_count(1)
+    rows = page.locator("[data-testid=capacities] tbody tr, [data-testid=esg-screen] tbody tr")
+    assert cards_on_a_phone(page) == rows.count() + 1
+    assert_accessible(page, "project with its stake")
+    # Its monitoring page: the quarterly reports, cards too.
+    page.goto(f"{base}/agency/stakes/{proposal.pk}/monitoring/")
+    assert cards_on_a_phone(page) == 1  # no report yet: the empty list's card
+    assert_accessible(page, "monitoring")
+
+    # The portfolio counts the stake: the agency sees it, the ministry its totals.
     page.goto(f"{base}/agency/portfolio/")
     expect(page.get_by_test_id("portfolio-stakes")).to_have_text("1")
     expect(page.locator("main")).to_contain_text("Whabouchi Lithium")

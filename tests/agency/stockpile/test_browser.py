@@ -2,6 +2,8 @@
 country; the result arrives through htmx without a page reload, shows the withheld quarter as
 withheld and no stockpile tonne, and the page passes axe-core."""
 
+from decimal import Decimal
+
 import pytest
 from playwright.sync_api import expect
 
@@ -84,3 +86,26 @@ def test_on_a_phone_the_ministry_reads_each_materials_band(
     expect(page.get_by_test_id("bands-table")).to_contain_text("Lithiumhydroxid")
     assert cards_on_a_phone(page) >= 1
     assert_accessible(page, "stockpile bands")
+
+
+def test_on_a_phone_the_agency_reads_its_movements_and_releases(
+    live_server, page, browser_login, assert_accessible, analyst, lioh, location, stock
+):
+    """At 390 px each movement and each release is a card, its tonnes in sight: in nine and six
+    columns they were cut at the screen's edge."""
+    from agency.stockpile import services
+
+    stock(lioh, "120")
+    stock(lioh, "30")
+    services.release_propose(
+        actor=analyst, location=location, material=lioh, quantity_t=Decimal("5"), reason="Bedarf"
+    )
+    browser_login(analyst)
+    page.goto(f"{live_server.url}/agency/stockpile/movements/")
+    expect(page.get_by_test_id("movements-table")).to_contain_text("120")
+    assert cards_on_a_phone(page) == 3  # two purchases and the release
+    assert_accessible(page, "stockpile movements")
+    page.goto(f"{live_server.url}/agency/stockpile/releases/")
+    # The release in review, and the empty list of decided ones.
+    assert cards_on_a_phone(page) == 2
+    assert_accessible(page, "stockpile releases")
