@@ -2,10 +2,12 @@
 English: it renders and passes axe-core."""
 
 import datetime
+import re
 from decimal import Decimal
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from tests.browser.cards import PHONE, cards_on_a_phone
 from tests.browser.navigation import click_and_load
@@ -262,3 +264,30 @@ def test_on_a_phone_the_book_aggregates_and_counterparties_read_whole(
     assert withheld.count() == 1
     assert page.evaluate(IN_SIGHT, "[data-testid=allocated-table] td") == []
     assert cards_on_a_phone(page) >= 1
+
+
+def test_on_a_phone_the_desks_record_lists_are_cards(
+    browser_login, live_server, page, desk, book, assert_accessible
+):
+    """At 390 px the desk's lists of contracts, due quarters, price indices, mark-to-market,
+    book totals, deliveries and projects are a card each, every figure on the screen: as rows
+    of five to nine columns everything after the second was beyond the screen's edge."""
+    base, c = live_server.url, book["contract"]
+    browser_login(desk)
+    page.set_viewport_size(PHONE)
+    for path, testids, cards in (
+        ("/contracts/", ["contract-book"], 1),
+        ("/contracts/due/", ["due-table"], None),
+        ("/contracts/prices/", ["price-indices"], 1),
+        ("/contracts/mark-to-market/", ["mtm-materials", "mtm-contracts"], 2),
+        ("/contracts/dashboard/", ["book-by-counterparty", "book-by-country"], 2),
+        (f"/contracts/{c.pk}/", ["deliveries"], None),
+        ("/agency/projects/", ["project-list"], 1),
+    ):
+        page.goto(base + path)
+        for testid in testids:
+            expect(page.get_by_test_id(testid)).to_have_class(re.compile(r"\btable--cards\b"))
+        found = cards_on_a_phone(page)
+        assert found == cards if cards is not None else found >= 1, (path, found)
+        assert page.evaluate(IN_SIGHT, ", ".join(f"[data-testid={t}] td" for t in testids)) == []
+    assert_accessible(page, "projects on a phone")
