@@ -325,6 +325,7 @@ def dashboard(request, pk):
     cells = selectors.dashboard_cells(call=call, trustee=trustee)
     shown = [c for c in cells if c.visible]
     mix = selectors.country_mix(shown) if trustee else []
+    priced = [c for c in shown if c.price_min is not None] if trustee else []
     return render(
         request,
         "market/dashboard.html",
@@ -332,6 +333,7 @@ def dashboard(request, pk):
             "call": call,
             "cells": cells,
             "shown": shown,
+            "priced": priced,
             "trustee": trustee,
             "mix": mix,
             "hidden_count": len(cells) - len(shown),

@@ -153,12 +153,15 @@ def test_desk_opens_a_call_a_supplier_offers_the_match_becomes_a_draft_contract(
     quarters = offer.allocations.count()
     assert quarters > 0 and cards_on_a_phone(page) == quarters
     # The call's dashboard: each material heads its quarters, each quarter a card on a phone
-    # with its three figures in sight (in one row the matched tonnes were cut at the edge).
+    # with its three figures in sight (in one row the matched tonnes, and the highest landed
+    # price, were cut at the edge).
     page.goto(f"{base}/market/{call.pk}/dashboard/")
-    volumes = page.locator("[data-testid=call-volumes]")
-    groups = volumes.locator("tr.row-group").count()
+    tables = page.locator("[data-testid=call-volumes], [data-testid=price-ranges]")
+    groups = tables.locator("tr.row-group").count()
+    prices = page.locator("[data-testid=price-ranges] tbody th[scope=row]").count()
     cards = cards_on_a_phone(page)
-    assert groups > 0 and cards == groups + volumes.locator("tbody th[scope=row]").count()
+    assert groups > 0 and prices > 0
+    assert cards == groups + tables.locator("tbody th[scope=row]").count()
     assert_accessible(page, "the call's dashboard")
     page.goto(f"{base}/market/{call.pk}/review/")
     click_and_load(page, f"[data-testid=result-{offer.pk}] form button")
