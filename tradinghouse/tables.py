@@ -125,15 +125,22 @@ def _collapsed(items, n: Numbers, columns: int, row, *, cell=lambda item: item, 
 
 
 def desk_demand_rows(cells) -> SafeString:
-    """Firm, indicative and total demand per quarter, grouped by material; hidden cells flagged."""
+    """Firm, indicative and total demand per quarter, grouped by material; hidden cells flagged.
+    A card per quarter on a phone: each figure names its column (the headings of
+    ``dashboard_desk.html``)."""
     n = Numbers()
     flag = f' <span class="badge badge--hidden">{n.hidden}</span>'
+    firm, indicative, demand = (
+        _label(_("Firm (t)")),
+        _label(_("Indicative (t)")),
+        _label(_("Demand (t)")),
+    )
 
     def row(c):
         marker, badge = ("", "") if c.disclosed else (' class="is-hidden-cell"', flag)
         return (
-            f'<tr{marker}><th scope="row">{c.period}{badge}</th><td class="num">{n.tonnes(c.demand_firm_t)}</td>'
-            f'<td class="num">{n.tonnes(c.demand_indicative_t)}</td><td class="num">{n.tonnes(c.demand_t)}</td></tr>'
+            f'<tr{marker}><th scope="row">{c.period}{badge}</th><td class="num"{firm}>{n.tonnes(c.demand_firm_t)}</td>'
+            f'<td class="num"{indicative}>{n.tonnes(c.demand_indicative_t)}</td><td class="num"{demand}>{n.tonnes(c.demand_t)}</td></tr>'
         )
 
     return _grouped(cells, lambda c: c.material, n, 4, row)

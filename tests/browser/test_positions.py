@@ -106,6 +106,16 @@ def test_desk_closes_the_round_watches_the_progress_and_a_member_sees_its_share(
     expect(page.locator("[data-testid=positions-table]")).to_be_visible()
     expect(page.locator("[data-chart=demand-figure] .main-svg").first).to_be_attached()
     assert_accessible(page, "desk dashboard (de)")
+    # The demand per material and quarter: beside its chart on a wide screen, folded under it on
+    # a phone, and a card per quarter there with its three tonnages in sight.
+    assert fold_state(page, "demand-table") == {"open": True, "summary": False}
+    quarters = page.locator("[data-testid=demand-table] tbody th[scope=row]").count()
+    assert quarters > 0 and cards_on_a_phone(page) >= quarters
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.reload()
+    assert fold_state(page, "demand-table") == {"open": False, "summary": True}
+    page.set_viewport_size({"width": 1366, "height": 900})
+    page.reload()
 
     page.context.clear_cookies()
     browser_login(member_a)
