@@ -280,14 +280,16 @@ def test_on_a_phone_the_desks_record_lists_are_cards(
         ("/contracts/due/", ["due-table"], None),
         ("/contracts/prices/", ["price-indices"], 1),
         ("/contracts/mark-to-market/", ["mtm-materials", "mtm-contracts"], 2),
-        ("/contracts/dashboard/", ["book-by-counterparty", "book-by-country"], 2),
+        ("/contracts/dashboard/", ["coverage-table", "book-by-counterparty", "book-by-country"], 2),
         (f"/contracts/{c.pk}/", ["deliveries"], None),
         ("/agency/projects/", ["project-list"], 1),
     ):
         page.goto(base + path)
         for testid in testids:
             expect(page.get_by_test_id(testid)).to_have_class(re.compile(r"\btable--cards\b"))
+        # The dashboard's coverage per quarter: a card per material (its name) and per quarter.
+        coverage = page.locator("[data-testid=coverage-table] tbody tr").count()
         found = cards_on_a_phone(page)
-        assert found == cards if cards is not None else found >= 1, (path, found)
+        assert found == cards + coverage if cards is not None else found >= 1, (path, found)
         assert page.evaluate(IN_SIGHT, ", ".join(f"[data-testid={t}] td" for t in testids)) == []
     assert_accessible(page, "projects on a phone")
