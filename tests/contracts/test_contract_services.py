@@ -276,6 +276,30 @@ def test_fx_and_index_values_are_entered_by_the_desk(desk, lioh):
     assert AuditEvent.objects.filter(action="price_index.value").count() == 2
 
 
+def test_the_price_list_says_its_last_column_is_a_date(login, desk, lioh):
+    """The index list's last column is the date of the latest value, and its heading says so:
+    under "Latest value" a date read as if it were the price."""
+    index = price_services.index_create(
+        actor=desk,
+        code="demo",
+        name="Demo",
+        provider="Demo",
+        material=lioh,
+        currency="USD",
+        unit="t",
+    )
+    price_services.index_value_set(
+        actor=desk, index=index, date=datetime.date(2026, 1, 5), value=D("11500")
+    )
+    for language, heading, day in (
+        ("de", "Letzter Wert vom", "05.01.2026"),
+        ("en", "Latest value on", "5 Jan 2026"),
+    ):
+        page = login(desk).get("/contracts/prices/", HTTP_ACCEPT_LANGUAGE=language).content.decode()
+        assert f'<th scope="col">{heading}</th>' in page
+        assert f'data-label="{heading}">{day}</td>' in page
+
+
 def test_numbers_the_columns_cannot_hold_are_refused_not_rounded_or_a_500(
     login, desk, lioh, make_contract
 ):
