@@ -147,20 +147,46 @@ def desk_demand_rows(cells) -> SafeString:
 
 
 def trustee_rows(cells, *, desk: bool) -> SafeString:
-    """All figures of every cell, with the disclosure decision (desk and agency)."""
+    """All figures of every cell, with the disclosure decision (desk and agency). A card per
+    quarter on a phone: each figure names its column (the headings of ``dashboard_desk.html``)."""
     n = Numbers()
+    (
+        demand,
+        firm,
+        indicative,
+        firms,
+        largest_firm,
+        contracted,
+        allocated,
+        directly,
+        open_,
+        coverage,
+        disclosure,
+    ) = _labels(
+        _("Demand (t)"),
+        _("Firm (t)"),
+        _("Indicative (t)"),
+        _("Firms"),
+        _("Largest firm"),
+        _("Contracted (t)"),
+        _("Allocated (t)"),
+        _("Covered by members directly (t)"),
+        _("Open (t)"),
+        _("Coverage"),
+        _("Disclosure"),
+    )
 
     def row(c):
-        largest = f'<td class="num">{n.percent(c.largest_share)}</td>' if desk else ""
+        largest = f'<td class="num"{largest_firm}>{n.percent(c.largest_share)}</td>' if desk else ""
         marker = "" if c.disclosed else ' class="is-hidden-cell"'
         return (
             f'<tr{marker} data-testid="cell-{escape(c.material.code)}-{c.period}"><th scope="row">{c.period}</th>'
-            f'<td class="num">{n.tonnes(c.demand_t)}</td><td class="num">{n.tonnes(c.demand_firm_t)}</td>'
-            f'<td class="num">{n.tonnes(c.demand_indicative_t)}</td><td class="num">{c.contributors}</td>{largest}'
-            f'<td class="num">{n.tonnes(c.contracted_t)}</td><td class="num">{n.tonnes(c.allocated_t)}</td>'
-            f'<td class="num" data-testid="direct">{n.tonnes(c.covered_directly_t)}{direct_flag(c)}</td>'
-            f'<td class="num">{n.tonnes(c.open_t)}</td><td class="num">{n.percent(c.coverage)}</td>'
-            f'<td class="disclosure">{n.badge(c)}</td></tr>'
+            f'<td class="num"{demand}>{n.tonnes(c.demand_t)}</td><td class="num"{firm}>{n.tonnes(c.demand_firm_t)}</td>'
+            f'<td class="num"{indicative}>{n.tonnes(c.demand_indicative_t)}</td><td class="num"{firms}>{c.contributors}</td>{largest}'
+            f'<td class="num"{contracted}>{n.tonnes(c.contracted_t)}</td><td class="num"{allocated}>{n.tonnes(c.allocated_t)}</td>'
+            f'<td class="num" data-testid="direct"{directly}>{n.tonnes(c.covered_directly_t)}{direct_flag(c)}</td>'
+            f'<td class="num"{open_}>{n.tonnes(c.open_t)}</td><td class="num"{coverage}>{n.percent(c.coverage)}</td>'
+            f'<td class="disclosure"{disclosure}>{n.badge(c)}</td></tr>'
         )
 
     # The covered-directly figure of a cell that others may not see carries the "hidden" badge.
@@ -173,21 +199,38 @@ def trustee_rows(cells, *, desk: bool) -> SafeString:
 
 
 def public_rows(cells) -> SafeString:
-    """Members and ministry: figures of disclosed cells; a hidden cell says so and nothing else."""
+    """Members and ministry: figures of disclosed cells; a hidden cell says so and nothing else.
+    A card per quarter on a phone: each figure names its column (the headings of
+    ``_public_table.html``); a text that stands for several columns ("split not disclosed") names
+    none and reads as a line of its own."""
     n = Numbers()
     split_hidden = escape(_("split not disclosed"))
+    demand, firm, indicative, firms, contracted, allocated, directly, open_, coverage = _labels(
+        _("Demand (t)"),
+        _("Firm (t)"),
+        _("Indicative (t)"),
+        _("Firms"),
+        _("Contracted (t)"),
+        _("Allocated (t)"),
+        _("Covered by members directly (t)"),
+        _("Open (t)"),
+        _("Coverage"),
+    )
 
     def row(c):
         head = f'<tr data-testid="cell-{escape(c.material.code)}-{c.period}"><th scope="row">{c.period}</th>'
         if c.parts_visible:
-            parts = f'<td class="num">{n.tonnes(c.demand_firm_t)}</td><td class="num">{n.tonnes(c.demand_indicative_t)}</td>'
+            parts = (
+                f'<td class="num"{firm}>{n.tonnes(c.demand_firm_t)}</td>'
+                f'<td class="num"{indicative}>{n.tonnes(c.demand_indicative_t)}</td>'
+            )
         else:
             parts = f'<td class="num cell-hidden" colspan="2">{split_hidden}</td>'
         return (
-            f'{head}<td class="num">{n.tonnes(c.demand_t)}</td>{parts}<td class="num">{c.contributors}</td>'
-            f'<td class="num">{n.tonnes(c.contracted_t)}</td><td class="num">{n.tonnes(c.allocated_t)}</td>'
-            f'<td class="num" data-testid="direct">{direct(c)}</td>'
-            f'<td class="num">{n.tonnes(c.open_t)}</td><td class="num">{n.percent(c.coverage)}</td></tr>'
+            f'{head}<td class="num"{demand}>{n.tonnes(c.demand_t)}</td>{parts}<td class="num"{firms}>{c.contributors}</td>'
+            f'<td class="num"{contracted}>{n.tonnes(c.contracted_t)}</td><td class="num"{allocated}>{n.tonnes(c.allocated_t)}</td>'
+            f'<td class="num" data-testid="direct"{directly}>{direct(c)}</td>'
+            f'<td class="num"{open_}>{n.tonnes(c.open_t)}</td><td class="num"{coverage}>{n.percent(c.coverage)}</td></tr>'
         )
 
     def direct(c):
@@ -202,6 +245,11 @@ def _label(text: str) -> str:
     """A cell's column name for the cards a table becomes on a phone (docs/tables.md): the same
     translated text as the column's heading in the template."""
     return f' data-label="{escape(text)}"'
+
+
+def _labels(*texts: str) -> tuple[str, ...]:
+    """``_label`` of each (translated) text: the column names of one table."""
+    return tuple(_label(text) for text in texts)
 
 
 def coverage_rows(cells) -> SafeString:
@@ -254,15 +302,26 @@ def element_rows(elements, *, trustee: bool) -> SafeString:
     n = Numbers()
     not_disclosed = n.not_disclosed
     out = []
+    # A card per element and quarter on a phone, each figure under its column's name (the
+    # headings of ``_elements.html``).
+    quarter, contained, lce, firms, disclosure = _labels(
+        _("Quarter"), _("Contained element (t)"), _("LCE (t)"), _("Firms"), _("Disclosure")
+    )
 
     def shown(e) -> str:
-        head = f'<tr><th scope="row">{escape(e.element)}</th><td>{e.period}</td>'
+        head = f'<tr><th scope="row">{escape(e.element)}</th><td{quarter}>{e.period}</td>'
         if e.visible:
-            lce = n.tonnes(e.demand_lce_t)
-            body = f'<td class="num">{n.tonnes(e.demand_t)}</td><td class="num">{lce}</td>'
+            body = (
+                f'<td class="num"{contained}>{n.tonnes(e.demand_t)}</td>'
+                f'<td class="num"{lce}>{n.tonnes(e.demand_lce_t)}</td>'
+            )
         else:
             body = f'<td class="num cell-hidden" colspan="2">{not_disclosed}</td>'
-        tail = f'<td class="num">{e.contributors}</td><td>{n.badge(e)}</td>' if trustee else ""
+        tail = (
+            f'<td class="num"{firms}>{e.contributors}</td><td{disclosure}>{n.badge(e)}</td>'
+            if trustee
+            else ""
+        )
         return f"{head}{body}{tail}</tr>"
 
     if trustee:
@@ -286,7 +345,7 @@ def element_rows(elements, *, trustee: bool) -> SafeString:
         for hidden, run in _runs(rows, lambda e: not e.visible):
             if hidden:
                 out.append(
-                    f'<tr><th scope="row">{escape(element)}</th><td>{_span(run[0], run[-1])}</td>'
+                    f'<tr><th scope="row">{escape(element)}</th><td{quarter}>{_span(run[0], run[-1])}</td>'
                     f'<td class="num cell-hidden" colspan="2">{not_disclosed}</td></tr>'
                 )
             else:

@@ -180,7 +180,8 @@ def overview(request):
         years[code][Quarter.from_index(row["quarter"]).year] += row["tonnes"]
     all_years = sorted({y for v in years.values() for y in v})
     table = [
-        {"code": code, "name": names[code], "values": [years[code].get(y) for y in all_years]}
+        # (year, tonnes): on a phone each year names its figure in the material's card
+        {"code": code, "name": names[code], "values": [(y, years[code].get(y)) for y in all_years]}
         for code in years
     ]
     chart = {

@@ -20,7 +20,10 @@ CARDS = """() => [...document.querySelectorAll('main table.table--cards')].flatM
   const problems = [];
   if (wrap && wrap.scrollWidth > wrap.clientWidth) problems.push(`${name} scrolls sideways`);
   t.querySelectorAll('tbody tr').forEach(tr => {
-    [...tr.children].forEach((cell, i) => {
+    let column = 0;  // a cell's column: a cell spanning two columns moves the next one by two
+    [...tr.children].forEach(cell => {
+      const i = column;
+      column += cell.colSpan || 1;
       const box = cell.getBoundingClientRect();
       if (box.width && box.right > window.innerWidth + 1) problems.push(`${name}: ${cell.textContent.trim()} beyond the screen`);
       const label = cell.dataset.label;
@@ -42,8 +45,9 @@ def card_problems(page: Page) -> list[str]:
     return page.evaluate(CARDS)
 
 
-# A figure table folded on a phone (details[data-fold-on-phone]) is opened as its reader opens it.
-OPEN_FOLDS = "() => document.querySelectorAll('details[data-fold-on-phone]').forEach(d => { d.open = true; })"
+# A figure table folded on a phone (details[data-fold-on-phone]), or folded everywhere under its
+# chart ("Show the table", details.more), is opened as its reader opens it.
+OPEN_FOLDS = "() => document.querySelectorAll('main details.more, details[data-fold-on-phone]').forEach(d => { d.open = true; })"
 
 
 def fold_state(page: Page, testid: str) -> dict:

@@ -203,3 +203,33 @@ def test_agency_proposal_to_committee_four_eyes_and_the_desks_draft_contract(
     expect(page.locator("main")).not_to_contain_text("Whabouchi")
     assert_accessible(page, "ministry portfolio")
     assert cards_on_a_phone(page) == 3  # by material, country and instrument
+
+
+@pytest.mark.parametrize("lang", ["de", "en"])
+def test_on_a_phone_the_stockpile_and_the_proposals_are_cards(
+    browser_login, live_server, page, analyst, setting, assert_accessible, lang
+):
+    """At 390 px the stockpile's days of cover and holdings, and the list of stake proposals, are
+    a card per material, holding and proposal, every figure under its column's name on the
+    screen: as rows of four to seven columns the days of cover, the band, the stage and the
+    amounts were beyond the screen's edge."""
+    from agency.stakes.services import proposal_create
+    from agency.stockpile.models import Holding, Location
+    from tests.agency.stakes.conftest import equity_data
+
+    lioh = setting["lioh"]
+    for name in ("Lager Duisburg", "Zolllager Hamburg-Waltershof"):
+        location = Location.objects.create(name=name, country="DE")
+        Holding.objects.create(location=location, material=lioh, quantity_t=Decimal("1250.5"))
+    proposal_create(actor=analyst, **equity_data(setting["project"], lioh))
+    page.context.add_cookies([{"name": "django_language", "value": lang, "url": live_server.url}])
+    browser_login(analyst)
+    page.goto(f"{live_server.url}/agency/stockpile/")
+    expect(page.get_by_test_id("cover-table")).to_contain_text("2.501" if lang == "de" else "2,501")
+    # one material with stock, and the two holdings
+    assert cards_on_a_phone(page) == 3
+    assert_accessible(page, f"stockpile ({lang})")
+    page.goto(f"{live_server.url}/agency/proposals/")
+    expect(page.get_by_test_id("proposals")).to_contain_text("Whabouchi Lithium")
+    assert cards_on_a_phone(page) == 1
+    assert_accessible(page, f"proposals ({lang})")

@@ -232,6 +232,15 @@ def test_on_a_phone_the_book_aggregates_and_counterparties_read_whole(
     page.set_viewport_size(PHONE)
     assert page.goto(f"{live_server.url}/contracts/overview/").status == 200
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    # The tonnes per material and year: a card per material, a line per year naming its tonnes
+    # (the later years were beyond the screen's edge).
+    expect(page.get_by_test_id("overview-table")).to_have_class(re.compile(r"\btable--cards\b"))
+    years = page.locator("[data-testid=overview-table] thead th").all_inner_texts()[1:]
+    labels = page.locator("[data-testid=overview-table] tbody td").evaluate_all(
+        "tds => tds.map(td => td.dataset.label)"
+    )
+    assert years and labels == years
+    assert page.evaluate(IN_SIGHT, "[data-testid=overview-table] td") == []
     badge = page.locator("[data-testid=allocated-table] tbody th .badge--hidden")
     assert badge.count() == 1  # one firm confirmed: below the disclosure threshold
     assert (

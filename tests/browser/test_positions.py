@@ -110,7 +110,12 @@ def test_desk_closes_the_round_watches_the_progress_and_a_member_sees_its_share(
     # a phone, and a card per quarter there with its three tonnages in sight.
     assert fold_state(page, "demand-table") == {"open": True, "summary": False}
     quarters = page.locator("[data-testid=demand-table] tbody th[scope=row]").count()
-    assert quarters > 0 and cards_on_a_phone(page) >= quarters
+    # Every position, and the element roll-up, a card each on a phone too: in twelve columns
+    # everything after the demand was beyond the screen's edge.
+    cells = page.locator("[data-testid=positions-table] tbody th[scope=row]").count()
+    elements = page.locator("[data-testid=element-table] tbody th[scope=row]").count()
+    assert quarters > 0 and cells > 0 and elements > 0
+    assert cards_on_a_phone(page) >= quarters + cells + elements
     page.set_viewport_size({"width": 390, "height": 844})
     page.reload()
     assert fold_state(page, "demand-table") == {"open": False, "summary": True}
@@ -129,6 +134,10 @@ def test_desk_closes_the_round_watches_the_progress_and_a_member_sees_its_share(
     expect(page.locator("[data-chart=member-figure] .main-svg").first).to_be_attached()
     assert "75,000" not in page.locator("[data-testid=row-lithium-hydroxide-2028-Q1]").inner_text()
     assert_accessible(page, "member dashboard (de)")
+    # The pooled positions a card per quarter on a phone, the hidden quarter's text a line of
+    # its own in its card.
+    cells = page.locator("[data-testid=positions-table] tbody th[scope=row]").count()
+    assert cells > 0 and cards_on_a_phone(page) >= cells
     click_and_load(page, "[data-testid=language-switch]")
     expect(share).to_contain_text(
         "Your share of the pooled Lithium hydroxide monohydrate is 13.3\u00a0%"

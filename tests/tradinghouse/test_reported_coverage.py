@@ -131,7 +131,7 @@ def test_a_change_by_one_firm_is_not_shown_by_subtraction(
 
 def _direct_cell(html: str, period: str) -> str:
     row = re.search(rf'data-testid="cell-{LIOH}-{period}".*?</tr>', html, re.S).group(0)
-    return re.search(r'data-testid="direct">(.*?)</td>', row, re.S).group(1)
+    return re.search(r'data-testid="direct"[^>]*>(.*?)</td>', row, re.S).group(1)
 
 
 def test_the_tables_show_the_figure_only_where_disclosed(
