@@ -160,3 +160,26 @@ def test_the_api_docs_render_in_the_browser_without_any_outside_request(page, li
     expect(page.locator(".opblock-tag-section").first).to_be_visible()
     assert not outside, outside
     assert not [e for e in errors if "Content Security Policy" in e], errors
+
+
+def test_a_long_german_material_name_breaks_on_a_phone_instead_of_widening_the_page(
+    user_of, browser_login, live_server
+):
+    """The material whose German name has the longest unbroken word ("Ammoniumparawolframat",
+    21 letters) heads its page at 390 px without the page scrolling sideways: the heading
+    breaks the word at the screen's edge."""
+    from rohstoff.core.models import Material
+
+    def longest_word(m):  # a hyphen is a place to break already
+        return max(len(w) for w in re.split(r"[\s-]+", m.name_de))
+
+    material = max(Material.objects.all(), key=longest_word)
+    page = browser_login(user_of("member"))
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{live_server.url}/materials/{material.code}/")
+    heading = page.locator("main h1")
+    expect(heading).to_have_text(material.name_de)
+    assert longest_word(material) > 20
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    box = heading.bounding_box()
+    assert box["x"] + box["width"] <= 390

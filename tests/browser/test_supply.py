@@ -143,3 +143,15 @@ def test_on_a_phone_a_bar_chart_names_each_material_above_its_bars(
         cards_on_a_phone(page)
         assert page.evaluate(cut) == []
     assert_accessible(page, "a material's supply on a phone")
+    # World production by country, three columns, fits a phone whole: the longest country name
+    # ("Kongo (Demokratische Republik)", cobalt's largest producer) pushed the share 5 px into a
+    # sideways scroll.
+    page.goto(f"{live_server.url}/supply/materials/cobalt-metal/")
+    world = page.get_by_test_id("world-table")
+    expect(world).to_contain_text("Kongo (Demokratische Republik)")
+    assert (
+        world.evaluate(
+            "t => t.closest('.table-wrap').scrollWidth - t.closest('.table-wrap').clientWidth"
+        )
+        <= 0
+    )
