@@ -233,3 +233,10 @@ def test_on_a_phone_the_stockpile_and_the_proposals_are_cards(
     expect(page.get_by_test_id("proposals")).to_contain_text("Whabouchi Lithium")
     assert cards_on_a_phone(page) == 1
     assert_accessible(page, f"proposals ({lang})")
+    # A new proposal's capital table (name, share, the agency's box) fits the phone: at their
+    # wide-screen widths the fields were 96 px wider than the screen.
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{live_server.url}/agency/proposals/new/")
+    wrap = page.locator("table.cap-table").locator("xpath=..")
+    assert wrap.evaluate("w => w.scrollWidth - w.clientWidth") <= 0
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390

@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from tests.browser.cards import card_problems
+from tests.browser.cards import PHONE, card_problems, cards_on_a_phone, fold_state
 from tests.browser.navigation import click_and_load
 
 pytestmark = [
@@ -338,3 +338,48 @@ def test_on_a_phone_the_members_lists_are_cards_under_their_column_names(
     one_line = cell.evaluate(height_with, "Q")
     several = cell.evaluate(height_with, "Delivered to you from the contract's deliveries (t)")
     assert several > 1.5 * one_line
+
+
+@pytest.mark.parametrize("lang", ["de", "en"])
+def test_on_a_phone_the_desks_shares_schedule_and_schedule_form_are_cards(
+    browser_login, live_server, page, desk, two_contracts, assert_accessible, lang
+):
+    """At 390 px the desk works through a quarter's shares as a card per firm (its change form
+    in the card, a card without anything to change leaves the row out), reads the contract's
+    delivery schedule as a card per quarter folded under its totals, and enters the schedule
+    as a card per year with a field per quarter: as rows of six to eight columns the states,
+    the prices and the later quarters' fields were beyond the screen's edge."""
+    from contracts.models import Allocation
+
+    contract, allocation_round = two_contracts["contracts"][0], two_contracts["rounds"][0]
+    page.context.add_cookies([{"name": "django_language", "value": lang, "url": live_server.url}])
+    browser_login(desk)
+    base = f"{live_server.url}/contracts/{contract.pk}"
+
+    page.goto(f"{base}/allocation/")  # the first quarter's shares
+    first = Allocation.objects.filter(allocation_round=allocation_round).order_by("quarter")[0]
+    firms = Allocation.objects.filter(
+        allocation_round=allocation_round, quarter=first.quarter
+    ).count()
+    expect(page.locator("[data-testid=allocation-shares] tbody tr")).to_have_count(firms)
+    assert cards_on_a_phone(page) == firms
+    assert_accessible(page, f"allocation ({lang})")
+
+    page.goto(f"{base}/")
+    quarters = contract.schedule.count()
+    assert fold_state(page, "schedule") == {"open": True, "summary": False}
+    assert cards_on_a_phone(page) >= quarters > 0  # and the deliveries
+    page.set_viewport_size(PHONE)
+    page.reload()
+    assert fold_state(page, "schedule") == {"open": False, "summary": True}
+    expect(page.get_by_test_id("schedule")).to_be_hidden()
+    assert_accessible(page, f"contract on a phone ({lang})")
+    page.set_viewport_size({"width": 1366, "height": 900})
+
+    page.goto(f"{base}/schedule/")
+    years = {q // 4 for q in contract.schedule.values_list("quarter", flat=True)}
+    assert cards_on_a_phone(page) == len(years)
+    labels = page.locator("[data-testid=schedule-grid] tbody td[data-label]").evaluate_all(
+        "tds => tds.map(td => td.dataset.label)"
+    )
+    assert labels and set(labels) <= {"Q1", "Q2", "Q3", "Q4"}
