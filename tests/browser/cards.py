@@ -28,8 +28,12 @@ CARDS = """() => [...document.querySelectorAll('main table.table--cards')].flatM
       if (box.width && box.right > window.innerWidth + 1) problems.push(`${name}: ${cell.textContent.trim()} beyond the screen`);
       const label = cell.dataset.label;
       if (label !== undefined && label !== heads[i]) problems.push(`${name}: "${label}" under "${heads[i]}"`);
-      const shown = label === undefined ? null : getComputedStyle(cell, '::before').content;
-      if (shown !== null && shown !== JSON.stringify(label)) problems.push(`${name}: ${label} not shown`);
+      const before = label === undefined ? null : getComputedStyle(cell, '::before');
+      if (before && before.content !== JSON.stringify(label)) problems.push(`${name}: ${label} not shown`);
+      // The name floats in the cell's left padding: a page's own narrower padding would lay it
+      // beyond the card's left edge, out of sight.
+      if (before && box.width && parseFloat(getComputedStyle(cell).paddingLeft) < parseFloat(before.width))
+        problems.push(`${name}: ${label} has no room beside its value`);
     });
     tr.querySelectorAll('a, button, input:not([type=hidden]), select, summary, .badge').forEach(b => {
       const r = b.getBoundingClientRect();
