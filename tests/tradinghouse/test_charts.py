@@ -120,3 +120,25 @@ def test_quarters_not_disclosed_one_after_another_read_as_one_row(db):
 def test_dashboard_pages_still_answer_anonymous_with_the_login(client, rich_round):
     response = client.get(reverse("tradinghouse:round_dashboard", args=[rich_round.pk]))
     assert response.status_code == 302
+
+
+def test_every_position_names_its_disclosure_in_the_readers_language(db):
+    """The desk's and agency's table of every position: the disclosed badge and each card's
+    names are German for a German reader (the badge said "disclosed")."""
+    from django.utils import translation
+
+    lioh = Material.objects.get(code="lithium-hydroxide")
+    cell = SimpleNamespace(
+        **vars(_cell(lioh, "2027-Q1", True)),
+        disclosed=True,
+        largest_share=0.4,
+        direct_disclosed=True,
+    )
+    with translation.override("de"):
+        html = str(tables.trustee_rows([cell], desk=True))
+    assert '<span class="badge badge--open">offengelegt</span>' in html
+    labels = re.findall(r'data-label="([^"]+)"', html)
+    assert labels[0] == "Nachfrage (t)" and labels[-1] == "Offenlegung"
+    assert len(labels) == 11  # every figure of the desk's twelve columns but the quarter
+    with translation.override("en"):
+        assert ">disclosed</span>" in str(tables.trustee_rows([cell], desk=True))
