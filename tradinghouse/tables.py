@@ -45,7 +45,7 @@ class Numbers(formatting.Numbers):
         if badge is None:
             badge = self._badges[reason] = (
                 f'<span class="badge badge--hidden">{self.hidden}</span> '
-                f'<span class="small">{escape(cell.get_hidden_reason_display())}</span>'
+                f'<span class="small sub">{escape(cell.get_hidden_reason_display())}</span>'
             )
         return badge
 
@@ -190,7 +190,8 @@ def trustee_rows(cells, *, desk: bool) -> SafeString:
         )
 
     # The covered-directly figure of a cell that others may not see carries the "hidden" badge.
-    hidden_direct = f' <span class="badge badge--hidden">{n.hidden}</span>'
+    # Under the figure, so that the desk's twelve columns fit beside the navigation at 1366 px.
+    hidden_direct = f'<span class="sub"><span class="badge badge--hidden">{n.hidden}</span></span>'
 
     def direct_flag(c):
         return hidden_direct if c.covered_directly_t and not c.direct_disclosed else ""

@@ -104,6 +104,13 @@ def test_desk_closes_the_round_watches_the_progress_and_a_member_sees_its_share(
     expect(page.locator("[data-testid=positions-table]")).to_be_hidden()
     page.locator("[data-testid=all-positions] summary").click()
     expect(page.locator("[data-testid=positions-table]")).to_be_visible()
+    # At 1366 px the desk's twelve columns fit beside the navigation, the disclosure decisions
+    # in sight (they were cut at the region's edge) and each quarter on one line.
+    table = page.get_by_test_id("positions-table")
+    assert table.evaluate("t => t.scrollWidth - t.closest('.table-wrap').clientWidth") <= 0
+    quarter = table.locator("tbody th[scope=row]").first
+    lines = "th => { const r = document.createRange(); r.selectNodeContents(th); return r.getClientRects().length; }"
+    assert quarter.evaluate(lines) == 1
     expect(page.locator("[data-chart=demand-figure] .main-svg").first).to_be_attached()
     assert_accessible(page, "desk dashboard (de)")
     # The demand per material and quarter: beside its chart on a wide screen, folded under it on
