@@ -215,6 +215,8 @@ PAGES_AT_1366 = [
     ("desk", "/contracts/{contract}/allocation/"),
     ("desk", "/contracts/{contract}/schedule/"),
     ("desk", "/contracts/due/"),
+    ("desk", "/contracts/"),  # the signing date was cut in German, in a ninth column
+    ("desk", "/materials/"),  # "strategisch und kritisch" pushed the CRMA column out of sight
     ("desk", "/account/tokens/"),
     ("member", "/contracts/allocations/"),
     ("member", "/contracts/allocations/contract/{allocation_round}/"),
@@ -284,7 +286,7 @@ def test_tables_fit_at_1366_and_pages_at_390(
                 problems.append(f"{path}: {scroll} px wide at 390 px")
             page.set_viewport_size({"width": 1366, "height": 900})
     assert not problems, "\n".join(problems)
-    assert checked >= 12  # every page above has at least one table
+    assert checked >= len(PAGES_AT_1366)  # every page above has at least one table
 
 
 @pytest.mark.parametrize("lang", ["de", "en"])
