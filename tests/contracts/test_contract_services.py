@@ -248,16 +248,21 @@ def test_the_beat_task_runs_the_check(make_contract, sign, desk, monkeypatch):
     assert tasks.close_due_allocations.apply().get() == {"deemed_confirmed": 0}
 
 
-def test_fx_and_index_values_are_entered_by_the_desk(desk, lioh):
-    index = price_services.index_create(
+def _demo_index(desk, material, *, code="demo", name="Demo", unit="t"):
+    """A USD price index of ``material``, created by the desk."""
+    return price_services.index_create(
         actor=desk,
-        code="demo-lioh",
-        name="LiOH",
+        code=code,
+        name=name,
         provider="Demo",
-        material=lioh,
+        material=material,
         currency="USD",
-        unit="kg",
+        unit=unit,
     )
+
+
+def test_fx_and_index_values_are_entered_by_the_desk(desk, lioh):
+    index = _demo_index(desk, lioh, code="demo-lioh", name="LiOH", unit="kg")
     price_services.index_value_set(
         actor=desk, index=index, date=datetime.date(2026, 1, 5), value=D("11.5")
     )
@@ -279,15 +284,7 @@ def test_fx_and_index_values_are_entered_by_the_desk(desk, lioh):
 def test_the_price_list_says_its_last_column_is_a_date(login, desk, lioh):
     """The index list's last column is the date of the latest value, and its heading says so:
     under "Latest value" a date read as if it were the price."""
-    index = price_services.index_create(
-        actor=desk,
-        code="demo",
-        name="Demo",
-        provider="Demo",
-        material=lioh,
-        currency="USD",
-        unit="t",
-    )
+    index = _demo_index(desk, lioh)
     price_services.index_value_set(
         actor=desk, index=index, date=datetime.date(2026, 1, 5), value=D("11500")
     )
@@ -303,15 +300,7 @@ def test_the_price_list_says_its_last_column_is_a_date(login, desk, lioh):
 def test_numbers_the_columns_cannot_hold_are_refused_not_rounded_or_a_500(
     login, desk, lioh, make_contract
 ):
-    index = price_services.index_create(
-        actor=desk,
-        code="demo",
-        name="Demo",
-        provider="Demo",
-        material=lioh,
-        currency="USD",
-        unit="t",
-    )
+    index = _demo_index(desk, lioh)
     day = datetime.date(2026, 1, 5)
     for value in (D("11.123456"), D("1e30")):
         with pytest.raises(ValidationError) as exc:
